@@ -1,0 +1,81 @@
+// Workspace lint rules. Module boundaries follow DESIGN.md: libraries never import services;
+// domain libraries (twin, control, rl) stay plain TypeScript with no framework, broker,
+// OPC UA, database or telemetry import, so they can be tested and benchmarked alone.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+const infrastructureImports = [
+  '@nestjs/*',
+  'kafkajs',
+  'node-opcua',
+  'node-opcua-*',
+  'typeorm',
+  'pg',
+  'better-sqlite3',
+  '@opentelemetry/*',
+  'express',
+];
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  ...tseslint.configs.recommendedTypeChecked.map((config) => ({
+    ...config,
+    files: ['**/*.ts'],
+  })),
+  {
+    ignores: ['**/dist', '**/node_modules', '**/coverage', '**/tmp', '**/.nx', '**/*.js', '**/*.mjs', '**/*.cjs', 'jest.config.ts'],
+  },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          allow: [],
+          depConstraints: [
+            // Axis 1, type: what kind of project may depend on what.
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            // Axis 2, scope: domain libraries are pure; infrastructure may build on them.
+            {
+              sourceTag: 'scope:domain',
+              onlyDependOnLibsWithTags: ['scope:domain'],
+              bannedExternalImports: infrastructureImports,
+            },
+            {
+              sourceTag: 'scope:contracts',
+              onlyDependOnLibsWithTags: ['scope:contracts'],
+              bannedExternalImports: infrastructureImports,
+            },
+            {
+              sourceTag: 'scope:infra',
+              onlyDependOnLibsWithTags: ['scope:infra', 'scope:contracts', 'scope:domain'],
+            },
+            {
+              sourceTag: 'scope:cell',
+              onlyDependOnLibsWithTags: ['scope:infra', 'scope:contracts', 'scope:domain'],
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/explicit-module-boundary-types': 'off',
+    },
+  },
+  {
+    files: ['**/*.spec.ts', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+];
