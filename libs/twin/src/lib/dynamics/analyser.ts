@@ -1,0 +1,113 @@
+import type { PlantModel, StepModel } from '../model/plant-model';
+import type { SeededRandom } from '../random/seeded-random';
+
+/** One result of an inline analyser, as the device would publish it. */
+export interface AnalyserResult {
+  tag: string;
+  step: string;
+  /** 'concentration:<species>' or 'conversion'. */
+  quantity: string;
+  /** mol/L or fraction. */
+  value: number;
+  /** s: when the sample was drawn at the reactor outlet. */
+  sampledAt: number;
+  /** s: when the result became available (sampledAt + dead time). */
+  availableAt: number;
+}
+
+interface PendingSample {
+  sampledAt: number;
+  availableAt: number;
+  values: Float64Array;
+}
+
+/**
+ * An inline analyser (NMR, IR …) at a step's outlet: samples every `cadence` seconds,
+ * reports each result `deadTime` seconds later, with Gaussian noise (relative and
+ * absolute), a calibration drift and outages driven by the scenario.
+ */
+export class Analyser {
+  readonly tag: string;
+  readonly quantities: string[];
+  /** Latest published results, by measurement index; NaN before the first. */
+  readonly latest: Float64Array;
+  latestSampledAt = Number.NaN;
+  latestAvailableAt = Number.NaN;
+  /** True while an outage keeps the analyser from producing results. */
+  fault = false;
+  /** Relative calibration bias (drift disturbance). */
+  bias = 0;
+  private readonly speciesIndex: Int32Array;
+  private readonly pending: PendingSample[] = [];
+  private nextSample = 0;
+  private readonly cadence: number;
+  private readonly deadTime: number;
+  private readonly relative: number;
+  private readonly absolute: number;
+
+  constructor(
+    model: PlantModel,
+    private readonly step: StepModel,
+    private readonly random: SeededRandom,
+  ) {
+    const spec = step.spec.analyser;
+    if (!spec) throw new Error(`step ${step.id} has no analyser`);
+    this.tag = spec.tag;
+    this.cadence = spec.cadence;
+    this.deadTime = spec.deadTime;
+    this.relative = spec.noise?.relative ?? 0;
+    this.absolute = spec.noise?.absolute ?? 0;
+    this.quantities = spec.measures.map((m) => (m.quantity === 'conversion' ? 'conversion' : `concentration:${m.species}`));
+    this.speciesIndex = Int32Array.from(spec.measures, (m) =>
+      m.quantity === 'conversion' ? -1 : (model.speciesIndex.get(m.species ?? '') ?? -1),
+    );
+    this.latest = new Float64Array(spec.measures.length).fill(Number.NaN);
+  }
+
+  /**
+   * Called once per plant step with the outlet state at time t. `outlet` holds the species
+   * concentrations followed by the key-reactant tracer (what the key would be unreacted).
+   * Returns true when a new result was published.
+   */
+  update(t: number, outlet: Float64Array, tracerIndex: number): boolean {
+    if (t >= this.nextSample) {
+      this.nextSample = t + this.cadence;
+      if (!this.fault) {
+        const values = new Float64Array(this.speciesIndex.length);
+        for (let m = 0; m < values.length; m++) {
+          const i = this.speciesIndex[m]!;
+          let truth: number;
+          if (i < 0) {
+            const unreacted = outlet[tracerIndex]!;
+            truth = unreacted > 0 ? 1 - outlet[this.step.keyIndex]! / unreacted : 0;
+          } else truth = outlet[i]!;
+          const noisy = truth * (1 + this.bias) + Math.abs(truth) * this.relative * this.random.normal() + this.absolute * this.random.normal();
+          values[m] = noisy;
+        }
+        this.pending.push({ sampledAt: t, availableAt: t + this.deadTime, values });
+      }
+    }
+    let published = false;
+    while (this.pending.length > 0 && this.pending[0]!.availableAt <= t) {
+      const sample = this.pending.shift()!;
+      this.latest.set(sample.values);
+      this.latestSampledAt = sample.sampledAt;
+      this.latestAvailableAt = sample.availableAt;
+      published = true;
+    }
+    return published;
+  }
+
+  /** The latest published results as records. */
+  results(): AnalyserResult[] {
+    if (Number.isNaN(this.latestSampledAt)) return [];
+    return this.quantities.map((quantity, m) => ({
+      tag: this.tag,
+      step: this.step.id,
+      quantity,
+      value: this.latest[m]!,
+      sampledAt: this.latestSampledAt,
+      availableAt: this.latestAvailableAt,
+    }));
+  }
+}

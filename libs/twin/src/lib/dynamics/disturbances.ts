@@ -1,0 +1,113 @@
+import type { PlantModel } from '../model/plant-model';
+import { SeededRandom } from '../random/seeded-random';
+
+/** One disturbance acting on the plant; times in s from the start of the run. */
+export type Disturbance =
+  /** Extra first-order loss of catalyst activity (or of the step's rates where it has no catalyst), 1/h. */
+  | { kind: 'catalyst-deactivation'; step: string; start: number; rate: number }
+  /** Feed concentrations move linearly to factor × nominal over `duration`. */
+  | { kind: 'feed-drift'; feed: string; start: number; duration: number; factor: number }
+  /** Heat transfer falls and pressure drop rises linearly to the given factors over `duration`. */
+  | { kind: 'fouling'; step: string; start: number; duration: number; heatTransferFactor: number; pressureDropFactor: number }
+  /** From `start` the pump delivers factor × its setpoint. */
+  | { kind: 'pump-calibration'; pump: string; start: number; factor: number }
+  /** The analyser's results carry a relative bias growing by `ratePerHour` per hour. */
+  | { kind: 'analyser-drift'; analyser: string; start: number; ratePerHour: number }
+  /** No results from the analyser between start and start + duration. */
+  | { kind: 'analyser-outage'; analyser: string; start: number; duration: number }
+  /** The real plant's rate constants differ from the recipe's by this factor (for robustness). */
+  | { kind: 'kinetic-mismatch'; step: string; factor: number };
+
+export const SCENARIO_NAMES = [
+  'nominal',
+  'catalyst-deactivation',
+  'feed-drift',
+  'fouling',
+  'pump-calibration',
+  'analyser-drift',
+  'analyser-outage',
+  'combined',
+] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export interface Scenario {
+  name: string;
+  seed: number;
+  /** s */
+  duration: number;
+  disturbances: Disturbance[];
+}
+
+/**
+ * A named disturbance scenario for any recipe, its magnitudes and onsets drawn from `seed`
+ * within realistic ranges (same seed, same scenario). Ranges are stated beside each case.
+ */
+export function buildScenario(name: ScenarioName | string, model: PlantModel, seed: number, duration: number): Scenario {
+  if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`unknown scenario "${name}"; choose one of ${SCENARIO_NAMES.join(', ')}`);
+  }
+  const random = new SeededRandom(seed).fork(`scenario:${name}`);
+  const onset = () => random.between(0.1, 0.3) * duration;
+  const parts: Record<Exclude<ScenarioName, 'nominal' | 'combined'>, () => Disturbance[]> = {
+    // Activity falls to 35–60 % of its course without the disturbance by the end of the run.
+    'catalyst-deactivation': () => {
+      const beds = model.steps.filter((s) => s.type === 'packed-bed');
+      const targets = beds.length > 0 ? beds : model.steps.slice(0, 1);
+      return targets.map((step) => {
+        const start = onset();
+        const remaining = random.between(0.35, 0.6);
+        const rate = -Math.log(remaining) / Math.max((duration - start) / 3600, 1e-6);
+        return { kind: 'catalyst-deactivation', step: step.id, start, rate };
+      });
+    },
+    // The stock solution of the first key reactant weakens by 8–15 % over half the run.
+    'feed-drift': () => {
+      const first = model.steps[0]!;
+      const inlet = first.inlets.find((i) => i.source === 'feed' && model.feeds[i.sourceIndex]!.concentrations[first.keyIndex]! > 0);
+      const feed = model.feeds[inlet?.sourceIndex ?? 0]!;
+      return [{ kind: 'feed-drift', feed: feed.id, start: onset(), duration: duration / 2, factor: random.between(0.85, 0.92) }];
+    },
+    // Deposits halve to a third of the heat transfer and double the pressure drop over the run.
+    fouling: () =>
+      model.steps.map((step) => ({
+        kind: 'fouling',
+        step: step.id,
+        start: onset(),
+        duration: duration * 0.6,
+        heatTransferFactor: random.between(0.3, 0.5),
+        pressureDropFactor: random.between(1.5, 3),
+      })),
+    // One pump of the first step delivers 7–12 % off its setpoint.
+    'pump-calibration': () => {
+      const inlets = model.steps[0]!.inlets;
+      const inlet = inlets[Math.floor(random.uniform() * inlets.length)]!;
+      const error = random.between(0.07, 0.12) * (random.uniform() < 0.5 ? -1 : 1);
+      return [{ kind: 'pump-calibration', pump: inlet.pump, start: onset(), factor: 1 + error }];
+    },
+    // Every analyser's calibration drifts by 1–3 % per hour, up or down.
+    'analyser-drift': () =>
+      model.steps.flatMap((step) =>
+        step.spec.analyser
+          ? [{ kind: 'analyser-drift', analyser: step.spec.analyser.tag, start: onset(), ratePerHour: random.between(0.01, 0.03) * (random.uniform() < 0.5 ? -1 : 1) }]
+          : [],
+      ),
+    // The first analyser is out for 10–20 % of the run.
+    'analyser-outage': () => {
+      const step = model.steps.find((s) => s.spec.analyser);
+      if (!step?.spec.analyser) return [];
+      return [{ kind: 'analyser-outage', analyser: step.spec.analyser.tag, start: onset(), duration: random.between(0.1, 0.2) * duration }];
+    },
+  };
+  let disturbances: Disturbance[];
+  if (name === 'nominal') disturbances = [];
+  else if (name === 'combined') disturbances = Object.values(parts).flatMap((part) => part());
+  else disturbances = parts[name as keyof typeof parts]();
+  return { name, seed, duration, disturbances };
+}
+
+/** Linear ramp 0 → 1 from start over duration. */
+export function ramp(t: number, start: number, duration: number): number {
+  if (t <= start) return 0;
+  if (duration <= 0 || t >= start + duration) return 1;
+  return (t - start) / duration;
+}

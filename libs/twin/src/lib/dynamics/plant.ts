@@ -1,0 +1,428 @@
+import { ManualClock } from '../clock/manual-clock';
+import type { PlantModel } from '../model/plant-model';
+import { NORMAL_MOLAR_VOLUME, celsiusToKelvin, kelvinToCelsius } from '../model/units';
+import { SeededRandom } from '../random/seeded-random';
+import { limitState, stepLimitTable, stepLimitValues, violation, type LimitSpec } from '../safety/limits';
+import type { LimitViolation } from '../steady/steady-state.types';
+import { ramp, type Disturbance, type Scenario } from './disturbances';
+import { StepUnit } from './step-unit';
+
+export interface PlantOptions {
+  /** Fixed step, s. @default 1 */
+  dt?: number;
+  /** Seed of every random draw in the run (analyser noise). @default 1 */
+  seed?: number;
+  /** Set by the plant as it advances; share it with controllers under test. @default a new ManualClock at 0 */
+  clock?: ManualClock;
+  /** Disturbances to apply. @default none */
+  scenario?: Scenario;
+}
+
+/** Something the plant reports as it happens (edge-triggered: once when raised, once when cleared). */
+export interface PlantEvent {
+  /** s */
+  t: number;
+  kind: 'violation' | 'violation-cleared' | 'feed-exhausted' | 'tank-empty' | 'tank-refilled' | 'tank-overflow' | 'analyser-fault' | 'analyser-recovered';
+  step?: string;
+  tank?: string;
+  feed?: string;
+  violation?: LimitViolation;
+  message: string;
+}
+
+interface TankState {
+  level: number;
+  c: Float64Array;
+  empty: boolean;
+  overflowing: boolean;
+  levelState: -1 | 0 | 1;
+  spec: LimitSpec;
+}
+
+/** Where a setpoint tag points. */
+type Actuator = { kind: 'pump'; unit: StepUnit; inlet: number } | { kind: 'thermostat'; unit: StepUnit } | { kind: 'back-pressure'; unit: StepUnit };
+
+/**
+ * The dynamic digital twin of a whole plant: feeds drawn down by pumps, one StepUnit per
+ * reaction step, surge tanks between them, product collection at the end. Advances by a
+ * fixed dt; time comes only from the step count (t = n·dt), so runs replay bit for bit.
+ */
+export class Plant {
+  readonly dt: number;
+  readonly clock: ManualClock;
+  readonly units: StepUnit[];
+  /** Current concentrations of each feed (drift changes them). */
+  readonly feedConcentrations: Float64Array[];
+  /** Remaining inventory of each feed, L or NL. */
+  readonly feedInventory: Float64Array;
+  /** Cumulative moles of each species entering from feeds, leaving to collection, spilled. */
+  readonly speciesFed: Float64Array;
+  readonly speciesCollected: Float64Array;
+  readonly speciesSpilled: Float64Array;
+  /** kg of fresh feed that entered; L of product stream collected. */
+  freshMass = 0;
+  collectedVolume = 0;
+  private readonly tanks: TankState[];
+  private readonly tankConcentrations: (Float64Array | undefined)[];
+  private readonly actuators = new Map<string, Actuator>();
+  private readonly limitTables: LimitSpec[][];
+  private readonly limitValues: Float64Array[];
+  private readonly limitStates: Int8Array[];
+  private readonly delivered: Float64Array[];
+  private readonly events: PlantEvent[] = [];
+  private readonly disturbances: Disturbance[];
+  private readonly feedExhausted: boolean[];
+  private stepCount = 0;
+  private readonly t0: number;
+
+  constructor(
+    readonly model: PlantModel,
+    options: PlantOptions = {},
+  ) {
+    this.dt = options.dt ?? 1;
+    if (!(this.dt > 0)) throw new Error(`dt must be positive, got ${this.dt}`);
+    this.clock = options.clock ?? new ManualClock(0);
+    this.t0 = this.clock.now();
+    const random = new SeededRandom(options.seed ?? 1);
+    const n = model.speciesIds.length;
+    this.units = model.steps.map((step) => new StepUnit(model, step, this.dt, random));
+    this.feedConcentrations = model.feeds.map((f) => Float64Array.from(f.concentrations));
+    this.feedInventory = Float64Array.from(model.feeds, (f) => f.inventory);
+    this.feedExhausted = model.feeds.map(() => false);
+    this.speciesFed = new Float64Array(n);
+    this.speciesCollected = new Float64Array(n);
+    this.speciesSpilled = new Float64Array(n);
+    this.tanks = model.tanks.map((tank) => ({
+      level: tank.initialLevel,
+      c: new Float64Array(n),
+      empty: tank.initialLevel <= 0,
+      overflowing: false,
+      levelState: 0,
+      spec: { quantity: 'level', unit: 'L', min: tank.minLevel, max: tank.maxLevel },
+    }));
+    for (const tank of this.tanks) tank.levelState = limitState(tank.spec, tank.level);
+    this.tankConcentrations = this.tanks.map((t) => t.c);
+    this.limitTables = this.units.map((u) => stepLimitTable(u.step));
+    this.limitValues = this.limitTables.map((table) => new Float64Array(table.length));
+    this.limitStates = this.limitTables.map((table) => new Int8Array(table.length));
+    this.delivered = this.units.map((u) => new Float64Array(u.flow.length));
+    for (const unit of this.units) {
+      unit.step.inlets.forEach((inlet, k) => this.actuators.set(inlet.pump, { kind: 'pump', unit, inlet: k }));
+      this.actuators.set(unit.step.thermostat.tag, { kind: 'thermostat', unit });
+      this.actuators.set(unit.step.backPressure.tag, { kind: 'back-pressure', unit });
+    }
+    this.disturbances = options.scenario?.disturbances ?? [];
+    for (const d of this.disturbances) this.checkDisturbanceTarget(d);
+    this.applyDisturbances(0);
+  }
+
+  /** Seconds since the run started (n·dt, exact). */
+  get time(): number {
+    return this.stepCount * this.dt;
+  }
+
+  /** Device tags that take setpoints: pumps (mL/min, NmL/min), thermostats (°C), back-pressure regulators (bar). */
+  get setpointTags(): string[] {
+    return [...this.actuators.keys()];
+  }
+
+  /**
+   * Writes a setpoint as a device would receive it. Values outside the engineering range are
+   * applied and reported as violations, never clipped: clamping is the safety shield's job.
+   */
+  setSetpoint(tag: string, value: number): void {
+    const actuator = this.actuators.get(tag);
+    if (!actuator) throw new Error(`unknown setpoint tag "${tag}"; known: ${this.setpointTags.join(', ')}`);
+    if (!Number.isFinite(value)) throw new Error(`setpoint for ${tag} must be a finite number, got ${value}`);
+    if (actuator.kind === 'pump') actuator.unit.flowSetpoint[actuator.inlet] = value;
+    else if (actuator.kind === 'thermostat') actuator.unit.jacketSetpoint = celsiusToKelvin(value);
+    else actuator.unit.backPressure = value;
+  }
+
+  /** The current setpoint of a tag, in its recipe unit. */
+  getSetpoint(tag: string): number {
+    const actuator = this.actuators.get(tag);
+    if (!actuator) throw new Error(`unknown setpoint tag "${tag}"`);
+    if (actuator.kind === 'pump') return actuator.unit.flowSetpoint[actuator.inlet]!;
+    if (actuator.kind === 'thermostat') return kelvinToCelsius(actuator.unit.jacketSetpoint);
+    return actuator.unit.backPressure;
+  }
+
+  /** Advances the plant by one dt. */
+  step(): void {
+    const dt = this.dt;
+    const t = this.time;
+    this.applyDisturbances(t);
+    for (let s = 0; s < this.units.length; s++) {
+      const unit = this.units[s]!;
+      unit.updateActuators();
+      this.limitSupply(unit);
+      const delivered = unit.deliveredFlows(this.delivered[s]!);
+      this.drawSources(unit, delivered);
+      unit.advance(delivered, this.feedConcentrations, this.tankConcentrations);
+      this.routeOutlet(unit);
+      this.monitorLimits(s, t + dt);
+      const analyser = unit.analyser;
+      if (analyser) analyser.update(t + dt, unit.outlet(), unit.tracer);
+    }
+    this.stepCount++;
+    this.clock.set(this.t0 + this.time);
+  }
+
+  /** Advances by whole steps until `seconds` more have passed. */
+  run(seconds: number, onStep?: (plant: Plant) => void): void {
+    const steps = Math.round(seconds / this.dt);
+    for (let i = 0; i < steps; i++) {
+      this.step();
+      onStep?.(this);
+    }
+  }
+
+  /** Events since the last call. */
+  drainEvents(): PlantEvent[] {
+    return this.events.splice(0, this.events.length);
+  }
+
+  /** Tank level, L, and composition, mol/L (a view: copy to keep). */
+  tank(id: string): { level: number; concentrations: Float64Array } {
+    const index = this.model.tanks.findIndex((t) => t.id === id);
+    const tank = this.tanks[index];
+    if (!tank) throw new Error(`unknown tank "${id}"`);
+    return { level: tank.level, concentrations: tank.c };
+  }
+
+  /** Moles of each species held in reactors and tanks now. */
+  holdup(): Float64Array {
+    const n = this.model.speciesIds.length;
+    const total = new Float64Array(n);
+    for (const unit of this.units) {
+      const cellVolume = unit.step.liquidVolume / unit.cells;
+      for (let cell = 0; cell < unit.cells; cell++) {
+        for (let i = 0; i < n; i++) total[i]! += unit.c[cell * unit.stride + i]! * cellVolume;
+      }
+    }
+    for (const tank of this.tanks) for (let i = 0; i < n; i++) total[i]! += tank.c[i]! * tank.level;
+    return total;
+  }
+
+  /** Scales a unit's deliveries down to what feeds and tanks can give this step. */
+  private limitSupply(unit: StepUnit): void {
+    const dt = this.dt;
+    const inlets = unit.step.inlets;
+    // Tanks can be drawn by several pumps: share what is there in proportion to demand.
+    for (let k = 0; k < inlets.length; k++) {
+      const inlet = inlets[k]!;
+      const demand = unit.flow[k]! * inlet.toInternal * dt; // L, or mol for gas
+      if (inlet.source === 'feed') {
+        const available = this.feedInventory[inlet.sourceIndex]!;
+        const need = inlet.gas ? demand * NORMAL_MOLAR_VOLUME : demand;
+        unit.supply[k] = need <= 0 || need <= available ? 1 : Math.max(0, available / need);
+      } else {
+        const tank = this.tanks[inlet.sourceIndex]!;
+        let tankDemand = 0;
+        for (let j = 0; j < inlets.length; j++) {
+          if (inlets[j]!.source === 'tank' && inlets[j]!.sourceIndex === inlet.sourceIndex) {
+            tankDemand += unit.flow[j]! * inlets[j]!.toInternal * dt;
+          }
+        }
+        unit.supply[k] = tankDemand <= 0 || tankDemand <= tank.level ? 1 : Math.max(0, tank.level / tankDemand);
+      }
+    }
+  }
+
+  /** Takes this step's deliveries out of feed vessels and tanks, and books the fresh feed. */
+  private drawSources(unit: StepUnit, delivered: Float64Array): void {
+    const dt = this.dt;
+    const n = this.model.speciesIds.length;
+    const inlets = unit.step.inlets;
+    for (let k = 0; k < inlets.length; k++) {
+      const inlet = inlets[k]!;
+      const amount = delivered[k]! * inlet.toInternal * dt; // L, or mol for gas
+      if (amount <= 0) continue;
+      if (inlet.source === 'feed') {
+        const feed = this.model.feeds[inlet.sourceIndex]!;
+        const c = this.feedConcentrations[inlet.sourceIndex]!;
+        for (let i = 0; i < n; i++) this.speciesFed[i]! += c[i]! * amount;
+        if (inlet.gas) {
+          let mass = 0;
+          for (let i = 0; i < n; i++) mass += c[i]! * amount * this.model.molarMass[i]! * 1e-3;
+          this.freshMass += mass;
+        } else this.freshMass += amount * feed.density;
+        const used = inlet.gas ? amount * NORMAL_MOLAR_VOLUME : amount;
+        this.feedInventory[inlet.sourceIndex] = Math.max(0, this.feedInventory[inlet.sourceIndex]! - used);
+        if (this.feedInventory[inlet.sourceIndex]! <= 1e-12 && !this.feedExhausted[inlet.sourceIndex]) {
+          this.feedExhausted[inlet.sourceIndex] = true;
+          this.events.push({ t: this.time + dt, kind: 'feed-exhausted', feed: feed.id, message: `feed ${feed.id} is empty` });
+        }
+      } else {
+        const tank = this.tanks[inlet.sourceIndex]!;
+        tank.level = Math.max(0, tank.level - amount);
+      }
+    }
+    for (const [index, tank] of this.tanks.entries()) {
+      const empty = tank.level <= 1e-12;
+      if (empty !== tank.empty) {
+        tank.empty = empty;
+        const id = this.model.tanks[index]!.id;
+        this.events.push({ t: this.time + dt, kind: empty ? 'tank-empty' : 'tank-refilled', tank: id, message: `tank ${id} ${empty ? 'ran empty' : 'has liquid again'}` });
+      }
+    }
+  }
+
+  /** Sends the step's outflow to its surge tank or to product collection. */
+  private routeOutlet(unit: StepUnit): void {
+    const n = this.model.speciesIds.length;
+    const q = unit.inlet.flow;
+    const volume = q * this.dt;
+    const integral = unit.outletIntegral;
+    const tankIndex = unit.step.outletTank;
+    if (tankIndex < 0) {
+      for (let i = 0; i < n; i++) this.speciesCollected[i]! += q * integral[i]!;
+      this.collectedVolume += volume;
+      return;
+    }
+    const tank = this.tanks[tankIndex]!;
+    const spec = this.model.tanks[tankIndex]!;
+    const level = tank.level + volume;
+    if (level > 0) {
+      for (let i = 0; i < n; i++) tank.c[i] = (tank.c[i]! * tank.level + q * integral[i]!) / level;
+    }
+    tank.level = level;
+    const overflowing = level > spec.capacity;
+    if (overflowing) {
+      const spilled = level - spec.capacity;
+      for (let i = 0; i < n; i++) this.speciesSpilled[i]! += tank.c[i]! * spilled;
+      tank.level = spec.capacity;
+    }
+    if (overflowing !== tank.overflowing) {
+      tank.overflowing = overflowing;
+      if (overflowing) {
+        this.events.push({ t: this.time + this.dt, kind: 'tank-overflow', tank: spec.id, message: `tank ${spec.id} overflows its ${spec.capacity} L` });
+      }
+    }
+  }
+
+  /** Edge-triggered engineering-limit events for a step and the tanks. */
+  private monitorLimits(s: number, t: number): void {
+    const unit = this.units[s]!;
+    const table = this.limitTables[s]!;
+    const values = stepLimitValues(
+      unit.step,
+      {
+        maxTemperature: unit.maxTemperature,
+        mtsr: unit.mtsr,
+        pressure: unit.pressure,
+        flows: unit.flowSetpoint,
+        jacketTemperature: unit.jacketSetpoint,
+        backPressure: unit.backPressure,
+      },
+      this.limitValues[s]!,
+    );
+    const states = this.limitStates[s]!;
+    for (let i = 0; i < table.length; i++) {
+      const state = limitState(table[i]!, values[i]!);
+      if (state === states[i]) continue;
+      states[i] = state;
+      this.pushLimitEvent(t, table[i]!, values[i]!, state, { step: unit.step.id });
+    }
+    if (unit.step.outletTank >= 0) {
+      const tank = this.tanks[unit.step.outletTank]!;
+      const state = limitState(tank.spec, tank.level);
+      if (state !== tank.levelState) {
+        tank.levelState = state;
+        this.pushLimitEvent(t, tank.spec, tank.level, state, { tank: this.model.tanks[unit.step.outletTank]!.id });
+      }
+    }
+  }
+
+  private pushLimitEvent(t: number, spec: LimitSpec, value: number, state: number, where: { step?: string; tank?: string }): void {
+    if (state !== 0) {
+      const v = violation(spec, value, where);
+      this.events.push({ t, kind: 'violation', ...where, violation: v, message: v.message });
+    } else {
+      this.events.push({ t, kind: 'violation-cleared', ...where, message: `${where.step ?? where.tank} ${spec.quantity} back within limits` });
+    }
+  }
+
+  private checkDisturbanceTarget(d: Disturbance): void {
+    const has = (list: { id: string }[], id: string, what: string) => {
+      if (!list.some((x) => x.id === id)) throw new Error(`disturbance ${d.kind}: unknown ${what} "${id}"`);
+    };
+    switch (d.kind) {
+      case 'feed-drift':
+        return has(this.model.feeds, d.feed, 'feed');
+      case 'pump-calibration':
+        if (!this.actuators.has(d.pump) || this.actuators.get(d.pump)?.kind !== 'pump') throw new Error(`disturbance ${d.kind}: unknown pump "${d.pump}"`);
+        return;
+      case 'analyser-drift':
+      case 'analyser-outage':
+        if (!this.units.some((u) => u.analyser?.tag === d.analyser)) throw new Error(`disturbance ${d.kind}: unknown analyser "${d.analyser}"`);
+        return;
+      default:
+        return has(this.model.steps, d.step, 'step');
+    }
+  }
+
+  /** Sets every disturbed parameter from the scenario for time t (idempotent). */
+  private applyDisturbances(t: number): void {
+    for (const d of this.disturbances) {
+      switch (d.kind) {
+        case 'catalyst-deactivation': {
+          const unit = this.unitOf(d.step);
+          unit.extraDecay = t >= d.start ? d.rate / 3600 : 0;
+          break;
+        }
+        case 'feed-drift': {
+          const index = this.model.feeds.findIndex((f) => f.id === d.feed);
+          const nominal = this.model.feeds[index]!.concentrations;
+          const factor = 1 + (d.factor - 1) * ramp(t, d.start, d.duration);
+          const c = this.feedConcentrations[index]!;
+          for (let i = 0; i < c.length; i++) c[i] = nominal[i]! * factor;
+          break;
+        }
+        case 'fouling': {
+          const unit = this.unitOf(d.step);
+          const progress = ramp(t, d.start, d.duration);
+          unit.heatTransferFactor = 1 + (d.heatTransferFactor - 1) * progress;
+          unit.pressureDropFactor = 1 + (d.pressureDropFactor - 1) * progress;
+          break;
+        }
+        case 'pump-calibration': {
+          const actuator = this.actuators.get(d.pump);
+          if (actuator?.kind === 'pump') actuator.unit.pumpFactor[actuator.inlet] = t >= d.start ? d.factor : 1;
+          break;
+        }
+        case 'analyser-drift': {
+          const analyser = this.units.find((u) => u.analyser?.tag === d.analyser)?.analyser;
+          if (analyser) analyser.bias = t >= d.start ? (d.ratePerHour * (t - d.start)) / 3600 : 0;
+          break;
+        }
+        case 'analyser-outage': {
+          const unit = this.units.find((u) => u.analyser?.tag === d.analyser);
+          const analyser = unit?.analyser;
+          if (!analyser) break;
+          const fault = t >= d.start && t < d.start + d.duration;
+          if (fault !== analyser.fault) {
+            analyser.fault = fault;
+            this.events.push({
+              t,
+              kind: fault ? 'analyser-fault' : 'analyser-recovered',
+              step: unit.step.id,
+              message: `analyser ${d.analyser} ${fault ? 'is out of service' : 'is back in service'}`,
+            });
+          }
+          break;
+        }
+        case 'kinetic-mismatch':
+          this.unitOf(d.step).rateMultiplier = d.factor;
+          break;
+      }
+    }
+  }
+
+  private unitOf(stepId: string): StepUnit {
+    const unit = this.units.find((u) => u.step.id === stepId);
+    if (!unit) throw new Error(`unknown step "${stepId}"`);
+    return unit;
+  }
+}

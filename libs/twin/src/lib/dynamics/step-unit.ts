@@ -1,0 +1,258 @@
+import { StepKinetics } from '../kinetics/step-kinetics';
+import { pressureDrop } from '../model/hydraulics';
+import type { PlantModel, StepModel } from '../model/plant-model';
+import { celsiusToKelvin } from '../model/units';
+import { createMixedInlet, mixInlets, type MixedInlet } from '../steady/inlet-mixer';
+import { Analyser } from './analyser';
+import type { SeededRandom } from '../random/seeded-random';
+
+/** Running totals of a step since the start of the run (mol, kg, J). */
+export interface StepTotals {
+  keyIn: number;
+  keyOut: number;
+  productIn: number;
+  productOut: number;
+  /** Product delivered while the step's true conversion was at or above its minimum. */
+  productInSpec: number;
+  productOffSpec: number;
+  massIn: number;
+  heatDuty: number;
+  thermalEnergy: number;
+}
+
+/** Largest explicit reaction substep as a fraction of the fastest consumption time. */
+const SUBSTEP_SAFETY = 0.4;
+const MAX_SUBSTEPS = 2000;
+
+/**
+ * The dynamic model of one reaction step: pumps with first-order response, a thermostat
+ * with first-order lag, the reactor as a chain of stirred cells (tanks in series, whose
+ * residence-time distribution stands for axial dispersion), catalyst decay, pressure and
+ * the inline analyser.
+ *
+ * Integration: each cell's transport and heat-exchange terms are taken implicitly, so a
+ * forward sweep through the cells solves them exactly for the step and any dt is stable;
+ * reaction terms are explicit, with substeps kept below 0.4 of the fastest consumption
+ * time. The scheme's fixed point is exactly the cell model's steady state, and it
+ * conserves every linear invariant (mass) to round-off.
+ */
+export class StepUnit {
+  readonly kinetics: StepKinetics;
+  readonly cells: number;
+  /** Species per cell, plus the key-reactant tracer at index `tracer`. */
+  readonly stride: number;
+  readonly tracer: number;
+  /** Cell concentrations, cells × stride, mol/L. */
+  readonly c: Float64Array;
+  /** Cell temperatures, K. */
+  readonly temperature: Float64Array;
+  /** Pump setpoints and actual flows, recipe units. */
+  readonly flowSetpoint: Float64Array;
+  readonly flow: Float64Array;
+  /** Actual / setpoint of each pump (calibration error). */
+  readonly pumpFactor: Float64Array;
+  /** Fraction of the demanded flow the source can deliver this step (feed empty, tank empty). */
+  readonly supply: Float64Array;
+  jacketSetpoint: number;
+  jacketTemperature: number;
+  backPressure: number;
+  activity: number;
+  /** Extra first-order activity loss, 1/s (deactivation disturbance). */
+  extraDecay = 0;
+  rateMultiplier = 1;
+  heatTransferFactor = 1;
+  pressureDropFactor = 1;
+  readonly inlet: MixedInlet;
+  /** Integral of the outlet concentrations over the last plant step, mol·s/L. */
+  readonly outletIntegral: Float64Array;
+  readonly analyser: Analyser | undefined;
+  readonly totals: StepTotals = {
+    keyIn: 0,
+    keyOut: 0,
+    productIn: 0,
+    productOut: 0,
+    productInSpec: 0,
+    productOffSpec: 0,
+    massIn: 0,
+    heatDuty: 0,
+    thermalEnergy: 0,
+  };
+  /** Hottest cell and worst MTSR of the last step, K; inlet pressure, bar. */
+  maxTemperature = 0;
+  mtsr = 0;
+  pressure = 0;
+  /** Reaction substeps used in the last plant step. */
+  substeps = 1;
+  /** Times a concentration had to be floored at zero (should stay 0 with the substep rule). */
+  positivityFloors = 0;
+  private consumptionFrequency = 0;
+  private readonly pumpAlpha: Float64Array;
+  private readonly thermostatAlpha: number;
+  private readonly upstream: Float64Array;
+  private readonly adiabaticPerKey: number;
+
+  constructor(
+    private readonly model: PlantModel,
+    readonly step: StepModel,
+    private readonly dt: number,
+    random: SeededRandom,
+  ) {
+    const n = model.speciesIds.length;
+    this.kinetics = new StepKinetics(step);
+    this.cells = step.cells;
+    this.stride = n + 1;
+    this.tracer = n;
+    this.c = new Float64Array(this.cells * this.stride);
+    this.temperature = new Float64Array(this.cells);
+    const k = step.inlets.length;
+    this.flowSetpoint = Float64Array.from(step.inlets, (i) => i.nominal);
+    this.flow = Float64Array.from(step.inlets, (i) => i.nominal);
+    this.pumpFactor = new Float64Array(k).fill(1);
+    this.supply = new Float64Array(k).fill(1);
+    this.pumpAlpha = Float64Array.from(step.inlets, (i) => (i.timeConstant > 0 ? 1 - Math.exp(-dt / i.timeConstant) : 1));
+    this.thermostatAlpha = step.thermostat.timeConstant > 0 ? 1 - Math.exp(-dt / step.thermostat.timeConstant) : 1;
+    this.jacketSetpoint = celsiusToKelvin(step.thermostat.nominal);
+    this.jacketTemperature = this.jacketSetpoint;
+    this.temperature.fill(this.jacketSetpoint);
+    this.backPressure = step.backPressure.nominal;
+    this.activity = step.catalyst?.initialActivity ?? 1;
+    this.inlet = createMixedInlet(n);
+    this.outletIntegral = new Float64Array(this.stride);
+    this.upstream = new Float64Array(this.stride);
+    this.analyser = step.spec.analyser ? new Analyser(model, step, random.fork(`analyser:${step.id}`)) : undefined;
+    const synthesis = step.reactions[step.synthesisReaction];
+    let nuKey = 1;
+    if (synthesis) {
+      for (let p = 0; p < synthesis.stoichSpecies.length; p++) {
+        if (synthesis.stoichSpecies[p] === step.keyIndex) nuKey = Math.abs(synthesis.stoich[p]!);
+      }
+    }
+    const heat = synthesis ? -synthesis.heatOfReaction : 0;
+    this.adiabaticPerKey = heat > 0 ? heat / nuKey / step.volumetricHeatCapacity : 0;
+  }
+
+  /** Pumps and thermostat move toward their setpoints over one plant step. */
+  updateActuators(): void {
+    for (let k = 0; k < this.flow.length; k++) {
+      const target = Math.max(0, this.flowSetpoint[k]! * this.pumpFactor[k]!);
+      this.flow[k]! += (target - this.flow[k]!) * this.pumpAlpha[k]!;
+    }
+    this.jacketTemperature += (this.jacketSetpoint - this.jacketTemperature) * this.thermostatAlpha;
+  }
+
+  /** Actual flows after supply limits, recipe units, into `out`. */
+  deliveredFlows(out: Float64Array): Float64Array {
+    for (let k = 0; k < this.flow.length; k++) out[k] = this.flow[k]! * this.supply[k]!;
+    return out;
+  }
+
+  /**
+   * Advances the reactor by one plant step with the given delivered flows and source
+   * compositions. Leaves the outflow composition integral in `outletIntegral`.
+   */
+  advance(
+    delivered: Float64Array,
+    feedConcentrations: ArrayLike<Float64Array>,
+    tankConcentrations: ArrayLike<Float64Array | undefined>,
+  ): void {
+    const { model, step, kinetics, c, temperature, stride, tracer, upstream, outletIntegral } = this;
+    const dt = this.dt;
+    const inlet = mixInlets(model, step, delivered, feedConcentrations, tankConcentrations, this.inlet);
+    const q = inlet.flow;
+    const cellVolume = step.liquidVolume / this.cells;
+    const dilution = q / cellVolume;
+    const rhoCp = step.volumetricHeatCapacity;
+    const exchange = (step.heatTransfer * this.heatTransferFactor) / (rhoCp * step.liquidVolume);
+    const tj = this.jacketTemperature;
+    const multiplier = this.activity * this.rateMultiplier;
+
+    let substeps = Math.ceil((dt * this.consumptionFrequency) / SUBSTEP_SAFETY);
+    substeps = Math.min(MAX_SUBSTEPS, Math.max(1, substeps));
+    const h = dt / substeps;
+    this.substeps = substeps;
+    outletIntegral.fill(0);
+    let frequency = 0;
+    let duty = 0;
+    let maxT = 0;
+    let mtsr = 0;
+    const last = (this.cells - 1) * stride;
+    for (let s = 0; s < substeps; s++) {
+      upstream.set(inlet.concentrations);
+      upstream[tracer] = inlet.concentrations[step.keyIndex]!;
+      let upstreamT = inlet.temperature;
+      for (let cell = 0, off = 0; cell < this.cells; cell++, off += stride) {
+        const tCell = temperature[cell]!;
+        const heat = kinetics.evaluate(c, off, tCell, multiplier);
+        const f = kinetics.maxConsumptionFrequency(c, off);
+        if (f > frequency) frequency = f;
+        // c ← (c + h·(D·c_up + Σν r)) / (1 + h·D): transport implicit, reaction explicit.
+        const denominator = 1 / (1 + h * dilution);
+        for (let i = 0; i < stride; i++) c[off + i] = c[off + i]! + h * dilution * upstream[i]!;
+        kinetics.accumulate(c, off, h);
+        for (let i = 0; i < stride; i++) {
+          let v = c[off + i]! * denominator;
+          if (v < 0) {
+            v = 0;
+            this.positivityFloors++;
+          }
+          c[off + i] = v;
+          upstream[i] = v;
+        }
+        const tNew = (tCell + h * (dilution * upstreamT + heat / rhoCp + exchange * tj)) / (1 + h * dilution + h * exchange);
+        temperature[cell] = tNew;
+        upstreamT = tNew;
+        duty += exchange * rhoCp * cellVolume * (tj - tNew) * h;
+        if (tNew > maxT) maxT = tNew;
+        const potential = tNew + this.adiabaticPerKey * c[off + step.keyIndex]!;
+        if (potential > mtsr) mtsr = potential;
+      }
+      for (let i = 0; i < stride; i++) outletIntegral[i]! += h * c[last + i]!;
+    }
+    this.consumptionFrequency = frequency;
+    this.maxTemperature = maxT;
+    this.mtsr = mtsr;
+    this.pressure = this.backPressure + pressureDrop(step, q, this.pressureDropFactor);
+
+    // Catalyst decay, da/dt = −(k_d(T)·a^(order−1) + extra)·a, exact for first order.
+    const catalyst = step.catalyst;
+    if (catalyst && (catalyst.kdRef > 0 || this.extraDecay > 0)) {
+      let meanT = 0;
+      for (let cell = 0; cell < this.cells; cell++) meanT += temperature[cell]!;
+      meanT /= this.cells;
+      const kd = catalyst.kdRef * Math.exp(-catalyst.edOverR * (1 / meanT - 1 / catalyst.tRef));
+      const rate = kd * Math.pow(this.activity, catalyst.order - 1) + this.extraDecay;
+      this.activity *= Math.exp(-rate * dt);
+    } else if (this.extraDecay > 0) {
+      this.activity *= Math.exp(-this.extraDecay * dt);
+    }
+
+    // Totals: what entered and what left over this plant step.
+    const totals = this.totals;
+    const keyOut = q * outletIntegral[step.keyIndex]!;
+    const productOut = q * outletIntegral[step.productIndex]!;
+    totals.keyIn += q * inlet.concentrations[step.keyIndex]! * dt;
+    totals.keyOut += keyOut;
+    totals.productIn += q * inlet.concentrations[step.productIndex]! * dt;
+    totals.productOut += productOut;
+    const unreacted = c[last + tracer]!;
+    const conversion = unreacted > 0 ? 1 - c[last + step.keyIndex]! / unreacted : 0;
+    if (conversion >= step.minConversion) totals.productInSpec += productOut;
+    else totals.productOffSpec += productOut;
+    totals.massIn += inlet.massFlow * dt;
+    totals.heatDuty += duty;
+    totals.thermalEnergy += Math.abs(duty);
+  }
+
+  /** The outlet concentrations (species then tracer), a view into the last cell. */
+  outlet(): Float64Array {
+    const off = (this.cells - 1) * this.stride;
+    return this.c.subarray(off, off + this.stride);
+  }
+
+  /** True conversion of the key reactant at the outlet right now. */
+  conversion(): number {
+    const outlet = this.outlet();
+    const unreacted = outlet[this.tracer]!;
+    return unreacted > 0 ? 1 - outlet[this.step.keyIndex]! / unreacted : 0;
+  }
+}

@@ -1,0 +1,193 @@
+import { Matrix, solve } from 'ml-matrix';
+import { StepKinetics } from '../kinetics/step-kinetics';
+import type { StepModel } from '../model/plant-model';
+import { DormandPrince } from '../numerics/dormand-prince';
+
+/** What the steady-state reactor solvers return, internal units. */
+export interface ReactorOutlet {
+  concentrations: Float64Array;
+  /** K */
+  temperature: number;
+  /** Hottest point, K. */
+  maxTemperature: number;
+  /** Worst T + ΔTad(local unconverted), K. */
+  mtsr: number;
+  /** W, positive when the jacket heats. */
+  heatDuty: number;
+}
+
+export interface ReactorConditions {
+  inlet: Float64Array;
+  /** K */
+  inletTemperature: number;
+  /** K */
+  jacketTemperature: number;
+  /** L/s */
+  flow: number;
+  /** Catalyst activity × kinetic mismatch. */
+  rateMultiplier: number;
+  /** Heat transfer multiplier (fouling < 1). */
+  heatTransferFactor: number;
+  rtol: number;
+  atol: number;
+}
+
+/**
+ * Steady-state solutions of one step's reactor: ideal plug flow (coil, packed bed) by
+ * integrating along the residence time, a stirred tank by pseudo-transient continuation
+ * polished with Newton's method, and a chain of stirred cells (the dynamic model's
+ * discretisation) by solving the cells in order. Holds its buffers for reuse.
+ */
+export class ReactorSolver {
+  readonly kinetics: StepKinetics;
+  private readonly n: number;
+  private readonly integrator: DormandPrince;
+  private readonly cstrIntegrator: DormandPrince;
+  private readonly y: Float64Array;
+  private readonly yc: Float64Array;
+  private readonly cellInlet: Float64Array;
+  private readonly synthesisHeat: number;
+  private readonly synthesisKeyCoefficient: number;
+
+  constructor(private readonly step: StepModel, speciesCount: number) {
+    this.n = speciesCount;
+    this.kinetics = new StepKinetics(step);
+    this.integrator = new DormandPrince(speciesCount + 2);
+    this.cstrIntegrator = new DormandPrince(speciesCount + 1);
+    this.y = new Float64Array(speciesCount + 2);
+    this.yc = new Float64Array(speciesCount + 1);
+    this.cellInlet = new Float64Array(speciesCount);
+    const synthesis = step.reactions[step.synthesisReaction];
+    this.synthesisHeat = synthesis ? -synthesis.heatOfReaction : 0;
+    let nuKey = 1;
+    if (synthesis) {
+      for (let p = 0; p < synthesis.stoichSpecies.length; p++) {
+        if (synthesis.stoichSpecies[p] === step.keyIndex) nuKey = Math.abs(synthesis.stoich[p]!);
+      }
+    }
+    this.synthesisKeyCoefficient = nuKey;
+  }
+
+  /** Adiabatic temperature rise (K) of the synthesis reaction for a key-reactant concentration. */
+  adiabaticRise(keyConcentration: number): number {
+    if (this.synthesisHeat <= 0) return 0;
+    return (this.synthesisHeat * keyConcentration) / this.synthesisKeyCoefficient / this.step.volumetricHeatCapacity;
+  }
+
+  /** Ideal plug flow over the liquid hold-up. */
+  plugFlow(conditions: ReactorConditions, out: ReactorOutlet): ReactorOutlet {
+    const { n, y, step, kinetics } = this;
+    const rhoCp = step.volumetricHeatCapacity;
+    const tau = conditions.flow > 0 ? step.liquidVolume / conditions.flow : 0;
+    const exchange = (step.heatTransfer * conditions.heatTransferFactor) / (rhoCp * step.liquidVolume);
+    const tj = conditions.jacketTemperature;
+    const mult = conditions.rateMultiplier;
+    y.set(conditions.inlet);
+    y[n] = conditions.inletTemperature;
+    y[n + 1] = 0;
+    let maxT = y[n]!;
+    let mtsr = maxT + this.adiabaticRise(y[step.keyIndex]!);
+    const derivative = (_t: number, s: Float64Array, ds: Float64Array) => {
+      ds.fill(0);
+      const temperature = s[n]!;
+      const heat = kinetics.evaluate(s, 0, temperature, mult);
+      kinetics.accumulate(ds, 0, 1);
+      ds[n] = heat / rhoCp + exchange * (tj - temperature);
+      ds[n + 1] = tj - temperature;
+    };
+    const track = (_t: number, s: Float64Array) => {
+      const temperature = s[n]!;
+      if (temperature > maxT) maxT = temperature;
+      const potential = temperature + this.adiabaticRise(Math.max(0, s[step.keyIndex]!));
+      if (potential > mtsr) mtsr = potential;
+    };
+    if (tau > 0) this.integrator.integrate(derivative, y, 0, tau, conditions.rtol, conditions.atol, track);
+    out.concentrations.set(y.subarray(0, n));
+    out.temperature = y[n]!;
+    out.maxTemperature = maxT;
+    out.mtsr = mtsr;
+    out.heatDuty = tau > 0 ? (step.heatTransfer * conditions.heatTransferFactor * y[n + 1]!) / tau : 0;
+    return out;
+  }
+
+  /** A chain of `cells` equal stirred tanks; one cell is the ideal CSTR. */
+  stirredCells(conditions: ReactorConditions, cells: number, out: ReactorOutlet): ReactorOutlet {
+    const { n, step } = this;
+    const cellVolume = step.liquidVolume / cells;
+    this.cellInlet.set(conditions.inlet);
+    let inletTemperature = conditions.inletTemperature;
+    let maxT = inletTemperature;
+    let mtsr = maxT + this.adiabaticRise(conditions.inlet[step.keyIndex]!);
+    let duty = 0;
+    for (let cell = 0; cell < cells; cell++) {
+      const temperature = this.stirredCell(conditions, this.cellInlet, inletTemperature, cellVolume);
+      const c = this.yc;
+      this.cellInlet.set(c.subarray(0, n));
+      inletTemperature = temperature;
+      maxT = Math.max(maxT, temperature);
+      mtsr = Math.max(mtsr, temperature + this.adiabaticRise(Math.max(0, c[step.keyIndex]!)));
+      duty += (step.heatTransfer * conditions.heatTransferFactor * (conditions.jacketTemperature - temperature)) / cells;
+    }
+    out.concentrations.set(this.cellInlet);
+    out.temperature = inletTemperature;
+    out.maxTemperature = maxT;
+    out.mtsr = mtsr;
+    out.heatDuty = duty;
+    return out;
+  }
+
+  /**
+   * Steady state of one stirred cell into this.yc; returns its temperature.
+   * Pseudo-transient continuation from the inlet state (the start-up the plant would see,
+   * so of several steady states the reachable one is found), then Newton polishing.
+   */
+  private stirredCell(conditions: ReactorConditions, inlet: Float64Array, inletTemperature: number, volume: number): number {
+    const { n, step, kinetics, yc } = this;
+    const q = conditions.flow;
+    const rhoCp = step.volumetricHeatCapacity;
+    const uaPerVolume = ((step.heatTransfer * conditions.heatTransferFactor) / step.liquidVolume) / rhoCp;
+    const tj = conditions.jacketTemperature;
+    const mult = conditions.rateMultiplier;
+    const dilution = q > 0 ? q / volume : 0;
+    const residual = (_t: number, s: Float64Array, ds: Float64Array) => {
+      const temperature = s[n]!;
+      for (let i = 0; i < n; i++) ds[i] = dilution * (inlet[i]! - s[i]!);
+      const heat = kinetics.evaluate(s, 0, temperature, mult);
+      kinetics.accumulate(ds, 0, 1);
+      ds[n] = dilution * (inletTemperature - temperature) + heat / rhoCp + uaPerVolume * (tj - temperature);
+    };
+    yc.set(inlet);
+    yc[n] = inletTemperature;
+    const horizon = dilution > 0 ? 40 / dilution : 3600 * 24;
+    this.cstrIntegrator.integrate(residual, yc, 0, horizon, conditions.rtol * 1e-2, conditions.atol * 1e-2);
+    this.newtonPolish(residual, yc, conditions.atol);
+    return yc[n]!;
+  }
+
+  /** A few Newton iterations on residual(y) = 0 with a forward-difference Jacobian. */
+  private newtonPolish(residual: (t: number, s: Float64Array, ds: Float64Array) => void, y: Float64Array, atol: number): void {
+    const m = y.length;
+    const f0 = new Float64Array(m);
+    const f1 = new Float64Array(m);
+    const probe = new Float64Array(m);
+    for (let iteration = 0; iteration < 4; iteration++) {
+      residual(0, y, f0);
+      let norm = 0;
+      for (let i = 0; i < m; i++) norm = Math.max(norm, Math.abs(f0[i]!));
+      if (norm < atol * 1e-3) return;
+      const jacobian = new Matrix(m, m);
+      for (let j = 0; j < m; j++) {
+        probe.set(y);
+        const h = 1e-7 * Math.max(Math.abs(y[j]!), 1e-6);
+        probe[j]! += h;
+        residual(0, probe, f1);
+        for (let i = 0; i < m; i++) jacobian.set(i, j, (f1[i]! - f0[i]!) / h);
+      }
+      const delta = solve(jacobian, Matrix.columnVector(Array.from(f0, (v) => -v)));
+      for (let i = 0; i < m; i++) {
+        const next = y[i]! + delta.get(i, 0);
+        y[i] = i < m - 1 ? Math.max(0, next) : next;
+      }
+    }
+  }
+}

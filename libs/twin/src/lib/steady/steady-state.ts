@@ -1,0 +1,233 @@
+import { eFactor, stepFigures } from '../figures/key-figures';
+import { pressureDrop } from '../model/hydraulics';
+import type { PlantModel, StepModel } from '../model/plant-model';
+import { stepById } from '../model/plant-model';
+import { celsiusToKelvin, kelvinToCelsius } from '../model/units';
+import { stepLimitViolations } from '../safety/limits';
+import { createMixedInlet, mixInlets } from './inlet-mixer';
+import { ReactorSolver, type ReactorOutlet } from './reactor-solver';
+import type {
+  PlantConditions,
+  PlantSteadyState,
+  SolverOptions,
+  StepConditions,
+  StepSteadyState,
+} from './steady-state.types';
+
+const DEFAULT_RTOL = 1e-7;
+const DEFAULT_ATOL = 1e-11;
+
+/** Solvers are cached per compiled step: their buffers are reused across calls. */
+const solvers = new WeakMap<StepModel, ReactorSolver>();
+
+function solverFor(model: PlantModel, step: StepModel): ReactorSolver {
+  let solver = solvers.get(step);
+  if (!solver) {
+    solver = new ReactorSolver(step, model.speciesIds.length);
+    solvers.set(step, solver);
+  }
+  return solver;
+}
+
+const nominalFeeds = new WeakMap<PlantModel, Float64Array[]>();
+function feedConcentrations(model: PlantModel): Float64Array[] {
+  let feeds = nominalFeeds.get(model);
+  if (!feeds) {
+    feeds = model.feeds.map((f) => f.concentrations);
+    nominalFeeds.set(model, feeds);
+  }
+  return feeds;
+}
+
+/** The outlet of one step at steady state, internal units (the fast path used by benchmarks and the oracle). */
+export interface StepSolution {
+  inlet: ReturnType<typeof createMixedInlet>;
+  outlet: ReactorOutlet;
+  flows: Float64Array;
+  jacketTemperature: number;
+  backPressure: number;
+}
+
+/**
+ * Solves one step at steady state and returns internal-unit arrays (no object maps), for
+ * callers that evaluate many conditions: the benchmark, calibration, the oracle.
+ */
+export function solveStepOutlet(
+  model: PlantModel,
+  step: StepModel,
+  conditions: StepConditions,
+  options: SolverOptions = {},
+  into?: StepSolution,
+): StepSolution {
+  const n = model.speciesIds.length;
+  const solution: StepSolution = into ?? {
+    inlet: createMixedInlet(n),
+    outlet: {
+      concentrations: new Float64Array(n),
+      temperature: 0,
+      maxTemperature: 0,
+      mtsr: 0,
+      heatDuty: 0,
+    },
+    flows: new Float64Array(step.inlets.length),
+    jacketTemperature: 0,
+    backPressure: 0,
+  };
+  for (let k = 0; k < step.inlets.length; k++) {
+    const inlet = step.inlets[k]!;
+    const flow = conditions.flows?.[inlet.pump];
+    solution.flows[k] = flow ?? inlet.nominal;
+  }
+  const tankConcentrations = model.tanks.map((tank) => {
+    const composition = conditions.tankCompositions?.[tank.id];
+    if (!composition) return undefined;
+    const c = new Float64Array(n);
+    for (const [id, value] of Object.entries(composition)) {
+      const i = model.speciesIndex.get(id);
+      if (i === undefined) throw new Error(`tankCompositions.${tank.id}.${id}: unknown species`);
+      c[i] = value;
+    }
+    return c;
+  });
+  mixInlets(model, step, solution.flows, feedConcentrations(model), tankConcentrations, solution.inlet);
+  solution.jacketTemperature = celsiusToKelvin(conditions.jacketTemperature ?? step.thermostat.nominal);
+  solution.backPressure = conditions.backPressure ?? step.backPressure.nominal;
+  const activity = step.catalyst ? (conditions.catalystActivity ?? step.catalyst.initialActivity) : 1;
+  const reactor = {
+    inlet: solution.inlet.concentrations,
+    inletTemperature: solution.inlet.temperature,
+    jacketTemperature: solution.jacketTemperature,
+    flow: solution.inlet.flow,
+    rateMultiplier: activity * (conditions.rateMultiplier ?? 1),
+    heatTransferFactor: conditions.heatTransferFactor ?? 1,
+    rtol: options.rtol ?? DEFAULT_RTOL,
+    atol: options.atol ?? DEFAULT_ATOL,
+  };
+  const solver = solverFor(model, step);
+  if (step.type === 'cstr') solver.stirredCells(reactor, 1, solution.outlet);
+  else if (options.model === 'cells') solver.stirredCells(reactor, step.cells, solution.outlet);
+  else solver.plugFlow(reactor, solution.outlet);
+  return solution;
+}
+
+/** Steady state of one step at the given conditions, with its key figures and safety quantities. */
+export function solveStepSteadyState(
+  model: PlantModel,
+  stepId: string,
+  conditions: StepConditions = {},
+  options: SolverOptions = {},
+): StepSteadyState {
+  const step = stepById(model, stepId);
+  const solution = solveStepOutlet(model, step, conditions, options);
+  return describeStep(model, step, solution);
+}
+
+function describeStep(model: PlantModel, step: StepModel, solution: StepSolution): StepSteadyState {
+  const { inlet, outlet } = solution;
+  const q = inlet.flow;
+  const solver = solverFor(model, step);
+  const figures = stepFigures(model, step, {
+    keyIn: q * inlet.concentrations[step.keyIndex]!,
+    keyOut: q * outlet.concentrations[step.keyIndex]!,
+    productIn: q * inlet.concentrations[step.productIndex]!,
+    productOut: q * outlet.concentrations[step.productIndex]!,
+    massIn: inlet.massFlow,
+    heatDuty: outlet.heatDuty,
+    thermalPower: Math.abs(outlet.heatDuty),
+  });
+  const drop = pressureDrop(step, q);
+  const safety = {
+    adiabaticTemperatureRise: solver.adiabaticRise(inlet.concentrations[step.keyIndex]!),
+    maxTemperature: kelvinToCelsius(outlet.maxTemperature),
+    mtsr: kelvinToCelsius(outlet.mtsr),
+    pressure: solution.backPressure + drop,
+    pressureDrop: drop,
+  };
+  return {
+    step: step.id,
+    outletFlow: q * 60_000,
+    inlet: toRecord(model, inlet.concentrations),
+    outlet: toRecord(model, outlet.concentrations),
+    outletTemperature: kelvinToCelsius(outlet.temperature),
+    residenceTime: q > 0 ? step.liquidVolume / q : Number.POSITIVE_INFINITY,
+    figures,
+    safety,
+    violations: stepLimitViolations(step, {
+      maxTemperature: outlet.maxTemperature,
+      mtsr: outlet.mtsr,
+      pressure: safety.pressure,
+      flows: solution.flows,
+      jacketTemperature: solution.jacketTemperature,
+      backPressure: solution.backPressure,
+    }),
+  };
+}
+
+/**
+ * Steady state of the whole plant: steps in flow order, each tank passing on the
+ * composition of the step that fills it (a well-mixed tank at steady state holds its
+ * inflow's composition). Tank levels are steady only where inflow equals outflow;
+ * `tankNetInflow` says how far each is from that.
+ */
+export function solvePlantSteadyState(
+  model: PlantModel,
+  conditions: PlantConditions = {},
+  options: SolverOptions = {},
+): PlantSteadyState {
+  const tankCompositions: Record<string, Record<string, number>> = {};
+  const tankNet: Record<string, number> = Object.fromEntries(model.tanks.map((t) => [t.id, 0]));
+  const steps: StepSteadyState[] = [];
+  let freshMass = 0;
+  let thermalPower = 0;
+  let firstKeyIn = 0;
+  for (const step of model.steps) {
+    const stepConditions = { ...conditions.steps?.[step.id] };
+    stepConditions.tankCompositions = { ...tankCompositions, ...stepConditions.tankCompositions };
+    const solution = solveStepOutlet(model, step, stepConditions, options);
+    const result = describeStep(model, step, solution);
+    steps.push(result);
+    freshMass += solution.inlet.freshMassFlow;
+    thermalPower += result.figures.thermalPower;
+    if (step.index === 0) firstKeyIn = solution.inlet.flow * solution.inlet.concentrations[step.keyIndex]!;
+    for (const [k, inlet] of step.inlets.entries()) {
+      if (inlet.source === 'tank') {
+        const tank = model.tanks[inlet.sourceIndex]!;
+        tankNet[tank.id]! -= solution.flows[k]! * inlet.toInternal * 3600;
+      }
+    }
+    if (step.outletTank >= 0) {
+      const tank = model.tanks[step.outletTank]!;
+      tankCompositions[tank.id] = result.outlet;
+      tankNet[tank.id]! += solution.inlet.flow * 3600;
+    }
+  }
+  // The plant product leaves from the steps that deliver to collection (no outlet tank).
+  let productMolar = 0;
+  for (const [index, step] of model.steps.entries()) {
+    if (step.outletTank >= 0) continue;
+    const result = steps[index]!;
+    const q = (result.outletFlow / 60_000) as number;
+    productMolar += q * (result.outlet[model.speciesIds[model.productIndex]!] ?? 0);
+  }
+  const productMass = (productMolar * model.molarMass[model.productIndex]!) / 1000; // kg/s
+  const totalVolume = model.steps.reduce((sum, s) => sum + s.reactorVolume, 0);
+  const productionRate = productMass * 1000 * 3600;
+  return {
+    steps,
+    tankNetInflow: tankNet,
+    figures: {
+      overallYield: firstKeyIn > 0 ? productMolar / firstKeyIn : 0,
+      productionRate,
+      spaceTimeYield: productionRate / 1000 / totalVolume,
+      eFactor: eFactor(freshMass, productMass),
+      thermalPower,
+    },
+    violations: steps.flatMap((s) => s.violations),
+  };
+}
+
+function toRecord(model: PlantModel, values: Float64Array): Record<string, number> {
+  const record: Record<string, number> = {};
+  for (let i = 0; i < model.speciesIds.length; i++) record[model.speciesIds[i]!] = values[i]!;
+  return record;
+}

@@ -1,0 +1,56 @@
+import type { ReactionSpec, Recipe, StepSpec } from '../recipe/recipe.types';
+
+/** Options of the one-step test plant: A (+ B) → products in one reactor. */
+export interface OneStepOptions {
+  reactor?: Partial<StepSpec['reactor']>;
+  reactions?: ReactionSpec[];
+  /** mol/L of each species in the feed. @default { a: 1 } */
+  feed?: Record<string, number>;
+  /** mL/min @default 1 */
+  flow?: number;
+  /** °C @default 25 */
+  temperature?: number;
+  analyser?: StepSpec['analyser'];
+}
+
+/** First order A → B, k = 0.01 /s at 25 °C, Ea 50 kJ/mol, thermoneutral. */
+export const FIRST_ORDER: ReactionSpec = {
+  id: 'a-to-b',
+  stoichiometry: { a: -1, b: 1 },
+  rateLaw: { k: { value: 0.01, referenceTemperature: 25 }, activationEnergy: 50, orders: { a: 1 } },
+  heatOfReaction: 0,
+};
+
+/** A small plant for tests: species a, b, c, d (molar masses chosen so A + B → C balances). */
+export function oneStepRecipe(options: OneStepOptions = {}): Recipe {
+  const flow = options.flow ?? 1;
+  const temperature = options.temperature ?? 25;
+  return {
+    apiVersion: 'pipac/v1',
+    kind: 'Recipe',
+    metadata: { name: 'test-plant', version: '1' },
+    species: [
+      { id: 'a', molarMass: 100 },
+      { id: 'b', molarMass: 100 },
+      { id: 'c', molarMass: 200 },
+      { id: 'd', molarMass: 100 },
+    ],
+    feeds: [{ id: 'feed', concentrations: options.feed ?? { a: 1 }, temperature }],
+    reactions: options.reactions ?? [FIRST_ORDER],
+    steps: [
+      {
+        id: 'reaction',
+        reactions: (options.reactions ?? [FIRST_ORDER]).map((r) => r.id),
+        inlets: [{ pump: 'P-1', feed: 'feed', flow: { nominal: flow, min: 0, max: 100 } }],
+        reactor: { type: 'pfr', volume: 10, cells: 20, heatTransfer: 1, ...options.reactor },
+        thermostat: { tag: 'TC-1', setpoint: { nominal: temperature, min: -20, max: 150 }, timeConstant: 30 },
+        backPressure: { tag: 'PCV-1', setpoint: { nominal: 3, min: 1, max: 10 } },
+        ...(options.analyser ? { analyser: options.analyser } : {}),
+        keyReactant: 'a',
+        product: (options.reactions?.[0] ?? FIRST_ORDER).stoichiometry['c'] ? 'c' : 'b',
+        limits: { maxTemperature: 120, maxPressure: 20 },
+      },
+    ],
+    product: (options.reactions?.[0] ?? FIRST_ORDER).stoichiometry['c'] ? 'c' : 'b',
+  };
+}
