@@ -6,4 +6,4 @@ const path = require('node:path');
 
 process.env.TSX_TSCONFIG_PATH ??= path.join(__dirname, '..', '..', '..', 'tsconfig.base.json');
 require('tsx/cjs');
-require('../src/main.ts');
+require('../src/main.ts').run();

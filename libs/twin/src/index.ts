@@ -16,3 +16,4 @@ export * from './lib/dynamics/disturbances';
 export * from './lib/dynamics/analyser';
 export * from './lib/dynamics/step-unit';
 export * from './lib/dynamics/plant';
+export * from './lib/dynamics/plant-report';

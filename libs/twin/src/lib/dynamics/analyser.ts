@@ -64,6 +64,17 @@ export class Analyser {
     this.latest = new Float64Array(spec.measures.length).fill(Number.NaN);
   }
 
+  /** Moves the analyser's clock-dependent state by `delta` seconds (the plant's warm-up reset). */
+  shiftTime(delta: number): void {
+    this.nextSample += delta;
+    this.latestSampledAt += delta;
+    this.latestAvailableAt += delta;
+    for (const sample of this.pending) {
+      sample.sampledAt += delta;
+      sample.availableAt += delta;
+    }
+  }
+
   /**
    * Called once per plant step with the outlet state at time t. `outlet` holds the species
    * concentrations followed by the key-reactant tracer (what the key would be unreacted).

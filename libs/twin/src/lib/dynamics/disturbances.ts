@@ -42,7 +42,7 @@ export interface Scenario {
  * A named disturbance scenario for any recipe, its magnitudes and onsets drawn from `seed`
  * within realistic ranges (same seed, same scenario). Ranges are stated beside each case.
  */
-export function buildScenario(name: ScenarioName | string, model: PlantModel, seed: number, duration: number): Scenario {
+export function buildScenario(name: string, model: PlantModel, seed: number, duration: number): Scenario {
   if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
     throw new Error(`unknown scenario "${name}"; choose one of ${SCENARIO_NAMES.join(', ')}`);
   }

@@ -111,7 +111,7 @@ export class Plant {
       this.actuators.set(unit.step.thermostat.tag, { kind: 'thermostat', unit });
       this.actuators.set(unit.step.backPressure.tag, { kind: 'back-pressure', unit });
     }
-    this.disturbances = options.scenario?.disturbances ?? [];
+    this.disturbances = [...(options.scenario?.disturbances ?? [])];
     for (const d of this.disturbances) this.checkDisturbanceTarget(d);
     this.applyDisturbances(0);
   }
@@ -167,6 +167,41 @@ export class Plant {
     }
     this.stepCount++;
     this.clock.set(this.t0 + this.time);
+  }
+
+  /**
+   * Runs the plant at its current setpoints for `seconds` without disturbances, then makes
+   * that state time zero: reactors and tank compositions keep the warmed-up state, while
+   * tank levels, feed inventories, totals and events are reset. Use it to start a run at
+   * operating conditions instead of from reactors full of solvent.
+   */
+  warmUp(seconds: number): void {
+    const levels = this.tanks.map((t) => t.level);
+    const inventory = Float64Array.from(this.feedInventory);
+    const disturbances = this.disturbances.splice(0, this.disturbances.length);
+    this.run(seconds);
+    const shift = this.time;
+    this.disturbances.push(...disturbances);
+    this.stepCount = 0;
+    this.clock.set(this.t0);
+    this.tanks.forEach((tank, i) => {
+      tank.level = levels[i]!;
+      tank.empty = tank.level <= 1e-12;
+      tank.overflowing = false;
+    });
+    this.feedInventory.set(inventory);
+    this.feedExhausted.fill(false);
+    this.speciesFed.fill(0);
+    this.speciesCollected.fill(0);
+    this.speciesSpilled.fill(0);
+    this.freshMass = 0;
+    this.collectedVolume = 0;
+    for (const unit of this.units) {
+      unit.resetTotals();
+      unit.analyser?.shiftTime(-shift);
+    }
+    this.events.length = 0;
+    this.applyDisturbances(0);
   }
 
   /** Advances by whole steps until `seconds` more have passed. */

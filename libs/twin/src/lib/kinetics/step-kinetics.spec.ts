@@ -1,0 +1,167 @@
+import { compilePlant, type StepModel } from '../model/plant-model';
+import { GAS_CONSTANT, celsiusToKelvin } from '../model/units';
+import type { ReactionSpec } from '../recipe/recipe.types';
+import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { StepKinetics } from './step-kinetics';
+
+/** Species order of the fixture: a, b, c, d. */
+const A = 0;
+const B = 1;
+const C = 2;
+
+function reaction(id: string, orders: Record<string, number>, k = 0.02, ea = 60, heat = 0): ReactionSpec {
+  return {
+    id,
+    stoichiometry: { a: -1, b: -1, c: 1 },
+    rateLaw: { k: { value: k, referenceTemperature: 40 }, activationEnergy: ea, orders },
+    heatOfReaction: heat,
+  };
+}
+
+function stepWith(reactions: ReactionSpec[]): StepModel {
+  return compilePlant(oneStepRecipe({ reactions })).steps[0]!;
+}
+
+function concentrations(a: number, b: number, c = 0, d = 0): Float64Array {
+  return Float64Array.from([a, b, c, d]);
+}
+
+function expectRelative(actual: number, expected: number, rtol: number): void {
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rtol * Math.abs(expected));
+}
+
+const T_REF = celsiusToKelvin(40);
+
+describe('StepKinetics', () => {
+  describe('Arrhenius rate constant', () => {
+    const kinetics = new StepKinetics(stepWith([reaction('r', { a: 1 }, 0.02, 60)]));
+
+    it('is k_ref at the reference temperature', () => {
+      expectRelative(kinetics.rateConstant(0, T_REF), 0.02, 1e-15);
+    });
+
+    it.each([
+      [20, 40],
+      [40, 80],
+      [60, 25],
+      [-10, 150],
+    ])('k(%s °C)/k(%s °C) = exp(−Ea/R·(1/T₁ − 1/T₂))', (t1, t2) => {
+      const T1 = celsiusToKelvin(t1);
+      const T2 = celsiusToKelvin(t2);
+      const ratio = kinetics.rateConstant(0, T1) / kinetics.rateConstant(0, T2);
+      expectRelative(ratio, Math.exp((-60_000 / GAS_CONSTANT) * (1 / T1 - 1 / T2)), 1e-12);
+    });
+
+    it('the rate evaluation uses the same k(T) as rateConstant', () => {
+      const c = concentrations(1, 1);
+      for (const celsius of [0, 25, 40, 77.7, 120]) {
+        const T = celsiusToKelvin(celsius);
+        kinetics.evaluate(c, 0, T, 1);
+        expectRelative(kinetics.rates[0]!, kinetics.rateConstant(0, T), 1e-12);
+      }
+    });
+
+    it('follows a temperature change after caching k(T), and back', () => {
+      const c = concentrations(0.5, 1);
+      const cold = celsiusToKelvin(20);
+      const hot = celsiusToKelvin(80);
+      kinetics.evaluate(c, 0, cold, 1);
+      const first = kinetics.rates[0]!;
+      kinetics.evaluate(c, 0, hot, 1);
+      expectRelative(kinetics.rates[0]!, 0.5 * kinetics.rateConstant(0, hot), 1e-12);
+      kinetics.evaluate(c, 0, cold, 1);
+      expect(kinetics.rates[0]).toBe(first);
+    });
+
+    it('a zero activation energy makes k independent of temperature', () => {
+      const flat = new StepKinetics(stepWith([reaction('r', { a: 1 }, 0.02, 0)]));
+      expectRelative(flat.rateConstant(0, celsiusToKelvin(150)), 0.02, 1e-15);
+    });
+
+    it('a zero rate constant gives zero rates at any temperature', () => {
+      const none = new StepKinetics(stepWith([reaction('r', { a: 1 }, 0, 60)]));
+      none.evaluate(concentrations(1, 1), 0, celsiusToKelvin(100), 1);
+      expect(none.rates[0]).toBe(0);
+    });
+  });
+
+  describe('power-law rates', () => {
+    it.each([0.5, 1, 1.5, 2, 0.7, 2.3, 3])('order %s in A equals k·Math.pow(c, n)', (order) => {
+      const kinetics = new StepKinetics(stepWith([reaction('r', { a: order })]));
+      for (const a of [1e-9, 0.003, 0.25, 1, 1.7, 12]) {
+        kinetics.evaluate(concentrations(a, 1), 0, T_REF, 1);
+        expectRelative(kinetics.rates[0]!, 0.02 * Math.pow(a, order), 1e-13);
+      }
+    });
+
+    it('mixed orders multiply: k·a^0.5·b^1.5 and k·a^0.7·b', () => {
+      const kinetics = new StepKinetics(stepWith([reaction('r1', { a: 0.5, b: 1.5 }), reaction('r2', { a: 0.7, b: 1 }, 0.005)]));
+      kinetics.evaluate(concentrations(0.3, 0.8), 0, T_REF, 1);
+      expectRelative(kinetics.rates[0]!, 0.02 * Math.pow(0.3, 0.5) * Math.pow(0.8, 1.5), 1e-13);
+      expectRelative(kinetics.rates[1]!, 0.005 * Math.pow(0.3, 0.7) * 0.8, 1e-13);
+    });
+
+    it.each([0.5, 1, 1.5, 2, 0.7])('order %s gives a zero rate at zero or negative concentration', (order) => {
+      const kinetics = new StepKinetics(stepWith([reaction('r', { a: order, b: 1 })]));
+      for (const a of [0, -0, -1e-12, -0.5]) {
+        kinetics.evaluate(concentrations(a, 1), 0, T_REF, 1);
+        expect(kinetics.rates[0]).toBe(0);
+        expect(Number.isNaN(kinetics.rates[0])).toBe(false);
+      }
+      // The other factor being negative also stops the reaction.
+      kinetics.evaluate(concentrations(1, -0.1), 0, T_REF, 1);
+      expect(kinetics.rates[0]).toBe(0);
+    });
+
+    it('a zero order leaves the rate independent of that species', () => {
+      const kinetics = new StepKinetics(stepWith([reaction('r', { a: 1, b: 0 })]));
+      kinetics.evaluate(concentrations(0.4, 0), 0, T_REF, 1);
+      expectRelative(kinetics.rates[0]!, 0.02 * 0.4, 1e-15);
+    });
+
+    it('the multiplier (activity × mismatch) scales every rate', () => {
+      const kinetics = new StepKinetics(stepWith([reaction('r1', { a: 1 }), reaction('r2', { b: 2 })]));
+      kinetics.evaluate(concentrations(0.6, 0.9), 0, T_REF, 1);
+      const base = Array.from(kinetics.rates);
+      kinetics.evaluate(concentrations(0.6, 0.9), 0, T_REF, 0.25);
+      expectRelative(kinetics.rates[0]!, 0.25 * base[0]!, 1e-15);
+      expectRelative(kinetics.rates[1]!, 0.25 * base[1]!, 1e-15);
+    });
+
+    it('reads the concentrations at an offset (one cell of many)', () => {
+      const kinetics = new StepKinetics(stepWith([reaction('r', { a: 1, b: 1 })]));
+      const cells = Float64Array.from([9, 9, 9, 9, 9, 0.2, 0.5, 0, 0]);
+      kinetics.evaluate(cells, 5, T_REF, 1);
+      expectRelative(kinetics.rates[0]!, 0.02 * 0.2 * 0.5, 1e-15);
+    });
+  });
+
+  describe('heat and stoichiometry', () => {
+    it('returns the heat released, Σ(−ΔH)·r, in W/L', () => {
+      const kinetics = new StepKinetics(stepWith([reaction('r1', { a: 1 }, 0.02, 60, -100), reaction('r2', { b: 1 }, 0.01, 60, 30)]));
+      const heat = kinetics.evaluate(concentrations(0.5, 0.4), 0, T_REF, 1);
+      expectRelative(heat, 100_000 * 0.02 * 0.5 - 30_000 * 0.01 * 0.4, 1e-13);
+    });
+
+    it('accumulates scale × Σ ν·r into the derivative', () => {
+      const kinetics = new StepKinetics(stepWith([reaction('r', { a: 1, b: 1 })]));
+      kinetics.evaluate(concentrations(0.5, 0.4), 0, T_REF, 1);
+      const r = 0.02 * 0.5 * 0.4;
+      const out = Float64Array.from([1, 1, 1, 1]);
+      kinetics.accumulate(out, 0, 2);
+      expectRelative(out[A]!, 1 - 2 * r, 1e-15);
+      expectRelative(out[B]!, 1 - 2 * r, 1e-15);
+      expectRelative(out[C]!, 1 + 2 * r, 1e-15);
+      expect(out[3]).toBe(1);
+    });
+
+    it('the fastest consumption frequency is max ν·r/c over consumed species', () => {
+      const kinetics = new StepKinetics(stepWith([reaction('r', { a: 1, b: 1 })]));
+      kinetics.evaluate(concentrations(0.5, 0.1), 0, T_REF, 1);
+      const r = 0.02 * 0.5 * 0.1;
+      expectRelative(kinetics.maxConsumptionFrequency(concentrations(0.5, 0.1), 0), r / 0.1, 1e-14);
+      kinetics.evaluate(concentrations(0, 0.1), 0, T_REF, 1);
+      expect(kinetics.maxConsumptionFrequency(concentrations(0, 0.1), 0)).toBe(0);
+    });
+  });
+});
