@@ -24,7 +24,7 @@ export default [
     files: ['**/*.ts'],
   })),
   {
-    ignores: ['**/dist', '**/node_modules', '**/coverage', '**/tmp', '**/.nx', '**/*.js', '**/*.mjs', '**/*.cjs', 'jest.config.ts'],
+    ignores: ['**/dist', '**/node_modules', '**/coverage', '**/tmp', '**/.nx', '**/*.js', '**/*.mjs', '**/*.cjs', 'jest.config.js'],
   },
   {
     files: ['**/*.ts'],

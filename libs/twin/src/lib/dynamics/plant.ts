@@ -178,8 +178,13 @@ export class Plant {
   warmUp(seconds: number): void {
     const levels = this.tanks.map((t) => t.level);
     const inventory = Float64Array.from(this.feedInventory);
+    // Warm up undisturbed; a kinetic mismatch is a property of the real plant, not an
+    // event in time, so it stays.
     const disturbances = this.disturbances.splice(0, this.disturbances.length);
+    this.disturbances.push(...disturbances.filter((d) => d.kind === 'kinetic-mismatch'));
+    this.resetDisturbedParameters();
     this.run(seconds);
+    this.disturbances.length = 0;
     const shift = this.time;
     this.disturbances.push(...disturbances);
     this.stepCount = 0;
@@ -453,6 +458,22 @@ export class Plant {
           break;
       }
     }
+  }
+
+  /** Every parameter a disturbance can move, back at its nominal value. */
+  private resetDisturbedParameters(): void {
+    for (const unit of this.units) {
+      unit.pumpFactor.fill(1);
+      unit.extraDecay = 0;
+      unit.rateMultiplier = 1;
+      unit.heatTransferFactor = 1;
+      unit.pressureDropFactor = 1;
+      if (unit.analyser) {
+        unit.analyser.bias = 0;
+        unit.analyser.fault = false;
+      }
+    }
+    this.model.feeds.forEach((feed, i) => this.feedConcentrations[i]!.set(feed.concentrations));
   }
 
   private unitOf(stepId: string): StepUnit {

@@ -9,7 +9,13 @@ const A = 0;
 const B = 1;
 const C = 2;
 
-function reaction(id: string, orders: Record<string, number>, k = 0.02, ea = 60, heat = 0): ReactionSpec {
+function reaction(
+  id: string,
+  orders: Record<string, number>,
+  k = 0.02,
+  ea = 60,
+  heat = 0,
+): ReactionSpec {
   return {
     id,
     stoichiometry: { a: -1, b: -1, c: 1 },
@@ -95,23 +101,28 @@ describe('StepKinetics', () => {
     });
 
     it('mixed orders multiply: k·a^0.5·b^1.5 and k·a^0.7·b', () => {
-      const kinetics = new StepKinetics(stepWith([reaction('r1', { a: 0.5, b: 1.5 }), reaction('r2', { a: 0.7, b: 1 }, 0.005)]));
+      const kinetics = new StepKinetics(
+        stepWith([reaction('r1', { a: 0.5, b: 1.5 }), reaction('r2', { a: 0.7, b: 1 }, 0.005)]),
+      );
       kinetics.evaluate(concentrations(0.3, 0.8), 0, T_REF, 1);
       expectRelative(kinetics.rates[0]!, 0.02 * Math.pow(0.3, 0.5) * Math.pow(0.8, 1.5), 1e-13);
       expectRelative(kinetics.rates[1]!, 0.005 * Math.pow(0.3, 0.7) * 0.8, 1e-13);
     });
 
-    it.each([0.5, 1, 1.5, 2, 0.7])('order %s gives a zero rate at zero or negative concentration', (order) => {
-      const kinetics = new StepKinetics(stepWith([reaction('r', { a: order, b: 1 })]));
-      for (const a of [0, -0, -1e-12, -0.5]) {
-        kinetics.evaluate(concentrations(a, 1), 0, T_REF, 1);
+    it.each([0.5, 1, 1.5, 2, 0.7])(
+      'order %s gives a zero rate at zero or negative concentration',
+      (order) => {
+        const kinetics = new StepKinetics(stepWith([reaction('r', { a: order, b: 1 })]));
+        for (const a of [0, -0, -1e-12, -0.5]) {
+          kinetics.evaluate(concentrations(a, 1), 0, T_REF, 1);
+          expect(kinetics.rates[0]).toBe(0);
+          expect(Number.isNaN(kinetics.rates[0])).toBe(false);
+        }
+        // The other factor being negative also stops the reaction.
+        kinetics.evaluate(concentrations(1, -0.1), 0, T_REF, 1);
         expect(kinetics.rates[0]).toBe(0);
-        expect(Number.isNaN(kinetics.rates[0])).toBe(false);
-      }
-      // The other factor being negative also stops the reaction.
-      kinetics.evaluate(concentrations(1, -0.1), 0, T_REF, 1);
-      expect(kinetics.rates[0]).toBe(0);
-    });
+      },
+    );
 
     it('a zero order leaves the rate independent of that species', () => {
       const kinetics = new StepKinetics(stepWith([reaction('r', { a: 1, b: 0 })]));
@@ -120,7 +131,9 @@ describe('StepKinetics', () => {
     });
 
     it('the multiplier (activity × mismatch) scales every rate', () => {
-      const kinetics = new StepKinetics(stepWith([reaction('r1', { a: 1 }), reaction('r2', { b: 2 })]));
+      const kinetics = new StepKinetics(
+        stepWith([reaction('r1', { a: 1 }), reaction('r2', { b: 2 })]),
+      );
       kinetics.evaluate(concentrations(0.6, 0.9), 0, T_REF, 1);
       const base = Array.from(kinetics.rates);
       kinetics.evaluate(concentrations(0.6, 0.9), 0, T_REF, 0.25);
@@ -138,7 +151,12 @@ describe('StepKinetics', () => {
 
   describe('heat and stoichiometry', () => {
     it('returns the heat released, Σ(−ΔH)·r, in W/L', () => {
-      const kinetics = new StepKinetics(stepWith([reaction('r1', { a: 1 }, 0.02, 60, -100), reaction('r2', { b: 1 }, 0.01, 60, 30)]));
+      const kinetics = new StepKinetics(
+        stepWith([
+          reaction('r1', { a: 1 }, 0.02, 60, -100),
+          reaction('r2', { b: 1 }, 0.01, 60, 30),
+        ]),
+      );
       const heat = kinetics.evaluate(concentrations(0.5, 0.4), 0, T_REF, 1);
       expectRelative(heat, 100_000 * 0.02 * 0.5 - 30_000 * 0.01 * 0.4, 1e-13);
     });
@@ -162,6 +180,16 @@ describe('StepKinetics', () => {
       expectRelative(kinetics.maxConsumptionFrequency(concentrations(0.5, 0.1), 0), r / 0.1, 1e-14);
       kinetics.evaluate(concentrations(0, 0.1), 0, T_REF, 1);
       expect(kinetics.maxConsumptionFrequency(concentrations(0, 0.1), 0)).toBe(0);
+    });
+
+    it('sums the consumption of a species over every reaction that consumes it', () => {
+      const kinetics = new StepKinetics(
+        stepWith([reaction('r1', { a: 1 }), reaction('r2', { a: 1 })]),
+      );
+      const c = concentrations(0.5, 1);
+      kinetics.evaluate(c, 0, T_REF, 1);
+      // Each reaction consumes A at 0.02·0.5 mol/(L·s): together 2 × 0.02 /s.
+      expectRelative(kinetics.maxConsumptionFrequency(c, 0), 0.04, 1e-12);
     });
   });
 });

@@ -43,6 +43,8 @@ export class StepKinetics {
   private readonly stoichSpecies: Int32Array;
   private readonly stoich: Float64Array;
   private cachedT = Number.NaN;
+  /** Scratch: consumption rate per species index. */
+  private readonly consumption: Float64Array;
 
   constructor(step: Pick<StepModel, 'reactions'>) {
     const reactions = step.reactions;
@@ -67,6 +69,7 @@ export class StepKinetics {
     this.orderKind = Uint8Array.from(this.orders, orderKind);
     this.stoichSpecies = Int32Array.from(reactions.flatMap((r) => Array.from(r.stoichSpecies)));
     this.stoich = Float64Array.from(reactions.flatMap((r) => Array.from(r.stoich)));
+    this.consumption = new Float64Array(this.stoichSpecies.reduce((max, i) => Math.max(max, i + 1), 0));
   }
 
   /** Arrhenius rate constant of reaction j at T (K). */
@@ -142,18 +145,24 @@ export class StepKinetics {
     }
   }
 
-  /** Consumption frequency of species i from the last rates, 1/s: Σ_j max(−ν_ij, 0)·r_j / c_i. */
+  /**
+   * The fastest consumption frequency, 1/s, from the last evaluated rates:
+   * max_i Σ_j max(−ν_ij, 0)·r_j / c_i over species present (c_i > 0).
+   */
   maxConsumptionFrequency(c: Float64Array, offset: number): number {
-    let worst = 0;
+    const consumption = this.consumption;
+    consumption.fill(0);
     for (let j = 0, m = this.reactionCount; j < m; j++) {
       const r = this.rates[j]!;
-      if (r === 0) continue;
       for (let p = this.stoichStart[j]!, end = this.stoichStart[j + 1]!; p < end; p++) {
         const nu = this.stoich[p]!;
-        if (nu >= 0) continue;
-        const ci = c[offset + this.stoichSpecies[p]!]!;
-        if (ci > 0) worst = Math.max(worst, (-nu * r) / ci);
+        if (nu < 0) consumption[this.stoichSpecies[p]!]! += -nu * r;
       }
+    }
+    let worst = 0;
+    for (let i = 0; i < consumption.length; i++) {
+      const ci = c[offset + i] ?? 0;
+      if (ci > 0 && consumption[i]! > 0) worst = Math.max(worst, consumption[i]! / ci);
     }
     return worst;
   }

@@ -73,6 +73,7 @@ export class DormandPrince {
     this.stats.evaluations++;
     let t = t0;
     let h = this.initialStep(y, k1, span, rtol, atol);
+    if (!Number.isFinite(h)) throw new Error(`ODE right-hand side not finite at t=${t0}`);
     let previousError = 1e-4;
     let steps = 0;
     while (t < t1) {
@@ -126,7 +127,7 @@ export class DormandPrince {
         this.stats.rejected++;
         h *= Math.max(0.2, 0.9 * err ** -0.2);
       }
-      if (h < 1e-14 * Math.max(1, Math.abs(t))) throw new Error(`ODE step size underflow at t=${t}`);
+      if (!(h >= 1e-14 * Math.max(1, Math.abs(t)))) throw new Error(`ODE step size underflow at t=${t}`);
     }
   }
 

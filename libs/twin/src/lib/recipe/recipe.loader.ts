@@ -5,7 +5,7 @@ import recipeSchema from './recipe.schema.json';
 import { RecipeError, type RecipeIssue } from './recipe.error';
 import type { ManipulatedSpec, Recipe } from './recipe.types';
 
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, verbose: true });
 const validateSchema = ajv.compile<Recipe>(recipeSchema);
 
 /** The JSON Schema recipes are validated against (draft-07). */
@@ -50,11 +50,15 @@ function schemaIssues(errors: ErrorObject[], document: unknown): RecipeIssue[] {
   const seen = new Set<string>();
   const issues: RecipeIssue[] = [];
   for (const error of errors) {
-    // `oneOf` and `if` errors repeat what their branches already said.
-    if (error.keyword === 'oneOf' || error.keyword === 'if') continue;
+    // `if` errors repeat what their branch already said; `required` errors inside a `oneOf`
+    // branch are replaced by the one `oneOf` message that names the alternatives.
+    if (error.keyword === 'if' || (error.keyword === 'required' && error.schemaPath.includes('/oneOf/'))) continue;
     let path = readablePath(error.instancePath, document);
     let message = error.message ?? 'is invalid';
-    if (error.keyword === 'additionalProperties') {
+    if (error.keyword === 'oneOf') {
+      const alternatives = (error.schema as { required?: string[] }[]).map((branch) => (branch.required ?? []).join(' + '));
+      message = `give exactly one of: ${alternatives.join(', ')}`;
+    } else if (error.keyword === 'additionalProperties') {
       const extra = (error.params as { additionalProperty: string }).additionalProperty;
       path = path ? `${path}.${extra}` : extra;
       message = 'is not a known field';
@@ -83,7 +87,9 @@ function readablePath(pointer: string, document: unknown): string {
     const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     if (Array.isArray(node)) {
       const item: unknown = node[Number(key)];
-      const id = isRecord(item) && typeof item['id'] === 'string' ? item['id'] : key;
+      // Items are named by their id, or for inlets by their pump tag.
+      const name = isRecord(item) ? (item['id'] ?? item['pump']) : undefined;
+      const id = typeof name === 'string' ? name : key;
       path += `[${id}]`;
       node = item;
     } else {

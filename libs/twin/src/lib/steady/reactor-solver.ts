@@ -88,7 +88,9 @@ export class ReactorSolver {
     this.pfrMaxT = y[n]!;
     this.pfrMtsr = this.pfrMaxT + this.adiabaticRise(y[step.keyIndex]!);
     if (tau > 0) this.integrator.integrate(this.pfrDerivative, y, 0, tau, conditions.rtol, conditions.atol, this.pfrTrack);
-    out.concentrations.set(y.subarray(0, n));
+    // An explicit step can carry a fully consumed species a few 1e-10 M below zero, where
+    // its clamped rates then hold it; the true value is zero (to within atol).
+    for (let i = 0; i < n; i++) out.concentrations[i] = Math.max(0, y[i]!);
     out.temperature = y[n]!;
     out.maxTemperature = this.pfrMaxT;
     out.mtsr = this.pfrMtsr;
@@ -173,7 +175,7 @@ export class ReactorSolver {
     const horizon = dilution > 0 ? 40 / dilution : 3600 * 24;
     this.cstrIntegrator.integrate(residual, yc, 0, horizon, conditions.rtol * 1e-2, conditions.atol * 1e-2);
     this.newtonPolish(residual, yc, conditions.atol);
-    return yc[n] as number;
+    return yc[n] ?? Number.NaN;
   }
 
   /** A few Newton iterations on residual(y) = 0 with a forward-difference Jacobian. */

@@ -4,6 +4,7 @@ import type { PlantModel, StepModel } from '../model/plant-model';
 import { stepById } from '../model/plant-model';
 import { celsiusToKelvin, kelvinToCelsius } from '../model/units';
 import { stepLimitViolations } from '../safety/limits';
+import { ConditionsError } from './conditions.error';
 import { createMixedInlet, mixInlets } from './inlet-mixer';
 import { ReactorSolver, type ReactorOutlet } from './reactor-solver';
 import type {
@@ -75,6 +76,7 @@ export function solveStepOutlet(
     jacketTemperature: 0,
     backPressure: 0,
   };
+  checkConditions(step, conditions);
   for (let k = 0; k < step.inlets.length; k++) {
     const inlet = step.inlets[k]!;
     const flow = conditions.flows?.[inlet.pump];
@@ -110,6 +112,24 @@ export function solveStepOutlet(
   else if (options.model === 'cells') solver.stirredCells(reactor, step.cells, solution.outlet);
   else solver.plugFlow(reactor, solution.outlet);
   return solution;
+}
+
+/** Refuses conditions that are not numbers, or name a pump the step does not have. */
+function checkConditions(step: StepModel, conditions: StepConditions): void {
+  const bad = (field: string, value: unknown) => {
+    throw new ConditionsError(`${step.id}.${field}: ${String(value)} is not a finite number`);
+  };
+  for (const [pump, flow] of Object.entries(conditions.flows ?? {})) {
+    if (!step.inlets.some((inlet) => inlet.pump === pump)) {
+      throw new ConditionsError(`${step.id}.flows.${pump}: the step has no such pump (${step.inlets.map((i) => i.pump).join(', ')})`);
+    }
+    if (!Number.isFinite(flow)) bad(`flows.${pump}`, flow);
+  }
+  const scalars = ['jacketTemperature', 'backPressure', 'catalystActivity', 'rateMultiplier', 'heatTransferFactor'] as const;
+  for (const field of scalars) {
+    const value = conditions[field];
+    if (value !== undefined && !Number.isFinite(value)) bad(field, value);
+  }
 }
 
 /** Steady state of one step at the given conditions, with its key figures and safety quantities. */

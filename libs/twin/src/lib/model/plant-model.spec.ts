@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { loadRecipe } from '../recipe/recipe.loader';
+import type { ReactionSpec } from '../recipe/recipe.types';
+import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { compilePlant, stepById } from './plant-model';
+import { GAS_CONSTANT, NORMAL_MOLAR_VOLUME, celsiusToKelvin, kelvinToCelsius } from './units';
+
+const RECIPES = join(__dirname, '../../../../../recipes');
+
+describe('compilePlant', () => {
+  it('converts the recipe units to internal ones', () => {
+    const model = compilePlant(oneStepRecipe());
+    const step = model.steps[0]!;
+    expect(model.speciesIds).toEqual(['a', 'b', 'c', 'd']);
+    expect(Array.from(model.molarMass)).toEqual([100, 100, 200, 100]);
+    expect(step.reactorVolume).toBeCloseTo(0.01, 15); // 10 mL → L
+    expect(step.liquidVolume).toBe(step.reactorVolume);
+    expect(step.innerDiameter).toBeCloseTo(1e-3, 15); // default 1 mm → m
+    expect(step.volumetricHeatCapacity).toBe(4000); // 1.0 kg/L × 4.0 kJ/(kg·K) → J/(L·K)
+    expect(step.viscosity).toBeCloseTo(1e-3, 15); // mPa·s → Pa·s
+    expect(step.inlets[0]!.toInternal * 60_000).toBeCloseTo(1, 15); // mL/min → L/s
+    expect(step.maxTemperature).toBeCloseTo(celsiusToKelvin(120), 12);
+    const reaction = step.reactions[0]!;
+    expect(reaction.eaOverR).toBeCloseTo(50_000 / GAS_CONSTANT, 9);
+    expect(reaction.tRef).toBeCloseTo(298.15, 12);
+    expect(Array.from(reaction.orders)).toEqual([1]);
+    expect(Array.from(reaction.stoich)).toEqual([-1, 1]);
+    expect(model.feeds[0]!.inventory).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('doses a gas in mol/s from NmL/min', () => {
+    const model = compilePlant(loadRecipe(join(RECIPES, 'paracetamol.yaml')));
+    const inlet = stepById(model, 'hydrogenation').inlets.find((i) => i.pump === 'MFC-201')!;
+    expect(inlet.gas).toBe(true);
+    expect(inlet.toInternal * 60 * 1000 * NORMAL_MOLAR_VOLUME).toBeCloseTo(1, 14);
+  });
+
+  it('a packed bed holds porosity × volume of liquid and carries its catalyst', () => {
+    const model = compilePlant(loadRecipe(join(RECIPES, 'paracetamol.yaml')));
+    const bed = stepById(model, 'hydrogenation');
+    expect(bed.type).toBe('packed-bed');
+    expect(bed.liquidVolume).toBeCloseTo(0.4 * 0.025, 15);
+    expect(bed.catalyst).toMatchObject({
+      initialActivity: 1,
+      kdRef: 8e-6,
+      order: 1,
+      porosity: 0.4,
+    });
+    expect(bed.catalyst!.particleDiameter).toBeCloseTo(150e-6, 15);
+    expect(stepById(model, 'nitration').catalyst).toBeUndefined();
+  });
+
+  it('a stirred tank is one cell; coils default to 12', () => {
+    expect(
+      compilePlant(oneStepRecipe({ reactor: { type: 'cstr', cells: 30 } })).steps[0]!.cells,
+    ).toBe(1);
+    const recipe = oneStepRecipe();
+    delete recipe.steps[0]!.reactor.cells;
+    expect(compilePlant(recipe).steps[0]!.cells).toBe(12);
+  });
+
+  it('finds the synthesis reaction and its yield factor', () => {
+    const dimer: ReactionSpec = {
+      id: 'dimer',
+      stoichiometry: { a: -2, c: 1 },
+      rateLaw: {
+        k: { value: 0.01, referenceTemperature: 25 },
+        activationEnergy: 50,
+        orders: { a: 1 },
+      },
+    };
+    const step = compilePlant(oneStepRecipe({ reactions: [dimer] })).steps[0]!;
+    expect(step.synthesisReaction).toBe(0);
+    expect(step.yieldFactor).toBe(2);
+  });
+
+  it('wires tanks to the steps that fill them, and marks the species each step can see', () => {
+    const model = compilePlant(loadRecipe(join(RECIPES, 'paracetamol.yaml')));
+    expect(model.tanks.map((t) => [t.id, t.fillingStep])).toEqual([
+      ['tank-1', 0],
+      ['tank-2', 1],
+    ]);
+    expect(model.steps.map((s) => s.outletTank)).toEqual([0, 1, -1]);
+    const names = (indices: Int32Array) => Array.from(indices, (i) => model.speciesIds[i]);
+    expect(names(model.steps[0]!.activeSpecies)).not.toContain('paracetamol');
+    expect(names(model.steps[2]!.activeSpecies)).toEqual(
+      expect.arrayContaining(['phenol', '4-aminophenol', 'paracetamol', 'hydrogen']),
+    );
+  });
+
+  it('names the steps when asked for an unknown one', () => {
+    const model = compilePlant(oneStepRecipe());
+    expect(stepById(model, 'reaction').id).toBe('reaction');
+    expect(() => stepById(model, 'nope')).toThrow('unknown step "nope"; the recipe has reaction');
+  });
+
+  it('refuses a recipe that was not validated, naming the unknown species', () => {
+    const recipe = oneStepRecipe();
+    recipe.product = 'x';
+    expect(() => compilePlant(recipe)).toThrow(/unknown species "x"/);
+  });
+});
+
+describe('units', () => {
+  it('converts between Celsius and Kelvin', () => {
+    expect(celsiusToKelvin(25)).toBeCloseTo(298.15, 12);
+    expect(kelvinToCelsius(celsiusToKelvin(-40))).toBeCloseTo(-40, 12);
+  });
+});
