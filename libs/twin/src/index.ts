@@ -8,6 +8,7 @@ export * from './lib/kinetics/step-kinetics';
 export * from './lib/numerics/dormand-prince';
 export * from './lib/steady/steady-state.types';
 export * from './lib/steady/steady-state';
+export * from './lib/steady/conditions.error';
 export * from './lib/figures/key-figures';
 export * from './lib/safety/limits';
 export * from './lib/clock/manual-clock';
