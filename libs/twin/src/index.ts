@@ -18,3 +18,4 @@ export * from './lib/dynamics/analyser';
 export * from './lib/dynamics/step-unit';
 export * from './lib/dynamics/plant';
 export * from './lib/dynamics/plant-report';
+export * from './lib/calibration';

@@ -1,0 +1,77 @@
+import { compilePlant, stepById, type PlantModel } from '../model/plant-model';
+import type { Recipe } from '../recipe/recipe.types';
+import { solveStepOutlet, type StepSolution } from '../steady/steady-state';
+import type { SolverOptions } from '../steady/steady-state.types';
+import type { ResolvedExperiment } from './experiment-resolution';
+import { quantitySpecies, type QuantityKey } from './experiment.types';
+import { withParameters, type ParameterRef } from './parameters';
+
+/** One measured value of one experiment: a residual of the fit. */
+export interface MeasurementPoint {
+  /** Index into the experiments. */
+  experiment: number;
+  quantity: QuantityKey;
+  measured: number;
+}
+
+/** The measured values of the experiments, in table order (experiment by experiment). */
+export function measurementPoints(experiments: readonly ResolvedExperiment[]): MeasurementPoint[] {
+  return experiments.flatMap((experiment, index) =>
+    (Object.entries(experiment.measurements) as [QuantityKey, number | undefined][])
+      .filter((entry): entry is [QuantityKey, number] => entry[1] !== undefined)
+      .map(([quantity, measured]) => ({ experiment: index, quantity, measured })),
+  );
+}
+
+/**
+ * The twin's prediction of every measured value for a parameter vector (recipe units): the
+ * recipe is copied with the values and compiled once, then each experiment's step is solved at
+ * steady state. An experiment the solver cannot finish (a trial point far out, a stiff system)
+ * yields NaN, which the fit treats as a rejected step rather than an error.
+ *
+ * Uses the array-level `solveStepOutlet` rather than `solveStepSteadyState`: a fit solves each
+ * experiment some fifty times and needs only the outlet, not the figures, safety quantities and
+ * limit checks the full description adds. Conversion is computed as `stepFigures` does it.
+ */
+export function createPredictor(
+  recipe: Recipe,
+  refs: readonly ParameterRef[],
+  experiments: readonly ResolvedExperiment[],
+  points: readonly MeasurementPoint[],
+  solver: SolverOptions,
+): (values: readonly number[]) => Float64Array {
+  const byExperiment = experiments.map((_, e) =>
+    points.flatMap((point, j) => (point.experiment === e ? [j] : [])),
+  );
+  let buffer: StepSolution | undefined;
+  return (values) => {
+    const predicted = new Float64Array(points.length).fill(Number.NaN);
+    let model: PlantModel;
+    try {
+      model = compilePlant(withParameters(recipe, refs, values));
+    } catch {
+      return predicted;
+    }
+    experiments.forEach((experiment, e) => {
+      try {
+        const step = stepById(model, experiment.step);
+        const solution = solveStepOutlet(model, step, experiment.conditions, solver, buffer);
+        buffer = solution;
+        const inlet = solution.inlet.concentrations;
+        const outlet = solution.outlet.concentrations;
+        for (const j of byExperiment[e]!) {
+          const species = quantitySpecies(points[j]!.quantity);
+          if (species === undefined) {
+            const keyIn = inlet[step.keyIndex]!;
+            predicted[j] = keyIn > 0 ? 1 - outlet[step.keyIndex]! / keyIn : 0;
+          } else {
+            predicted[j] = outlet[model.speciesIndex.get(species) ?? -1] ?? Number.NaN;
+          }
+        }
+      } catch {
+        // left NaN: see above
+      }
+    });
+    return predicted;
+  };
+}
