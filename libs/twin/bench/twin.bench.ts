@@ -10,7 +10,7 @@
  * 3. Steps per second of one reaction step alone at a 10 s control interval.
  */
 import { join } from 'node:path';
-import { Plant, compilePlant, loadRecipe, solveStepOutlet, type StepConditions } from '@pipac/twin';
+import { Plant, compilePlant, loadRecipe, solveStepOutlet, type StepConditions } from '../src/index';
 
 const root = join(__dirname, '..', '..', '..');
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
