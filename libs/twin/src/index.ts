@@ -19,3 +19,4 @@ export * from './lib/dynamics/step-unit';
 export * from './lib/dynamics/plant';
 export * from './lib/dynamics/plant-report';
 export * from './lib/calibration';
+export * from './lib/numerics/rosenbrock';

@@ -76,11 +76,12 @@ export class Analyser {
   }
 
   /**
-   * Called once per plant step with the outlet state at time t. `outlet` holds the species
-   * concentrations followed by the key-reactant tracer (what the key would be unreacted).
+   * Called once per plant step with the outlet state at time t: c[offset + i] are the outlet
+   * concentrations, c[offset + tracerIndex] the key-reactant tracer (what the key would be
+   * unreacted).
    * Returns true when a new result was published.
    */
-  update(t: number, outlet: Float64Array, tracerIndex: number): boolean {
+  update(t: number, c: Float64Array, offset: number, tracerIndex: number): boolean {
     if (t >= this.nextSample) {
       this.nextSample = t + this.cadence;
       if (!this.fault) {
@@ -89,9 +90,9 @@ export class Analyser {
           const i = this.speciesIndex[m]!;
           let truth: number;
           if (i < 0) {
-            const unreacted = outlet[tracerIndex]!;
-            truth = unreacted > 0 ? 1 - outlet[this.step.keyIndex]! / unreacted : 0;
-          } else truth = outlet[i]!;
+            const unreacted = c[offset + tracerIndex]!;
+            truth = unreacted > 0 ? 1 - c[offset + this.step.keyIndex]! / unreacted : 0;
+          } else truth = c[offset + i]!;
           const noisy = truth * (1 + this.bias) + Math.abs(truth) * this.relative * this.random.normal() + this.absolute * this.random.normal();
           values[m] = noisy;
         }

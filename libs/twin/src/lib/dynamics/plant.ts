@@ -2,7 +2,7 @@ import { ManualClock } from '../clock/manual-clock';
 import type { PlantModel } from '../model/plant-model';
 import { NORMAL_MOLAR_VOLUME, celsiusToKelvin, kelvinToCelsius } from '../model/units';
 import { SeededRandom } from '../random/seeded-random';
-import { limitState, stepLimitTable, stepLimitValues, violation, type LimitSpec } from '../safety/limits';
+import { limitState, stepLimitTable, stepLimitValues, violation, type LimitSpec, type StepSafetyState } from '../safety/limits';
 import type { LimitViolation } from '../steady/steady-state.types';
 import { ramp, type Disturbance, type Scenario } from './disturbances';
 import { StepUnit } from './step-unit';
@@ -68,6 +68,14 @@ export class Plant {
   private readonly limitTables: LimitSpec[][];
   private readonly limitValues: Float64Array[];
   private readonly limitStates: Int8Array[];
+  private readonly safetyState: StepSafetyState = {
+    maxTemperature: 0,
+    mtsr: 0,
+    pressure: 0,
+    flows: new Float64Array(0),
+    jacketTemperature: 0,
+    backPressure: 0,
+  };
   private readonly delivered: Float64Array[];
   private readonly events: PlantEvent[] = [];
   private readonly disturbances: Disturbance[];
@@ -163,7 +171,7 @@ export class Plant {
       this.routeOutlet(unit);
       this.monitorLimits(s, t + dt);
       const analyser = unit.analyser;
-      if (analyser) analyser.update(t + dt, unit.outlet(), unit.tracer);
+      if (analyser) analyser.update(t + dt, unit.c, (unit.cells - 1) * unit.stride, unit.tracer);
     }
     this.stepCount++;
     this.clock.set(this.t0 + this.time);
@@ -299,7 +307,8 @@ export class Plant {
         tank.level = Math.max(0, tank.level - amount);
       }
     }
-    for (const [index, tank] of this.tanks.entries()) {
+    for (let index = 0; index < this.tanks.length; index++) {
+      const tank = this.tanks[index]!;
       const empty = tank.level <= 1e-12;
       if (empty !== tank.empty) {
         tank.empty = empty;
@@ -346,18 +355,15 @@ export class Plant {
   private monitorLimits(s: number, t: number): void {
     const unit = this.units[s]!;
     const table = this.limitTables[s]!;
-    const values = stepLimitValues(
-      unit.step,
-      {
-        maxTemperature: unit.maxTemperature,
-        mtsr: unit.mtsr,
-        pressure: unit.pressure,
-        flows: unit.flowSetpoint,
-        jacketTemperature: unit.jacketSetpoint,
-        backPressure: unit.backPressure,
-      },
-      this.limitValues[s]!,
-    );
+    // Filled in place: this runs every step, so it allocates nothing.
+    const state = this.safetyState;
+    state.maxTemperature = unit.maxTemperature;
+    state.mtsr = unit.mtsr;
+    state.pressure = unit.pressure;
+    state.flows = unit.flowSetpoint;
+    state.jacketTemperature = unit.jacketSetpoint;
+    state.backPressure = unit.backPressure;
+    const values = stepLimitValues(unit.step, state, this.limitValues[s]!);
     const states = this.limitStates[s]!;
     for (let i = 0; i < table.length; i++) {
       const state = limitState(table[i]!, values[i]!);

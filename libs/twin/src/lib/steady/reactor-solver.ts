@@ -2,6 +2,7 @@ import { Matrix, solve } from 'ml-matrix';
 import { compileRateKernel, type RateKernel } from '../kinetics/rate-kernel';
 import type { StepModel } from '../model/plant-model';
 import { DormandPrince } from '../numerics/dormand-prince';
+import { Rosenbrock } from '../numerics/rosenbrock';
 
 /** What the steady-state reactor solvers return, internal units. */
 export interface ReactorOutlet {
@@ -42,7 +43,7 @@ export class ReactorSolver {
   readonly kernel: RateKernel;
   private readonly n: number;
   private readonly integrator: DormandPrince;
-  private readonly cstrIntegrator: DormandPrince;
+  private readonly cstrIntegrator: Rosenbrock;
   private readonly y: Float64Array;
   private readonly yc: Float64Array;
   private readonly cellInlet: Float64Array;
@@ -53,7 +54,7 @@ export class ReactorSolver {
     this.n = speciesCount;
     this.kernel = compileRateKernel(step.reactions);
     this.integrator = new DormandPrince(speciesCount + 2);
-    this.cstrIntegrator = new DormandPrince(speciesCount + 1);
+    this.cstrIntegrator = new Rosenbrock(speciesCount + 1);
     this.y = new Float64Array(speciesCount + 2);
     this.yc = new Float64Array(speciesCount + 1);
     this.cellInlet = new Float64Array(speciesCount);
@@ -170,10 +171,22 @@ export class ReactorSolver {
       const heat = kernel.result[0]!;
       ds[n] = dilution * (inletTemperature - temperature) + heat / rhoCp + uaPerVolume * (tj - temperature);
     };
+    const m = n + 1;
+    const jacobian = (_t: number, s: Float64Array, dfdy: Float64Array) => {
+      dfdy.fill(0);
+      kernel.jacobian(s, 0, s[n]!, mult, dfdy, m, n);
+      for (let l = 0; l < m; l++) dfdy[n * m + l]! /= rhoCp;
+      for (let i = 0; i < n; i++) dfdy[i * m + i]! -= dilution;
+      dfdy[n * m + n]! -= dilution + uaPerVolume;
+    };
     yc.set(inlet);
     yc[n] = inletTemperature;
+    // Pseudo-transient continuation: the start-up transient decays over a few residence
+    // times, reaction modes faster; 40 τ leaves e^-40 of it. The march is stiff where
+    // reactions are fast against the flow, so the L-stable Rosenbrock method is used (it
+    // needed 5-28× fewer evaluations than DOPRI5 here).
     const horizon = dilution > 0 ? 40 / dilution : 3600 * 24;
-    this.cstrIntegrator.integrate(residual, yc, 0, horizon, conditions.rtol * 1e-2, conditions.atol * 1e-2);
+    this.cstrIntegrator.integrate(residual, jacobian, yc, 0, horizon, conditions.rtol * 1e-2, conditions.atol * 1e-2);
     this.newtonPolish(residual, yc, conditions.atol);
     return yc[n] ?? Number.NaN;
   }
