@@ -7,7 +7,7 @@ import { solveStepSteadyState } from '../steady/steady-state';
 import type { StepConditions } from '../steady/steady-state.types';
 import { FIRST_ORDER, oneStepRecipe, type OneStepOptions } from '../testing/recipe-fixtures';
 import { buildScenario, type Disturbance, type Scenario } from './disturbances';
-import { Plant, type PlantEvent, type PlantOptions } from './plant';
+import { MAX_PENDING_EVENTS, Plant, type PlantEvent, type PlantOptions } from './plant';
 import { samplePlant, summariseRun } from './plant-report';
 
 const RECIPES = join(__dirname, '../../../../../recipes');
@@ -765,5 +765,19 @@ describe('Plant', () => {
       const { error, fed } = massBalance(plant, initial);
       expect(Math.abs(error)).toBeLessThan(1e-9 * fed);
     });
+  });
+
+  it('keeps at most MAX_PENDING_EVENTS undrained events, dropping the oldest and counting them', () => {
+    const plant = new Plant(compilePlant(oneStepRecipe()), { dt: 1 });
+    // Each step flips the jacket setpoint across its 150 °C limit: one event per step.
+    const steps = MAX_PENDING_EVENTS + 2_000;
+    for (let i = 0; i < steps; i++) {
+      plant.setSetpoint('TC-1', i % 2 === 0 ? 200 : 25);
+      plant.step();
+    }
+    const events = plant.drainEvents();
+    expect(events.length).toBeLessThanOrEqual(MAX_PENDING_EVENTS);
+    expect(plant.droppedEvents + events.length).toBe(steps);
+    expect(events.at(-1)!.t).toBe(steps);
   });
 });

@@ -7,6 +7,9 @@ import type { LimitViolation } from '../steady/steady-state.types';
 import { ramp, type Disturbance, type Scenario } from './disturbances';
 import { StepUnit } from './step-unit';
 
+/** Undrained events kept at most. */
+export const MAX_PENDING_EVENTS = 10_000;
+
 export interface PlantOptions {
   /** Fixed step, s. @default 1 */
   dt?: number;
@@ -226,7 +229,20 @@ export class Plant {
     }
   }
 
-  /** Events since the last call. */
+  /** Events dropped because nobody drained them (the oldest go first). */
+  droppedEvents = 0;
+
+  private emit(event: PlantEvent): void {
+    // A run nobody drains (training) must not grow without bound.
+    if (this.events.length >= MAX_PENDING_EVENTS) {
+      const drop = MAX_PENDING_EVENTS / 10;
+      this.events.splice(0, drop);
+      this.droppedEvents += drop;
+    }
+    this.events.push(event);
+  }
+
+  /** Events since the last call (at most MAX_PENDING_EVENTS; see droppedEvents). */
   drainEvents(): PlantEvent[] {
     return this.events.splice(0, this.events.length);
   }
@@ -300,7 +316,7 @@ export class Plant {
         this.feedInventory[inlet.sourceIndex] = Math.max(0, this.feedInventory[inlet.sourceIndex]! - used);
         if (this.feedInventory[inlet.sourceIndex]! <= 1e-12 && !this.feedExhausted[inlet.sourceIndex]) {
           this.feedExhausted[inlet.sourceIndex] = true;
-          this.events.push({ t: this.time + dt, kind: 'feed-exhausted', feed: feed.id, message: `feed ${feed.id} is empty` });
+          this.emit({ t: this.time + dt, kind: 'feed-exhausted', feed: feed.id, message: `feed ${feed.id} is empty` });
         }
       } else {
         const tank = this.tanks[inlet.sourceIndex]!;
@@ -313,7 +329,7 @@ export class Plant {
       if (empty !== tank.empty) {
         tank.empty = empty;
         const id = this.model.tanks[index]!.id;
-        this.events.push({ t: this.time + dt, kind: empty ? 'tank-empty' : 'tank-refilled', tank: id, message: `tank ${id} ${empty ? 'ran empty' : 'has liquid again'}` });
+        this.emit({ t: this.time + dt, kind: empty ? 'tank-empty' : 'tank-refilled', tank: id, message: `tank ${id} ${empty ? 'ran empty' : 'has liquid again'}` });
       }
     }
   }
@@ -346,7 +362,7 @@ export class Plant {
     if (overflowing !== tank.overflowing) {
       tank.overflowing = overflowing;
       if (overflowing) {
-        this.events.push({ t: this.time + this.dt, kind: 'tank-overflow', tank: spec.id, message: `tank ${spec.id} overflows its ${spec.capacity} L` });
+        this.emit({ t: this.time + this.dt, kind: 'tank-overflow', tank: spec.id, message: `tank ${spec.id} overflows its ${spec.capacity} L` });
       }
     }
   }
@@ -384,9 +400,9 @@ export class Plant {
   private pushLimitEvent(t: number, spec: LimitSpec, value: number, state: number, where: { step?: string; tank?: string }): void {
     if (state !== 0) {
       const v = violation(spec, value, where);
-      this.events.push({ t, kind: 'violation', ...where, violation: v, message: v.message });
+      this.emit({ t, kind: 'violation', ...where, violation: v, message: v.message });
     } else {
-      this.events.push({ t, kind: 'violation-cleared', ...where, message: `${where.step ?? where.tank} ${spec.quantity} back within limits` });
+      this.emit({ t, kind: 'violation-cleared', ...where, message: `${where.step ?? where.tank} ${spec.quantity} back within limits` });
     }
   }
 
@@ -450,7 +466,7 @@ export class Plant {
           const fault = t >= d.start && t < d.start + d.duration;
           if (fault !== analyser.fault) {
             analyser.fault = fault;
-            this.events.push({
+            this.emit({
               t,
               kind: fault ? 'analyser-fault' : 'analyser-recovered',
               step: unit.step.id,
