@@ -55,7 +55,8 @@ export function parityPlotSvg(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<title>${escapeXml(options.title ?? 'Parity plot')}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${MARGIN.left}" y="28" font-size="16" font-weight="bold">${escapeXml(options.title ?? 'Parity plot')}</text>`,
+    // A long title (a long file name) gets a smaller font rather than running off the picture.
+    `<text x="${MARGIN.left}" y="28" font-size="${titleFontSize(options.title ?? 'Parity plot', width - MARGIN.left - 10)}" font-weight="bold">${escapeXml(options.title ?? 'Parity plot')}</text>`,
   );
   if (options.subtitle)
     out.push(
@@ -168,4 +169,9 @@ function escapeXml(text: string): string {
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c,
   );
+}
+
+/** 16 px, or less so the title fits: bold sans-serif runs about 0.66 em a character. */
+function titleFontSize(title: string, available: number): number {
+  return Math.max(9, Math.min(16, Math.floor(available / (0.66 * Math.max(1, title.length)))));
 }
