@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { parseExperimentTable, parseRecipe } from '@pipac/twin';
 import { REPOSITORY_ROOT } from '../format/paths';
-import { main } from '../main';
+import { pipac } from '../testing/run-pipac';
 import { calibrateCommand } from './calibrate.command';
 
 const RECIPE = join(REPOSITORY_ROOT, 'recipes', 'first-order-pfr.yaml');
@@ -12,31 +12,6 @@ const K = 'reactions.isomerisation.k';
 const EA = 'reactions.isomerisation.activationEnergy';
 /** Differs from the recipe's k = 0.005 /s and Ea = 60 kJ/mol, which are the starting values. */
 const TRUTH = `${K}=0.0065,${EA}=55`;
-
-/** Runs `pipac …` in process, capturing what it writes. */
-async function pipac(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk: string | Uint8Array) => {
-      stdout += String(chunk);
-      return true;
-    });
-  const err = jest
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    });
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe('pipac calibrate', () => {
   let dir: string;

@@ -17,6 +17,7 @@ import {
 import { parseDuration, parsePositive } from '../format/duration';
 import { defaultRecipePath } from '../format/paths';
 import { ProgressReporter } from '../format/progress';
+import { lineChartSvg, type Panel } from '../format/line-chart.svg';
 import { formatNumber, formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';
 
@@ -31,6 +32,7 @@ interface SimOptions {
   set: string[];
   format: 'table' | 'json' | 'csv';
   out?: string;
+  plot?: string;
 }
 
 /** `pipac sim`: steady state at given conditions, or a disturbance scenario over time. */
@@ -50,6 +52,7 @@ export function simCommand(): Command {
     .option('--set <tag=value...>', 'setpoint overrides by device tag: pump flow mL/min (gas NmL/min), thermostat °C, back-pressure bar', collect, [])
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
     .option('-o, --out <file>', 'write the output to a file instead of standard output')
+    .option('-p, --plot <file.svg>', 'with --scenario: also draw conversion, temperatures, tank levels and catalyst activity over time (SVG)')
     .action((options: SimOptions) => {
       const model = compilePlant(loadRecipe(options.recipe));
       const setpoints = parseSetpoints(options.set, model);
@@ -201,6 +204,10 @@ function runScenario(model: PlantModel, options: SimOptions, setpoints: Map<stri
   }
   progress.done();
   const summary = summariseRun(plant, initialHoldup);
+  if (options.plot) {
+    writeFileSync(options.plot, scenarioPlot(model, scenario.name, seed, rows));
+    process.stderr.write(`wrote ${options.plot}\n`);
+  }
   if (options.format === 'json') {
     return `${JSON.stringify({ recipe: model.recipe.metadata, scenario, summary, events, trace: rows }, jsonNumbers, 2)}\n`;
   }
@@ -236,6 +243,37 @@ function scenarioTable(model: PlantModel, name: string, rows: Record<string, num
   );
   out.push('', events.length === 0 ? 'No events.' : 'Events:', ...events);
   return `${out.join('\n')}\n`;
+}
+
+/** The trace as stacked panels over time: what happened, at a glance. */
+function scenarioPlot(model: PlantModel, name: string, seed: number, rows: Record<string, number>[]): string {
+  const column = (key: string) => rows.map((row) => row[key] ?? Number.NaN);
+  // Each step keeps its colour in every panel; a measurement is its step's colour, dashed.
+  const conversion = model.steps.flatMap((step) => {
+    const measured = step.spec.analyser?.measures.some((m) => m.quantity === 'conversion')
+      ? [{ label: `${step.id} (${step.spec.analyser.tag})`, values: column(`${step.id}.${step.spec.analyser.tag}.conversion`), colour: step.index, dashed: true }]
+      : [];
+    return [{ label: step.id, values: column(`${step.id}.conversion`), colour: step.index }, ...measured];
+  });
+  const panels: Panel[] = [
+    { title: 'Conversion of each step\'s key reactant (true, and as the analyser reports it)', unit: 'fraction', series: conversion },
+    { title: 'Hottest reactor temperature', unit: '°C', series: model.steps.map((s) => ({ label: s.id, values: column(`${s.id}.temperature_max`), colour: s.index })) },
+  ];
+  if (model.tanks.length > 0) {
+    const tankColour = model.steps.length;
+    panels.push({ title: 'Surge tank levels', unit: 'L', series: model.tanks.map((t, i) => ({ label: t.id, values: column(`${t.id}.level`), colour: tankColour + i })) });
+  }
+  const beds = model.steps.filter((s) => s.catalyst);
+  if (beds.length > 0) {
+    panels.push({ title: 'Catalyst activity', unit: 'fraction', series: beds.map((s) => ({ label: s.id, values: column(`${s.id}.activity`), colour: s.index })) });
+  }
+  return lineChartSvg({
+    title: `${model.recipe.metadata.name}: scenario ${name}`,
+    subtitle: `seed ${seed}, ${formatNumber((rows.at(-1)?.['t'] ?? 0) / 3600)} h`,
+    xLabel: 'time, h',
+    x: rows.map((row) => (row['t'] ?? 0) / 3600),
+    panels,
+  });
 }
 
 /** JSON has no Infinity or NaN: write them as strings rather than lose them as null. */

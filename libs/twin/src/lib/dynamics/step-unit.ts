@@ -124,6 +124,10 @@ export class StepUnit {
     this.jacketTemperature = this.jacketSetpoint;
     this.temperature.fill(this.jacketSetpoint);
     this.backPressure = step.backPressure.nominal;
+    // Before the first step: a reactor full of solvent at the jacket temperature.
+    this.maxTemperature = this.jacketSetpoint;
+    this.mtsr = this.jacketSetpoint;
+    this.pressure = this.backPressure;
     this.activity = step.catalyst?.initialActivity ?? 1;
     this.inlet = createMixedInlet(n);
     this.outletIntegral = new Float64Array(this.stride);
