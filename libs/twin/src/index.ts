@@ -20,3 +20,4 @@ export * from './lib/dynamics/plant';
 export * from './lib/dynamics/plant-report';
 export * from './lib/calibration';
 export * from './lib/numerics/rosenbrock';
+export * from './lib/numerics/dop853';

@@ -1,7 +1,7 @@
 import { Matrix, solve } from 'ml-matrix';
 import { compileRateKernel, type RateKernel } from '../kinetics/rate-kernel';
 import type { StepModel } from '../model/plant-model';
-import { DormandPrince } from '../numerics/dormand-prince';
+import { Dop853 } from '../numerics/dop853';
 import { Rosenbrock } from '../numerics/rosenbrock';
 
 /** What the steady-state reactor solvers return, internal units. */
@@ -42,7 +42,7 @@ export interface ReactorConditions {
 export class ReactorSolver {
   readonly kernel: RateKernel;
   private readonly n: number;
-  private readonly integrator: DormandPrince;
+  private readonly integrator: Dop853;
   private readonly cstrIntegrator: Rosenbrock;
   private readonly y: Float64Array;
   private readonly yc: Float64Array;
@@ -53,7 +53,8 @@ export class ReactorSolver {
   constructor(private readonly step: StepModel, speciesCount: number) {
     this.n = speciesCount;
     this.kernel = compileRateKernel(step.reactions);
-    this.integrator = new DormandPrince(speciesCount + 2);
+    // Concentrations and temperature under error control; the heat-duty integral rides along.
+    this.integrator = new Dop853(speciesCount + 2, { errorComponents: speciesCount + 1 });
     this.cstrIntegrator = new Rosenbrock(speciesCount + 1);
     this.y = new Float64Array(speciesCount + 2);
     this.yc = new Float64Array(speciesCount + 1);
