@@ -1,5 +1,5 @@
 import { compileRateKernel, type RateKernel } from '../kinetics/rate-kernel';
-import { pressureDrop } from '../model/hydraulics';
+import { pressureDropCoefficient } from '../model/hydraulics';
 import type { PlantModel, StepModel } from '../model/plant-model';
 import { celsiusToKelvin } from '../model/units';
 import { createMixedInlet, mixInlets, type MixedInlet } from '../steady/inlet-mixer';
@@ -99,6 +99,8 @@ export class StepUnit {
   /** Species indices that can be non-zero in this step, then the tracer. */
   private readonly active: Int32Array;
   private readonly adiabaticPerKey: number;
+  /** bar per L/s */
+  private readonly pressureDropPerFlow: number;
 
   constructor(
     private readonly model: PlantModel,
@@ -130,6 +132,7 @@ export class StepUnit {
     this.pressure = this.backPressure;
     this.activity = step.catalyst?.initialActivity ?? 1;
     this.inlet = createMixedInlet(n);
+    this.pressureDropPerFlow = pressureDropCoefficient(step);
     this.outletIntegral = new Float64Array(this.stride);
     this.upstream = new Float64Array(this.stride);
     this.active = Int32Array.from([...step.activeSpecies, this.tracer]);
@@ -260,7 +263,7 @@ export class StepUnit {
     this.consumptionFrequency = frequency;
     this.maxTemperature = maxT;
     this.mtsr = mtsr;
-    this.pressure = this.backPressure + pressureDrop(step, q, this.pressureDropFactor);
+    this.pressure = this.backPressure + q * this.pressureDropPerFlow * this.pressureDropFactor;
 
     // Catalyst decay, da/dt = −(k_d(T)·a^(order−1) + extra)·a, exact for first order.
     const catalyst = step.catalyst;

@@ -11,20 +11,26 @@ import { BAR } from './units';
  * `foulingFactor` ≥ 1 multiplies the drop (deposits narrowing the channel).
  */
 export function pressureDrop(step: StepModel, q: number, foulingFactor = 1): number {
-  if (q <= 0 || step.type === 'cstr') return 0;
-  const flow = q * 1e-3; // m³/s
+  if (q <= 0) return 0;
+  return q * pressureDropCoefficient(step) * foulingFactor;
+}
+
+/** Pressure drop per unit flow, bar per L/s (both laws are linear in the flow). */
+export function pressureDropCoefficient(step: StepModel): number {
+  if (step.type === 'cstr') return 0;
   const volume = step.reactorVolume * 1e-3; // m³
   const d = step.innerDiameter;
   const area = (Math.PI * d * d) / 4;
   const length = volume / area;
+  const perFlow = 1e-3; // 1 L/s in m³/s
   let dp: number;
   if (step.type === 'packed-bed' && step.catalyst) {
     const eps = step.catalyst.porosity;
     const dpart = step.catalyst.particleDiameter;
-    const u = flow / area;
+    const u = perFlow / area;
     dp = (150 * step.viscosity * (1 - eps) ** 2 * u * length) / (eps ** 3 * dpart * dpart);
   } else {
-    dp = (128 * step.viscosity * length * flow) / (Math.PI * d ** 4);
+    dp = (128 * step.viscosity * length * perFlow) / (Math.PI * d ** 4);
   }
-  return (dp * foulingFactor) / BAR;
+  return dp / BAR;
 }
