@@ -3,14 +3,11 @@ import { compilePlant, type PlantModel } from '../model/plant-model';
 import { loadRecipe } from '../recipe/recipe.loader';
 import type { ReactionSpec, Recipe } from '../recipe/recipe.types';
 import { solvePlantSteadyState } from '../steady/steady-state';
-import { FIRST_ORDER, oneStepRecipe } from '../testing/recipe-fixtures';
+import { EXOTHERMIC, oneStepRecipe } from '../testing/recipe-fixtures';
 import { Plant } from './plant';
 import { samplePlant, summariseRun } from './plant-report';
 
 const RECIPES = join(__dirname, '../../../../../recipes');
-
-/** ΔH = −100 kJ/mol: a hot spot and a jacket duty to report. */
-const EXOTHERMIC: ReactionSpec = { ...FIRST_ORDER, id: 'a-to-b-exo', heatOfReaction: -100 };
 
 const SECOND_ORDER: ReactionSpec = {
   id: 'a-plus-b',

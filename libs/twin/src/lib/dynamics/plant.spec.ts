@@ -2,30 +2,15 @@ import { join } from 'node:path';
 import { ManualClock } from '../clock/manual-clock';
 import { compilePlant, type PlantModel } from '../model/plant-model';
 import { loadRecipe } from '../recipe/recipe.loader';
-import type { ReactionSpec, Recipe, TankSpec } from '../recipe/recipe.types';
+import type { Recipe, TankSpec } from '../recipe/recipe.types';
 import { solveStepSteadyState } from '../steady/steady-state';
 import type { StepConditions } from '../steady/steady-state.types';
-import { FIRST_ORDER, oneStepRecipe, type OneStepOptions } from '../testing/recipe-fixtures';
+import { EXOTHERMIC, SECOND_ORDER, oneStepRecipe, type OneStepOptions } from '../testing/recipe-fixtures';
 import { buildScenario, type Disturbance, type Scenario } from './disturbances';
 import { MAX_PENDING_EVENTS, Plant, type PlantEvent, type PlantOptions } from './plant';
 import { samplePlant, summariseRun } from './plant-report';
 
 const RECIPES = join(__dirname, '../../../../../recipes');
-
-/** A + B → C, k = 0.01 L/(mol·s) at 25 °C, thermoneutral. */
-const SECOND_ORDER: ReactionSpec = {
-  id: 'a-plus-b',
-  stoichiometry: { a: -1, b: -1, c: 1 },
-  rateLaw: {
-    k: { value: 0.01, referenceTemperature: 25 },
-    activationEnergy: 50,
-    orders: { a: 1, b: 1 },
-  },
-  heatOfReaction: 0,
-};
-
-/** ΔH = −100 kJ/mol: ΔTad = 25 K at 1 mol/L. */
-const EXOTHERMIC: ReactionSpec = { ...FIRST_ORDER, id: 'a-to-b-exo', heatOfReaction: -100 };
 
 const TAU = 600; // s: the fixture's 10 mL at 1 mL/min
 

@@ -1,3 +1,4 @@
+import { estimateInitialStep } from './initial-step';
 import type { Derivative, IntegrationStats } from './dormand-prince';
 
 export type Dop853ErrorCode =
@@ -245,7 +246,7 @@ export class Dop853 {
       if (!Number.isFinite(k1[i]!)) throw new Dop853Error('NOT_FINITE', t0, `ODE right-hand side not finite at t=${t0}`);
     }
     let t = t0;
-    let h = this.initialStep > 0 ? Math.min(this.initialStep, span) : this.estimateInitialStep(f, y, t0, span, rtol, atol);
+    let h = this.initialStep > 0 ? Math.min(this.initialStep, span) : this.startingStep(f, y, t0, span, rtol, atol);
     let rejectedLast = false;
     let attempts = 0;
     for (;;) {
@@ -367,41 +368,11 @@ export class Dop853 {
     return (h * err5) / Math.sqrt(controlled * denominator);
   };
 
-  /**
-   * Starting step for order 8, needs f0 = f(t0, y) in stage 1: HNW I, §II.4 (as hinit in
-   * dop853.f, with RMS norms), one explicit Euler probe for the second derivative.
-   */
-  private estimateInitialStep(f: Derivative, y: Float64Array, t0: number, span: number, rtol: number, atol: number): number {
-    const n = this.dimension;
-    const m = this.errorComponents;
-    const { yStage } = this;
-    const f0 = this.k[0]!;
-    const f1 = this.k[1]!;
-    let d0 = 0;
-    let d1 = 0;
-    for (let i = 0; i < m; i++) {
-      const scale = atol + rtol * Math.abs(y[i]!);
-      d0 += (y[i]! / scale) ** 2;
-      d1 += (f0[i]! / scale) ** 2;
-    }
-    d0 = Math.sqrt(d0 / m);
-    d1 = Math.sqrt(d1 / m);
-    const h0 = Math.min(span, d0 < 1e-5 || d1 < 1e-5 ? 1e-6 * span : (0.01 * d0) / d1);
-    for (let i = 0; i < n; i++) yStage[i] = y[i]! + h0 * f0[i]!;
-    f(t0 + h0, yStage, f1);
+  /** HNW I §II.4 for order 8 (the 8th-order solution's error behaves like h^8). */
+  private startingStep(f: Derivative, y: Float64Array, t0: number, span: number, rtol: number, atol: number): number {
     this.stats.evaluations++;
-    let d2 = 0;
-    for (let i = 0; i < m; i++) {
-      const scale = atol + rtol * Math.abs(y[i]!);
-      d2 += ((f1[i]! - f0[i]!) / scale) ** 2;
-    }
-    d2 = Math.sqrt(d2 / m) / h0;
-    const largest = Math.max(d1, d2);
-    const h1 = largest <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / largest) ** (1 / 8);
-    const h = Math.min(100 * h0, h1, span);
-    // A non-finite probe (f blows up just past t0) leaves NaN: start small and let the
-    // controller find its way.
-    return h > 0 ? h : 1e-6 * span;
+    const f0 = this.k[0]!;
+    return estimateInitialStep({ f, y, f0, probeY: this.yStage, probeF: this.k[1]!, t0, span, rtol, atol, order: 7, controlled: this.errorComponents });
   }
 
   private checkStep(h: number, t: number, code: Dop853ErrorCode): void {

@@ -1,3 +1,4 @@
+import { estimateInitialStep } from './initial-step';
 import type { Derivative, IntegrationStats } from './dormand-prince';
 
 /**
@@ -213,7 +214,7 @@ export class Rosenbrock {
     }
     let t = t0;
     let h =
-      this.initialStep > 0 ? Math.min(this.initialStep, span) : this.estimateInitialStep(f, y, t0, span, rtol, atol);
+      this.initialStep > 0 ? Math.min(this.initialStep, span) : this.startingStep(f, y, t0, span, rtol, atol);
     if (!(h > 0)) h = 1e-6 * span; // the Euler probe of the estimate was not finite
     let needJacobian = true;
     let rejectedLast = false;
@@ -482,40 +483,10 @@ export class Rosenbrock {
     }
   }
 
-  /** Starting step, Hairer, Nørsett & Wanner I, §II.4, for order 4; needs f0 = f(t0, y). */
-  private estimateInitialStep(
-    f: Derivative,
-    y: Float64Array,
-    t0: number,
-    span: number,
-    rtol: number,
-    atol: number,
-  ): number {
-    const n = this.dimension;
-    const { f0, yStage, rhs } = this;
-    let d0 = 0;
-    let d1 = 0;
-    for (let i = 0; i < n; i++) {
-      const scale = atol + rtol * Math.abs(y[i]!);
-      d0 += (y[i]! / scale) ** 2;
-      d1 += (f0[i]! / scale) ** 2;
-    }
-    d0 = Math.sqrt(d0 / n);
-    d1 = Math.sqrt(d1 / n);
-    const h0 = Math.min(span, d0 < 1e-5 || d1 < 1e-5 ? 1e-6 * span : (0.01 * d0) / d1);
-    // One explicit Euler probe for the second derivative.
-    for (let i = 0; i < n; i++) yStage[i] = y[i]! + h0 * f0[i]!;
-    f(t0 + h0, yStage, rhs);
+  /** Starting step, HNW I §II.4, for the order-4 solution; needs f0 = f(t0, y). */
+  private startingStep(f: Derivative, y: Float64Array, t0: number, span: number, rtol: number, atol: number): number {
     this.stats.evaluations++;
-    let d2 = 0;
-    for (let i = 0; i < n; i++) {
-      const scale = atol + rtol * Math.abs(y[i]!);
-      d2 += ((rhs[i]! - f0[i]!) / scale) ** 2;
-    }
-    d2 = Math.sqrt(d2 / n) / h0;
-    const largest = Math.max(d1, d2);
-    const h1 = largest <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / largest) ** (1 / 5);
-    return Math.min(100 * h0, h1, span);
+    return estimateInitialStep({ f, y, f0: this.f0, probeY: this.yStage, probeF: this.rhs, t0, span, rtol, atol, order: 4 });
   }
 
   private checkStep(h: number, t: number, code: RosenbrockErrorCode): void {

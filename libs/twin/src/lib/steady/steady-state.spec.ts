@@ -3,27 +3,12 @@ import { compilePlant, stepById, type PlantModel } from '../model/plant-model';
 import { GAS_CONSTANT, celsiusToKelvin } from '../model/units';
 import { loadRecipe } from '../recipe/recipe.loader';
 import type { ReactionSpec, Recipe } from '../recipe/recipe.types';
-import { FIRST_ORDER, oneStepRecipe, type OneStepOptions } from '../testing/recipe-fixtures';
+import { FIRST_ORDER, oneStepRecipe, type OneStepOptions, SECOND_ORDER, EXOTHERMIC } from '../testing/recipe-fixtures';
 import { solvePlantSteadyState, solveStepOutlet, solveStepSteadyState } from './steady-state';
 import type { SolverOptions, StepConditions, StepSteadyState } from './steady-state.types';
 
 const RECIPES = join(__dirname, '../../../../../recipes');
 const TIGHT: SolverOptions = { rtol: 1e-11, atol: 1e-14 };
-
-/** A + B → C, k = 0.01 L/(mol·s) at 25 °C, thermoneutral. */
-const SECOND_ORDER: ReactionSpec = {
-  id: 'a-plus-b',
-  stoichiometry: { a: -1, b: -1, c: 1 },
-  rateLaw: {
-    k: { value: 0.01, referenceTemperature: 25 },
-    activationEnergy: 50,
-    orders: { a: 1, b: 1 },
-  },
-  heatOfReaction: 0,
-};
-
-/** The first-order fixture made exothermic: ΔH = −100 kJ/mol, so ΔTad = 100 000 J/mol × 1 mol/L / 4000 J/(L·K) = 25 K. */
-const EXOTHERMIC: ReactionSpec = { ...FIRST_ORDER, id: 'a-to-b-exo', heatOfReaction: -100 };
 
 function plant(options: OneStepOptions = {}): PlantModel {
   return compilePlant(oneStepRecipe(options));

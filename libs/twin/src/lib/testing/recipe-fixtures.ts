@@ -21,6 +21,21 @@ export const FIRST_ORDER: ReactionSpec = {
   heatOfReaction: 0,
 };
 
+/** A + B → C, k = 0.01 L/(mol·s) at 25 °C, Ea 50 kJ/mol, thermoneutral. */
+export const SECOND_ORDER: ReactionSpec = {
+  id: 'a-plus-b',
+  stoichiometry: { a: -1, b: -1, c: 1 },
+  rateLaw: {
+    k: { value: 0.01, referenceTemperature: 25 },
+    activationEnergy: 50,
+    orders: { a: 1, b: 1 },
+  },
+  heatOfReaction: 0,
+};
+
+/** The first-order reaction made exothermic: ΔH = −100 kJ/mol, so ΔTad = 25 K at 1 mol/L (ρc_p 4000 J/(L·K)). */
+export const EXOTHERMIC: ReactionSpec = { ...FIRST_ORDER, id: 'a-to-b-exo', heatOfReaction: -100 };
+
 /** A small plant for tests: species a, b, c, d (molar masses chosen so A + B → C balances). */
 export function oneStepRecipe(options: OneStepOptions = {}): Recipe {
   const flow = options.flow ?? 1;
@@ -43,7 +58,11 @@ export function oneStepRecipe(options: OneStepOptions = {}): Recipe {
         reactions: (options.reactions ?? [FIRST_ORDER]).map((r) => r.id),
         inlets: [{ pump: 'P-1', feed: 'feed', flow: { nominal: flow, min: 0, max: 100 } }],
         reactor: { type: 'pfr', volume: 10, cells: 20, heatTransfer: 1, ...options.reactor },
-        thermostat: { tag: 'TC-1', setpoint: { nominal: temperature, min: -20, max: 150 }, timeConstant: 30 },
+        thermostat: {
+          tag: 'TC-1',
+          setpoint: { nominal: temperature, min: -20, max: 150 },
+          timeConstant: 30,
+        },
         backPressure: { tag: 'PCV-1', setpoint: { nominal: 3, min: 1, max: 10 } },
         ...(options.analyser ? { analyser: options.analyser } : {}),
         keyReactant: 'a',
