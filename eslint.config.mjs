@@ -16,6 +16,9 @@ const infrastructureImports = [
   'express',
 ];
 
+/** Project roots tagged scope:domain. */
+const domainLibraries = ['libs/twin'];
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -72,6 +75,22 @@ export default [
       // bounds-respecting loop is the idiom, so the assertion itself is not flagged.
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/explicit-module-boundary-types': 'off',
+    },
+  },
+  {
+    // Belt and braces for the domain libraries: ESLint's own rule needs no project graph,
+    // so it also stops a package that is not installed yet.
+    files: domainLibraries.map((root) => `${root}/**/*.ts`),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: infrastructureImports.map((pattern) => ({
+            group: [pattern],
+            message: 'domain libraries stay framework-free (DESIGN.md): no NestJS, Kafka, OPC UA, database or telemetry here',
+          })),
+        },
+      ],
     },
   },
   {
