@@ -5,6 +5,7 @@ import { SeededRandom } from '../random/seeded-random';
 import { limitState, stepLimitTable, stepLimitValues, violation, type LimitSpec, type StepSafetyState } from '../safety/limits';
 import type { LimitViolation } from '../steady/steady-state.types';
 import { ramp, type Disturbance, type Scenario } from './disturbances';
+import type { Analyser } from './analyser';
 import { StepUnit } from './step-unit';
 
 /** Undrained events kept at most. */
@@ -81,7 +82,8 @@ export class Plant {
   };
   private readonly delivered: Float64Array[];
   private readonly events: PlantEvent[] = [];
-  private readonly disturbances: Disturbance[];
+  private disturbances: Disturbance[] = [];
+  private appliers: ((t: number) => void)[] = [];
   private readonly feedExhausted: boolean[];
   private stepCount = 0;
   private readonly t0: number;
@@ -122,8 +124,7 @@ export class Plant {
       this.actuators.set(unit.step.thermostat.tag, { kind: 'thermostat', unit });
       this.actuators.set(unit.step.backPressure.tag, { kind: 'back-pressure', unit });
     }
-    this.disturbances = [...(options.scenario?.disturbances ?? [])];
-    for (const d of this.disturbances) this.checkDisturbanceTarget(d);
+    this.setDisturbances(options.scenario?.disturbances ?? []);
     this.applyDisturbances(0);
   }
 
@@ -191,13 +192,12 @@ export class Plant {
     const inventory = Float64Array.from(this.feedInventory);
     // Warm up undisturbed; a kinetic mismatch is a property of the real plant, not an
     // event in time, so it stays.
-    const disturbances = this.disturbances.splice(0, this.disturbances.length);
-    this.disturbances.push(...disturbances.filter((d) => d.kind === 'kinetic-mismatch'));
+    const disturbances = this.disturbances;
+    this.setDisturbances(disturbances.filter((d) => d.kind === 'kinetic-mismatch'));
     this.resetDisturbedParameters();
     this.run(seconds);
-    this.disturbances.length = 0;
     const shift = this.time;
-    this.disturbances.push(...disturbances);
+    this.setDisturbances(disturbances);
     this.stepCount = 0;
     this.clock.set(this.t0);
     this.tanks.forEach((tank, i) => {
@@ -406,65 +406,61 @@ export class Plant {
     }
   }
 
-  private checkDisturbanceTarget(d: Disturbance): void {
-    const has = (list: { id: string }[], id: string, what: string) => {
-      if (!list.some((x) => x.id === id)) throw new Error(`disturbance ${d.kind}: unknown ${what} "${id}"`);
-    };
-    switch (d.kind) {
-      case 'feed-drift':
-        return has(this.model.feeds, d.feed, 'feed');
-      case 'pump-calibration':
-        if (!this.actuators.has(d.pump) || this.actuators.get(d.pump)?.kind !== 'pump') throw new Error(`disturbance ${d.kind}: unknown pump "${d.pump}"`);
-        return;
-      case 'analyser-drift':
-      case 'analyser-outage':
-        if (!this.units.some((u) => u.analyser?.tag === d.analyser)) throw new Error(`disturbance ${d.kind}: unknown analyser "${d.analyser}"`);
-        return;
-      default:
-        return has(this.model.steps, d.step, 'step');
-    }
-  }
-
   /** Sets every disturbed parameter from the scenario for time t (idempotent). */
   private applyDisturbances(t: number): void {
-    for (const d of this.disturbances) {
+    for (const apply of this.appliers) apply(t);
+  }
+
+  /**
+   * Makes `disturbances` the active set: each becomes a function of time with its target
+   * looked up once here, not at every step.
+   */
+  private setDisturbances(disturbances: readonly Disturbance[]): void {
+    this.disturbances = [...disturbances];
+    this.appliers = this.disturbances.map((d): ((t: number) => void) => {
       switch (d.kind) {
         case 'catalyst-deactivation': {
-          const unit = this.unitOf(d.step);
-          unit.extraDecay = t >= d.start ? d.rate / 3600 : 0;
-          break;
+          const unit = this.unitOf(d.step, d.kind);
+          return (t) => {
+            unit.extraDecay = t >= d.start ? d.rate / 3600 : 0;
+          };
         }
         case 'feed-drift': {
           const index = this.model.feeds.findIndex((f) => f.id === d.feed);
+          if (index < 0) throw new Error(`disturbance ${d.kind}: unknown feed "${d.feed}"`);
           const nominal = this.model.feeds[index]!.concentrations;
-          const factor = 1 + (d.factor - 1) * ramp(t, d.start, d.duration);
           const c = this.feedConcentrations[index]!;
-          for (let i = 0; i < c.length; i++) c[i] = nominal[i]! * factor;
-          break;
+          return (t) => {
+            const factor = 1 + (d.factor - 1) * ramp(t, d.start, d.duration);
+            for (let i = 0; i < c.length; i++) c[i] = nominal[i]! * factor;
+          };
         }
         case 'fouling': {
-          const unit = this.unitOf(d.step);
-          const progress = ramp(t, d.start, d.duration);
-          unit.heatTransferFactor = 1 + (d.heatTransferFactor - 1) * progress;
-          unit.pressureDropFactor = 1 + (d.pressureDropFactor - 1) * progress;
-          break;
+          const unit = this.unitOf(d.step, d.kind);
+          return (t) => {
+            const progress = ramp(t, d.start, d.duration);
+            unit.heatTransferFactor = 1 + (d.heatTransferFactor - 1) * progress;
+            unit.pressureDropFactor = 1 + (d.pressureDropFactor - 1) * progress;
+          };
         }
         case 'pump-calibration': {
           const actuator = this.actuators.get(d.pump);
-          if (actuator?.kind === 'pump') actuator.unit.pumpFactor[actuator.inlet] = t >= d.start ? d.factor : 1;
-          break;
+          if (actuator?.kind !== 'pump') throw new Error(`disturbance ${d.kind}: unknown pump "${d.pump}"`);
+          return (t) => {
+            actuator.unit.pumpFactor[actuator.inlet] = t >= d.start ? d.factor : 1;
+          };
         }
         case 'analyser-drift': {
-          const analyser = this.units.find((u) => u.analyser?.tag === d.analyser)?.analyser;
-          if (analyser) analyser.bias = t >= d.start ? (d.ratePerHour * (t - d.start)) / 3600 : 0;
-          break;
+          const analyser = this.analyserByTag(d.kind, d.analyser).analyser;
+          return (t) => {
+            analyser.bias = t >= d.start ? (d.ratePerHour * (t - d.start)) / 3600 : 0;
+          };
         }
         case 'analyser-outage': {
-          const unit = this.units.find((u) => u.analyser?.tag === d.analyser);
-          const analyser = unit?.analyser;
-          if (!analyser) break;
-          const fault = t >= d.start && t < d.start + d.duration;
-          if (fault !== analyser.fault) {
+          const { unit, analyser } = this.analyserByTag(d.kind, d.analyser);
+          return (t) => {
+            const fault = t >= d.start && t < d.start + d.duration;
+            if (fault === analyser.fault) return;
             analyser.fault = fault;
             this.emit({
               t,
@@ -472,14 +468,22 @@ export class Plant {
               step: unit.step.id,
               message: `analyser ${d.analyser} ${fault ? 'is out of service' : 'is back in service'}`,
             });
-          }
-          break;
+          };
         }
-        case 'kinetic-mismatch':
-          this.unitOf(d.step).rateMultiplier = d.factor;
-          break;
+        case 'kinetic-mismatch': {
+          const unit = this.unitOf(d.step, d.kind);
+          return () => {
+            unit.rateMultiplier = d.factor;
+          };
+        }
       }
-    }
+    });
+  }
+
+  private analyserByTag(kind: string, tag: string): { unit: StepUnit; analyser: Analyser } {
+    const unit = this.units.find((u) => u.analyser?.tag === tag);
+    if (!unit?.analyser) throw new Error(`disturbance ${kind}: unknown analyser "${tag}"`);
+    return { unit, analyser: unit.analyser };
   }
 
   /** Every parameter a disturbance can move, back at its nominal value. */
@@ -498,9 +502,9 @@ export class Plant {
     this.model.feeds.forEach((feed, i) => this.feedConcentrations[i]!.set(feed.concentrations));
   }
 
-  private unitOf(stepId: string): StepUnit {
+  private unitOf(stepId: string, kind: string): StepUnit {
     const unit = this.units.find((u) => u.step.id === stepId);
-    if (!unit) throw new Error(`unknown step "${stepId}"`);
+    if (!unit) throw new Error(`disturbance ${kind}: unknown step "${stepId}"`);
     return unit;
   }
 }

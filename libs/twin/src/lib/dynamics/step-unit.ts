@@ -1,4 +1,4 @@
-import { compileRateKernel, type RateKernel } from '../kinetics/rate-kernel';
+import { compileCellSweep, SWEEP, type CellSweep } from './cell-sweep';
 import { pressureDropCoefficient } from '../model/hydraulics';
 import type { PlantModel, StepModel } from '../model/plant-model';
 import { celsiusToKelvin } from '../model/units';
@@ -23,12 +23,6 @@ export interface StepTotals {
 /** Largest explicit reaction substep as a fraction of the fastest consumption time. */
 const SUBSTEP_SAFETY = 0.4;
 const MAX_SUBSTEPS = 2000;
-/**
- * Concentrations below this (mol/L; under one molecule per 10⁶ L) are set to zero. Without
- * the floor, species washing out decay geometrically into subnormal floats, which x86
- * processes tens of times slower: a week-long run slowed sevenfold before this was added.
- */
-const NEGLIGIBLE = 1e-30;
 
 /**
  * The dynamic model of one reaction step: pumps with first-order response, a thermostat
@@ -43,7 +37,9 @@ const NEGLIGIBLE = 1e-30;
  * conserves every linear invariant (mass) to round-off.
  */
 export class StepUnit {
-  readonly kernel: RateKernel;
+  /** The generated cell sweep of this step (see cell-sweep.ts). */
+  private readonly sweep: CellSweep;
+  private readonly sweepStats = new Float64Array(5);
   readonly cells: number;
   /** Species per cell, plus the key-reactant tracer at index `tracer`. */
   readonly stride: number;
@@ -109,7 +105,6 @@ export class StepUnit {
     random: SeededRandom,
   ) {
     const n = model.speciesIds.length;
-    this.kernel = compileRateKernel(step.reactions);
     this.cells = step.cells;
     this.stride = n + 1;
     this.tracer = n;
@@ -146,6 +141,7 @@ export class StepUnit {
     }
     const heat = synthesis ? -synthesis.heatOfReaction : 0;
     this.adiabaticPerKey = heat > 0 ? heat / nuKey / step.volumetricHeatCapacity : 0;
+    this.sweep = compileCellSweep(step, this.stride, this.cells, this.active, this.adiabaticPerKey);
   }
 
   resetTotals(): void {
@@ -177,8 +173,7 @@ export class StepUnit {
     feedConcentrations: ArrayLike<Float64Array>,
     tankConcentrations: ArrayLike<Float64Array | undefined>,
   ): void {
-    const { model, step, kernel, c, temperature, stride, tracer, upstream, outletIntegral } = this;
-    const kernelResult = kernel.result;
+    const { model, step, c, temperature, stride, tracer, upstream, outletIntegral, sweepStats } = this;
     const dt = this.dt;
     const inlet = mixInlets(model, step, delivered, feedConcentrations, tankConcentrations, this.inlet);
     const q = inlet.flow;
@@ -197,63 +192,27 @@ export class StepUnit {
     let frequency = 0;
     let maxT = 0;
     let mtsr = 0;
+    let jacketDifference = 0;
+    let floors = 0;
     const last = (this.cells - 1) * stride;
     const active = this.active;
-    const activeCount = active.length;
     const transport = h * dilution;
+    // Hoisted terms of c ← (c + h·Σν r + h·D·c_up)/(1 + h·D) and
+    // T ← (T + h·D·T_up + h·q/(ρc_p) + h·X·T_j)/(1 + h·D + h·X).
     const denominator = 1 / (1 + transport);
-    const keyIndex = step.keyIndex;
-    const adiabaticPerKey = this.adiabaticPerKey;
-    // T ← (T + h·D·T_up + h·q/(ρc_p) + h·X·T_j) / (1 + h·D + h·X), the terms hoisted.
     const heatScale = h / rhoCp;
     const exchangeIn = h * exchange * tj;
     const temperatureDenominator = 1 / (1 + transport + h * exchange);
-    const cells = this.cells;
-    let jacketDifference = 0;
-    let floors = 0;
     upstream.set(inlet.concentrations);
-    upstream[tracer] = inlet.concentrations[keyIndex]!;
+    upstream[tracer] = inlet.concentrations[step.keyIndex]!;
     for (let s = 0; s < substeps; s++) {
-      let upstreamT = inlet.temperature;
-      for (let cell = 0, off = 0; cell < cells; cell++, off += stride) {
-        const tCell = temperature[cell]!;
-        // c ← (c + h·Σν r + h·D·c_up) / (1 + h·D): reaction explicit, transport implicit;
-        // c_up is the upstream cell's new value, so the sweep solves the transport exactly.
-        kernel.apply(c, off, tCell, multiplier, c, off, h);
-        const heat = kernelResult[0]!;
-        if (kernelResult[1]! > frequency) frequency = kernelResult[1]!;
-        // Only the species that can reach this step are carried (the rest stay exactly 0).
-        if (cell === 0) {
-          for (let a = 0; a < activeCount; a++) {
-            const i = active[a]!;
-            let v = (c[i]! + transport * upstream[i]!) * denominator;
-            if (v < NEGLIGIBLE) {
-              if (v < 0) floors++;
-              v = 0;
-            }
-            c[i] = v;
-          }
-        } else {
-          const up = off - stride;
-          for (let a = 0; a < activeCount; a++) {
-            const i = active[a]!;
-            let v = (c[off + i]! + transport * c[up + i]!) * denominator;
-            if (v < NEGLIGIBLE) {
-              if (v < 0) floors++;
-              v = 0;
-            }
-            c[off + i] = v;
-          }
-        }
-        const tNew = (tCell + transport * upstreamT + heatScale * heat + exchangeIn) * temperatureDenominator;
-        temperature[cell] = tNew;
-        upstreamT = tNew;
-        jacketDifference += tj - tNew;
-        if (tNew > maxT) maxT = tNew;
-        const potential = tNew + adiabaticPerKey * c[off + keyIndex]!;
-        if (potential > mtsr) mtsr = potential;
-      }
-      for (let a = 0; a < activeCount; a++) {
+      this.sweep(c, temperature, upstream, inlet.temperature, h, transport, denominator, heatScale, exchangeIn, temperatureDenominator, tj, multiplier, sweepStats);
+      if (sweepStats[SWEEP.frequency]! > frequency) frequency = sweepStats[SWEEP.frequency]!;
+      if (sweepStats[SWEEP.maxTemperature]! > maxT) maxT = sweepStats[SWEEP.maxTemperature]!;
+      if (sweepStats[SWEEP.mtsr]! > mtsr) mtsr = sweepStats[SWEEP.mtsr]!;
+      jacketDifference += sweepStats[SWEEP.jacketDifference]!;
+      floors += sweepStats[SWEEP.floors]!;
+      for (let a = 0; a < active.length; a++) {
         const i = active[a]!;
         outletIntegral[i]! += h * c[last + i]!;
       }

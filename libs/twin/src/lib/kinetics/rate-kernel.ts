@@ -34,52 +34,69 @@ export interface RateKernel {
   readonly source: string;
 }
 
-export function compileRateKernel(reactions: readonly ReactionModel[]): RateKernel {
-  const lines: string[] = [];
-  const m = reactions.length;
-  const literal = (x: number): string => {
-    if (!Number.isFinite(x)) throw new Error(`rate kernel: non-finite constant ${x}`);
-    return x.toString().includes('e') || x.toString().includes('.') ? x.toString() : `${x}.0`;
-  };
-  const int = (x: number): string => {
-    if (!Number.isInteger(x) || x < 0) throw new Error(`rate kernel: bad index ${x}`);
-    return String(x);
-  };
+/** Pieces of generated source for a reaction network, shared by the kernels built on it. */
+export interface RateSource {
+  /** Lines assigning k0…k{m−1} (`k${j} = …`) from `inv` = 1/T. */
+  constants: string[];
+  /** Species the network reads or writes. */
+  species: number[];
+  /** Lines `const c{i} = <read(i)>; const p{i} = max(c{i}, 0);` for every species. */
+  reads(read: (i: number) => string): string[];
+  /** Lines `const r{j} = mult * k{j} * …`. */
+  rates: string[];
+  /** Heat release Σ(−ΔH_j)·r_j, an expression. */
+  heat: string;
+  /** Species → its net production Σ_j ν_ij r_j, an expression. */
+  production: Map<number, string>;
+  /** Species → its consumption Σ_j max(−ν_ij, 0)·r_j, an expression. */
+  consumption: Map<number, string>;
+}
 
-  // Rate constants, cached while the temperature holds (isothermal stretches, cells at the
-  // jacket temperature).
-  lines.push('if (T !== lastT) {', '  lastT = T;', '  const inv = 1 / T;');
+/** Formats a number as a JavaScript literal; refuses what is not finite. */
+export function literal(x: number): string {
+  if (!Number.isFinite(x)) throw new Error(`rate kernel: non-finite constant ${x}`);
+  return x.toString().includes('e') || x.toString().includes('.') ? x.toString() : `${x}.0`;
+}
+
+/** Formats a species index; refuses what is not a non-negative integer. */
+export function index(x: number): string {
+  if (!Number.isInteger(x) || x < 0) throw new Error(`rate kernel: bad index ${x}`);
+  return String(x);
+}
+
+export function rateSource(reactions: readonly ReactionModel[]): RateSource {
+  const constants: string[] = [];
   // k_j = A_j · exp(−(Ea/R)_j / T): reactions sharing an activation energy share one exp.
   const groups = new Map<number, number>();
   reactions.forEach((r, j) => {
     if (!(r.kRef > 0)) {
-      lines.push(`  k${j} = 0.0;`);
+      constants.push(`k${j} = 0.0;`);
       return;
     }
     let g = groups.get(r.eaOverR);
     if (g === undefined) {
       g = groups.size;
       groups.set(r.eaOverR, g);
-      lines.push(`  const e${g} = Math.exp(-${literal(r.eaOverR)} * inv);`);
+      constants.push(`const e${g} = Math.exp(-${literal(r.eaOverR)} * inv);`);
     }
     const preExponential = Math.exp(Math.log(r.kRef) + r.eaOverR / r.tRef);
-    lines.push(`  k${j} = ${literal(preExponential)} * e${g};`);
+    constants.push(`k${j} = ${literal(preExponential)} * e${g};`);
   });
-  lines.push('}');
 
-  // Concentrations read once, floored at zero (a rate needs its reactants present).
   const species = new Set<number>();
   for (const r of reactions) {
     r.orderSpecies.forEach((i) => species.add(i));
     r.stoichSpecies.forEach((i) => species.add(i));
   }
-  for (const i of species) lines.push(`const c${int(i)} = c[off + ${int(i)}]; const p${int(i)} = c${int(i)} > 0 ? c${int(i)} : 0;`);
+  // Concentrations floored at zero for the rates (a rate needs its reactants present).
+  const reads = (read: (i: number) => string) =>
+    [...species].map((i) => `const c${index(i)} = ${read(i)}; const p${index(i)} = c${index(i)} > 0 ? c${index(i)} : 0;`);
 
-  reactions.forEach((r, j) => {
+  const rates = reactions.map((r, j) => {
     const factors = [`mult`, `k${j}`];
     r.orderSpecies.forEach((i, p) => {
       const order = r.orders[p]!;
-      const x = `p${int(i)}`;
+      const x = `p${index(i)}`;
       if (order === 1) factors.push(x);
       else if (order === 2) factors.push(`${x} * ${x}`);
       else if (order === 3) factors.push(`${x} * ${x} * ${x}`);
@@ -89,11 +106,10 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
       // exp(n·ln x) is about twice as fast as Math.pow for a fractional n on V8.
       else factors.push(`(${x} > 0 ? Math.exp(${literal(order)} * Math.log(${x})) : 0.0)`);
     });
-    lines.push(`const r${j} = ${factors.join(' * ')};`);
+    return `const r${j} = ${factors.join(' * ')};`;
   });
-  lines.push(`result[0] = ${reactions.map((r, j) => `${literal(-r.heatOfReaction)} * r${j}`).join(' + ') || '0.0'};`);
+  const heat = reactions.map((r, j) => `${literal(-r.heatOfReaction)} * r${j}`).join(' + ') || '0.0';
 
-  // Net production per species, and the consumption frequency.
   const produced = new Map<number, string[]>();
   const consumed = new Map<number, string[]>();
   reactions.forEach((r, j) => {
@@ -104,18 +120,42 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
       if (nu < 0) consumed.set(i, [...(consumed.get(i) ?? []), nu === -1 ? `r${j}` : `${literal(-nu)} * r${j}`]);
     });
   });
-  for (const [i, terms] of produced) {
-    lines.push(`out[outOff + ${int(i)}] += scale * (${terms.join(' + ').replace(/\+ -/g, '- ')});`);
-  }
+  const sum = (terms: string[]) => `(${terms.join(' + ').replace(/\+ -/g, '- ')})`;
+  return {
+    constants,
+    species: [...species],
+    reads,
+    rates,
+    heat,
+    production: new Map([...produced].map(([i, terms]) => [i, sum(terms)])),
+    consumption: new Map([...consumed].map(([i, terms]) => [i, sum(terms)])),
+  };
+}
+
+export function compileRateKernel(reactions: readonly ReactionModel[]): RateKernel {
+  const m = reactions.length;
+  const src = rateSource(reactions);
+  // Rate constants, cached while the temperature holds (isothermal stretches, cells at the
+  // jacket temperature).
+  const prelude = [
+    'if (T !== lastT) {',
+    '  lastT = T;',
+    '  const inv = 1 / T;',
+    ...src.constants.map((line) => `  ${line}`),
+    '}',
+    ...src.reads((i) => `c[off + ${index(i)}]`),
+    ...src.rates,
+  ];
+  const lines = [...prelude, `result[0] = ${src.heat};`];
+  for (const [i, expression] of src.production) lines.push(`out[outOff + ${index(i)}] += scale * ${expression};`);
   lines.push('let f = 0.0;');
-  for (const [i, terms] of consumed) {
-    lines.push(`if (c${int(i)} > 0) { const g = (${terms.join(' + ')}) / c${int(i)}; if (g > f) f = g; }`);
+  for (const [i, expression] of src.consumption) {
+    lines.push(`if (c${index(i)} > 0) { const g = ${expression} / c${index(i)}; if (g > f) f = g; }`);
   }
   lines.push('result[1] = f;');
 
   // The Jacobian: the same prelude (rate constants, concentrations, rates), then
   // ∂r_j/∂c_l = n_jl · r_j / c_l and ∂r_j/∂T = r_j · (Ea_j/R) / T².
-  const prelude = lines.slice(0, lines.indexOf(`result[0] = ${reactions.map((r, j) => `${literal(-r.heatOfReaction)} * r${j}`).join(' + ') || '0.0'};`));
   const jac: string[] = [...prelude, 'const inv2 = 1 / (T * T);'];
   const derivatives = new Map<string, string[]>(); // `${row},${col}` → terms
   const addTerm = (row: string, col: string, term: string) => {
@@ -125,16 +165,16 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
   reactions.forEach((r, j) => {
     jac.push(`const dT${j} = r${j} * ${literal(r.eaOverR)} * inv2;`);
     r.orderSpecies.forEach((l, p) => {
-      jac.push(`const d${j}_${int(l)} = c${int(l)} > 0 ? ${literal(r.orders[p]!)} * r${j} / c${int(l)} : 0.0;`);
+      jac.push(`const d${j}_${index(l)} = c${index(l)} > 0 ? ${literal(r.orders[p]!)} * r${j} / c${index(l)} : 0.0;`);
     });
     const heat = -r.heatOfReaction;
     r.stoichSpecies.forEach((i, p) => {
       const nu = literal(r.stoich[p]!);
-      r.orderSpecies.forEach((l) => addTerm(String(int(i)), String(int(l)), `${nu} * d${j}_${int(l)}`));
-      addTerm(String(int(i)), 'n', `${nu} * dT${j}`);
+      r.orderSpecies.forEach((l) => addTerm(index(i), index(l), `${nu} * d${j}_${index(l)}`));
+      addTerm(index(i), 'n', `${nu} * dT${j}`);
     });
     if (heat !== 0) {
-      r.orderSpecies.forEach((l) => addTerm('n', String(int(l)), `${literal(heat)} * d${j}_${int(l)}`));
+      r.orderSpecies.forEach((l) => addTerm('n', index(l), `${literal(heat)} * d${j}_${index(l)}`));
       addTerm('n', 'n', `${literal(heat)} * dT${j}`);
     }
   });
@@ -144,9 +184,8 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
   }
 
   const declarations = `let lastT = NaN; ${Array.from({ length: m }, (_, j) => `let k${j} = 0.0;`).join(' ')}`;
-  const body = lines.join('\n');
   const source =
-    `${declarations}\nconst apply = function rateKernel(c, off, T, mult, out, outOff, scale) {\n${body}\n};\n` +
+    `${declarations}\nconst apply = function rateKernel(c, off, T, mult, out, outOff, scale) {\n${lines.join('\n')}\n};\n` +
     `const jacobian = function rateJacobian(c, off, T, mult, J, ld, n) {\n${jac.join('\n')}\n};\n` +
     'return { apply, jacobian };';
   const result = new Float64Array(2);
