@@ -38,7 +38,11 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Typed errors from the libraries that mean "the input must change". */
 function isBadInput(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === false;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { retriable?: unknown }).retriable === false
+  );
 }
 
 /** Entry point of the `pipac` bin: runs the command line and sets the exit code. */

@@ -11,7 +11,14 @@
  * 3. Steps per second of one reaction step alone at a 10 s control interval.
  */
 import { join } from 'node:path';
-import { Plant, buildScenario, compilePlant, loadRecipe, solveStepOutlet, type StepConditions } from '../src/index';
+import {
+  Plant,
+  buildScenario,
+  compilePlant,
+  loadRecipe,
+  solveStepOutlet,
+  type StepConditions,
+} from '../src/index';
 
 const root = join(__dirname, '..', '..', '..');
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
@@ -43,8 +50,14 @@ function timeIt(label: string, body: () => number): Timing {
     rates.push(count / wall);
   }
   rates.sort((a, b) => a - b);
-  const timing = { perSecond: rates[Math.floor(rates.length / 2)]!, low: rates[0]!, high: rates[rates.length - 1]! };
-  process.stderr.write(`  ${label}: median ${Math.round(timing.perSecond)}/s over ${rounds} rounds (${Math.round(timing.low)}–${Math.round(timing.high)})\n`);
+  const timing = {
+    perSecond: rates[Math.floor(rates.length / 2)]!,
+    low: rates[0]!,
+    high: rates[rates.length - 1]!,
+  };
+  process.stderr.write(
+    `  ${label}: median ${Math.round(timing.perSecond)}/s over ${rounds} rounds (${Math.round(timing.low)}–${Math.round(timing.high)})\n`,
+  );
   return timing;
 }
 
@@ -60,17 +73,21 @@ function steadyStateBenchmark() {
   // A grid of operating points: the benchmark must not be a cache hit.
   const grid: StepConditions[] = [];
   for (const jacketTemperature of [40, 50, 60, 70, 80]) {
-    for (const flow of [1, 2.5, 5]) grid.push({ jacketTemperature, flows: { 'P-101': flow, 'P-102': flow } });
+    for (const flow of [1, 2.5, 5])
+      grid.push({ jacketTemperature, flows: { 'P-101': flow, 'P-102': flow } });
   }
   let worstRelative = 0;
   let worstAbsolute = 0;
   for (const conditions of grid) {
-    const reference = Float64Array.from(solveStepOutlet(model, step, conditions, { rtol: 1e-12, atol: 1e-15 }).outlet.concentrations);
+    const reference = Float64Array.from(
+      solveStepOutlet(model, step, conditions, { rtol: 1e-12, atol: 1e-15 }).outlet.concentrations,
+    );
     const fast = solveStepOutlet(model, step, conditions).outlet.concentrations;
     for (let i = 0; i < reference.length; i++) {
       const error = Math.abs(fast[i]! - reference[i]!);
       // Relative where the concentration is above 1e-5 M, absolute below.
-      if (Math.abs(reference[i]!) > 1e-5) worstRelative = Math.max(worstRelative, error / Math.abs(reference[i]!));
+      if (Math.abs(reference[i]!) > 1e-5)
+        worstRelative = Math.max(worstRelative, error / Math.abs(reference[i]!));
       else worstAbsolute = Math.max(worstAbsolute, error);
     }
   }
@@ -109,7 +126,9 @@ function singleStepBenchmark() {
     const tanks = model.tanks.map(() => undefined as Float64Array | undefined);
     const upstream = new Plant(model, { dt: 10 });
     upstream.warmUp(7200);
-    model.tanks.forEach((tank, i) => (tanks[i] = Float64Array.from(upstream.tank(tank.id).concentrations)));
+    model.tanks.forEach(
+      (tank, i) => (tanks[i] = Float64Array.from(upstream.tank(tank.id).concentrations)),
+    );
     const feeds = model.feeds.map((f) => f.concentrations);
     const result = timeIt(`step ${step.id}, dt = 10 s`, () => {
       for (let i = 0; i < 10_000; i++) {
@@ -124,16 +143,35 @@ function singleStepBenchmark() {
 }
 
 function main(): void {
-  process.stderr.write(`pipac twin benchmark (Node ${process.version}, ${seconds} s per measurement)\n`);
-  console.log('figure                                            median (slowest–fastest round)   target              ');
+  process.stderr.write(
+    `pipac twin benchmark (Node ${process.version}, ${seconds} s per measurement)\n`,
+  );
+  console.log(
+    'figure                                            median (slowest–fastest round)   target              ',
+  );
   const steady = steadyStateBenchmark();
   const plant = plantBenchmark('combined');
   const resting = plantBenchmark('nominal');
   const single = singleStepBenchmark();
   const rows: [string, string, string, string][] = [
-    ['steady-state PFR 5 species × 4 reactions', rate(steady, '/s'), '≥ 50,000 /s', steady.perSecond >= 50_000 ? 'met' : 'NOT MET'],
-    ['  worst error vs rtol 1e-12 reference', `${steady.worstRelative.toExponential(1)} rel, ${steady.worstAbsolute.toExponential(1)} M abs`, '≤ 1e-4 rel, 1e-9 M', steady.worstRelative <= 1e-4 && steady.worstAbsolute <= 1e-9 ? 'met' : 'NOT MET'],
-    ['reference plant, disturbed, dt 1 s (× real time)', rate(plant, '×'), '≥ 100,000 ×', plant.perSecond >= 100_000 ? 'met' : 'NOT MET'],
+    [
+      'steady-state PFR 5 species × 4 reactions',
+      rate(steady, '/s'),
+      '≥ 50,000 /s',
+      steady.perSecond >= 50_000 ? 'met' : 'NOT MET',
+    ],
+    [
+      '  worst error vs rtol 1e-12 reference',
+      `${steady.worstRelative.toExponential(1)} rel, ${steady.worstAbsolute.toExponential(1)} M abs`,
+      '≤ 1e-4 rel, 1e-9 M',
+      steady.worstRelative <= 1e-4 && steady.worstAbsolute <= 1e-9 ? 'met' : 'NOT MET',
+    ],
+    [
+      'reference plant, disturbed, dt 1 s (× real time)',
+      rate(plant, '×'),
+      '≥ 100,000 ×',
+      plant.perSecond >= 100_000 ? 'met' : 'NOT MET',
+    ],
     ['  the same at rest at nominal setpoints', rate(resting, '×'), '', ''],
     ...single.map((s): [string, string, string, string] => [
       `one step (${s.step}), dt 10 s`,

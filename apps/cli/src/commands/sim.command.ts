@@ -43,20 +43,42 @@ export function simCommand(): Command {
         'with --scenario, the dynamic plant over time (a trace every --interval, then key figures over the run).',
     )
     .option('-r, --recipe <file>', 'recipe (YAML)', defaultRecipePath())
-    .addOption(new Option('-s, --scenario <name>', 'run this disturbance scenario over time').choices([...SCENARIO_NAMES]))
+    .addOption(
+      new Option('-s, --scenario <name>', 'run this disturbance scenario over time').choices([
+        ...SCENARIO_NAMES,
+      ]),
+    )
     .option('-d, --duration <time>', 'simulated time for --scenario (e.g. 3600, 90m, 8h)', '8h')
     .option('--dt <seconds>', 'fixed simulation step', '1')
     .option('--seed <n>', 'seed of the scenario and of the analyser noise', '1')
     .option('--interval <time>', 'trace sampling interval for --scenario', '10m')
-    .option('--warm-up <time>', 'run at the setpoints before t = 0 so the scenario starts at operating conditions', '2h')
-    .option('--set <tag=value...>', 'setpoint overrides by device tag: pump flow mL/min (gas NmL/min), thermostat °C, back-pressure bar', collect, [])
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .option(
+      '--warm-up <time>',
+      'run at the setpoints before t = 0 so the scenario starts at operating conditions',
+      '2h',
+    )
+    .option(
+      '--set <tag=value...>',
+      'setpoint overrides by device tag: pump flow mL/min (gas NmL/min), thermostat °C, back-pressure bar',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['table', 'json', 'csv'])
+        .default('table'),
+    )
     .option('-o, --out <file>', 'write the output to a file instead of standard output')
-    .option('-p, --plot <file.svg>', 'with --scenario: also draw conversion, temperatures, tank levels and catalyst activity over time (SVG)')
+    .option(
+      '-p, --plot <file.svg>',
+      'with --scenario: also draw conversion, temperatures, tank levels and catalyst activity over time (SVG)',
+    )
     .action((options: SimOptions) => {
       const model = compilePlant(loadRecipe(options.recipe));
       const setpoints = parseSetpoints(options.set, model);
-      const text = options.scenario ? runScenario(model, options, setpoints) : steadyState(model, options, setpoints);
+      const text = options.scenario
+        ? runScenario(model, options, setpoints)
+        : steadyState(model, options, setpoints);
       if (options.out) {
         writeFileSync(options.out, text);
         process.stderr.write(`wrote ${options.out}\n`);
@@ -71,7 +93,11 @@ function collect(value: string, previous: string[]): string[] {
 /** `TAG=value` pairs, checked against the recipe's device tags. */
 function parseSetpoints(pairs: string[], model: PlantModel): Map<string, number> {
   const known = new Set(
-    model.steps.flatMap((s) => [...s.inlets.map((i) => i.pump), s.thermostat.tag, s.backPressure.tag]),
+    model.steps.flatMap((s) => [
+      ...s.inlets.map((i) => i.pump),
+      s.thermostat.tag,
+      s.backPressure.tag,
+    ]),
   );
   const setpoints = new Map<string, number>();
   for (const pair of pairs) {
@@ -80,7 +106,10 @@ function parseSetpoints(pairs: string[], model: PlantModel): Map<string, number>
     if (!tag || raw === undefined || raw.trim() === '' || !Number.isFinite(value)) {
       throw new UsageError(`--set: "${pair}" is not TAG=number`);
     }
-    if (!known.has(tag)) throw new UsageError(`--set: unknown device tag "${tag}"; the recipe has ${[...known].join(', ')}`);
+    if (!known.has(tag))
+      throw new UsageError(
+        `--set: unknown device tag "${tag}"; the recipe has ${[...known].join(', ')}`,
+      );
     setpoints.set(tag, value);
   }
   return setpoints;
@@ -105,9 +134,14 @@ function steadyConditions(model: PlantModel, setpoints: Map<string, number>): Pl
   return { steps };
 }
 
-function steadyState(model: PlantModel, options: SimOptions, setpoints: Map<string, number>): string {
+function steadyState(
+  model: PlantModel,
+  options: SimOptions,
+  setpoints: Map<string, number>,
+): string {
   const result = solvePlantSteadyState(model, steadyConditions(model, setpoints));
-  if (options.format === 'json') return `${JSON.stringify({ recipe: model.recipe.metadata, steadyState: result }, jsonNumbers, 2)}\n`;
+  if (options.format === 'json')
+    return `${JSON.stringify({ recipe: model.recipe.metadata, steadyState: result }, jsonNumbers, 2)}\n`;
   if (options.format === 'csv') return steadyCsv(model, result);
   return steadyTable(model, result);
 }
@@ -115,7 +149,9 @@ function steadyState(model: PlantModel, options: SimOptions, setpoints: Map<stri
 function steadyTable(model: PlantModel, result: PlantSteadyState): string {
   const { name, version } = model.recipe.metadata;
   const out: string[] = [`Steady state of ${name} ${version}`, ''];
-  const species = model.speciesIds.filter((id) => result.steps.some((s) => (s.inlet[id] ?? 0) > 0 || (s.outlet[id] ?? 0) > 1e-12));
+  const species = model.speciesIds.filter((id) =>
+    result.steps.some((s) => (s.inlet[id] ?? 0) > 0 || (s.outlet[id] ?? 0) > 1e-12),
+  );
   out.push('Outlet compositions, mol/L');
   out.push(
     formatTable(
@@ -124,7 +160,10 @@ function steadyTable(model: PlantModel, result: PlantSteadyState): string {
     ),
   );
   out.push('', 'Key figures per step');
-  const figure = (label: string, pick: (s: PlantSteadyState['steps'][number]) => number) => [label, ...result.steps.map(pick)];
+  const figure = (label: string, pick: (s: PlantSteadyState['steps'][number]) => number) => [
+    label,
+    ...result.steps.map(pick),
+  ];
   out.push(
     formatTable(
       ['figure', ...result.steps.map((s) => s.step)],
@@ -157,11 +196,17 @@ function steadyTable(model: PlantModel, result: PlantSteadyState): string {
         ['space-time yield, kg/(L·h)', f.spaceTimeYield],
         ['E-factor, kg/kg', f.eFactor],
         ['thermal power, W', f.thermalPower],
-        ...Object.entries(result.tankNetInflow).map(([id, v]): [string, number] => [`${id} net inflow, L/h`, v]),
+        ...Object.entries(result.tankNetInflow).map(([id, v]): [string, number] => [
+          `${id} net inflow, L/h`,
+          v,
+        ]),
       ],
     ),
   );
-  out.push('', result.violations.length === 0 ? 'No engineering limit violated.' : 'LIMIT VIOLATIONS:');
+  out.push(
+    '',
+    result.violations.length === 0 ? 'No engineering limit violated.' : 'LIMIT VIOLATIONS:',
+  );
   for (const v of result.violations) out.push(`  ! ${v.message}`);
   return `${out.join('\n')}\n`;
 }
@@ -177,7 +222,11 @@ function steadyCsv(model: PlantModel, result: PlantSteadyState): string {
   return `${lines.join('\n')}\n`;
 }
 
-function runScenario(model: PlantModel, options: SimOptions, setpoints: Map<string, number>): string {
+function runScenario(
+  model: PlantModel,
+  options: SimOptions,
+  setpoints: Map<string, number>,
+): string {
   const duration = parseDuration(options.duration, '--duration');
   const interval = parseDuration(options.interval, '--interval');
   const warmUp = options.warmUp === '0' ? 0 : parseDuration(options.warmUp, '--warm-up');
@@ -215,23 +264,52 @@ function runScenario(model: PlantModel, options: SimOptions, setpoints: Map<stri
     const columns = Object.keys(rows[0] ?? {});
     return `${[columns.join(','), ...rows.map((row) => columns.map((c) => row[c]).join(','))].join('\n')}\n`;
   }
-  return scenarioTable(model, scenario.name, rows, summary, events.map((e) => `  t=${formatNumber(e.t)} s  ${e.kind}: ${e.message}`));
+  return scenarioTable(
+    model,
+    scenario.name,
+    rows,
+    summary,
+    events.map((e) => `  t=${formatNumber(e.t)} s  ${e.kind}: ${e.message}`),
+  );
 }
 
-function scenarioTable(model: PlantModel, name: string, rows: Record<string, number>[], summary: RunSummary, events: string[]): string {
-  const out = [`Scenario ${name} on ${model.recipe.metadata.name}, ${formatNumber(summary.duration / 3600)} h`, ''];
-  const columns = ['t', ...model.steps.flatMap((s) => [`${s.id}.conversion`, `${s.id}.temperature_max`]), ...model.tanks.map((t) => `${t.id}.level`)];
+function scenarioTable(
+  model: PlantModel,
+  name: string,
+  rows: Record<string, number>[],
+  summary: RunSummary,
+  events: string[],
+): string {
+  const out = [
+    `Scenario ${name} on ${model.recipe.metadata.name}, ${formatNumber(summary.duration / 3600)} h`,
+    '',
+  ];
+  const columns = [
+    't',
+    ...model.steps.flatMap((s) => [`${s.id}.conversion`, `${s.id}.temperature_max`]),
+    ...model.tanks.map((t) => `${t.id}.level`),
+  ];
   out.push(
     formatTable(
       columns.map((c) => (c === 't' ? 't, h' : c)),
-      rows.map((row) => columns.map((c) => (c === 't' ? (row[c] ?? 0) / 3600 : (row[c] ?? Number.NaN)))),
+      rows.map((row) =>
+        columns.map((c) => (c === 't' ? (row[c] ?? 0) / 3600 : (row[c] ?? Number.NaN))),
+      ),
     ),
   );
   out.push('', 'Key figures over the run');
   out.push(
     formatTable(
       ['step', 'conversion', 'selectivity', 'yield', 'g/h', 'E-factor', 'in spec'],
-      summary.steps.map((s) => [s.step, s.conversion, s.selectivity, s.yield, s.productionRate, s.eFactor, s.inSpecFraction]),
+      summary.steps.map((s) => [
+        s.step,
+        s.conversion,
+        s.selectivity,
+        s.yield,
+        s.productionRate,
+        s.eFactor,
+        s.inSpecFraction,
+      ]),
     ),
   );
   const p = summary.plant;
@@ -246,26 +324,69 @@ function scenarioTable(model: PlantModel, name: string, rows: Record<string, num
 }
 
 /** The trace as stacked panels over time: what happened, at a glance. */
-function scenarioPlot(model: PlantModel, name: string, seed: number, rows: Record<string, number>[]): string {
+function scenarioPlot(
+  model: PlantModel,
+  name: string,
+  seed: number,
+  rows: Record<string, number>[],
+): string {
   const column = (key: string) => rows.map((row) => row[key] ?? Number.NaN);
   // Each step keeps its colour in every panel; a measurement is its step's colour, dashed.
   const conversion = model.steps.flatMap((step) => {
     const measured = step.spec.analyser?.measures.some((m) => m.quantity === 'conversion')
-      ? [{ label: `${step.id} (${step.spec.analyser.tag})`, values: column(`${step.id}.${step.spec.analyser.tag}.conversion`), colour: step.index, dashed: true }]
+      ? [
+          {
+            label: `${step.id} (${step.spec.analyser.tag})`,
+            values: column(`${step.id}.${step.spec.analyser.tag}.conversion`),
+            colour: step.index,
+            dashed: true,
+          },
+        ]
       : [];
-    return [{ label: step.id, values: column(`${step.id}.conversion`), colour: step.index }, ...measured];
+    return [
+      { label: step.id, values: column(`${step.id}.conversion`), colour: step.index },
+      ...measured,
+    ];
   });
   const panels: Panel[] = [
-    { title: 'Conversion of each step\'s key reactant (true, and as the analyser reports it)', unit: 'fraction', series: conversion },
-    { title: 'Hottest reactor temperature', unit: '°C', series: model.steps.map((s) => ({ label: s.id, values: column(`${s.id}.temperature_max`), colour: s.index })) },
+    {
+      title: "Conversion of each step's key reactant (true, and as the analyser reports it)",
+      unit: 'fraction',
+      series: conversion,
+    },
+    {
+      title: 'Hottest reactor temperature',
+      unit: '°C',
+      series: model.steps.map((s) => ({
+        label: s.id,
+        values: column(`${s.id}.temperature_max`),
+        colour: s.index,
+      })),
+    },
   ];
   if (model.tanks.length > 0) {
     const tankColour = model.steps.length;
-    panels.push({ title: 'Surge tank levels', unit: 'L', series: model.tanks.map((t, i) => ({ label: t.id, values: column(`${t.id}.level`), colour: tankColour + i })) });
+    panels.push({
+      title: 'Surge tank levels',
+      unit: 'L',
+      series: model.tanks.map((t, i) => ({
+        label: t.id,
+        values: column(`${t.id}.level`),
+        colour: tankColour + i,
+      })),
+    });
   }
   const beds = model.steps.filter((s) => s.catalyst);
   if (beds.length > 0) {
-    panels.push({ title: 'Catalyst activity', unit: 'fraction', series: beds.map((s) => ({ label: s.id, values: column(`${s.id}.activity`), colour: s.index })) });
+    panels.push({
+      title: 'Catalyst activity',
+      unit: 'fraction',
+      series: beds.map((s) => ({
+        label: s.id,
+        values: column(`${s.id}.activity`),
+        colour: s.index,
+      })),
+    });
   }
   return lineChartSvg({
     title: `${model.recipe.metadata.name}: scenario ${name}`,

@@ -8,7 +8,16 @@ describe('lineChartSvg', () => {
       title: 'run',
       xLabel: 't',
       x,
-      panels: [{ title: 'conversion', unit: '1', series: [{ label: 'a', values: [0.9, Number.NaN, 0.95, 0.97] }, { label: 'b', values: [0.5, 0.6, 0.7, 0.8], dashed: true }] }],
+      panels: [
+        {
+          title: 'conversion',
+          unit: '1',
+          series: [
+            { label: 'a', values: [0.9, Number.NaN, 0.95, 0.97] },
+            { label: 'b', values: [0.5, 0.6, 0.7, 0.8], dashed: true },
+          ],
+        },
+      ],
     });
     const paths = svg.match(/<path d="([^"]*)"/g) ?? [];
     expect(paths).toHaveLength(2);
@@ -22,8 +31,16 @@ describe('lineChartSvg', () => {
       xLabel: 't',
       x,
       panels: [
-        { title: 'level', unit: 'L', series: [{ label: 'tank', values: [1, 0.9999999999999999, 1, 1] }] },
-        { title: 'none yet', unit: '1', series: [{ label: 'analyser', values: [Number.NaN, Number.NaN, Number.NaN, Number.NaN] }] },
+        {
+          title: 'level',
+          unit: 'L',
+          series: [{ label: 'tank', values: [1, 0.9999999999999999, 1, 1] }],
+        },
+        {
+          title: 'none yet',
+          unit: '1',
+          series: [{ label: 'analyser', values: [Number.NaN, Number.NaN, Number.NaN, Number.NaN] }],
+        },
       ],
     });
     expect(svg).not.toContain('NaN');

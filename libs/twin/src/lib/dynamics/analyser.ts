@@ -57,7 +57,9 @@ export class Analyser {
     this.deadTime = spec.deadTime;
     this.relative = spec.noise?.relative ?? 0;
     this.absolute = spec.noise?.absolute ?? 0;
-    this.quantities = spec.measures.map((m) => (m.quantity === 'conversion' ? 'conversion' : `concentration:${m.species}`));
+    this.quantities = spec.measures.map((m) =>
+      m.quantity === 'conversion' ? 'conversion' : `concentration:${m.species}`,
+    );
     this.speciesIndex = Int32Array.from(spec.measures, (m) =>
       m.quantity === 'conversion' ? -1 : (model.speciesIndex.get(m.species ?? '') ?? -1),
     );
@@ -93,7 +95,10 @@ export class Analyser {
             const unreacted = c[offset + tracerIndex]!;
             truth = unreacted > 0 ? 1 - c[offset + this.step.keyIndex]! / unreacted : 0;
           } else truth = c[offset + i]!;
-          const noisy = truth * (1 + this.bias) + Math.abs(truth) * this.relative * this.random.normal() + this.absolute * this.random.normal();
+          const noisy =
+            truth * (1 + this.bias) +
+            Math.abs(truth) * this.relative * this.random.normal() +
+            this.absolute * this.random.normal();
           values[m] = noisy;
         }
         this.pending.push({ sampledAt: t, availableAt: t + this.deadTime, values });

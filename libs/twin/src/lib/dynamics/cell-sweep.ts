@@ -2,7 +2,13 @@ import { index, literal, rateSource } from '../kinetics/rate-kernel';
 import type { StepModel } from '../model/plant-model';
 
 /** Results of a sweep, by position in `CellSweep`'s `stats` argument. */
-export const SWEEP = { frequency: 0, maxTemperature: 1, mtsr: 2, jacketDifference: 3, floors: 4 } as const;
+export const SWEEP = {
+  frequency: 0,
+  maxTemperature: 1,
+  mtsr: 2,
+  jacketDifference: 3,
+  floors: 4,
+} as const;
 
 /**
  * One substep of a step's reactor through all its cells, in flow order:
@@ -56,19 +62,28 @@ export function compileCellSweep(
   const network = new Set(src.species);
   const key = step.keyIndex;
   const lines: string[] = [];
-  lines.push(`let ${Array.from({ length: Math.max(1, step.reactions.length) }, (_, j) => `k${j} = 0.0`).join(', ')};`);
+  lines.push(
+    `let ${Array.from({ length: Math.max(1, step.reactions.length) }, (_, j) => `k${j} = 0.0`).join(', ')};`,
+  );
   lines.push('let frequency = 0.0, maxT = 0.0, mtsr = 0.0, jacketDifference = 0.0, floors = 0;');
   lines.push('let upT = upstreamTemperature;');
-  lines.push(`for (let cell = 0, off = 0; cell < ${index(cells)}; cell++, off += ${index(stride)}) {`);
+  lines.push(
+    `for (let cell = 0, off = 0; cell < ${index(cells)}; cell++, off += ${index(stride)}) {`,
+  );
   lines.push('  const T = temperature[cell];', '  const inv = 1 / T;');
   lines.push(...src.constants.map((line) => `  ${line}`));
   lines.push(...src.reads((i) => `c[off + ${index(i)}]`).map((line) => `  ${line}`));
   lines.push(...src.rates.map((line) => `  ${line}`));
   lines.push(`  const heat = ${src.heat};`);
   for (const [i, expression] of src.consumption) {
-    lines.push(`  if (c${index(i)} > 0) { const g = ${expression} / c${index(i)}; if (g > frequency) frequency = g; }`);
+    lines.push(
+      `  if (c${index(i)} > 0) { const g = ${expression} / c${index(i)}; if (g > frequency) frequency = g; }`,
+    );
   }
-  lines.push(`  const up = cell === 0 ? upstream : c;`, `  const upOff = cell === 0 ? 0 : off - ${index(stride)};`);
+  lines.push(
+    `  const up = cell === 0 ? upstream : c;`,
+    `  const upOff = cell === 0 ? 0 : off - ${index(stride)};`,
+  );
   for (const i of active) {
     const current = network.has(i) ? `c${index(i)}` : `c[off + ${index(i)}]`;
     const production = step.reactions.length > 0 ? src.production.get(i) : undefined;
@@ -92,8 +107,19 @@ export function compileCellSweep(
     `stats[${SWEEP.jacketDifference}] = jacketDifference; stats[${SWEEP.floors}] = floors;`,
   );
   const parameters = [
-    'c', 'temperature', 'upstream', 'upstreamTemperature', 'h', 'transport', 'denominator',
-    'heatScale', 'exchangeIn', 'temperatureDenominator', 'jacketTemperature', 'mult', 'stats',
+    'c',
+    'temperature',
+    'upstream',
+    'upstreamTemperature',
+    'h',
+    'transport',
+    'denominator',
+    'heatScale',
+    'exchangeIn',
+    'temperatureDenominator',
+    'jacketTemperature',
+    'mult',
+    'stats',
   ];
   const source = `return function cellSweep(${parameters.join(', ')}) {\n${lines.join('\n')}\n};`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers only, see above

@@ -8,7 +8,14 @@ export type Disturbance =
   /** Feed concentrations move linearly to factor × nominal over `duration`. */
   | { kind: 'feed-drift'; feed: string; start: number; duration: number; factor: number }
   /** Heat transfer falls and pressure drop rises linearly to the given factors over `duration`. */
-  | { kind: 'fouling'; step: string; start: number; duration: number; heatTransferFactor: number; pressureDropFactor: number }
+  | {
+      kind: 'fouling';
+      step: string;
+      start: number;
+      duration: number;
+      heatTransferFactor: number;
+      pressureDropFactor: number;
+    }
   /** From `start` the pump delivers factor × its setpoint. */
   | { kind: 'pump-calibration'; pump: string; start: number; factor: number }
   /** The analyser's results carry a relative bias growing by `ratePerHour` per hour. */
@@ -42,7 +49,12 @@ export interface Scenario {
  * A named disturbance scenario for any recipe, its magnitudes and onsets drawn from `seed`
  * within realistic ranges (same seed, same scenario). Ranges are stated beside each case.
  */
-export function buildScenario(name: string, model: PlantModel, seed: number, duration: number): Scenario {
+export function buildScenario(
+  name: string,
+  model: PlantModel,
+  seed: number,
+  duration: number,
+): Scenario {
   if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
     throw new Error(`unknown scenario "${name}"; choose one of ${SCENARIO_NAMES.join(', ')}`);
   }
@@ -63,9 +75,20 @@ export function buildScenario(name: string, model: PlantModel, seed: number, dur
     // The stock solution of the first key reactant weakens by 8–15 % over half the run.
     'feed-drift': () => {
       const first = model.steps[0]!;
-      const inlet = first.inlets.find((i) => i.source === 'feed' && model.feeds[i.sourceIndex]!.concentrations[first.keyIndex]! > 0);
+      const inlet = first.inlets.find(
+        (i) =>
+          i.source === 'feed' && model.feeds[i.sourceIndex]!.concentrations[first.keyIndex]! > 0,
+      );
       const feed = model.feeds[inlet?.sourceIndex ?? 0]!;
-      return [{ kind: 'feed-drift', feed: feed.id, start: onset(), duration: duration / 2, factor: random.between(0.85, 0.92) }];
+      return [
+        {
+          kind: 'feed-drift',
+          feed: feed.id,
+          start: onset(),
+          duration: duration / 2,
+          factor: random.between(0.85, 0.92),
+        },
+      ];
     },
     // Deposits halve to a third of the heat transfer and double the pressure drop over the run.
     fouling: () =>
@@ -88,14 +111,28 @@ export function buildScenario(name: string, model: PlantModel, seed: number, dur
     'analyser-drift': () =>
       model.steps.flatMap((step) =>
         step.spec.analyser
-          ? [{ kind: 'analyser-drift', analyser: step.spec.analyser.tag, start: onset(), ratePerHour: random.between(0.01, 0.03) * (random.uniform() < 0.5 ? -1 : 1) }]
+          ? [
+              {
+                kind: 'analyser-drift',
+                analyser: step.spec.analyser.tag,
+                start: onset(),
+                ratePerHour: random.between(0.01, 0.03) * (random.uniform() < 0.5 ? -1 : 1),
+              },
+            ]
           : [],
       ),
     // The first analyser is out for 10–20 % of the run.
     'analyser-outage': () => {
       const step = model.steps.find((s) => s.spec.analyser);
       if (!step?.spec.analyser) return [];
-      return [{ kind: 'analyser-outage', analyser: step.spec.analyser.tag, start: onset(), duration: random.between(0.1, 0.2) * duration }];
+      return [
+        {
+          kind: 'analyser-outage',
+          analyser: step.spec.analyser.tag,
+          start: onset(),
+          duration: random.between(0.1, 0.2) * duration,
+        },
+      ];
     },
   };
   let disturbances: Disturbance[];

@@ -67,7 +67,11 @@ export function summariseRun(plant: Plant, initialHoldup?: Float64Array): RunSum
       seconds,
     );
     const made = totals.productInSpec + totals.productOffSpec;
-    return { step: unit.step.id, ...figures, inSpecFraction: made > 0 ? totals.productInSpec / made : 0 };
+    return {
+      step: unit.step.id,
+      ...figures,
+      inSpecFraction: made > 0 ? totals.productInSpec / made : 0,
+    };
   });
   const p = model.productIndex;
   const molarMass = model.molarMass[p]!;
@@ -82,7 +86,11 @@ export function summariseRun(plant: Plant, initialHoldup?: Float64Array): RunSum
   for (let i = 0; i < model.speciesIds.length; i++) {
     massBalanceError +=
       model.molarMass[i]! *
-      (plant.speciesFed[i]! + (initialHoldup?.[i] ?? 0) - plant.speciesCollected[i]! - plant.speciesSpilled[i]! - holdup[i]!);
+      (plant.speciesFed[i]! +
+        (initialHoldup?.[i] ?? 0) -
+        plant.speciesCollected[i]! -
+        plant.speciesSpilled[i]! -
+        holdup[i]!);
   }
   return {
     duration: plant.time,

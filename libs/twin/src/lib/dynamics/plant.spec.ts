@@ -5,7 +5,12 @@ import { loadRecipe } from '../recipe/recipe.loader';
 import type { Recipe, TankSpec } from '../recipe/recipe.types';
 import { solveStepSteadyState } from '../steady/steady-state';
 import type { StepConditions } from '../steady/steady-state.types';
-import { EXOTHERMIC, SECOND_ORDER, oneStepRecipe, type OneStepOptions } from '../testing/recipe-fixtures';
+import {
+  EXOTHERMIC,
+  SECOND_ORDER,
+  oneStepRecipe,
+  type OneStepOptions,
+} from '../testing/recipe-fixtures';
 import { buildScenario, type Disturbance, type Scenario } from './disturbances';
 import { MAX_PENDING_EVENTS, Plant, type PlantEvent, type PlantOptions } from './plant';
 import { samplePlant, summariseRun } from './plant-report';

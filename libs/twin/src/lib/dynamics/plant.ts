@@ -2,7 +2,14 @@ import { ManualClock } from '../clock/manual-clock';
 import type { PlantModel } from '../model/plant-model';
 import { NORMAL_MOLAR_VOLUME, celsiusToKelvin, kelvinToCelsius } from '../model/units';
 import { SeededRandom } from '../random/seeded-random';
-import { limitState, stepLimitTable, stepLimitValues, violation, type LimitSpec, type StepSafetyState } from '../safety/limits';
+import {
+  limitState,
+  stepLimitTable,
+  stepLimitValues,
+  violation,
+  type LimitSpec,
+  type StepSafetyState,
+} from '../safety/limits';
 import type { LimitViolation } from '../steady/steady-state.types';
 import { ramp, type Disturbance, type Scenario } from './disturbances';
 import type { Analyser } from './analyser';
@@ -26,7 +33,15 @@ export interface PlantOptions {
 export interface PlantEvent {
   /** s */
   t: number;
-  kind: 'violation' | 'violation-cleared' | 'feed-exhausted' | 'tank-empty' | 'tank-refilled' | 'tank-overflow' | 'analyser-fault' | 'analyser-recovered';
+  kind:
+    | 'violation'
+    | 'violation-cleared'
+    | 'feed-exhausted'
+    | 'tank-empty'
+    | 'tank-refilled'
+    | 'tank-overflow'
+    | 'analyser-fault'
+    | 'analyser-recovered';
   step?: string;
   tank?: string;
   feed?: string;
@@ -44,7 +59,10 @@ interface TankState {
 }
 
 /** Where a setpoint tag points. */
-type Actuator = { kind: 'pump'; unit: StepUnit; inlet: number } | { kind: 'thermostat'; unit: StepUnit } | { kind: 'back-pressure'; unit: StepUnit };
+type Actuator =
+  | { kind: 'pump'; unit: StepUnit; inlet: number }
+  | { kind: 'thermostat'; unit: StepUnit }
+  | { kind: 'back-pressure'; unit: StepUnit };
 
 /**
  * The dynamic digital twin of a whole plant: feeds drawn down by pumps, one StepUnit per
@@ -120,7 +138,9 @@ export class Plant {
     this.limitStates = this.limitTables.map((table) => new Int8Array(table.length));
     this.delivered = this.units.map((u) => new Float64Array(u.flow.length));
     for (const unit of this.units) {
-      unit.step.inlets.forEach((inlet, k) => this.actuators.set(inlet.pump, { kind: 'pump', unit, inlet: k }));
+      unit.step.inlets.forEach((inlet, k) =>
+        this.actuators.set(inlet.pump, { kind: 'pump', unit, inlet: k }),
+      );
       this.actuators.set(unit.step.thermostat.tag, { kind: 'thermostat', unit });
       this.actuators.set(unit.step.backPressure.tag, { kind: 'back-pressure', unit });
     }
@@ -144,8 +164,10 @@ export class Plant {
    */
   setSetpoint(tag: string, value: number): void {
     const actuator = this.actuators.get(tag);
-    if (!actuator) throw new Error(`unknown setpoint tag "${tag}"; known: ${this.setpointTags.join(', ')}`);
-    if (!Number.isFinite(value)) throw new Error(`setpoint for ${tag} must be a finite number, got ${value}`);
+    if (!actuator)
+      throw new Error(`unknown setpoint tag "${tag}"; known: ${this.setpointTags.join(', ')}`);
+    if (!Number.isFinite(value))
+      throw new Error(`setpoint for ${tag} must be a finite number, got ${value}`);
     if (actuator.kind === 'pump') actuator.unit.flowSetpoint[actuator.inlet] = value;
     else if (actuator.kind === 'thermostat') actuator.unit.jacketSetpoint = celsiusToKelvin(value);
     else actuator.unit.backPressure = value;
@@ -289,7 +311,8 @@ export class Plant {
             tankDemand += unit.flow[j]! * inlets[j]!.toInternal * dt;
           }
         }
-        unit.supply[k] = tankDemand <= 0 || tankDemand <= tank.level ? 1 : Math.max(0, tank.level / tankDemand);
+        unit.supply[k] =
+          tankDemand <= 0 || tankDemand <= tank.level ? 1 : Math.max(0, tank.level / tankDemand);
       }
     }
   }
@@ -313,10 +336,21 @@ export class Plant {
           this.freshMass += mass;
         } else this.freshMass += amount * feed.density;
         const used = inlet.gas ? amount * NORMAL_MOLAR_VOLUME : amount;
-        this.feedInventory[inlet.sourceIndex] = Math.max(0, this.feedInventory[inlet.sourceIndex]! - used);
-        if (this.feedInventory[inlet.sourceIndex]! <= 1e-12 && !this.feedExhausted[inlet.sourceIndex]) {
+        this.feedInventory[inlet.sourceIndex] = Math.max(
+          0,
+          this.feedInventory[inlet.sourceIndex]! - used,
+        );
+        if (
+          this.feedInventory[inlet.sourceIndex]! <= 1e-12 &&
+          !this.feedExhausted[inlet.sourceIndex]
+        ) {
           this.feedExhausted[inlet.sourceIndex] = true;
-          this.emit({ t: this.time + dt, kind: 'feed-exhausted', feed: feed.id, message: `feed ${feed.id} is empty` });
+          this.emit({
+            t: this.time + dt,
+            kind: 'feed-exhausted',
+            feed: feed.id,
+            message: `feed ${feed.id} is empty`,
+          });
         }
       } else {
         const tank = this.tanks[inlet.sourceIndex]!;
@@ -329,7 +363,12 @@ export class Plant {
       if (empty !== tank.empty) {
         tank.empty = empty;
         const id = this.model.tanks[index]!.id;
-        this.emit({ t: this.time + dt, kind: empty ? 'tank-empty' : 'tank-refilled', tank: id, message: `tank ${id} ${empty ? 'ran empty' : 'has liquid again'}` });
+        this.emit({
+          t: this.time + dt,
+          kind: empty ? 'tank-empty' : 'tank-refilled',
+          tank: id,
+          message: `tank ${id} ${empty ? 'ran empty' : 'has liquid again'}`,
+        });
       }
     }
   }
@@ -362,7 +401,12 @@ export class Plant {
     if (overflowing !== tank.overflowing) {
       tank.overflowing = overflowing;
       if (overflowing) {
-        this.emit({ t: this.time + this.dt, kind: 'tank-overflow', tank: spec.id, message: `tank ${spec.id} overflows its ${spec.capacity} L` });
+        this.emit({
+          t: this.time + this.dt,
+          kind: 'tank-overflow',
+          tank: spec.id,
+          message: `tank ${spec.id} overflows its ${spec.capacity} L`,
+        });
       }
     }
   }
@@ -392,17 +436,30 @@ export class Plant {
       const state = limitState(tank.spec, tank.level);
       if (state !== tank.levelState) {
         tank.levelState = state;
-        this.pushLimitEvent(t, tank.spec, tank.level, state, { tank: this.model.tanks[unit.step.outletTank]!.id });
+        this.pushLimitEvent(t, tank.spec, tank.level, state, {
+          tank: this.model.tanks[unit.step.outletTank]!.id,
+        });
       }
     }
   }
 
-  private pushLimitEvent(t: number, spec: LimitSpec, value: number, state: number, where: { step?: string; tank?: string }): void {
+  private pushLimitEvent(
+    t: number,
+    spec: LimitSpec,
+    value: number,
+    state: number,
+    where: { step?: string; tank?: string },
+  ): void {
     if (state !== 0) {
       const v = violation(spec, value, where);
       this.emit({ t, kind: 'violation', ...where, violation: v, message: v.message });
     } else {
-      this.emit({ t, kind: 'violation-cleared', ...where, message: `${where.step ?? where.tank} ${spec.quantity} back within limits` });
+      this.emit({
+        t,
+        kind: 'violation-cleared',
+        ...where,
+        message: `${where.step ?? where.tank} ${spec.quantity} back within limits`,
+      });
     }
   }
 
@@ -445,7 +502,8 @@ export class Plant {
         }
         case 'pump-calibration': {
           const actuator = this.actuators.get(d.pump);
-          if (actuator?.kind !== 'pump') throw new Error(`disturbance ${d.kind}: unknown pump "${d.pump}"`);
+          if (actuator?.kind !== 'pump')
+            throw new Error(`disturbance ${d.kind}: unknown pump "${d.pump}"`);
           return (t) => {
             actuator.unit.pumpFactor[actuator.inlet] = t >= d.start ? d.factor : 1;
           };

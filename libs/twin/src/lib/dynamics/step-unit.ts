@@ -115,8 +115,11 @@ export class StepUnit {
     this.flow = Float64Array.from(step.inlets, (i) => i.nominal);
     this.pumpFactor = new Float64Array(k).fill(1);
     this.supply = new Float64Array(k).fill(1);
-    this.pumpAlpha = Float64Array.from(step.inlets, (i) => (i.timeConstant > 0 ? 1 - Math.exp(-dt / i.timeConstant) : 1));
-    this.thermostatAlpha = step.thermostat.timeConstant > 0 ? 1 - Math.exp(-dt / step.thermostat.timeConstant) : 1;
+    this.pumpAlpha = Float64Array.from(step.inlets, (i) =>
+      i.timeConstant > 0 ? 1 - Math.exp(-dt / i.timeConstant) : 1,
+    );
+    this.thermostatAlpha =
+      step.thermostat.timeConstant > 0 ? 1 - Math.exp(-dt / step.thermostat.timeConstant) : 1;
     this.jacketSetpoint = celsiusToKelvin(step.thermostat.nominal);
     this.jacketTemperature = this.jacketSetpoint;
     this.temperature.fill(this.jacketSetpoint);
@@ -131,7 +134,9 @@ export class StepUnit {
     this.outletIntegral = new Float64Array(this.stride);
     this.upstream = new Float64Array(this.stride);
     this.active = Int32Array.from([...step.activeSpecies, this.tracer]);
-    this.analyser = step.spec.analyser ? new Analyser(model, step, random.fork(`analyser:${step.id}`)) : undefined;
+    this.analyser = step.spec.analyser
+      ? new Analyser(model, step, random.fork(`analyser:${step.id}`))
+      : undefined;
     const synthesis = step.reactions[step.synthesisReaction];
     let nuKey = 1;
     if (synthesis) {
@@ -173,9 +178,17 @@ export class StepUnit {
     feedConcentrations: ArrayLike<Float64Array>,
     tankConcentrations: ArrayLike<Float64Array | undefined>,
   ): void {
-    const { model, step, c, temperature, stride, tracer, upstream, outletIntegral, sweepStats } = this;
+    const { model, step, c, temperature, stride, tracer, upstream, outletIntegral, sweepStats } =
+      this;
     const dt = this.dt;
-    const inlet = mixInlets(model, step, delivered, feedConcentrations, tankConcentrations, this.inlet);
+    const inlet = mixInlets(
+      model,
+      step,
+      delivered,
+      feedConcentrations,
+      tankConcentrations,
+      this.inlet,
+    );
     const q = inlet.flow;
     const cellVolume = step.liquidVolume / this.cells;
     const dilution = q / cellVolume;
@@ -206,7 +219,21 @@ export class StepUnit {
     upstream.set(inlet.concentrations);
     upstream[tracer] = inlet.concentrations[step.keyIndex]!;
     for (let s = 0; s < substeps; s++) {
-      this.sweep(c, temperature, upstream, inlet.temperature, h, transport, denominator, heatScale, exchangeIn, temperatureDenominator, tj, multiplier, sweepStats);
+      this.sweep(
+        c,
+        temperature,
+        upstream,
+        inlet.temperature,
+        h,
+        transport,
+        denominator,
+        heatScale,
+        exchangeIn,
+        temperatureDenominator,
+        tj,
+        multiplier,
+        sweepStats,
+      );
       if (sweepStats[SWEEP.frequency]! > frequency) frequency = sweepStats[SWEEP.frequency]!;
       if (sweepStats[SWEEP.maxTemperature]! > maxT) maxT = sweepStats[SWEEP.maxTemperature]!;
       if (sweepStats[SWEEP.mtsr]! > mtsr) mtsr = sweepStats[SWEEP.mtsr]!;

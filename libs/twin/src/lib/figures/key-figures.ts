@@ -20,7 +20,12 @@ export interface StepFlows {
  * The key figures of a step from its flows. Rates are per second when the flows are rates;
  * pass `seconds` to turn totals over a period into rates.
  */
-export function stepFigures(model: PlantModel, step: StepModel, flows: StepFlows, seconds = 1): StepFigures {
+export function stepFigures(
+  model: PlantModel,
+  step: StepModel,
+  flows: StepFlows,
+  seconds = 1,
+): StepFigures {
   const conversion = flows.keyIn > 0 ? 1 - flows.keyOut / flows.keyIn : 0;
   const netProduct = flows.productOut - flows.productIn;
   const yieldFraction = flows.keyIn > 0 ? (netProduct * step.yieldFactor) / flows.keyIn : 0;
@@ -40,5 +45,7 @@ export function stepFigures(model: PlantModel, step: StepModel, flows: StepFlows
 
 /** Waste per product, (mass in − product mass) / product mass; Infinity when nothing is made. */
 export function eFactor(massIn: number, productMass: number): number {
-  return productMass > 0 ? Math.max(0, massIn - productMass) / productMass : Number.POSITIVE_INFINITY;
+  return productMass > 0
+    ? Math.max(0, massIn - productMass) / productMass
+    : Number.POSITIVE_INFINITY;
 }

@@ -19,7 +19,15 @@ import type { ReactionModel } from '../model/plant-model';
  * as ajv's compiled validators).
  */
 export interface RateKernel {
-  apply(c: Float64Array, offset: number, temperature: number, multiplier: number, out: Float64Array, outOffset: number, scale: number): void;
+  apply(
+    c: Float64Array,
+    offset: number,
+    temperature: number,
+    multiplier: number,
+    out: Float64Array,
+    outOffset: number,
+    scale: number,
+  ): void;
   readonly result: Float64Array;
   /**
    * Writes the Jacobian of the reaction terms at (c, T) into the row-major matrix J with
@@ -29,7 +37,15 @@ export interface RateKernel {
    * below zero its column is left at zero (the rate law's clamp), which is why solvers
    * using it must tolerate an approximate Jacobian.
    */
-  jacobian(c: Float64Array, offset: number, temperature: number, multiplier: number, J: Float64Array, ld: number, n: number): void;
+  jacobian(
+    c: Float64Array,
+    offset: number,
+    temperature: number,
+    multiplier: number,
+    J: Float64Array,
+    ld: number,
+    n: number,
+  ): void;
   /** The generated source, for inspection and tests. */
   readonly source: string;
 }
@@ -90,7 +106,10 @@ export function rateSource(reactions: readonly ReactionModel[]): RateSource {
   }
   // Concentrations floored at zero for the rates (a rate needs its reactants present).
   const reads = (read: (i: number) => string) =>
-    [...species].map((i) => `const c${index(i)} = ${read(i)}; const p${index(i)} = c${index(i)} > 0 ? c${index(i)} : 0;`);
+    [...species].map(
+      (i) =>
+        `const c${index(i)} = ${read(i)}; const p${index(i)} = c${index(i)} > 0 ? c${index(i)} : 0;`,
+    );
 
   const rates = reactions.map((r, j) => {
     const factors = [`mult`, `k${j}`];
@@ -108,7 +127,8 @@ export function rateSource(reactions: readonly ReactionModel[]): RateSource {
     });
     return `const r${j} = ${factors.join(' * ')};`;
   });
-  const heat = reactions.map((r, j) => `${literal(-r.heatOfReaction)} * r${j}`).join(' + ') || '0.0';
+  const heat =
+    reactions.map((r, j) => `${literal(-r.heatOfReaction)} * r${j}`).join(' + ') || '0.0';
 
   const produced = new Map<number, string[]>();
   const consumed = new Map<number, string[]>();
@@ -117,7 +137,11 @@ export function rateSource(reactions: readonly ReactionModel[]): RateSource {
       const nu = r.stoich[p]!;
       const term = nu === 1 ? `r${j}` : nu === -1 ? `-r${j}` : `${literal(nu)} * r${j}`;
       produced.set(i, [...(produced.get(i) ?? []), term]);
-      if (nu < 0) consumed.set(i, [...(consumed.get(i) ?? []), nu === -1 ? `r${j}` : `${literal(-nu)} * r${j}`]);
+      if (nu < 0)
+        consumed.set(i, [
+          ...(consumed.get(i) ?? []),
+          nu === -1 ? `r${j}` : `${literal(-nu)} * r${j}`,
+        ]);
     });
   });
   const sum = (terms: string[]) => `(${terms.join(' + ').replace(/\+ -/g, '- ')})`;
@@ -147,10 +171,13 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
     ...src.rates,
   ];
   const lines = [...prelude, `result[0] = ${src.heat};`];
-  for (const [i, expression] of src.production) lines.push(`out[outOff + ${index(i)}] += scale * ${expression};`);
+  for (const [i, expression] of src.production)
+    lines.push(`out[outOff + ${index(i)}] += scale * ${expression};`);
   lines.push('let f = 0.0;');
   for (const [i, expression] of src.consumption) {
-    lines.push(`if (c${index(i)} > 0) { const g = ${expression} / c${index(i)}; if (g > f) f = g; }`);
+    lines.push(
+      `if (c${index(i)} > 0) { const g = ${expression} / c${index(i)}; if (g > f) f = g; }`,
+    );
   }
   lines.push('result[1] = f;');
 
@@ -165,7 +192,9 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
   reactions.forEach((r, j) => {
     jac.push(`const dT${j} = r${j} * ${literal(r.eaOverR)} * inv2;`);
     r.orderSpecies.forEach((l, p) => {
-      jac.push(`const d${j}_${index(l)} = c${index(l)} > 0 ? ${literal(r.orders[p]!)} * r${j} / c${index(l)} : 0.0;`);
+      jac.push(
+        `const d${j}_${index(l)} = c${index(l)} > 0 ? ${literal(r.orders[p]!)} * r${j} / c${index(l)} : 0.0;`,
+      );
     });
     const heat = -r.heatOfReaction;
     r.stoichSpecies.forEach((i, p) => {
@@ -190,7 +219,9 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
     'return { apply, jacobian };';
   const result = new Float64Array(2);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers only, see above
-  const factory = new Function('result', source) as (result: Float64Array) => Pick<RateKernel, 'apply' | 'jacobian'>;
+  const factory = new Function('result', source) as (
+    result: Float64Array,
+  ) => Pick<RateKernel, 'apply' | 'jacobian'>;
   const compiled = factory(result);
   return { apply: compiled.apply, jacobian: compiled.jacobian, result, source };
 }

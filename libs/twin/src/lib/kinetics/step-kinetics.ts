@@ -56,7 +56,9 @@ export class StepKinetics {
     this.tRef = Float64Array.from(reactions.map((r) => r.tRef));
     this.eaOverR = Float64Array.from(reactions.map((r) => r.eaOverR));
     this.heatOfReaction = Float64Array.from(reactions.map((r) => r.heatOfReaction));
-    this.lnPreExponential = Float64Array.from(reactions, (r) => (r.kRef > 0 ? Math.log(r.kRef) + r.eaOverR / r.tRef : -Infinity));
+    this.lnPreExponential = Float64Array.from(reactions, (r) =>
+      r.kRef > 0 ? Math.log(r.kRef) + r.eaOverR / r.tRef : -Infinity,
+    );
     this.orderStart = new Int32Array(m + 1);
     this.stoichStart = new Int32Array(m + 1);
     for (let j = 0; j < m; j++) {
@@ -69,7 +71,9 @@ export class StepKinetics {
     this.orderKind = Uint8Array.from(this.orders, orderKind);
     this.stoichSpecies = Int32Array.from(reactions.flatMap((r) => Array.from(r.stoichSpecies)));
     this.stoich = Float64Array.from(reactions.flatMap((r) => Array.from(r.stoich)));
-    this.consumption = new Float64Array(this.stoichSpecies.reduce((max, i) => Math.max(max, i + 1), 0));
+    this.consumption = new Float64Array(
+      this.stoichSpecies.reduce((max, i) => Math.max(max, i + 1), 0),
+    );
   }
 
   /** Arrhenius rate constant of reaction j at T (K). */

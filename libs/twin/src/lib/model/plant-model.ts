@@ -208,9 +208,13 @@ export function compilePlant(recipe: Recipe): PlantModel {
       const st = reactionSpecs.get(id)?.stoichiometry ?? {};
       return (st[spec.keyReactant] ?? 0) < 0 && (st[spec.product] ?? 0) > 0;
     });
-    const synthesis = synthesisReaction >= 0 ? reactionSpecs.get(spec.reactions[synthesisReaction] ?? '') : undefined;
+    const synthesis =
+      synthesisReaction >= 0
+        ? reactionSpecs.get(spec.reactions[synthesisReaction] ?? '')
+        : undefined;
     const yieldFactor = synthesis
-      ? Math.abs(synthesis.stoichiometry[spec.keyReactant] ?? 1) / (synthesis.stoichiometry[spec.product] ?? 1)
+      ? Math.abs(synthesis.stoichiometry[spec.keyReactant] ?? 1) /
+        (synthesis.stoichiometry[spec.product] ?? 1)
       : 1;
 
     const catalystSpec = spec.reactor.catalyst;
@@ -234,7 +238,9 @@ export function compilePlant(recipe: Recipe): PlantModel {
       return {
         pump: inlet.pump,
         source: fromFeed ? 'feed' : 'tank',
-        sourceIndex: fromFeed ? (feedIndex.get(inlet.feed ?? '') ?? -1) : (tankIndex.get(inlet.tank ?? '') ?? -1),
+        sourceIndex: fromFeed
+          ? (feedIndex.get(inlet.feed ?? '') ?? -1)
+          : (tankIndex.get(inlet.tank ?? '') ?? -1),
         gas,
         nominal: inlet.flow.nominal,
         min: inlet.flow.min,
@@ -283,7 +289,9 @@ export function compilePlant(recipe: Recipe): PlantModel {
       },
       backPressure: { tag: spec.backPressure.tag, ...spec.backPressure.setpoint },
       maxTemperature: celsiusToKelvin(spec.limits.maxTemperature),
-      maxTechnicalTemperature: celsiusToKelvin(spec.limits.maxTechnicalTemperature ?? spec.limits.maxTemperature),
+      maxTechnicalTemperature: celsiusToKelvin(
+        spec.limits.maxTechnicalTemperature ?? spec.limits.maxTemperature,
+      ),
       maxPressure: spec.limits.maxPressure,
       outletTank,
       activeSpecies: Int32Array.from([...active].sort((a, b) => a - b)),
@@ -306,7 +314,9 @@ export function compilePlant(recipe: Recipe): PlantModel {
 export function stepById(model: PlantModel, stepId: string): StepModel {
   const step = model.steps.find((s) => s.id === stepId);
   if (!step) {
-    throw new Error(`unknown step "${stepId}"; the recipe has ${model.steps.map((s) => s.id).join(', ')}`);
+    throw new Error(
+      `unknown step "${stepId}"; the recipe has ${model.steps.map((s) => s.id).join(', ')}`,
+    );
   }
   return step;
 }

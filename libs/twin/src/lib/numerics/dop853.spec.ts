@@ -1,5 +1,11 @@
 import { DormandPrince, type Derivative } from './dormand-prince';
-import { DOP853_TABLEAU, Dop853, Dop853Error, MAX_UNROLLED_DIMENSION, unrolledStepSource } from './dop853';
+import {
+  DOP853_TABLEAU,
+  Dop853,
+  Dop853Error,
+  MAX_UNROLLED_DIMENSION,
+  unrolledStepSource,
+} from './dop853';
 
 function expectRelative(actual: number, expected: number, rtol: number): void {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rtol * Math.abs(expected));
@@ -66,8 +72,12 @@ interface RootedTree {
 function rootedTrees(maxOrder: number, a: readonly (readonly number[])[]): RootedTree[] {
   const stages = a.length;
   const make = (order: number, children: RootedTree[]): RootedTree => {
-    const phi = Array.from({ length: stages }, (_, i) => children.reduce((p, child) => p * child.aPhi[i]!, 1));
-    const aPhi = Array.from({ length: stages }, (_, i) => a[i]!.reduce((s, aij, j) => s + aij * phi[j]!, 0));
+    const phi = Array.from({ length: stages }, (_, i) =>
+      children.reduce((p, child) => p * child.aPhi[i]!, 1),
+    );
+    const aPhi = Array.from({ length: stages }, (_, i) =>
+      a[i]!.reduce((s, aij, j) => s + aij * phi[j]!, 0),
+    );
     const gamma = order * children.reduce((g, child) => g * child.gamma, 1);
     return { order, gamma, phi, aPhi };
   };
@@ -94,7 +104,11 @@ function rootedTrees(maxOrder: number, a: readonly (readonly number[])[]): Roote
 }
 
 /** Worst |Σ w_i Φ_i(t) − 1/γ(t)| over the trees of each order (index = order). */
-function worstResiduals(trees: RootedTree[], weights: readonly number[], maxOrder: number): number[] {
+function worstResiduals(
+  trees: RootedTree[],
+  weights: readonly number[],
+  maxOrder: number,
+): number[] {
   const worst = new Array<number>(maxOrder + 1).fill(0);
   for (const tree of trees) {
     const value = weights.reduce((s, w, i) => s + w * tree.phi[i]!, 0);
@@ -108,7 +122,10 @@ describe('DOP853 coefficients', () => {
   const trees = rootedTrees(9, a);
 
   it('enumerates the 1, 1, 2, 4, 9, 20, 48, 115, 286 rooted trees of orders 1 to 9', () => {
-    const counts = Array.from({ length: 9 }, (_, k) => trees.filter((t) => t.order === k + 1).length);
+    const counts = Array.from(
+      { length: 9 },
+      (_, k) => trees.filter((t) => t.order === k + 1).length,
+    );
     expect(counts).toEqual([1, 1, 2, 4, 9, 20, 48, 115, 286]);
   });
 
@@ -126,7 +143,11 @@ describe('DOP853 coefficients', () => {
   });
 
   it('embeds an order-5 solution b − er (its error estimate err5), not of order 6', () => {
-    const worst = worstResiduals(trees, b.map((x, i) => x - er[i]!), 9);
+    const worst = worstResiduals(
+      trees,
+      b.map((x, i) => x - er[i]!),
+      9,
+    );
     for (let order = 1; order <= 5; order++) expect(worst[order]).toBeLessThan(1e-13);
     expect(worst[6]).toBeGreaterThan(1e-5);
   });
@@ -340,9 +361,9 @@ describe('Dop853', () => {
       const source = unrolledStepSource(3);
       expect(source).toContain('ys[2] = y2 + h * (');
       expect(source).toContain('Math.sqrt(3 * denominator)');
-      expect(source.replace(/\b(const|let|return|function|if|Math|sqrt|max|abs|dop853Attempt)\b/g, '')).not.toMatch(
-        /[^\w\s.,;:()[\]{}=+\-*/<>!]/,
-      );
+      expect(
+        source.replace(/\b(const|let|return|function|if|Math|sqrt|max|abs|dop853Attempt)\b/g, ''),
+      ).not.toMatch(/[^\w\s.,;:()[\]{}=+\-*/<>!]/);
       expect(() => unrolledStepSource(0)).toThrow(RangeError);
     });
   });
@@ -360,7 +381,14 @@ describe('Dop853', () => {
 
     it('a right-hand side not finite at the start: NOT_FINITE at t0', () => {
       const error = caught(() =>
-        new Dop853(1).integrate((_t, _s, ds) => (ds[0] = Number.NaN), Float64Array.of(1), 0.5, 1, 1e-8, 1e-12),
+        new Dop853(1).integrate(
+          (_t, _s, ds) => (ds[0] = Number.NaN),
+          Float64Array.of(1),
+          0.5,
+          1,
+          1e-8,
+          1e-12,
+        ),
       );
       expect(error.code).toBe('NOT_FINITE');
       expect(error.t).toBe(0.5);
@@ -394,7 +422,16 @@ describe('Dop853', () => {
 
     it('throws MAX_STEPS when the step budget is exceeded', () => {
       const error = caught(() =>
-        new Dop853(2).integrate(oscillator(50), Float64Array.of(1, 0), 0, 100, 1e-12, 1e-14, undefined, 20),
+        new Dop853(2).integrate(
+          oscillator(50),
+          Float64Array.of(1, 0),
+          0,
+          100,
+          1e-12,
+          1e-14,
+          undefined,
+          20,
+        ),
       );
       expect(error.code).toBe('MAX_STEPS');
       expect(error.message).toMatch(/exceeded 20 steps/);

@@ -37,36 +37,87 @@ export class Dop853Error extends Error {
 // 12 stages per step; the last evaluation f(t + h, y_new) is the first of the next step
 // (FSAL), so an accepted step costs 12 evaluations. Stages 14–16 of dop853.f serve only its
 // dense output, which this class does not offer.
-const C2 = 0.05260015195876773, C3 = 0.0789002279381516, C4 = 0.1183503419072274, C5 = 0.2816496580927726;
-const C6 = 0.3333333333333333, C7 = 0.25, C8 = 0.3076923076923077, C9 = 0.6512820512820513, C10 = 0.6;
+const C2 = 0.05260015195876773,
+  C3 = 0.0789002279381516,
+  C4 = 0.1183503419072274,
+  C5 = 0.2816496580927726;
+const C6 = 0.3333333333333333,
+  C7 = 0.25,
+  C8 = 0.3076923076923077,
+  C9 = 0.6512820512820513,
+  C10 = 0.6;
 const C11 = 0.8571428571428571; // c12 = 1
 const A21 = 0.05260015195876773;
-const A31 = 0.0197250569845379, A32 = 0.0591751709536137;
-const A41 = 0.02958758547680685, A43 = 0.08876275643042054;
-const A51 = 0.2413651341592667, A53 = -0.8845494793282861, A54 = 0.924834003261792;
-const A61 = 0.037037037037037035, A64 = 0.17082860872947386, A65 = 0.12546768756682242;
-const A71 = 0.037109375, A74 = 0.17025221101954405, A75 = 0.06021653898045596, A76 = -0.017578125;
-const A81 = 0.03709200011850479, A84 = 0.17038392571223998, A85 = 0.10726203044637328;
-const A86 = -0.015319437748624402, A87 = 0.008273789163814023;
-const A91 = 0.6241109587160757, A94 = -3.3608926294469414, A95 = -0.868219346841726, A96 = 27.59209969944671;
-const A97 = 20.154067550477894, A98 = -43.48988418106996;
-const A101 = 0.47766253643826434, A104 = -2.4881146199716677, A105 = -0.590290826836843;
-const A106 = 21.230051448181193, A107 = 15.279233632882423, A108 = -33.28821096898486;
+const A31 = 0.0197250569845379,
+  A32 = 0.0591751709536137;
+const A41 = 0.02958758547680685,
+  A43 = 0.08876275643042054;
+const A51 = 0.2413651341592667,
+  A53 = -0.8845494793282861,
+  A54 = 0.924834003261792;
+const A61 = 0.037037037037037035,
+  A64 = 0.17082860872947386,
+  A65 = 0.12546768756682242;
+const A71 = 0.037109375,
+  A74 = 0.17025221101954405,
+  A75 = 0.06021653898045596,
+  A76 = -0.017578125;
+const A81 = 0.03709200011850479,
+  A84 = 0.17038392571223998,
+  A85 = 0.10726203044637328;
+const A86 = -0.015319437748624402,
+  A87 = 0.008273789163814023;
+const A91 = 0.6241109587160757,
+  A94 = -3.3608926294469414,
+  A95 = -0.868219346841726,
+  A96 = 27.59209969944671;
+const A97 = 20.154067550477894,
+  A98 = -43.48988418106996;
+const A101 = 0.47766253643826434,
+  A104 = -2.4881146199716677,
+  A105 = -0.590290826836843;
+const A106 = 21.230051448181193,
+  A107 = 15.279233632882423,
+  A108 = -33.28821096898486;
 const A109 = -0.020331201708508627;
-const A111 = -0.9371424300859873, A114 = 5.186372428844064, A115 = 1.0914373489967295;
-const A116 = -8.149787010746927, A117 = -18.52006565999696, A118 = 22.739487099350505;
-const A119 = 2.4936055526796523, A1110 = -3.0467644718982196;
-const A121 = 2.273310147516538, A124 = -10.53449546673725, A125 = -2.0008720582248625;
-const A126 = -17.9589318631188, A127 = 27.94888452941996, A128 = -2.8589982771350235;
-const A129 = -8.87285693353063, A1210 = 12.360567175794303, A1211 = 0.6433927460157636;
+const A111 = -0.9371424300859873,
+  A114 = 5.186372428844064,
+  A115 = 1.0914373489967295;
+const A116 = -8.149787010746927,
+  A117 = -18.52006565999696,
+  A118 = 22.739487099350505;
+const A119 = 2.4936055526796523,
+  A1110 = -3.0467644718982196;
+const A121 = 2.273310147516538,
+  A124 = -10.53449546673725,
+  A125 = -2.0008720582248625;
+const A126 = -17.9589318631188,
+  A127 = 27.94888452941996,
+  A128 = -2.8589982771350235;
+const A129 = -8.87285693353063,
+  A1210 = 12.360567175794303,
+  A1211 = 0.6433927460157636;
 // Weights of the order-8 solution (b2 … b5 = 0).
-const B1 = 0.054293734116568765, B6 = 4.450312892752409, B7 = 1.8915178993145003, B8 = -5.801203960010585;
-const B9 = 0.3111643669578199, B10 = -0.1521609496625161, B11 = 0.20136540080403034, B12 = 0.04471061572777259;
+const B1 = 0.054293734116568765,
+  B6 = 4.450312892752409,
+  B7 = 1.8915178993145003,
+  B8 = -5.801203960010585;
+const B9 = 0.3111643669578199,
+  B10 = -0.1521609496625161,
+  B11 = 0.20136540080403034,
+  B12 = 0.04471061572777259;
 // Order-3 weights (on stages 1, 9, 12): err3 = Σ b_i k_i − Σ bhh_i k_i.
-const BHH1 = 0.2440944881889764, BHH2 = 0.7338466882816118, BHH3 = 0.022058823529411766;
+const BHH1 = 0.2440944881889764,
+  BHH2 = 0.7338466882816118,
+  BHH3 = 0.022058823529411766;
 // b − b̂ of the embedded order-5 solution: err5 = Σ er_i k_i.
-const ER1 = 0.01312004499419488, ER6 = -1.2251564463762044, ER7 = -0.4957589496572502, ER8 = 1.6643771824549864;
-const ER9 = -0.35032884874997366, ER10 = 0.3341791187130175, ER11 = 0.08192320648511571;
+const ER1 = 0.01312004499419488,
+  ER6 = -1.2251564463762044,
+  ER7 = -0.4957589496572502,
+  ER8 = 1.6643771824549864;
+const ER9 = -0.35032884874997366,
+  ER10 = 0.3341791187130175,
+  ER11 = 0.08192320648511571;
 const ER12 = -0.022355307863886294;
 
 /**
@@ -149,7 +200,14 @@ export interface Dop853Options {
  * One step attempt from (t, y) with f(t, y) in stage 1: stages 2–12, the order-8 solution
  * into yNew and the scaled error estimate as the result (NaN when f was not finite).
  */
-type StepAttempt = (f: Derivative, y: Float64Array, t: number, h: number, rtol: number, atol: number) => number;
+type StepAttempt = (
+  f: Derivative,
+  y: Float64Array,
+  t: number,
+  h: number,
+  rtol: number,
+  atol: number,
+) => number;
 
 /**
  * Adaptive explicit Runge–Kutta 8(5,3) integrator, DOP853 (Dormand–Prince, in Hairer's
@@ -201,16 +259,30 @@ export class Dop853 {
     options: Dop853Options = {},
   ) {
     this.stageValues = new Float64Array(STAGES * dimension);
-    this.k = Array.from({ length: STAGES }, (_, j) => this.stageValues.subarray(j * dimension, (j + 1) * dimension));
+    this.k = Array.from({ length: STAGES }, (_, j) =>
+      this.stageValues.subarray(j * dimension, (j + 1) * dimension),
+    );
     this.yStage = new Float64Array(dimension);
     this.yNew = new Float64Array(dimension);
     this.errorComponents = options.errorComponents ?? dimension;
-    if (!Number.isInteger(this.errorComponents) || this.errorComponents < 1 || this.errorComponents > dimension) {
-      throw new RangeError(`errorComponents must be an integer in 1..${dimension}, got ${options.errorComponents}`);
+    if (
+      !Number.isInteger(this.errorComponents) ||
+      this.errorComponents < 1 ||
+      this.errorComponents > dimension
+    ) {
+      throw new RangeError(
+        `errorComponents must be an integer in 1..${dimension}, got ${options.errorComponents}`,
+      );
     }
-    this.unrolled = (options.unrolled ?? true) && dimension >= 1 && dimension <= MAX_UNROLLED_DIMENSION;
+    this.unrolled =
+      (options.unrolled ?? true) && dimension >= 1 && dimension <= MAX_UNROLLED_DIMENSION;
     this.attempt = this.unrolled
-      ? unrolledAttempt(dimension, this.errorComponents)(this.stageValues, ...this.k, this.yStage, this.yNew)
+      ? unrolledAttempt(dimension, this.errorComponents)(
+          this.stageValues,
+          ...this.k,
+          this.yStage,
+          this.yNew,
+        )
       : this.loopAttempt;
   }
 
@@ -243,15 +315,23 @@ export class Dop853 {
     f(t0, y, k1);
     stats.evaluations++;
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(k1[i]!)) throw new Dop853Error('NOT_FINITE', t0, `ODE right-hand side not finite at t=${t0}`);
+      if (!Number.isFinite(k1[i]!))
+        throw new Dop853Error('NOT_FINITE', t0, `ODE right-hand side not finite at t=${t0}`);
     }
     let t = t0;
-    let h = this.initialStep > 0 ? Math.min(this.initialStep, span) : this.startingStep(f, y, t0, span, rtol, atol);
+    let h =
+      this.initialStep > 0
+        ? Math.min(this.initialStep, span)
+        : this.startingStep(f, y, t0, span, rtol, atol);
     let rejectedLast = false;
     let attempts = 0;
     for (;;) {
       if (++attempts > maxSteps) {
-        throw new Dop853Error('MAX_STEPS', t, `ODE integration exceeded ${maxSteps} steps at t=${t}`);
+        throw new Dop853Error(
+          'MAX_STEPS',
+          t,
+          `ODE integration exceeded ${maxSteps} steps at t=${t}`,
+        );
       }
       // dop853.f: stretch the step to t1 when it would end within 1 % of a step of it.
       const last = t + 1.01 * h >= t1;
@@ -296,8 +376,18 @@ export class Dop853 {
   private readonly loopAttempt: StepAttempt = (f, y, t, h, rtol, atol) => {
     const n = this.dimension;
     const [k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12] = this.k as [
-      Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array,
-      Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
     ];
     const { yStage: ys, yNew } = this;
     for (let i = 0; i < n; i++) ys[i] = y[i]! + h * (A21 * k1[i]!);
@@ -310,36 +400,61 @@ export class Dop853 {
     f(t + C5 * h, ys, k5);
     for (let i = 0; i < n; i++) ys[i] = y[i]! + h * (A61 * k1[i]! + A64 * k4[i]! + A65 * k5[i]!);
     f(t + C6 * h, ys, k6);
-    for (let i = 0; i < n; i++) ys[i] = y[i]! + h * (A71 * k1[i]! + A74 * k4[i]! + A75 * k5[i]! + A76 * k6[i]!);
+    for (let i = 0; i < n; i++)
+      ys[i] = y[i]! + h * (A71 * k1[i]! + A74 * k4[i]! + A75 * k5[i]! + A76 * k6[i]!);
     f(t + C7 * h, ys, k7);
     for (let i = 0; i < n; i++) {
-      ys[i] = y[i]! + h * (A81 * k1[i]! + A84 * k4[i]! + A85 * k5[i]! + A86 * k6[i]! + A87 * k7[i]!);
+      ys[i] =
+        y[i]! + h * (A81 * k1[i]! + A84 * k4[i]! + A85 * k5[i]! + A86 * k6[i]! + A87 * k7[i]!);
     }
     f(t + C8 * h, ys, k8);
     for (let i = 0; i < n; i++) {
-      ys[i] = y[i]! + h * (A91 * k1[i]! + A94 * k4[i]! + A95 * k5[i]! + A96 * k6[i]! + A97 * k7[i]! + A98 * k8[i]!);
+      ys[i] =
+        y[i]! +
+        h *
+          (A91 * k1[i]! + A94 * k4[i]! + A95 * k5[i]! + A96 * k6[i]! + A97 * k7[i]! + A98 * k8[i]!);
     }
     f(t + C9 * h, ys, k9);
     for (let i = 0; i < n; i++) {
       ys[i] =
         y[i]! +
-        h * (A101 * k1[i]! + A104 * k4[i]! + A105 * k5[i]! + A106 * k6[i]! + A107 * k7[i]! + A108 * k8[i]! + A109 * k9[i]!);
+        h *
+          (A101 * k1[i]! +
+            A104 * k4[i]! +
+            A105 * k5[i]! +
+            A106 * k6[i]! +
+            A107 * k7[i]! +
+            A108 * k8[i]! +
+            A109 * k9[i]!);
     }
     f(t + C10 * h, ys, k10);
     for (let i = 0; i < n; i++) {
       ys[i] =
         y[i]! +
         h *
-          (A111 * k1[i]! + A114 * k4[i]! + A115 * k5[i]! + A116 * k6[i]! + A117 * k7[i]! + A118 * k8[i]! +
-            A119 * k9[i]! + A1110 * k10[i]!);
+          (A111 * k1[i]! +
+            A114 * k4[i]! +
+            A115 * k5[i]! +
+            A116 * k6[i]! +
+            A117 * k7[i]! +
+            A118 * k8[i]! +
+            A119 * k9[i]! +
+            A1110 * k10[i]!);
     }
     f(t + C11 * h, ys, k11);
     for (let i = 0; i < n; i++) {
       ys[i] =
         y[i]! +
         h *
-          (A121 * k1[i]! + A124 * k4[i]! + A125 * k5[i]! + A126 * k6[i]! + A127 * k7[i]! + A128 * k8[i]! +
-            A129 * k9[i]! + A1210 * k10[i]! + A1211 * k11[i]!);
+          (A121 * k1[i]! +
+            A124 * k4[i]! +
+            A125 * k5[i]! +
+            A126 * k6[i]! +
+            A127 * k7[i]! +
+            A128 * k8[i]! +
+            A129 * k9[i]! +
+            A1210 * k10[i]! +
+            A1211 * k11[i]!);
     }
     f(t + h, ys, k12);
 
@@ -349,7 +464,14 @@ export class Dop853 {
     const controlled = this.errorComponents;
     for (let i = 0; i < n; i++) {
       const slope =
-        B1 * k1[i]! + B6 * k6[i]! + B7 * k7[i]! + B8 * k8[i]! + B9 * k9[i]! + B10 * k10[i]! + B11 * k11[i]! + B12 * k12[i]!;
+        B1 * k1[i]! +
+        B6 * k6[i]! +
+        B7 * k7[i]! +
+        B8 * k8[i]! +
+        B9 * k9[i]! +
+        B10 * k10[i]! +
+        B11 * k11[i]! +
+        B12 * k12[i]!;
       const yi = y[i]!;
       const next = yi + h * slope;
       yNew[i] = next;
@@ -357,7 +479,13 @@ export class Dop853 {
       const scale = atol + rtol * Math.max(Math.abs(yi), Math.abs(next));
       const e3 = (slope - BHH1 * k1[i]! - BHH2 * k9[i]! - BHH3 * k12[i]!) / scale;
       const e5 =
-        (ER1 * k1[i]! + ER6 * k6[i]! + ER7 * k7[i]! + ER8 * k8[i]! + ER9 * k9[i]! + ER10 * k10[i]! + ER11 * k11[i]! +
+        (ER1 * k1[i]! +
+          ER6 * k6[i]! +
+          ER7 * k7[i]! +
+          ER8 * k8[i]! +
+          ER9 * k9[i]! +
+          ER10 * k10[i]! +
+          ER11 * k11[i]! +
           ER12 * k12[i]!) /
         scale;
       err3 += e3 * e3;
@@ -369,15 +497,35 @@ export class Dop853 {
   };
 
   /** HNW I §II.4 for order 8 (the 8th-order solution's error behaves like h^8). */
-  private startingStep(f: Derivative, y: Float64Array, t0: number, span: number, rtol: number, atol: number): number {
+  private startingStep(
+    f: Derivative,
+    y: Float64Array,
+    t0: number,
+    span: number,
+    rtol: number,
+    atol: number,
+  ): number {
     this.stats.evaluations++;
     const f0 = this.k[0]!;
-    return estimateInitialStep({ f, y, f0, probeY: this.yStage, probeF: this.k[1]!, t0, span, rtol, atol, order: 7, controlled: this.errorComponents });
+    return estimateInitialStep({
+      f,
+      y,
+      f0,
+      probeY: this.yStage,
+      probeF: this.k[1]!,
+      t0,
+      span,
+      rtol,
+      atol,
+      order: 7,
+      controlled: this.errorComponents,
+    });
   }
 
   private checkStep(h: number, t: number, code: Dop853ErrorCode): void {
     if (!(h >= 1e-14 * Math.max(1, Math.abs(t)))) {
-      const why = code === 'NOT_FINITE' ? 'ODE right-hand side not finite' : 'ODE step size underflow';
+      const why =
+        code === 'NOT_FINITE' ? 'ODE right-hand side not finite' : 'ODE step size underflow';
       throw new Dop853Error(code, t, `${why} at t=${t}`);
     }
   }
@@ -394,7 +542,8 @@ const factories = new Map<string, AttemptFactory>();
  * Exported for inspection and the spec.
  */
 export function unrolledStepSource(n: number, errorComponents = n): string {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`dimension must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`dimension must be a positive integer, got ${n}`);
   const { a, b, bhh, er, c } = DOP853_TABLEAU;
   const num = (x: number): string => {
     if (!Number.isFinite(x)) throw new Error(`DOP853: non-finite constant ${x}`);
@@ -416,7 +565,11 @@ export function unrolledStepSource(n: number, errorComponents = n): string {
   for (let stage = 1; stage < STAGES; stage++) {
     const row = a[stage]!;
     for (let i = 0; i < n; i++) lines.push(`ys[${i}] = y${i} + h * (${sum(row, i)});`);
-    lines.push(stage === STAGES - 1 ? `f(t + h, ys, k${stage + 1});` : `f(t + ${num(c[stage]!)} * h, ys, k${stage + 1});`);
+    lines.push(
+      stage === STAGES - 1
+        ? `f(t + h, ys, k${stage + 1});`
+        : `f(t + ${num(c[stage]!)} * h, ys, k${stage + 1});`,
+    );
     lines.push(load(stage));
   }
   lines.push('let err5 = 0; let err3 = 0;');

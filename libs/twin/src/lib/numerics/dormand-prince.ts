@@ -9,14 +9,36 @@ export interface IntegrationStats {
 
 // Dormand & Prince (1980), RK5(4)7M, coefficients as in Hairer, Nørsett & Wanner,
 // Solving ODEs I, table 5.2, with the FSAL property.
-const C2 = 1 / 5, C3 = 3 / 10, C4 = 4 / 5, C5 = 8 / 9;
+const C2 = 1 / 5,
+  C3 = 3 / 10,
+  C4 = 4 / 5,
+  C5 = 8 / 9;
 const A21 = 1 / 5;
-const A31 = 3 / 40, A32 = 9 / 40;
-const A41 = 44 / 45, A42 = -56 / 15, A43 = 32 / 9;
-const A51 = 19372 / 6561, A52 = -25360 / 2187, A53 = 64448 / 6561, A54 = -212 / 729;
-const A61 = 9017 / 3168, A62 = -355 / 33, A63 = 46732 / 5247, A64 = 49 / 176, A65 = -5103 / 18656;
-const A71 = 35 / 384, A73 = 500 / 1113, A74 = 125 / 192, A75 = -2187 / 6784, A76 = 11 / 84;
-const E1 = 71 / 57600, E3 = -71 / 16695, E4 = 71 / 1920, E5 = -17253 / 339200, E6 = 22 / 525, E7 = -1 / 40;
+const A31 = 3 / 40,
+  A32 = 9 / 40;
+const A41 = 44 / 45,
+  A42 = -56 / 15,
+  A43 = 32 / 9;
+const A51 = 19372 / 6561,
+  A52 = -25360 / 2187,
+  A53 = 64448 / 6561,
+  A54 = -212 / 729;
+const A61 = 9017 / 3168,
+  A62 = -355 / 33,
+  A63 = 46732 / 5247,
+  A64 = 49 / 176,
+  A65 = -5103 / 18656;
+const A71 = 35 / 384,
+  A73 = 500 / 1113,
+  A74 = 125 / 192,
+  A75 = -2187 / 6784,
+  A76 = 11 / 84;
+const E1 = 71 / 57600,
+  E3 = -71 / 16695,
+  E4 = 71 / 1920,
+  E5 = -17253 / 339200,
+  E6 = 22 / 525,
+  E7 = -1 / 40;
 
 /**
  * Adaptive explicit Runge–Kutta 5(4) integrator (Dormand–Prince) with a PI step-size
@@ -77,7 +99,8 @@ export class DormandPrince {
     let previousError = 1e-4;
     let steps = 0;
     while (t < t1) {
-      if (++steps > maxSteps) throw new Error(`ODE integration exceeded ${maxSteps} steps at t=${t}`);
+      if (++steps > maxSteps)
+        throw new Error(`ODE integration exceeded ${maxSteps} steps at t=${t}`);
       if (t + h > t1) h = t1 - t;
       for (let i = 0; i < n; i++) ys[i] = y[i]! + h * A21 * k1[i]!;
       f(t + C2 * h, ys, k2);
@@ -90,25 +113,29 @@ export class DormandPrince {
       }
       f(t + C5 * h, ys, k5);
       for (let i = 0; i < n; i++) {
-        ys[i] = y[i]! + h * (A61 * k1[i]! + A62 * k2[i]! + A63 * k3[i]! + A64 * k4[i]! + A65 * k5[i]!);
+        ys[i] =
+          y[i]! + h * (A61 * k1[i]! + A62 * k2[i]! + A63 * k3[i]! + A64 * k4[i]! + A65 * k5[i]!);
       }
       f(t + h, ys, k6);
       for (let i = 0; i < n; i++) {
-        yNew[i] = y[i]! + h * (A71 * k1[i]! + A73 * k3[i]! + A74 * k4[i]! + A75 * k5[i]! + A76 * k6[i]!);
+        yNew[i] =
+          y[i]! + h * (A71 * k1[i]! + A73 * k3[i]! + A74 * k4[i]! + A75 * k5[i]! + A76 * k6[i]!);
       }
       f(t + h, yNew, k7);
       this.stats.evaluations += 6;
 
       let err = 0;
       for (let i = 0; i < n; i++) {
-        const e = h * (E1 * k1[i]! + E3 * k3[i]! + E4 * k4[i]! + E5 * k5[i]! + E6 * k6[i]! + E7 * k7[i]!);
+        const e =
+          h * (E1 * k1[i]! + E3 * k3[i]! + E4 * k4[i]! + E5 * k5[i]! + E6 * k6[i]! + E7 * k7[i]!);
         const scale = atol + rtol * Math.max(Math.abs(y[i]!), Math.abs(yNew[i]!));
         const q = e / scale;
         err += q * q;
       }
       err = Math.sqrt(err / n);
       if (!Number.isFinite(err)) {
-        if (h < 1e-14 * Math.max(1, Math.abs(t))) throw new Error(`ODE right-hand side not finite at t=${t}`);
+        if (h < 1e-14 * Math.max(1, Math.abs(t)))
+          throw new Error(`ODE right-hand side not finite at t=${t}`);
         h *= 0.25;
         this.stats.rejected++;
         continue;
@@ -120,19 +147,27 @@ export class DormandPrince {
         this.stats.accepted++;
         onStep?.(t, y);
         // PI controller (Hairer & Wanner II, §IV.2): β = 0.04, α = 0.2 − 0.75β.
-        const factor = err === 0 ? 5 : Math.min(5, Math.max(0.2, 0.9 * err ** -0.17 * previousError ** 0.04));
+        const factor =
+          err === 0 ? 5 : Math.min(5, Math.max(0.2, 0.9 * err ** -0.17 * previousError ** 0.04));
         previousError = Math.max(err, 1e-4);
         h *= factor;
       } else {
         this.stats.rejected++;
         h *= Math.max(0.2, 0.9 * err ** -0.2);
       }
-      if (!(h >= 1e-14 * Math.max(1, Math.abs(t)))) throw new Error(`ODE step size underflow at t=${t}`);
+      if (!(h >= 1e-14 * Math.max(1, Math.abs(t))))
+        throw new Error(`ODE step size underflow at t=${t}`);
     }
   }
 
   /** Starting step size, Hairer, Nørsett & Wanner I, §II.4. */
-  private initialStep(y: Float64Array, dy: Float64Array, span: number, rtol: number, atol: number): number {
+  private initialStep(
+    y: Float64Array,
+    dy: Float64Array,
+    span: number,
+    rtol: number,
+    atol: number,
+  ): number {
     let d0 = 0;
     let d1 = 0;
     for (let i = 0; i < this.dimension; i++) {

@@ -65,20 +65,40 @@ export class RosenbrockError extends Error {
 // its error estimate are L-stable: y1 = Y6 + u6 and the error estimate is u6 itself.
 const GAMMA = 0.25;
 const A21 = 1.544;
-const A31 = 0.9466785280815826, A32 = 0.2557011698983284;
-const A41 = 3.314825187068521, A42 = 2.896124015972201, A43 = 0.9986419139977817;
-const A51 = 1.221224509226641, A52 = 6.019134481288629, A53 = 12.53708332932087, A54 = -0.687886036105895;
+const A31 = 0.9466785280815826,
+  A32 = 0.2557011698983284;
+const A41 = 3.314825187068521,
+  A42 = 2.896124015972201,
+  A43 = 0.9986419139977817;
+const A51 = 1.221224509226641,
+  A52 = 6.019134481288629,
+  A53 = 12.53708332932087,
+  A54 = -0.687886036105895;
 // Stage 6 evaluates at Y5 + u5 (a6j = a5j for j ≤ 4, a65 = 1); y1 = Y6 + u6, so the weights
 // m_i are a51…a54, 1, 1 and the embedded solution (order 3) is Y6, i.e. it drops u6.
 const C21 = -5.6688;
-const C31 = -2.430093356833875, C32 = -0.2063599157091915;
-const C41 = -0.1073529058151375, C42 = -9.594562251023355, C43 = -20.47028614809616;
-const C51 = 7.496443313967647, C52 = -10.24680431464352, C53 = -33.99990352819905, C54 = 11.7089089320616;
-const C61 = 8.083246795921522, C62 = -7.981132988064893, C63 = -31.52159432874371, C64 = 16.31930543123136;
+const C31 = -2.430093356833875,
+  C32 = -0.2063599157091915;
+const C41 = -0.1073529058151375,
+  C42 = -9.594562251023355,
+  C43 = -20.47028614809616;
+const C51 = 7.496443313967647,
+  C52 = -10.24680431464352,
+  C53 = -33.99990352819905,
+  C54 = 11.7089089320616;
+const C61 = 8.083246795921522,
+  C62 = -7.981132988064893,
+  C63 = -31.52159432874371,
+  C64 = 16.31930543123136;
 const C65 = -6.058818238834054;
 // Nodes α_i = Σ_j α_ij (stages 5 and 6 at t + h) and γ_i = Σ_j γ_ij (γ5 = γ6 = 0).
-const ALPHA2 = 0.386, ALPHA3 = 0.21, ALPHA4 = 0.63;
-const D1 = 0.25, D2 = -0.1043, D3 = 0.1035, D4 = -0.0362;
+const ALPHA2 = 0.386,
+  ALPHA3 = 0.21,
+  ALPHA4 = 0.63;
+const D1 = 0.25,
+  D2 = -0.1043,
+  D3 = 0.1035,
+  D4 = -0.0362;
 
 /**
  * The RODAS4 coefficients above, exactly as the integrator uses them, in the transformed
@@ -130,7 +150,13 @@ const UROUND = 2.220446049250313e-16;
  * Allocates only in its constructor. `stats` accumulates over all calls.
  */
 export class Rosenbrock {
-  readonly stats: RosenbrockStats = { accepted: 0, rejected: 0, evaluations: 0, jacobians: 0, decompositions: 0 };
+  readonly stats: RosenbrockStats = {
+    accepted: 0,
+    rejected: 0,
+    evaluations: 0,
+    jacobians: 0,
+    decompositions: 0,
+  };
   /**
    * First trial step of the next `integrate` call; 0 (default) estimates it. Setting it to
    * the `suggestedStep` of a similar solve saves the start-up steps on repeated solves.
@@ -214,7 +240,9 @@ export class Rosenbrock {
     }
     let t = t0;
     let h =
-      this.initialStep > 0 ? Math.min(this.initialStep, span) : this.startingStep(f, y, t0, span, rtol, atol);
+      this.initialStep > 0
+        ? Math.min(this.initialStep, span)
+        : this.startingStep(f, y, t0, span, rtol, atol);
     if (!(h > 0)) h = 1e-6 * span; // the Euler probe of the estimate was not finite
     let needJacobian = true;
     let rejectedLast = false;
@@ -225,7 +253,11 @@ export class Rosenbrock {
     let attempts = 0;
     while (t < t1) {
       if (++attempts > maxSteps) {
-        throw new RosenbrockError('MAX_STEPS', t, `Rosenbrock integration exceeded ${maxSteps} steps at t=${t}`);
+        throw new RosenbrockError(
+          'MAX_STEPS',
+          t,
+          `Rosenbrock integration exceeded ${maxSteps} steps at t=${t}`,
+        );
       }
       // Stretch the step to t1 when it would end within 1e-10·h of it.
       const last = t + h * (1 + 1e-10) >= t1;
@@ -236,7 +268,11 @@ export class Rosenbrock {
       }
       if (!this.decompose(h)) {
         if (++singular >= MAX_SINGULAR) {
-          throw new RosenbrockError('SINGULAR_MATRIX', t, `Rosenbrock iteration matrix singular at t=${t}`);
+          throw new RosenbrockError(
+            'SINGULAR_MATRIX',
+            t,
+            `Rosenbrock iteration matrix singular at t=${t}`,
+          );
         }
         h *= 0.5;
         this.stats.rejected++;
@@ -267,7 +303,7 @@ export class Rosenbrock {
         acceptedHere++;
         if (acceptedHere > 1) {
           // Gustafsson's predictive controller, as in rodas.f.
-          const predicted = ((previousStep / h) * (err * err / previousError) ** 0.25) / SAFETY;
+          const predicted = ((previousStep / h) * ((err * err) / previousError) ** 0.25) / SAFETY;
           fac = Math.max(fac, Math.min(1 / MIN_SHRINK, Math.max(1 / MAX_GROWTH, predicted)));
         }
         previousStep = h;
@@ -318,11 +354,16 @@ export class Rosenbrock {
       this.stats.evaluations++;
       this.evaluateJacobian(f, jacobian, t, y);
       if (!this.decompose(h)) {
-        throw new RosenbrockError('SINGULAR_MATRIX', t, `Rosenbrock iteration matrix singular at t=${t}`);
+        throw new RosenbrockError(
+          'SINGULAR_MATRIX',
+          t,
+          `Rosenbrock iteration matrix singular at t=${t}`,
+        );
       }
       this.stages(f, t, h, y);
       for (let i = 0; i < this.dimension; i++) {
-        if (!Number.isFinite(yNew[i]!)) throw new RosenbrockError('NOT_FINITE', t, `ODE solution not finite at t=${t}`);
+        if (!Number.isFinite(yNew[i]!))
+          throw new RosenbrockError('NOT_FINITE', t, `ODE solution not finite at t=${t}`);
       }
       this.stats.accepted++;
       y.set(yNew);
@@ -361,11 +402,13 @@ export class Rosenbrock {
 
     for (let i = 0; i < n; i++) ys[i] = y[i]! + A41 * u1[i]! + A42 * u2[i]! + A43 * u3[i]!;
     f(t + ALPHA4 * h, ys, rhs);
-    for (let i = 0; i < n; i++) rhs[i] = rhs[i]! + inverseH * (C41 * u1[i]! + C42 * u2[i]! + C43 * u3[i]!);
+    for (let i = 0; i < n; i++)
+      rhs[i] = rhs[i]! + inverseH * (C41 * u1[i]! + C42 * u2[i]! + C43 * u3[i]!);
     if (timeDependent) for (let i = 0; i < n; i++) rhs[i] = rhs[i]! + h * D4 * ft[i]!;
     this.solve(rhs, u4);
 
-    for (let i = 0; i < n; i++) ys[i] = y[i]! + A51 * u1[i]! + A52 * u2[i]! + A53 * u3[i]! + A54 * u4[i]!;
+    for (let i = 0; i < n; i++)
+      ys[i] = y[i]! + A51 * u1[i]! + A52 * u2[i]! + A53 * u3[i]! + A54 * u4[i]!;
     f(t + h, ys, rhs);
     for (let i = 0; i < n; i++) {
       rhs[i] = rhs[i]! + inverseH * (C51 * u1[i]! + C52 * u2[i]! + C53 * u3[i]! + C54 * u4[i]!);
@@ -376,7 +419,8 @@ export class Rosenbrock {
     f(t + h, ys, rhs);
     for (let i = 0; i < n; i++) {
       rhs[i] =
-        rhs[i]! + inverseH * (C61 * u1[i]! + C62 * u2[i]! + C63 * u3[i]! + C64 * u4[i]! + C65 * u5[i]!);
+        rhs[i]! +
+        inverseH * (C61 * u1[i]! + C62 * u2[i]! + C63 * u3[i]! + C64 * u4[i]! + C65 * u5[i]!);
     }
     this.solve(rhs, u6);
     this.stats.evaluations += 5;
@@ -385,7 +429,12 @@ export class Rosenbrock {
   }
 
   /** J = ∂f/∂y at (t, y), analytic or by forward differences from f0 = f(t, y); ∂f/∂t if needed. */
-  private evaluateJacobian(f: Derivative, jacobian: Jacobian | null, t: number, y: Float64Array): void {
+  private evaluateJacobian(
+    f: Derivative,
+    jacobian: Jacobian | null,
+    t: number,
+    y: Float64Array,
+  ): void {
     const n = this.dimension;
     const { dfdy, f0, rhs: probe } = this;
     this.stats.jacobians++;
@@ -484,14 +533,33 @@ export class Rosenbrock {
   }
 
   /** Starting step, HNW I §II.4, for the order-4 solution; needs f0 = f(t0, y). */
-  private startingStep(f: Derivative, y: Float64Array, t0: number, span: number, rtol: number, atol: number): number {
+  private startingStep(
+    f: Derivative,
+    y: Float64Array,
+    t0: number,
+    span: number,
+    rtol: number,
+    atol: number,
+  ): number {
     this.stats.evaluations++;
-    return estimateInitialStep({ f, y, f0: this.f0, probeY: this.yStage, probeF: this.rhs, t0, span, rtol, atol, order: 4 });
+    return estimateInitialStep({
+      f,
+      y,
+      f0: this.f0,
+      probeY: this.yStage,
+      probeF: this.rhs,
+      t0,
+      span,
+      rtol,
+      atol,
+      order: 4,
+    });
   }
 
   private checkStep(h: number, t: number, code: RosenbrockErrorCode): void {
     if (!(h >= 1e-14 * Math.max(1, Math.abs(t)))) {
-      const why = code === 'NOT_FINITE' ? 'ODE right-hand side not finite' : 'ODE step size underflow';
+      const why =
+        code === 'NOT_FINITE' ? 'ODE right-hand side not finite' : 'ODE step size underflow';
       throw new RosenbrockError(code, t, `${why} at t=${t}`);
     }
   }

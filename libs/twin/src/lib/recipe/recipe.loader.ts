@@ -20,7 +20,10 @@ export function parseRecipe(text: string, source?: string): Recipe {
   try {
     document = parseYaml(text, { prettyErrors: true });
   } catch (error) {
-    throw new RecipeError([{ path: '', message: `not valid YAML: ${(error as Error).message}` }], source);
+    throw new RecipeError(
+      [{ path: '', message: `not valid YAML: ${(error as Error).message}` }],
+      source,
+    );
   }
   return validateRecipe(document, source);
 }
@@ -31,7 +34,10 @@ export function loadRecipe(path: string): Recipe {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new RecipeError([{ path: '', message: `cannot read file: ${(error as Error).message}` }], path);
+    throw new RecipeError(
+      [{ path: '', message: `cannot read file: ${(error as Error).message}` }],
+      path,
+    );
   }
   return parseRecipe(text, path);
 }
@@ -52,11 +58,17 @@ function schemaIssues(errors: ErrorObject[], document: unknown): RecipeIssue[] {
   for (const error of errors) {
     // `if` errors repeat what their branch already said; `required` errors inside a `oneOf`
     // branch are replaced by the one `oneOf` message that names the alternatives.
-    if (error.keyword === 'if' || (error.keyword === 'required' && error.schemaPath.includes('/oneOf/'))) continue;
+    if (
+      error.keyword === 'if' ||
+      (error.keyword === 'required' && error.schemaPath.includes('/oneOf/'))
+    )
+      continue;
     let path = readablePath(error.instancePath, document);
     let message = error.message ?? 'is invalid';
     if (error.keyword === 'oneOf') {
-      const alternatives = (error.schema as { required?: string[] }[]).map((branch) => (branch.required ?? []).join(' + '));
+      const alternatives = (error.schema as { required?: string[] }[]).map((branch) =>
+        (branch.required ?? []).join(' + '),
+      );
       message = `give exactly one of: ${alternatives.join(', ')}`;
     } else if (error.keyword === 'additionalProperties') {
       const extra = (error.params as { additionalProperty: string }).additionalProperty;
@@ -121,11 +133,26 @@ function consistencyIssues(recipe: Recipe): RecipeIssue[] {
       seen.add(id);
     }
   };
-  unique('species', recipe.species.map((s) => s.id));
-  unique('feeds', recipe.feeds.map((f) => f.id));
-  unique('reactions', recipe.reactions.map((r) => r.id));
-  unique('steps', recipe.steps.map((s) => s.id));
-  unique('tanks', (recipe.tanks ?? []).map((t) => t.id));
+  unique(
+    'species',
+    recipe.species.map((s) => s.id),
+  );
+  unique(
+    'feeds',
+    recipe.feeds.map((f) => f.id),
+  );
+  unique(
+    'reactions',
+    recipe.reactions.map((r) => r.id),
+  );
+  unique(
+    'steps',
+    recipe.steps.map((s) => s.id),
+  );
+  unique(
+    'tanks',
+    (recipe.tanks ?? []).map((t) => t.id),
+  );
   const tags = recipe.steps.flatMap((step) => [
     ...step.inlets.map((inlet) => inlet.pump),
     step.thermostat.tag,
@@ -144,7 +171,8 @@ function consistencyIssues(recipe: Recipe): RecipeIssue[] {
 
   for (const feed of recipe.feeds) {
     const path = `feeds[${feed.id}]`;
-    for (const id of Object.keys(feed.concentrations)) knownSpecies(`${path}.concentrations.${id}`, id);
+    for (const id of Object.keys(feed.concentrations))
+      knownSpecies(`${path}.concentrations.${id}`, id);
     if (feed.phase === 'gas') {
       const entries = Object.entries(feed.concentrations);
       if (entries.length !== 1 || entries[0]?.[1] !== 1) {
@@ -168,7 +196,10 @@ function consistencyIssues(recipe: Recipe): RecipeIssue[] {
       hasProduct ||= nu > 0;
     }
     if (!hasReactant || !hasProduct) {
-      add(`${path}.stoichiometry`, 'needs at least one reactant (negative) and one product (positive)');
+      add(
+        `${path}.stoichiometry`,
+        'needs at least one reactant (negative) and one product (positive)',
+      );
     } else if (Math.abs(net) > MASS_BALANCE_TOLERANCE * gross) {
       add(`${path}.stoichiometry`, `is not mass-balanced: Σ ν·M = ${net.toFixed(3)} g/mol`);
     }
@@ -180,7 +211,10 @@ function consistencyIssues(recipe: Recipe): RecipeIssue[] {
   const checkManipulated = (path: string, spec: ManipulatedSpec) => {
     if (spec.min > spec.max) add(path, `min ${spec.min} is above max ${spec.max}`);
     else if (spec.nominal < spec.min || spec.nominal > spec.max) {
-      add(`${path}.nominal`, `${spec.nominal} is outside the engineering limits [${spec.min}, ${spec.max}]`);
+      add(
+        `${path}.nominal`,
+        `${spec.nominal} is outside the engineering limits [${spec.min}, ${spec.max}]`,
+      );
     }
   };
 
@@ -197,12 +231,16 @@ function consistencyIssues(recipe: Recipe): RecipeIssue[] {
       const inletPath = `${path}.inlets[${inlet.pump}]`;
       checkManipulated(`${inletPath}.flow`, inlet.flow);
       if (inlet.flow.min < 0) add(`${inletPath}.flow.min`, 'a flow cannot be negative');
-      if (inlet.feed !== undefined && !feeds.has(inlet.feed)) add(`${inletPath}.feed`, `unknown feed "${inlet.feed}"`);
+      if (inlet.feed !== undefined && !feeds.has(inlet.feed))
+        add(`${inletPath}.feed`, `unknown feed "${inlet.feed}"`);
       if (inlet.tank !== undefined) {
         if (!tanks.has(inlet.tank)) add(`${inletPath}.tank`, `unknown tank "${inlet.tank}"`);
         const filler = filledTanks.get(inlet.tank);
         if (tanks.has(inlet.tank) && filler === undefined) {
-          add(`${inletPath}.tank`, `tank "${inlet.tank}" is not filled by an earlier step (list steps in flow order)`);
+          add(
+            `${inletPath}.tank`,
+            `tank "${inlet.tank}" is not filled by an earlier step (list steps in flow order)`,
+          );
         }
         drainedTanks.add(inlet.tank);
       }
@@ -210,18 +248,26 @@ function consistencyIssues(recipe: Recipe): RecipeIssue[] {
     checkManipulated(`${path}.thermostat.setpoint`, step.thermostat.setpoint);
     checkManipulated(`${path}.backPressure.setpoint`, step.backPressure.setpoint);
     if (step.backPressure.setpoint.max > step.limits.maxPressure) {
-      add(`${path}.backPressure.setpoint.max`, `is above the step's maxPressure ${step.limits.maxPressure} bar`);
+      add(
+        `${path}.backPressure.setpoint.max`,
+        `is above the step's maxPressure ${step.limits.maxPressure} bar`,
+      );
     }
     if (step.reactor.catalyst !== undefined && step.reactor.type !== 'packed-bed') {
       add(`${path}.reactor.catalyst`, 'only a packed-bed reactor holds a catalyst');
     }
     for (const [m, measure] of (step.analyser?.measures ?? []).entries()) {
-      if (measure.species !== undefined) knownSpecies(`${path}.analyser.measures[${m}].species`, measure.species);
+      if (measure.species !== undefined)
+        knownSpecies(`${path}.analyser.measures[${m}].species`, measure.species);
     }
     if (step.outletTank !== undefined) {
-      if (!tanks.has(step.outletTank)) add(`${path}.outletTank`, `unknown tank "${step.outletTank}"`);
+      if (!tanks.has(step.outletTank))
+        add(`${path}.outletTank`, `unknown tank "${step.outletTank}"`);
       else if (filledTanks.has(step.outletTank)) {
-        add(`${path}.outletTank`, `tank "${step.outletTank}" is already filled by step "${filledTanks.get(step.outletTank)}"`);
+        add(
+          `${path}.outletTank`,
+          `tank "${step.outletTank}" is already filled by step "${filledTanks.get(step.outletTank)}"`,
+        );
       } else filledTanks.set(step.outletTank, step.id);
     }
     // A step without an outlet tank delivers to product collection.
@@ -231,8 +277,10 @@ function consistencyIssues(recipe: Recipe): RecipeIssue[] {
     if (!filledTanks.has(tank.id)) add(path, 'no step fills this tank');
     if (!drainedTanks.has(tank.id)) add(path, 'no step draws from this tank');
     const maxLevel = tank.maxLevel ?? tank.capacity;
-    if (maxLevel > tank.capacity) add(`${path}.maxLevel`, `is above the capacity ${tank.capacity} L`);
-    if ((tank.initialLevel ?? 0) > tank.capacity) add(`${path}.initialLevel`, `is above the capacity ${tank.capacity} L`);
+    if (maxLevel > tank.capacity)
+      add(`${path}.maxLevel`, `is above the capacity ${tank.capacity} L`);
+    if ((tank.initialLevel ?? 0) > tank.capacity)
+      add(`${path}.initialLevel`, `is above the capacity ${tank.capacity} L`);
     if ((tank.minLevel ?? 0) > maxLevel) add(`${path}.minLevel`, 'is above maxLevel');
   }
   knownSpecies('product', recipe.product);

@@ -19,8 +19,18 @@ export interface LimitSpec {
  */
 export function stepLimitTable(step: StepModel): LimitSpec[] {
   return [
-    { quantity: 'temperature', unit: '°C', min: -Infinity, max: kelvinToCelsius(step.maxTemperature) },
-    { quantity: 'mtsr', unit: '°C', min: -Infinity, max: kelvinToCelsius(step.maxTechnicalTemperature) },
+    {
+      quantity: 'temperature',
+      unit: '°C',
+      min: -Infinity,
+      max: kelvinToCelsius(step.maxTemperature),
+    },
+    {
+      quantity: 'mtsr',
+      unit: '°C',
+      min: -Infinity,
+      max: kelvinToCelsius(step.maxTechnicalTemperature),
+    },
     { quantity: 'pressure', unit: 'bar', min: -Infinity, max: step.maxPressure },
     ...step.inlets.map((inlet) => ({
       quantity: `flow ${inlet.pump}`,
@@ -28,8 +38,18 @@ export function stepLimitTable(step: StepModel): LimitSpec[] {
       min: inlet.min,
       max: inlet.max,
     })),
-    { quantity: `jacket-temperature ${step.thermostat.tag}`, unit: '°C', min: step.thermostat.min, max: step.thermostat.max },
-    { quantity: `back-pressure ${step.backPressure.tag}`, unit: 'bar', min: step.backPressure.min, max: step.backPressure.max },
+    {
+      quantity: `jacket-temperature ${step.thermostat.tag}`,
+      unit: '°C',
+      min: step.thermostat.min,
+      max: step.thermostat.max,
+    },
+    {
+      quantity: `back-pressure ${step.backPressure.tag}`,
+      unit: 'bar',
+      min: step.backPressure.min,
+      max: step.backPressure.max,
+    },
   ];
 }
 
@@ -49,7 +69,11 @@ export interface StepSafetyState {
 }
 
 /** Writes the monitored values in `stepLimitTable` order into `out`. */
-export function stepLimitValues(step: StepModel, state: StepSafetyState, out: Float64Array): Float64Array {
+export function stepLimitValues(
+  step: StepModel,
+  state: StepSafetyState,
+  out: Float64Array,
+): Float64Array {
   out[0] = kelvinToCelsius(state.maxTemperature);
   out[1] = kelvinToCelsius(state.mtsr);
   out[2] = state.pressure;
@@ -65,7 +89,11 @@ export function limitState(spec: LimitSpec, value: number): -1 | 0 | 1 {
   return value > spec.max ? 1 : value < spec.min ? -1 : 0;
 }
 
-export function violation(spec: LimitSpec, value: number, where: { step?: string; tank?: string }): LimitViolation {
+export function violation(
+  spec: LimitSpec,
+  value: number,
+  where: { step?: string; tank?: string },
+): LimitViolation {
   const upper = value > spec.max;
   const limit = upper ? spec.max : spec.min;
   const name = where.step ?? where.tank ?? '';
@@ -88,7 +116,9 @@ export function violation(spec: LimitSpec, value: number, where: { step?: string
 export function stepLimitViolations(step: StepModel, state: StepSafetyState): LimitViolation[] {
   const table = stepLimitTable(step);
   const values = stepLimitValues(step, state, new Float64Array(table.length));
-  return table.flatMap((spec, i) => (limitState(spec, values[i]!) === 0 ? [] : [violation(spec, values[i]!, { step: step.id })]));
+  return table.flatMap((spec, i) =>
+    limitState(spec, values[i]!) === 0 ? [] : [violation(spec, values[i]!, { step: step.id })],
+  );
 }
 
 function round(value: number): number {

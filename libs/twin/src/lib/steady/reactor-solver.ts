@@ -50,7 +50,10 @@ export class ReactorSolver {
   private readonly synthesisHeat: number;
   private readonly synthesisKeyCoefficient: number;
 
-  constructor(private readonly step: StepModel, speciesCount: number) {
+  constructor(
+    private readonly step: StepModel,
+    speciesCount: number,
+  ) {
     this.n = speciesCount;
     this.kernel = compileRateKernel(step.reactions);
     // Concentrations and temperature under error control; the heat-duty integral rides along.
@@ -73,7 +76,11 @@ export class ReactorSolver {
   /** Adiabatic temperature rise (K) of the synthesis reaction for a key-reactant concentration. */
   adiabaticRise(keyConcentration: number): number {
     if (this.synthesisHeat <= 0) return 0;
-    return (this.synthesisHeat * keyConcentration) / this.synthesisKeyCoefficient / this.step.volumetricHeatCapacity;
+    return (
+      (this.synthesisHeat * keyConcentration) /
+      this.synthesisKeyCoefficient /
+      this.step.volumetricHeatCapacity
+    );
   }
 
   /** Ideal plug flow over the liquid hold-up. */
@@ -81,7 +88,8 @@ export class ReactorSolver {
     const { n, y, step } = this;
     const rhoCp = step.volumetricHeatCapacity;
     const tau = conditions.flow > 0 ? step.liquidVolume / conditions.flow : 0;
-    this.pfrExchange = (step.heatTransfer * conditions.heatTransferFactor) / (rhoCp * step.liquidVolume);
+    this.pfrExchange =
+      (step.heatTransfer * conditions.heatTransferFactor) / (rhoCp * step.liquidVolume);
     this.pfrJacket = conditions.jacketTemperature;
     this.pfrMultiplier = conditions.rateMultiplier;
     y.set(conditions.inlet);
@@ -89,14 +97,24 @@ export class ReactorSolver {
     y[n + 1] = 0;
     this.pfrMaxT = y[n]!;
     this.pfrMtsr = this.pfrMaxT + this.adiabaticRise(y[step.keyIndex]!);
-    if (tau > 0) this.integrator.integrate(this.pfrDerivative, y, 0, tau, conditions.rtol, conditions.atol, this.pfrTrack);
+    if (tau > 0)
+      this.integrator.integrate(
+        this.pfrDerivative,
+        y,
+        0,
+        tau,
+        conditions.rtol,
+        conditions.atol,
+        this.pfrTrack,
+      );
     // An explicit step can carry a fully consumed species a few 1e-10 M below zero, where
     // its clamped rates then hold it; the true value is zero (to within atol).
     for (let i = 0; i < n; i++) out.concentrations[i] = Math.max(0, y[i]!);
     out.temperature = y[n]!;
     out.maxTemperature = this.pfrMaxT;
     out.mtsr = this.pfrMtsr;
-    out.heatDuty = tau > 0 ? (step.heatTransfer * conditions.heatTransferFactor * y[n + 1]!) / tau : 0;
+    out.heatDuty =
+      tau > 0 ? (step.heatTransfer * conditions.heatTransferFactor * y[n + 1]!) / tau : 0;
     return out;
   }
 
@@ -136,13 +154,22 @@ export class ReactorSolver {
     let mtsr = maxT + this.adiabaticRise(conditions.inlet[step.keyIndex]!);
     let duty = 0;
     for (let cell = 0; cell < cells; cell++) {
-      const temperature = this.stirredCell(conditions, this.cellInlet, inletTemperature, cellVolume);
+      const temperature = this.stirredCell(
+        conditions,
+        this.cellInlet,
+        inletTemperature,
+        cellVolume,
+      );
       const c = this.yc;
       this.cellInlet.set(c.subarray(0, n));
       inletTemperature = temperature;
       maxT = Math.max(maxT, temperature);
       mtsr = Math.max(mtsr, temperature + this.adiabaticRise(Math.max(0, c[step.keyIndex]!)));
-      duty += (step.heatTransfer * conditions.heatTransferFactor * (conditions.jacketTemperature - temperature)) / cells;
+      duty +=
+        (step.heatTransfer *
+          conditions.heatTransferFactor *
+          (conditions.jacketTemperature - temperature)) /
+        cells;
     }
     out.concentrations.set(this.cellInlet);
     out.temperature = inletTemperature;
@@ -157,11 +184,17 @@ export class ReactorSolver {
    * Pseudo-transient continuation from the inlet state (the start-up the plant would see,
    * so of several steady states the reachable one is found), then Newton polishing.
    */
-  private stirredCell(conditions: ReactorConditions, inlet: Float64Array, inletTemperature: number, volume: number): number {
+  private stirredCell(
+    conditions: ReactorConditions,
+    inlet: Float64Array,
+    inletTemperature: number,
+    volume: number,
+  ): number {
     const { n, step, kernel, yc } = this;
     const q = conditions.flow;
     const rhoCp = step.volumetricHeatCapacity;
-    const uaPerVolume = ((step.heatTransfer * conditions.heatTransferFactor) / step.liquidVolume) / rhoCp;
+    const uaPerVolume =
+      (step.heatTransfer * conditions.heatTransferFactor) / step.liquidVolume / rhoCp;
     const tj = conditions.jacketTemperature;
     const mult = conditions.rateMultiplier;
     const dilution = q > 0 ? q / volume : 0;
@@ -170,7 +203,10 @@ export class ReactorSolver {
       for (let i = 0; i < n; i++) ds[i] = dilution * (inlet[i]! - s[i]!);
       kernel.apply(s, 0, temperature, mult, ds, 0, 1);
       const heat = kernel.result[0]!;
-      ds[n] = dilution * (inletTemperature - temperature) + heat / rhoCp + uaPerVolume * (tj - temperature);
+      ds[n] =
+        dilution * (inletTemperature - temperature) +
+        heat / rhoCp +
+        uaPerVolume * (tj - temperature);
     };
     const m = n + 1;
     const jacobian = (_t: number, s: Float64Array, dfdy: Float64Array) => {
@@ -187,13 +223,25 @@ export class ReactorSolver {
     // reactions are fast against the flow, so the L-stable Rosenbrock method is used (it
     // needed 5-28× fewer evaluations than DOPRI5 here).
     const horizon = dilution > 0 ? 40 / dilution : 3600 * 24;
-    this.cstrIntegrator.integrate(residual, jacobian, yc, 0, horizon, conditions.rtol * 1e-2, conditions.atol * 1e-2);
+    this.cstrIntegrator.integrate(
+      residual,
+      jacobian,
+      yc,
+      0,
+      horizon,
+      conditions.rtol * 1e-2,
+      conditions.atol * 1e-2,
+    );
     this.newtonPolish(residual, yc, conditions.atol);
     return yc[n] ?? Number.NaN;
   }
 
   /** A few Newton iterations on residual(y) = 0 with a forward-difference Jacobian. */
-  private newtonPolish(residual: (t: number, s: Float64Array, ds: Float64Array) => void, y: Float64Array, atol: number): void {
+  private newtonPolish(
+    residual: (t: number, s: Float64Array, ds: Float64Array) => void,
+    y: Float64Array,
+    atol: number,
+  ): void {
     const m = y.length;
     const f0 = new Float64Array(m);
     const f1 = new Float64Array(m);

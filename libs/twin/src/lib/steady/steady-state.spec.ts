@@ -3,7 +3,13 @@ import { compilePlant, stepById, type PlantModel } from '../model/plant-model';
 import { GAS_CONSTANT, celsiusToKelvin } from '../model/units';
 import { loadRecipe } from '../recipe/recipe.loader';
 import type { ReactionSpec, Recipe } from '../recipe/recipe.types';
-import { FIRST_ORDER, oneStepRecipe, type OneStepOptions, SECOND_ORDER, EXOTHERMIC } from '../testing/recipe-fixtures';
+import {
+  FIRST_ORDER,
+  oneStepRecipe,
+  type OneStepOptions,
+  SECOND_ORDER,
+  EXOTHERMIC,
+} from '../testing/recipe-fixtures';
 import { solvePlantSteadyState, solveStepOutlet, solveStepSteadyState } from './steady-state';
 import type { SolverOptions, StepConditions, StepSteadyState } from './steady-state.types';
 

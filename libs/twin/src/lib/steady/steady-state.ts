@@ -93,10 +93,21 @@ export function solveStepOutlet(
     }
     return c;
   });
-  mixInlets(model, step, solution.flows, feedConcentrations(model), tankConcentrations, solution.inlet);
-  solution.jacketTemperature = celsiusToKelvin(conditions.jacketTemperature ?? step.thermostat.nominal);
+  mixInlets(
+    model,
+    step,
+    solution.flows,
+    feedConcentrations(model),
+    tankConcentrations,
+    solution.inlet,
+  );
+  solution.jacketTemperature = celsiusToKelvin(
+    conditions.jacketTemperature ?? step.thermostat.nominal,
+  );
   solution.backPressure = conditions.backPressure ?? step.backPressure.nominal;
-  const activity = step.catalyst ? (conditions.catalystActivity ?? step.catalyst.initialActivity) : 1;
+  const activity = step.catalyst
+    ? (conditions.catalystActivity ?? step.catalyst.initialActivity)
+    : 1;
   const reactor = {
     inlet: solution.inlet.concentrations,
     inletTemperature: solution.inlet.temperature,
@@ -121,11 +132,19 @@ function checkConditions(step: StepModel, conditions: StepConditions): void {
   };
   for (const [pump, flow] of Object.entries(conditions.flows ?? {})) {
     if (!step.inlets.some((inlet) => inlet.pump === pump)) {
-      throw new ConditionsError(`${step.id}.flows.${pump}: the step has no such pump (${step.inlets.map((i) => i.pump).join(', ')})`);
+      throw new ConditionsError(
+        `${step.id}.flows.${pump}: the step has no such pump (${step.inlets.map((i) => i.pump).join(', ')})`,
+      );
     }
     if (!Number.isFinite(flow)) bad(`flows.${pump}`, flow);
   }
-  const scalars = ['jacketTemperature', 'backPressure', 'catalystActivity', 'rateMultiplier', 'heatTransferFactor'] as const;
+  const scalars = [
+    'jacketTemperature',
+    'backPressure',
+    'catalystActivity',
+    'rateMultiplier',
+    'heatTransferFactor',
+  ] as const;
   for (const field of scalars) {
     const value = conditions[field];
     if (value !== undefined && !Number.isFinite(value)) bad(field, value);
@@ -210,7 +229,8 @@ export function solvePlantSteadyState(
     steps.push(result);
     freshMass += solution.inlet.freshMassFlow;
     thermalPower += result.figures.thermalPower;
-    if (step.index === 0) firstKeyIn = solution.inlet.flow * solution.inlet.concentrations[step.keyIndex]!;
+    if (step.index === 0)
+      firstKeyIn = solution.inlet.flow * solution.inlet.concentrations[step.keyIndex]!;
     for (const [k, inlet] of step.inlets.entries()) {
       if (inlet.source === 'tank') {
         const tank = model.tanks[inlet.sourceIndex]!;
