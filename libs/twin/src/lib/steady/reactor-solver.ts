@@ -1,5 +1,6 @@
 import { Matrix, solve } from 'ml-matrix';
 import { compileRateKernel, type RateKernel } from '../kinetics/rate-kernel';
+import { compilePlugFlowRhs, PFR, type PlugFlowRhs } from './plug-flow-rhs';
 import type { StepModel } from '../model/plant-model';
 import { Dop853 } from '../numerics/dop853';
 import { Rosenbrock } from '../numerics/rosenbrock';
@@ -41,6 +42,8 @@ export interface ReactorConditions {
  */
 export class ReactorSolver {
   readonly kernel: RateKernel;
+  /** The generated plug-flow right-hand side (see plug-flow-rhs.ts). */
+  private readonly pfr: PlugFlowRhs;
   private readonly n: number;
   private readonly integrator: Dop853;
   private readonly cstrIntegrator: Rosenbrock;
@@ -56,6 +59,7 @@ export class ReactorSolver {
   ) {
     this.n = speciesCount;
     this.kernel = compileRateKernel(step.reactions);
+    this.pfr = compilePlugFlowRhs(step, speciesCount);
     // Concentrations and temperature under error control; the heat-duty integral rides along.
     this.integrator = new Dop853(speciesCount + 2, { errorComponents: speciesCount + 1 });
     this.cstrIntegrator = new Rosenbrock(speciesCount + 1);
@@ -88,10 +92,11 @@ export class ReactorSolver {
     const { n, y, step } = this;
     const rhoCp = step.volumetricHeatCapacity;
     const tau = conditions.flow > 0 ? step.liquidVolume / conditions.flow : 0;
-    this.pfrExchange =
+    const parameters = this.pfr.parameters;
+    parameters[PFR.multiplier] = conditions.rateMultiplier;
+    parameters[PFR.exchange] =
       (step.heatTransfer * conditions.heatTransferFactor) / (rhoCp * step.liquidVolume);
-    this.pfrJacket = conditions.jacketTemperature;
-    this.pfrMultiplier = conditions.rateMultiplier;
+    parameters[PFR.jacket] = conditions.jacketTemperature;
     y.set(conditions.inlet);
     y[n] = conditions.inletTemperature;
     y[n + 1] = 0;
@@ -99,7 +104,7 @@ export class ReactorSolver {
     this.pfrMtsr = this.pfrMaxT + this.adiabaticRise(y[step.keyIndex]!);
     if (tau > 0)
       this.integrator.integrate(
-        this.pfrDerivative,
+        this.pfr.derivative,
         y,
         0,
         tau,
@@ -118,24 +123,9 @@ export class ReactorSolver {
     return out;
   }
 
-  // Plug-flow right-hand side and step tracker: created once per solver, with the call's
-  // parameters in fields, so the integrator always calls the same function object.
-  private pfrExchange = 0;
-  private pfrJacket = 0;
-  private pfrMultiplier = 1;
+  // Plug-flow step tracker: created once per solver, with the call's state in fields.
   private pfrMaxT = 0;
   private pfrMtsr = 0;
-
-  private readonly pfrDerivative = (_t: number, s: Float64Array, ds: Float64Array): void => {
-    const n = this.n;
-    for (let i = 0; i < n; i++) ds[i] = 0;
-    const temperature = s[n]!;
-    this.kernel.apply(s, 0, temperature, this.pfrMultiplier, ds, 0, 1);
-    const heat = this.kernel.result[0]!;
-    const difference = this.pfrJacket - temperature;
-    ds[n] = heat / this.step.volumetricHeatCapacity + this.pfrExchange * difference;
-    ds[n + 1] = difference;
-  };
 
   private readonly pfrTrack = (_t: number, s: Float64Array): void => {
     const temperature = s[this.n]!;
