@@ -133,26 +133,14 @@ function consistencyIssues(recipe: Recipe): RecipeIssue[] {
       seen.add(id);
     }
   };
-  unique(
-    'species',
-    recipe.species.map((s) => s.id),
-  );
-  unique(
-    'feeds',
-    recipe.feeds.map((f) => f.id),
-  );
-  unique(
-    'reactions',
-    recipe.reactions.map((r) => r.id),
-  );
-  unique(
-    'steps',
-    recipe.steps.map((s) => s.id),
-  );
-  unique(
-    'tanks',
-    (recipe.tanks ?? []).map((t) => t.id),
-  );
+  const collections: [string, { id: string }[]][] = [
+    ['species', recipe.species],
+    ['feeds', recipe.feeds],
+    ['reactions', recipe.reactions],
+    ['steps', recipe.steps],
+    ['tanks', recipe.tanks ?? []],
+  ];
+  for (const [kind, items] of collections) unique(kind, items.map((item) => item.id));
   const tags = recipe.steps.flatMap((step) => [
     ...step.inlets.map((inlet) => inlet.pump),
     step.thermostat.tag,
