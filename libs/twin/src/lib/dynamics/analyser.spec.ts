@@ -61,7 +61,7 @@ describe('Analyser', () => {
     const plant = analyserPlant();
     const analyser = plant.units[0]!.analyser!;
     expect(analyser.results()).toEqual([]);
-    plant.run(45);
+    plant.run(74); // first sample at the cadence, 30 s, published 45 s later
     expect(analyser.results()).toEqual([]);
     expect(Number.isNaN(analyser.latest[0])).toBe(true);
     plant.step();
@@ -71,9 +71,9 @@ describe('Analyser', () => {
   it('samples every cadence seconds and publishes each result deadTime seconds later', () => {
     const plant = analyserPlant();
     const { published } = record(plant, 600);
-    // Samples at 1, 31, … 541 s are out by 600 s (571 + 45 > 600).
+    // Samples on the grid 30, 60, … 540 s are out by 600 s (570 + 45 > 600).
     expect(published.map((p) => p.sampledAt)).toEqual(
-      Array.from({ length: 19 }, (_, i) => 1 + 30 * i),
+      Array.from({ length: 18 }, (_, i) => 30 * (i + 1)),
     );
     for (const p of published) {
       expect(p.availableAt - p.sampledAt).toBe(45);
@@ -104,8 +104,8 @@ describe('Analyser', () => {
       expect(result).toMatchObject({
         tag: 'AT-1',
         step: 'reaction',
-        sampledAt: 31,
-        availableAt: 76,
+        sampledAt: 30,
+        availableAt: 75,
       });
     }
   });

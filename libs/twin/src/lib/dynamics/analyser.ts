@@ -39,7 +39,8 @@ export class Analyser {
   bias = 0;
   private readonly speciesIndex: Int32Array;
   private readonly pending: PendingSample[] = [];
-  private nextSample = 0;
+  /** The next sampling time: on the grid k·cadence, the first one cadence after the start. */
+  private nextSample: number;
   private readonly cadence: number;
   private readonly deadTime: number;
   private readonly relative: number;
@@ -54,6 +55,7 @@ export class Analyser {
     if (!spec) throw new Error(`step ${step.id} has no analyser`);
     this.tag = spec.tag;
     this.cadence = spec.cadence;
+    this.nextSample = spec.cadence;
     this.deadTime = spec.deadTime;
     this.relative = spec.noise?.relative ?? 0;
     this.absolute = spec.noise?.absolute ?? 0;
@@ -85,7 +87,8 @@ export class Analyser {
    */
   update(t: number, c: Float64Array, offset: number, tracerIndex: number): boolean {
     if (t >= this.nextSample) {
-      this.nextSample = t + this.cadence;
+      // On the cadence's grid, whatever dt is: no drift when dt does not divide it.
+      while (this.nextSample <= t) this.nextSample += this.cadence;
       if (!this.fault) {
         const values = new Float64Array(this.speciesIndex.length);
         for (let m = 0; m < values.length; m++) {

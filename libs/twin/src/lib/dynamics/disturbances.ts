@@ -58,7 +58,9 @@ export function buildScenario(
   if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
     throw new Error(`unknown scenario "${name}"; choose one of ${SCENARIO_NAMES.join(', ')}`);
   }
-  const random = new SeededRandom(seed).fork(`scenario:${name}`);
+  // One stream per kind of disturbance: adding one to a scenario shifts none of the others.
+  const base = new SeededRandom(seed);
+  let random = base;
   const onset = () => random.between(0.1, 0.3) * duration;
   const parts: Record<Exclude<ScenarioName, 'nominal' | 'combined'>, () => Disturbance[]> = {
     // Activity falls to 35–60 % of its course without the disturbance by the end of the run.
@@ -135,10 +137,15 @@ export function buildScenario(
       ];
     },
   };
+  const draw = (part: keyof typeof parts): Disturbance[] => {
+    random = base.fork(`scenario:${part}`);
+    return parts[part]();
+  };
   let disturbances: Disturbance[];
   if (name === 'nominal') disturbances = [];
-  else if (name === 'combined') disturbances = Object.values(parts).flatMap((part) => part());
-  else disturbances = parts[name as keyof typeof parts]();
+  else if (name === 'combined')
+    disturbances = (Object.keys(parts) as (keyof typeof parts)[]).flatMap(draw);
+  else disturbances = draw(name as keyof typeof parts);
   return { name, seed, duration, disturbances };
 }
 

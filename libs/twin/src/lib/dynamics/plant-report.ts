@@ -46,8 +46,16 @@ export interface RunSummary {
   };
 }
 
-/** Key figures over the run so far, from the plant's running totals. */
-export function summariseRun(plant: Plant, initialHoldup?: Float64Array): RunSummary {
+/**
+ * Key figures over the run so far, from the plant's running totals. They are window
+ * figures: overall yield is product collected ÷ key reactant fed in the same window, so
+ * while inventories change (start-up, tanks filling or draining) it differs from the
+ * steady-state yield. The mass balance accounts for the change in holdup since t = 0.
+ */
+export function summariseRun(
+  plant: Plant,
+  initialHoldup: Float64Array = plant.initialHoldup,
+): RunSummary {
   const model = plant.model;
   const seconds = Math.max(plant.time, plant.dt);
   const steps = plant.units.map((unit) => {
@@ -87,7 +95,7 @@ export function summariseRun(plant: Plant, initialHoldup?: Float64Array): RunSum
     massBalanceError +=
       model.molarMass[i]! *
       (plant.speciesFed[i]! +
-        (initialHoldup?.[i] ?? 0) -
+        initialHoldup[i]! -
         plant.speciesCollected[i]! -
         plant.speciesSpilled[i]! -
         holdup[i]!);

@@ -343,8 +343,8 @@ describe('Plant', () => {
       });
       const unit = plant.units[0]!;
       plant.run(101);
-      expect(unit.inlet.concentrations[0]).toBe(1);
-      plant.run(500); // the step that started at t = 600: half way
+      expect(unit.inlet.concentrations[0]).toBe(1); // fed during [100, 101], drift not yet begun
+      plant.run(499); // at t = 600: half way
       expectClose(plant.feedConcentrations[0]![0]!, 0.95, 1e-12);
       plant.run(1000);
       expectClose(plant.feedConcentrations[0]![0]!, 0.9, 1e-12);
@@ -424,8 +424,8 @@ describe('Plant', () => {
       const truth = plant.units[0]!.conversion();
       const sampledAt = an.latestSampledAt;
       expect(sampledAt).toBeGreaterThan(3500);
-      // The bias in force during the sampling step was set at its start, one dt earlier.
-      expectClose(an.latest[0]! / truth - 1, (0.1 * (sampledAt - 1)) / 3600, 1e-6);
+      // A reading at t carries the bias in force at t.
+      expectClose(an.latest[0]! / truth - 1, (0.1 * sampledAt) / 3600, 1e-6);
     });
 
     it('an analyser outage stops results, and raises analyser-fault and analyser-recovered once each', () => {
@@ -704,7 +704,7 @@ describe('Plant', () => {
         clock,
         scenario: scenario({ kind: 'pump-calibration', pump: 'P-1', start: 60, factor: 0.5 }),
       });
-      plant.setSetpoint('PCV-1', 0.5); // a violation during warm-up, which the warm-up forgets
+      plant.setSetpoint('PCV-1', 0.5); // a violation that lasts: reported again at the new t = 0
       plant.warmUp(10 * TAU);
       const unit = plant.units[0]!;
       expect(plant.time).toBe(0);
@@ -715,7 +715,13 @@ describe('Plant', () => {
       expect(plant.freshMass).toBe(0);
       expect(plant.collectedVolume).toBe(0);
       expect(plant.feedInventory[0]).toBe(0.5);
-      expect(plant.drainEvents()).toEqual([]);
+      expect(plant.drainEvents()).toEqual([
+        expect.objectContaining({
+          t: 0,
+          kind: 'violation',
+          message: 'reaction back-pressure PCV-1 0.5 bar is below 1 bar',
+        }),
+      ]);
       // Warmed up without the disturbance, which starts at the new time zero.
       expectClose(unit.conversion(), 1 - Math.pow(1.3, -20), 1e-6);
       expectClose(unit.flow[0]!, 1, 1e-12);

@@ -1,6 +1,11 @@
 import { ManualClock } from '../clock/manual-clock';
 import type { PlantModel } from '../model/plant-model';
-import { NORMAL_MOLAR_VOLUME, celsiusToKelvin, kelvinToCelsius } from '../model/units';
+import {
+  NORMAL_MOLAR_VOLUME,
+  ZERO_CELSIUS,
+  celsiusToKelvin,
+  kelvinToCelsius,
+} from '../model/units';
 import { SeededRandom } from '../random/seeded-random';
 import {
   limitState,
@@ -10,7 +15,8 @@ import {
   type LimitSpec,
   type StepSafetyState,
 } from '../safety/limits';
-import type { LimitViolation } from '../steady/steady-state.types';
+import { solvePlantSteadyState } from '../steady/steady-state';
+import type { LimitViolation, PlantConditions } from '../steady/steady-state.types';
 import { ramp, type Disturbance, type Scenario } from './disturbances';
 import type { Analyser } from './analyser';
 import { StepUnit } from './step-unit';
@@ -81,6 +87,8 @@ export class Plant {
   readonly speciesFed: Float64Array;
   readonly speciesCollected: Float64Array;
   readonly speciesSpilled: Float64Array;
+  /** Moles of each species in reactors and tanks when the run started (t = 0). */
+  initialHoldup: Float64Array;
   /** kg of fresh feed that entered; L of product stream collected. */
   freshMass = 0;
   collectedVolume = 0;
@@ -104,6 +112,8 @@ export class Plant {
   private appliers: ((t: number) => void)[] = [];
   private readonly feedExhausted: boolean[];
   private stepCount = 0;
+  /** True inside warmUp (see routeOutlet). */
+  private warming = false;
   private readonly t0: number;
 
   constructor(
@@ -131,7 +141,6 @@ export class Plant {
       levelState: 0,
       spec: { quantity: 'level', unit: 'L', min: tank.minLevel, max: tank.maxLevel },
     }));
-    for (const tank of this.tanks) tank.levelState = limitState(tank.spec, tank.level);
     this.tankConcentrations = this.tanks.map((t) => t.c);
     this.limitTables = this.units.map((u) => stepLimitTable(u.step));
     this.limitValues = this.limitTables.map((table) => new Float64Array(table.length));
@@ -146,6 +155,7 @@ export class Plant {
     }
     this.setDisturbances(options.scenario?.disturbances ?? []);
     this.applyDisturbances(0);
+    this.initialHoldup = this.holdup();
   }
 
   /** Seconds since the run started (n·dt, exact). */
@@ -168,6 +178,9 @@ export class Plant {
       throw new Error(`unknown setpoint tag "${tag}"; known: ${this.setpointTags.join(', ')}`);
     if (!Number.isFinite(value))
       throw new Error(`setpoint for ${tag} must be a finite number, got ${value}`);
+    if (actuator.kind === 'thermostat' && value <= -ZERO_CELSIUS) {
+      throw new Error(`setpoint for ${tag}: ${value} °C is at or below absolute zero`);
+    }
     if (actuator.kind === 'pump') actuator.unit.flowSetpoint[actuator.inlet] = value;
     else if (actuator.kind === 'thermostat') actuator.unit.jacketSetpoint = celsiusToKelvin(value);
     else actuator.unit.backPressure = value;
@@ -194,11 +207,17 @@ export class Plant {
       const delivered = unit.deliveredFlows(this.delivered[s]!);
       this.drawSources(unit, delivered);
       unit.advance(delivered, this.feedConcentrations, this.tankConcentrations);
+      this.freshMass += unit.inlet.freshMassFlow * dt;
       this.routeOutlet(unit);
       this.monitorLimits(s, t + dt);
-      const analyser = unit.analyser;
-      if (analyser) analyser.update(t + dt, unit.c, (unit.cells - 1) * unit.stride, unit.tracer);
     }
+    // Readings at t + dt see the disturbances in force then (an outage starting at t + dt
+    // already stops that sample); applying them is idempotent, the next step starts so.
+    this.applyDisturbances(t + dt);
+    for (const unit of this.units) {
+      unit.analyser?.update(t + dt, unit.c, (unit.cells - 1) * unit.stride, unit.tracer);
+    }
+    this.monitorTanks(t + dt);
     this.stepCount++;
     this.clock.set(this.t0 + this.time);
   }
@@ -212,12 +231,21 @@ export class Plant {
   warmUp(seconds: number): void {
     const levels = this.tanks.map((t) => t.level);
     const inventory = Float64Array.from(this.feedInventory);
+    const activity = this.units.map((u) => u.activity);
+    // Tanks hold hours of flow: start them at the steady composition for the current
+    // setpoints, so the warm-up only has to settle the reactors (minutes).
+    this.fillTanksAtSteadyState();
     // Warm up undisturbed; a kinetic mismatch is a property of the real plant, not an
     // event in time, so it stays.
     const disturbances = this.disturbances;
     this.setDisturbances(disturbances.filter((d) => d.kind === 'kinetic-mismatch'));
     this.resetDisturbedParameters();
-    this.run(seconds);
+    this.warming = true;
+    try {
+      this.run(seconds);
+    } finally {
+      this.warming = false;
+    }
     const shift = this.time;
     this.setDisturbances(disturbances);
     this.stepCount = 0;
@@ -227,6 +255,8 @@ export class Plant {
       tank.empty = tank.level <= 1e-12;
       tank.overflowing = false;
     });
+    // The catalyst starts the run as fresh as it was; the warm-up did not use it up.
+    this.units.forEach((unit, i) => (unit.activity = activity[i]!));
     this.feedInventory.set(inventory);
     this.feedExhausted.fill(false);
     this.speciesFed.fill(0);
@@ -238,8 +268,39 @@ export class Plant {
       unit.resetTotals();
       unit.analyser?.shiftTime(-shift);
     }
+    // Events start over: what is still out of its band at t = 0 is reported again then.
     this.events.length = 0;
+    this.droppedEvents = 0;
     this.applyDisturbances(0);
+    for (const states of this.limitStates) states.fill(0);
+    for (const tank of this.tanks) tank.levelState = 0;
+    for (let s = 0; s < this.units.length; s++) this.monitorLimits(s, 0);
+    this.monitorTanks(0);
+    this.initialHoldup = this.holdup();
+  }
+
+  /** Each tank at the outlet composition of the step that fills it, at steady state ('cells'). */
+  private fillTanksAtSteadyState(): void {
+    if (this.tanks.length === 0) return;
+    const steps: NonNullable<PlantConditions['steps']> = {};
+    for (const unit of this.units) {
+      const step = unit.step;
+      steps[step.id] = {
+        flows: Object.fromEntries(
+          step.inlets.map((inlet, k) => [inlet.pump, unit.flowSetpoint[k]!]),
+        ),
+        jacketTemperature: kelvinToCelsius(unit.jacketSetpoint),
+        backPressure: unit.backPressure,
+        ...(step.catalyst ? { catalystActivity: unit.activity } : {}),
+      };
+    }
+    const steady = solvePlantSteadyState(this.model, { steps }, { model: 'cells' });
+    for (const step of this.model.steps) {
+      if (step.outletTank < 0) continue;
+      const outlet = steady.steps[step.index]!.outlet;
+      const c = this.tanks[step.outletTank]!.c;
+      this.model.speciesIds.forEach((id, i) => (c[i] = outlet[id] ?? 0));
+    }
   }
 
   /** Advances by whole steps until `seconds` more have passed. */
@@ -295,29 +356,43 @@ export class Plant {
   private limitSupply(unit: StepUnit): void {
     const dt = this.dt;
     const inlets = unit.step.inlets;
+    let liquid = 0;
     // Tanks can be drawn by several pumps: share what is there in proportion to demand.
-    for (let k = 0; k < inlets.length; k++) {
-      const inlet = inlets[k]!;
-      const demand = unit.flow[k]! * inlet.toInternal * dt; // L, or mol for gas
-      if (inlet.source === 'feed') {
-        const available = this.feedInventory[inlet.sourceIndex]!;
-        const need = inlet.gas ? demand * NORMAL_MOLAR_VOLUME : demand;
-        unit.supply[k] = need <= 0 || need <= available ? 1 : Math.max(0, available / need);
-      } else {
-        const tank = this.tanks[inlet.sourceIndex]!;
-        let tankDemand = 0;
-        for (let j = 0; j < inlets.length; j++) {
-          if (inlets[j]!.source === 'tank' && inlets[j]!.sourceIndex === inlet.sourceIndex) {
-            tankDemand += unit.flow[j]! * inlets[j]!.toInternal * dt;
-          }
-        }
-        unit.supply[k] =
-          tankDemand <= 0 || tankDemand <= tank.level ? 1 : Math.max(0, tank.level / tankDemand);
+    // Liquids first: gas is only dosed into flowing liquid (see mixInlets).
+    for (let pass = 0; pass < 2; pass++) {
+      for (let k = 0; k < inlets.length; k++) {
+        const inlet = inlets[k]!;
+        if (inlet.gas !== (pass === 1)) continue;
+        this.limitInlet(unit, k, dt);
+        if (!inlet.gas) liquid += unit.flow[k]! * unit.supply[k]!;
+        else if (liquid <= 0) unit.supply[k] = 0;
       }
     }
   }
 
-  /** Takes this step's deliveries out of feed vessels and tanks, and books the fresh feed. */
+  /** The fraction of inlet k's demand its feed vessel or tank can give this step. */
+  private limitInlet(unit: StepUnit, k: number, dt: number): void {
+    const inlets = unit.step.inlets;
+    const inlet = inlets[k]!;
+    const demand = unit.flow[k]! * inlet.toInternal * dt; // L, or mol for gas
+    if (inlet.source === 'feed') {
+      const available = this.feedInventory[inlet.sourceIndex]!;
+      const need = inlet.gas ? demand * NORMAL_MOLAR_VOLUME : demand;
+      unit.supply[k] = need <= 0 || need <= available ? 1 : Math.max(0, available / need);
+      return;
+    }
+    const tank = this.tanks[inlet.sourceIndex]!;
+    let tankDemand = 0;
+    for (let j = 0; j < inlets.length; j++) {
+      if (inlets[j]!.source === 'tank' && inlets[j]!.sourceIndex === inlet.sourceIndex) {
+        tankDemand += unit.flow[j]! * inlets[j]!.toInternal * dt;
+      }
+    }
+    unit.supply[k] =
+      tankDemand <= 0 || tankDemand <= tank.level ? 1 : Math.max(0, tank.level / tankDemand);
+  }
+
+  /** Takes this step's deliveries out of feed vessels and tanks, and books what was fed. */
   private drawSources(unit: StepUnit, delivered: Float64Array): void {
     const dt = this.dt;
     const n = this.model.speciesIds.length;
@@ -330,11 +405,6 @@ export class Plant {
         const feed = this.model.feeds[inlet.sourceIndex]!;
         const c = this.feedConcentrations[inlet.sourceIndex]!;
         for (let i = 0; i < n; i++) this.speciesFed[i]! += c[i]! * amount;
-        if (inlet.gas) {
-          let mass = 0;
-          for (let i = 0; i < n; i++) mass += c[i]! * amount * this.model.molarMass[i]! * 1e-3;
-          this.freshMass += mass;
-        } else this.freshMass += amount * feed.density;
         const used = inlet.gas ? amount * NORMAL_MOLAR_VOLUME : amount;
         this.feedInventory[inlet.sourceIndex] = Math.max(
           0,
@@ -352,7 +422,8 @@ export class Plant {
             message: `feed ${feed.id} is empty`,
           });
         }
-      } else {
+      } else if (!this.warming) {
+        // (While warming up, tanks hold level and composition; see routeOutlet.)
         const tank = this.tanks[inlet.sourceIndex]!;
         tank.level = Math.max(0, tank.level - amount);
       }
@@ -380,6 +451,9 @@ export class Plant {
     const volume = q * this.dt;
     const integral = unit.outletIntegral;
     const tankIndex = unit.step.outletTank;
+    // While warming up the tanks hold their steady composition: the reactors' start-up
+    // flush goes to drain instead of diluting them.
+    if (this.warming && tankIndex >= 0) return;
     if (tankIndex < 0) {
       for (let i = 0; i < n; i++) this.speciesCollected[i]! += q * integral[i]!;
       this.collectedVolume += volume;
@@ -431,15 +505,16 @@ export class Plant {
       states[i] = state;
       this.pushLimitEvent(t, table[i]!, values[i]!, state, { step: unit.step.id });
     }
-    if (unit.step.outletTank >= 0) {
-      const tank = this.tanks[unit.step.outletTank]!;
+  }
+
+  /** Tank levels against their bands, once every step has filled and drawn. */
+  private monitorTanks(t: number): void {
+    for (let index = 0; index < this.tanks.length; index++) {
+      const tank = this.tanks[index]!;
       const state = limitState(tank.spec, tank.level);
-      if (state !== tank.levelState) {
-        tank.levelState = state;
-        this.pushLimitEvent(t, tank.spec, tank.level, state, {
-          tank: this.model.tanks[unit.step.outletTank]!.id,
-        });
-      }
+      if (state === tank.levelState) continue;
+      tank.levelState = state;
+      this.pushLimitEvent(t, tank.spec, tank.level, state, { tank: this.model.tanks[index]!.id });
     }
   }
 

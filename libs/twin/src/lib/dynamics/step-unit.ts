@@ -1,4 +1,5 @@
 import { compileCellSweep, SWEEP, type CellSweep } from './cell-sweep';
+import { SimulationError } from './simulation.error';
 import { pressureDropCoefficient } from '../model/hydraulics';
 import type { PlantModel, StepModel } from '../model/plant-model';
 import { celsiusToKelvin } from '../model/units';
@@ -137,15 +138,7 @@ export class StepUnit {
     this.analyser = step.spec.analyser
       ? new Analyser(model, step, random.fork(`analyser:${step.id}`))
       : undefined;
-    const synthesis = step.reactions[step.synthesisReaction];
-    let nuKey = 1;
-    if (synthesis) {
-      for (let p = 0; p < synthesis.stoichSpecies.length; p++) {
-        if (synthesis.stoichSpecies[p] === step.keyIndex) nuKey = Math.abs(synthesis.stoich[p]!);
-      }
-    }
-    const heat = synthesis ? -synthesis.heatOfReaction : 0;
-    this.adiabaticPerKey = heat > 0 ? heat / nuKey / step.volumetricHeatCapacity : 0;
+    this.adiabaticPerKey = step.adiabaticRisePerKey;
     this.sweep = compileCellSweep(step, this.stride, this.cells, this.active, this.adiabaticPerKey);
   }
 
@@ -158,7 +151,10 @@ export class StepUnit {
   updateActuators(): void {
     for (let k = 0; k < this.flow.length; k++) {
       const target = Math.max(0, this.flowSetpoint[k]! * this.pumpFactor[k]!);
-      this.flow[k]! += (target - this.flow[k]!) * this.pumpAlpha[k]!;
+      const flow = this.flow[k]! + (target - this.flow[k]!) * this.pumpAlpha[k]!;
+      // A first-order lag never arrives: snap once within round-off, so a stopped pump
+      // delivers exactly zero rather than a subnormal trickle.
+      this.flow[k] = Math.abs(target - flow) <= 1e-12 * Math.max(1, target) ? target : flow;
     }
     this.jacketTemperature += (this.jacketSetpoint - this.jacketTemperature) * this.thermostatAlpha;
   }
@@ -254,10 +250,14 @@ export class StepUnit {
     // Catalyst decay, da/dt = −(k_d(T)·a^(order−1) + extra)·a, exact for first order.
     const catalyst = step.catalyst;
     if (catalyst && (catalyst.kdRef > 0 || this.extraDecay > 0)) {
-      let meanT = 0;
-      for (let cell = 0; cell < this.cells; cell++) meanT += temperature[cell]!;
-      meanT /= this.cells;
-      const kd = catalyst.kdRef * Math.exp(-catalyst.edOverR * (1 / meanT - 1 / catalyst.tRef));
+      // k_d averaged over the cells (the hot spot ages the bed faster than the mean T would).
+      let kd = 0;
+      for (let cell = 0; cell < this.cells; cell++) {
+        kd +=
+          catalyst.kdRef *
+          Math.exp(-catalyst.edOverR * (1 / temperature[cell]! - 1 / catalyst.tRef));
+      }
+      kd /= this.cells;
       const rate = kd * Math.pow(this.activity, catalyst.order - 1) + this.extraDecay;
       this.activity *= Math.exp(-rate * dt);
     } else if (this.extraDecay > 0) {
@@ -279,6 +279,12 @@ export class StepUnit {
     totals.massIn += inlet.massFlow * dt;
     totals.heatDuty += duty;
     totals.thermalEnergy += Math.abs(duty);
+    if (!Number.isFinite(maxT) || !Number.isFinite(keyOut) || !Number.isFinite(productOut)) {
+      throw new SimulationError(
+        'NOT_FINITE',
+        `step ${step.id}: the reactor state is no longer finite (hottest cell ${maxT} K); check its setpoints`,
+      );
+    }
   }
 
   /** The outlet concentrations (species then tracer), a view into the last cell. */

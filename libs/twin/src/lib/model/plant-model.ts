@@ -122,6 +122,11 @@ export interface StepModel {
   yieldFactor: number;
   /** Index in `reactions` of the synthesis reaction, or -1. */
   synthesisReaction: number;
+  /**
+   * Adiabatic temperature rise per mol/L of key reactant through the synthesis reaction,
+   * (−ΔH)/(|ν_key|·ρc_p), K·L/mol; 0 when it is not exothermic.
+   */
+  adiabaticRisePerKey: number;
   minConversion: number;
   thermostat: { tag: string; nominal: number; min: number; max: number; timeConstant: number };
   backPressure: { tag: string; nominal: number; min: number; max: number };
@@ -212,6 +217,8 @@ export function compilePlant(recipe: Recipe): PlantModel {
       synthesisReaction >= 0
         ? reactionSpecs.get(spec.reactions[synthesisReaction] ?? '')
         : undefined;
+    const synthesisHeat = -((synthesis?.heatOfReaction ?? 0) * 1000);
+    const keyCoefficient = Math.abs(synthesis?.stoichiometry[spec.keyReactant] ?? 1);
     const yieldFactor = synthesis
       ? Math.abs(synthesis.stoichiometry[spec.keyReactant] ?? 1) /
         (synthesis.stoichiometry[spec.product] ?? 1)
@@ -281,6 +288,10 @@ export function compilePlant(recipe: Recipe): PlantModel {
       productIndex,
       yieldFactor,
       synthesisReaction,
+      adiabaticRisePerKey:
+        synthesisHeat > 0
+          ? synthesisHeat / keyCoefficient / (fluid.density * fluid.heatCapacity * 1000)
+          : 0,
       minConversion: spec.minConversion ?? 0.95,
       thermostat: {
         tag: spec.thermostat.tag,

@@ -140,7 +140,11 @@ function consistencyIssues(recipe: Recipe): RecipeIssue[] {
     ['steps', recipe.steps],
     ['tanks', recipe.tanks ?? []],
   ];
-  for (const [kind, items] of collections) unique(kind, items.map((item) => item.id));
+  for (const [kind, items] of collections)
+    unique(
+      kind,
+      items.map((item) => item.id),
+    );
   const tags = recipe.steps.flatMap((step) => [
     ...step.inlets.map((inlet) => inlet.pump),
     step.thermostat.tag,

@@ -39,10 +39,15 @@ export function mixInlets(
   let mass = 0;
   let fresh = 0;
   const molarMass = model.molarMass;
+  // A mass-flow controller doses gas into flowing liquid only: with no liquid, none is taken up.
+  let anyLiquid = false;
+  for (let k = 0; k < step.inlets.length; k++) {
+    if (!step.inlets[k]!.gas && (flows[k] ?? 0) > 0) anyLiquid = true;
+  }
   for (let k = 0; k < step.inlets.length; k++) {
     const inlet = step.inlets[k]!;
     const q = Math.max(0, flows[k] ?? 0) * inlet.toInternal;
-    if (q === 0) continue;
+    if (q === 0 || (inlet.gas && !anyLiquid)) continue;
     if (inlet.source === 'feed') {
       const feed = model.feeds[inlet.sourceIndex]!;
       const feedC = feedConcentrations[inlet.sourceIndex]!;

@@ -50,8 +50,6 @@ export class ReactorSolver {
   private readonly y: Float64Array;
   private readonly yc: Float64Array;
   private readonly cellInlet: Float64Array;
-  private readonly synthesisHeat: number;
-  private readonly synthesisKeyCoefficient: number;
 
   constructor(
     private readonly step: StepModel,
@@ -66,25 +64,11 @@ export class ReactorSolver {
     this.y = new Float64Array(speciesCount + 2);
     this.yc = new Float64Array(speciesCount + 1);
     this.cellInlet = new Float64Array(speciesCount);
-    const synthesis = step.reactions[step.synthesisReaction];
-    this.synthesisHeat = synthesis ? -synthesis.heatOfReaction : 0;
-    let nuKey = 1;
-    if (synthesis) {
-      for (let p = 0; p < synthesis.stoichSpecies.length; p++) {
-        if (synthesis.stoichSpecies[p] === step.keyIndex) nuKey = Math.abs(synthesis.stoich[p]!);
-      }
-    }
-    this.synthesisKeyCoefficient = nuKey;
   }
 
   /** Adiabatic temperature rise (K) of the synthesis reaction for a key-reactant concentration. */
   adiabaticRise(keyConcentration: number): number {
-    if (this.synthesisHeat <= 0) return 0;
-    return (
-      (this.synthesisHeat * keyConcentration) /
-      this.synthesisKeyCoefficient /
-      this.step.volumetricHeatCapacity
-    );
+    return this.step.adiabaticRisePerKey * keyConcentration;
   }
 
   /** Ideal plug flow over the liquid hold-up. */
@@ -140,8 +124,9 @@ export class ReactorSolver {
     const cellVolume = step.liquidVolume / cells;
     this.cellInlet.set(conditions.inlet);
     let inletTemperature = conditions.inletTemperature;
-    let maxT = inletTemperature;
-    let mtsr = maxT + this.adiabaticRise(conditions.inlet[step.keyIndex]!);
+    // Over the cells only, as the dynamic model's sweep defines them.
+    let maxT = Number.NEGATIVE_INFINITY;
+    let mtsr = Number.NEGATIVE_INFINITY;
     let duty = 0;
     for (let cell = 0; cell < cells; cell++) {
       const temperature = this.stirredCell(
