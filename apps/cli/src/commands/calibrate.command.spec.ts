@@ -209,6 +209,54 @@ describe('pipac calibrate', () => {
       expect(code).toBe(2);
     });
 
+    it('for a --seed outside the signed 32-bit range or not an integer', async () => {
+      for (const [seed, message] of [
+        ['4294967297', '--seed: 4294967297 is outside the seed range'],
+        ['1.5', '--seed: "1.5" is not an integer'],
+        ['', '--seed: "" is not an integer'],
+      ]) {
+        const { code, stderr } = await pipac(
+          'calibrate',
+          'synth',
+          '--recipe',
+          RECIPE,
+          '--seed',
+          seed!,
+          '--out',
+          join(dir, 'seed.csv'),
+        );
+        expect(stderr).toContain(message);
+        expect(code).toBe(2);
+      }
+    });
+
+    it('for an --out it cannot write, before fitting', async () => {
+      const { code, stderr } = await pipac(
+        'calibrate',
+        '--recipe',
+        RECIPE,
+        '--experiments',
+        table,
+        '--fit',
+        K,
+        '--out',
+        join(table, 'fit'),
+      );
+      expect(code).toBe(2);
+      expect(stderr).toContain(`--out: ${table} (in ${join(table, 'fit')}) is not a directory`);
+      expect(stderr).not.toContain('iteration');
+      const synthInto = await pipac(
+        'calibrate',
+        'synth',
+        '--recipe',
+        RECIPE,
+        '--out',
+        join(table, 'x.csv'),
+      );
+      expect(synthInto.code).toBe(2);
+      expect(synthInto.stderr).toContain(`--out: ${table} is not a directory`);
+    });
+
     it('for an unknown option', async () => {
       expect((await pipac('calibrate', '--recipe', RECIPE, '--bogus')).code).toBe(2);
       expect((await pipac('calibrate', 'synth', '--bogus')).code).toBe(2);

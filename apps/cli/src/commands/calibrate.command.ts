@@ -25,16 +25,19 @@ import {
   type SyntheticDesign,
   type TruthComparison,
 } from '@pipac/twin';
+import { parseSeed } from '../format/seed';
 import { formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';
+import { assertCreatableDirectory, assertWritableFile } from '../format/writable';
 
 /**
  * `pipac calibrate`: fits kinetic parameters of a recipe to steady-state experiments and writes
  * the calibrated recipe, a JSON report and a parity plot; `pipac calibrate synth` makes a
  * synthetic experiment table with known parameters, for demos and tests (docs/calibration.md).
  *
- * Errors are thrown, not printed: main maps UsageError, RecipeError and CalibrationError (all
- * `retriable: false`) to exit code 2 with their message, which names the field and the reason.
+ * Errors are thrown, not printed: main maps UsageError, RecipeError and CalibrationError (by
+ * code, all but MODEL_FAILED) to exit code 2 with their message, which names the field and the
+ * reason; MODEL_FAILED and solver failures end with exit code 1.
  *
  * `--recipe`, `--step` and `--out` are declared on both commands and read with
  * `optsWithGlobals()`: without positional options (commander's default) the parent parses them
@@ -148,7 +151,7 @@ function synthCommand(): Command {
       'measured quantities, e.g. c:a,c:b,conversion (default: key reactant and product concentrations)',
     )
     .option('--replicates <n>', 'repeats of each design point', '1')
-    .option('--seed <n>', 'seed of the noise', '1')
+    .option('--seed <n>', 'seed of the noise, a 32-bit integer', '1')
     .option(
       '--noise <noise>',
       'measurement noise: 2% (relative), 0.002 (absolute) or 2%+0.002 (default: none)',
@@ -169,6 +172,8 @@ function runCalibrate(options: CalibrateOptions): void {
   const sigma =
     options.sigma === undefined ? undefined : parseSigmaOption(options.sigma, '--sigma');
   const out = options.out ?? DEFAULT_OUT;
+  // Fail before the fit, not after it.
+  assertCreatableDirectory(out, '--out');
 
   const recipeText = readText(recipePath, '--recipe');
   const recipe = parseRecipe(recipeText, recipePath);
@@ -213,6 +218,7 @@ function runSynth(options: SynthOptions): void {
   const out = required(options.out, '--out', 'the table to write (.csv, .yaml or .json)');
   const format = formatFromName(out);
   if (!format) throw new UsageError(`--out: "${out}" must end in .csv, .yaml, .yml or .json`);
+  assertWritableFile(out, '--out', { createParents: true });
   const recipe = parseRecipe(readText(recipePath, '--recipe'), recipePath);
   const truth =
     options.truth === undefined ? undefined : parseAssignments(options.truth, '--truth');
@@ -249,7 +255,7 @@ function runSynth(options: SynthOptions): void {
       throw new UsageError(`--measure: "${quantity}" is not c:<species> or conversion`);
   }
   const noise = options.noise === undefined ? undefined : parseNoiseModel(options.noise, '--noise');
-  const seed = parseInteger(options.seed, '--seed');
+  const seed = parseSeed(options.seed, '--seed');
 
   const table = syntheticExperiments(recipe, {
     ...(options.step !== undefined ? { step: options.step } : {}),
@@ -460,12 +466,6 @@ function parsePositiveInteger(text: string, option: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1)
     throw new UsageError(`${option}: "${text}" is not a positive integer`);
-  return value;
-}
-
-function parseInteger(text: string, option: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new UsageError(`${option}: "${text}" is not an integer`);
   return value;
 }
 

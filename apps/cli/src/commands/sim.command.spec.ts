@@ -153,6 +153,114 @@ describe('pipac sim', () => {
     expect(stderr).toMatch(message);
   });
 
+  it.each(['0', '0s', '0m', '0h'])('takes --warm-up %s as no warm-up', async (zero) => {
+    const { code, stdout } = await pipac(
+      'sim',
+      '--scenario',
+      'nominal',
+      '--duration',
+      '60',
+      '--interval',
+      '30',
+      '--warm-up',
+      zero,
+      '--format',
+      'csv',
+    );
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(1 + 3); // t = 0, 30, 60 s
+  });
+
+  it('takes a --dt that divides --duration only up to rounding, and the signed 32-bit seed range', async () => {
+    for (const seed of ['-2147483648', '2147483647']) {
+      const { code, stdout } = await pipac(
+        'sim',
+        '--scenario',
+        'nominal',
+        '--duration',
+        '3',
+        '--dt',
+        '0.1',
+        '--interval',
+        '1',
+        '--warm-up',
+        '0',
+        '--seed',
+        seed,
+        '--format',
+        'csv',
+      );
+      expect(code).toBe(0);
+      expect(stdout.trim().split('\n')).toHaveLength(1 + 4);
+    }
+  });
+
+  it('says in --help that 0 means no warm-up and that --interval is rounded to --dt', async () => {
+    const { code, stdout } = await pipac('sim', '--help');
+    expect(code).toBe(0);
+    const help = stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('(0 for none)');
+    expect(help).toContain('rounded to the nearest multiple of --dt');
+  });
+
+  it.each([
+    [['--set', 'TC-101=1=2'], /--set: "TC-101=1=2" is not TAG=number/],
+    [['--set', '=5'], /--set: "=5" is not TAG=number/],
+    [['--scenario', 'nominal', '--seed', ''], /--seed: "" is not an integer/],
+    [['--scenario', 'nominal', '--seed', '1.5'], /--seed: "1.5" is not an integer/],
+    [['--scenario', 'nominal', '--seed', '1e3'], /--seed: "1e3" is not an integer/],
+    [['--scenario', 'nominal', '--seed', '4294967297'], /--seed: 4294967297 is outside/],
+    [['--scenario', 'nominal', '--seed', '2147483648'], /--seed: 2147483648 is outside/],
+    [['--scenario', 'nominal', '--seed=-2147483649'], /--seed: -2147483649 is outside/],
+    [['--scenario', 'nominal', '--warm-up', 'soon'], /--warm-up: "soon" is not a duration/],
+    [['--scenario', 'nominal', '--duration', '0'], /--duration: "0" must be positive$/m],
+    [
+      ['--scenario', 'nominal', '--duration', '90', '--dt', '60'],
+      /--duration: 90 s is not a whole number of --dt steps of 60 s/,
+    ],
+    [
+      ['--scenario', 'nominal', '--duration', '30', '--dt', '60'],
+      /--duration: 30 s is shorter than one step \(--dt 60 s\)/,
+    ],
+    [
+      ['--scenario', 'nominal', '--interval', '0.5'],
+      /--interval: 0.5 s is shorter than one step \(--dt 1 s\)/,
+    ],
+    [['--plot', 'x.svg'], /--plot needs --scenario/],
+    [['--duration', '1h'], /--duration needs --scenario/],
+    [['--dt', '2'], /--dt needs --scenario/],
+    [['--interval', '1m'], /--interval needs --scenario/],
+    [['--warm-up', '0'], /--warm-up needs --scenario/],
+    [['--seed', '3'], /--seed needs --scenario/],
+    [['--seed', '3', '--dt', '2'], /--dt, --seed need --scenario/],
+  ])('refuses %j with exit code 2', async (args, message) => {
+    const { code, stdout, stderr } = await pipac('sim', ...args);
+    expect(stderr).toMatch(message);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+  });
+
+  it('refuses an --out or --plot it cannot write before running, with exit code 2', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const scenario = ['sim', '--scenario', 'combined', '--duration', '24h', '--warm-up', '8h'];
+    const cases: [string[], string][] = [
+      [['sim', '--out', join(dir, 'missing', 'out.txt')], '--out: directory'],
+      [[...scenario, '--out', join(file, 'out.csv')], '--out: '],
+      [[...scenario, '--out', dir], `--out: ${dir} is a directory`],
+      [[...scenario, '--plot', join(dir, 'missing', 'plot.svg')], '--plot: directory'],
+    ];
+    for (const [args, message] of cases) {
+      const started = Date.now();
+      const { code, stdout, stderr } = await pipac(...args);
+      expect(code).toBe(2);
+      expect(stderr).toContain(message);
+      expect(stderr).not.toMatch(/^\s+at /m); // no stack trace
+      expect(stdout).toBe('');
+      expect(Date.now() - started).toBeLessThan(2000); // refused before the 32 h run
+    }
+  });
+
   it('refuses a bad recipe with exit code 2, naming the field', async () => {
     const recipe = join(dir, 'bad.yaml');
     writeFileSync(recipe, readFileSync(FIRST_ORDER, 'utf8').replace(/volume: \d+/, 'volume: -5'));

@@ -18,8 +18,10 @@ import { parseDuration, parsePositive } from '../format/duration';
 import { defaultRecipePath } from '../format/paths';
 import { ProgressReporter } from '../format/progress';
 import { lineChartSvg, type Panel } from '../format/line-chart.svg';
+import { parseSeed } from '../format/seed';
 import { formatNumber, formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';
+import { assertWritableFile } from '../format/writable';
 
 interface SimOptions {
   recipe: string;
@@ -48,13 +50,25 @@ export function simCommand(): Command {
         ...SCENARIO_NAMES,
       ]),
     )
-    .option('-d, --duration <time>', 'simulated time for --scenario (e.g. 3600, 90m, 8h)', '8h')
-    .option('--dt <seconds>', 'fixed simulation step', '1')
-    .option('--seed <n>', 'seed of the scenario and of the analyser noise', '1')
-    .option('--interval <time>', 'trace sampling interval for --scenario', '10m')
+    .option(
+      '-d, --duration <time>',
+      'with --scenario: simulated time (e.g. 3600, 90m, 8h), a whole number of --dt steps',
+      '8h',
+    )
+    .option('--dt <seconds>', 'with --scenario: fixed simulation step', '1')
+    .option(
+      '--seed <n>',
+      'with --scenario: seed of the scenario and of the analyser noise, a 32-bit integer',
+      '1',
+    )
+    .option(
+      '--interval <time>',
+      'with --scenario: trace sampling interval, at least --dt (rounded to the nearest multiple of --dt)',
+      '10m',
+    )
     .option(
       '--warm-up <time>',
-      'run at the setpoints before t = 0 so the scenario starts at operating conditions',
+      'with --scenario: run at the setpoints before t = 0 so the scenario starts at operating conditions (0 for none)',
       '2h',
     )
     .option(
@@ -73,11 +87,16 @@ export function simCommand(): Command {
       '-p, --plot <file.svg>',
       'with --scenario: also draw conversion, temperatures, tank levels and catalyst activity over time (SVG)',
     )
-    .action((options: SimOptions) => {
+    .action((options: SimOptions, command: Command) => {
+      if (!options.scenario) refuseScenarioOptions(command);
+      const run = options.scenario ? parseRunOptions(options) : undefined;
+      // Fail before a long run, not after it.
+      if (options.out !== undefined) assertWritableFile(options.out, '--out');
+      if (options.plot !== undefined) assertWritableFile(options.plot, '--plot');
       const model = compilePlant(loadRecipe(options.recipe));
       const setpoints = parseSetpoints(options.set, model);
-      const text = options.scenario
-        ? runScenario(model, options, setpoints)
+      const text = run
+        ? runScenario(model, options, run, setpoints)
         : steadyState(model, options, setpoints);
       if (options.out) {
         writeFileSync(options.out, text);
@@ -88,6 +107,71 @@ export function simCommand(): Command {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** Options of `sim` that only mean something with --scenario, by commander attribute name. */
+const SCENARIO_ONLY: readonly [attribute: string, flag: string][] = [
+  ['plot', '--plot'],
+  ['duration', '--duration'],
+  ['dt', '--dt'],
+  ['interval', '--interval'],
+  ['warmUp', '--warm-up'],
+  ['seed', '--seed'],
+];
+
+/** Without --scenario, a scenario option the user gave (not a default) is a mistake: say so. */
+function refuseScenarioOptions(command: Command): void {
+  const given = SCENARIO_ONLY.filter(([attribute]) => {
+    const source = command.getOptionValueSource(attribute);
+    return source !== undefined && source !== 'default';
+  }).map(([, flag]) => flag);
+  if (given.length > 0)
+    throw new UsageError(
+      `${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --scenario (without it, sim computes the steady state)`,
+    );
+}
+
+interface RunOptions {
+  duration: number;
+  dt: number;
+  /** Steps between trace samples. */
+  every: number;
+  /** Steps in the run. */
+  steps: number;
+  warmUp: number;
+  seed: number;
+}
+
+/** The time options of a scenario run, checked against each other. */
+function parseRunOptions(options: SimOptions): RunOptions {
+  const duration = parseDuration(options.duration, '--duration');
+  const interval = parseDuration(options.interval, '--interval');
+  const warmUp = parseDuration(options.warmUp, '--warm-up', { allowZero: true });
+  const dt = parsePositive(options.dt, '--dt');
+  const seed = parseSeed(options.seed, '--seed');
+  if (duration < dt)
+    throw new UsageError(
+      `--duration: ${formatNumber(duration)} s is shorter than one step (--dt ${formatNumber(dt)} s)`,
+    );
+  const steps = wholeSteps(duration, dt);
+  if (steps === undefined)
+    throw new UsageError(
+      `--duration: ${formatNumber(duration)} s is not a whole number of --dt steps of ${formatNumber(dt)} s`,
+    );
+  if (interval < dt)
+    throw new UsageError(
+      `--interval: ${formatNumber(interval)} s is shorter than one step (--dt ${formatNumber(dt)} s)`,
+    );
+  // An interval between multiples of dt is rounded to the nearest (--help says so).
+  const every = Math.max(1, Math.round(interval / dt));
+  return { duration, dt, every, steps, warmUp, seed };
+}
+
+/** duration / dt when it is a whole number, up to rounding of the decimal inputs (0.1 s…). */
+function wholeSteps(duration: number, dt: number): number | undefined {
+  const ratio = duration / dt;
+  const steps = Math.round(ratio);
+  return steps >= 1 && Math.abs(ratio - steps) <= 1e-9 * steps ? steps : undefined;
 }
 
 /** `TAG=value` pairs, checked against the recipe's device tags. */
@@ -101,9 +185,11 @@ function parseSetpoints(pairs: string[], model: PlantModel): Map<string, number>
   );
   const setpoints = new Map<string, number>();
   for (const pair of pairs) {
-    const [tag, raw] = pair.split('=');
+    const match = /^([^=]+)=([^=]+)$/.exec(pair);
+    const tag = match?.[1]?.trim();
+    const raw = match?.[2] ?? '';
     const value = Number(raw);
-    if (!tag || raw === undefined || raw.trim() === '' || !Number.isFinite(value)) {
+    if (!tag || raw.trim() === '' || !Number.isFinite(value)) {
       throw new UsageError(`--set: "${pair}" is not TAG=number`);
     }
     if (!known.has(tag))
@@ -225,14 +311,9 @@ function steadyCsv(model: PlantModel, result: PlantSteadyState): string {
 function runScenario(
   model: PlantModel,
   options: SimOptions,
+  { duration, dt, every, steps, warmUp, seed }: RunOptions,
   setpoints: Map<string, number>,
 ): string {
-  const duration = parseDuration(options.duration, '--duration');
-  const interval = parseDuration(options.interval, '--interval');
-  const warmUp = options.warmUp === '0' ? 0 : parseDuration(options.warmUp, '--warm-up');
-  const dt = parsePositive(options.dt, '--dt');
-  const seed = Number(options.seed);
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed: "${options.seed}" is not an integer`);
   const scenario = buildScenario(options.scenario ?? 'nominal', model, seed, duration);
   const plant = new Plant(model, { dt, seed, scenario });
   for (const [tag, value] of setpoints) plant.setSetpoint(tag, value);
@@ -241,8 +322,6 @@ function runScenario(
   const rows: Record<string, number>[] = [samplePlant(plant)];
   const events = [];
   const progress = new ProgressReporter(`sim ${scenario.name}`, duration);
-  const every = Math.max(1, Math.round(interval / dt));
-  const steps = Math.round(duration / dt);
   for (let i = 1; i <= steps; i++) {
     plant.step();
     if (i % every === 0 || i === steps) {
