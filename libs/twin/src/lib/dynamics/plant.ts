@@ -199,7 +199,7 @@ export class Plant {
   step(): void {
     const dt = this.dt;
     const t = this.time;
-    this.applyDisturbances(t);
+    // Disturbances for t were set at the end of the previous step (or at construction).
     for (let s = 0; s < this.units.length; s++) {
       const unit = this.units[s]!;
       unit.updateActuators();
