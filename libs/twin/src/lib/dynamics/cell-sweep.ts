@@ -1,5 +1,8 @@
 import { index, literal, rateSource } from '../kinetics/rate-kernel';
 import type { StepModel } from '../model/plant-model';
+import { compileGenerated } from '../kinetics/generated-code';
+
+const sharedSweeps = new Map<string, CellSweep>();
 
 /** Results of a sweep, by position in `CellSweep`'s `stats` argument. */
 export const SWEEP = {
@@ -122,8 +125,8 @@ export function compileCellSweep(
     'stats',
   ];
   const source = `return function cellSweep(${parameters.join(', ')}) {\n${lines.join('\n')}\n};`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers only, see above
-  const factory = new Function(source) as () => CellSweep;
-  const sweep = factory();
+  // The sweep keeps no state of its own, so every unit of one recipe can share it.
+  const sweep = sharedSweeps.get(source) ?? compileGenerated<CellSweep>([], source)();
+  sharedSweeps.set(source, sweep);
   return Object.assign(sweep, { source });
 }

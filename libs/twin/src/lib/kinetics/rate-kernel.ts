@@ -1,4 +1,5 @@
 import type { ReactionModel } from '../model/plant-model';
+import { compileGenerated } from './generated-code';
 
 /**
  * A step's reaction network compiled to straight-line JavaScript.
@@ -218,10 +219,7 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
     `const jacobian = function rateJacobian(c, off, T, mult, J, ld, n) {\n${jac.join('\n')}\n};\n` +
     'return { apply, jacobian };';
   const result = new Float64Array(2);
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers only, see above
-  const factory = new Function('result', source) as (
-    result: Float64Array,
-  ) => Pick<RateKernel, 'apply' | 'jacobian'>;
+  const factory = compileGenerated<Pick<RateKernel, 'apply' | 'jacobian'>>(['result'], source);
   const compiled = factory(result);
   return { apply: compiled.apply, jacobian: compiled.jacobian, result, source };
 }

@@ -1,6 +1,7 @@
 import { index, literal, rateSource } from '../kinetics/rate-kernel';
 import type { Derivative } from '../numerics/dormand-prince';
 import type { StepModel } from '../model/plant-model';
+import { compileGenerated } from '../kinetics/generated-code';
 
 /** Positions in `PlugFlowRhs.parameters`. */
 export const PFR = { multiplier: 0, exchange: 1, jacket: 2 } as const;
@@ -41,7 +42,6 @@ export function compilePlugFlowRhs(step: StepModel, speciesCount: number): PlugF
   );
   const source = `return function plugFlowRhs(t, s, ds) {\n${lines.join('\n')}\n};`;
   const parameters = new Float64Array(3);
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from numbers only (see rate-kernel.ts)
-  const factory = new Function('parameters', source) as (parameters: Float64Array) => Derivative;
+  const factory = compileGenerated<Derivative>(['parameters'], source);
   return { derivative: factory(parameters), parameters, source };
 }
