@@ -207,38 +207,39 @@ export class ReactorSolver {
       conditions.rtol * 1e-2,
       conditions.atol * 1e-2,
     );
-    this.newtonPolish(residual, yc, conditions.atol);
+    this.newtonPolish(residual, jacobian, yc, conditions.atol);
     return yc[n] ?? Number.NaN;
   }
 
   /** A few Newton iterations on residual(y) = 0 with a forward-difference Jacobian. */
   private newtonPolish(
     residual: (t: number, s: Float64Array, ds: Float64Array) => void,
+    jacobian: (t: number, s: Float64Array, dfdy: Float64Array) => void,
     y: Float64Array,
     atol: number,
   ): void {
     const m = y.length;
-    const f0 = new Float64Array(m);
-    const f1 = new Float64Array(m);
-    const probe = new Float64Array(m);
-    for (let iteration = 0; iteration < 4; iteration++) {
-      residual(0, y, f0);
-      let norm = 0;
-      for (let i = 0; i < m; i++) norm = Math.max(norm, Math.abs(f0[i]!));
-      if (norm < atol * 1e-3) return;
-      const jacobian = new Matrix(m, m);
-      for (let j = 0; j < m; j++) {
-        probe.set(y);
-        const h = 1e-7 * Math.max(Math.abs(y[j]!), 1e-6);
-        probe[j]! += h;
-        residual(0, probe, f1);
-        for (let i = 0; i < m; i++) jacobian.set(i, j, (f1[i]! - f0[i]!) / h);
-      }
-      const delta = solve(jacobian, Matrix.columnVector(Array.from(f0, (v) => -v)));
+    const f = new Float64Array(m);
+    const dfdy = new Float64Array(m * m);
+    const trial = new Float64Array(m);
+    const norm = (v: Float64Array) => v.reduce((worst, x) => Math.max(worst, Math.abs(x)), 0);
+    residual(0, y, f);
+    let current = norm(f);
+    for (let iteration = 0; iteration < 4 && current >= atol * 1e-3; iteration++) {
+      jacobian(0, y, dfdy);
+      const J = new Matrix(m, m);
+      for (let i = 0; i < m; i++) for (let l = 0; l < m; l++) J.set(i, l, dfdy[i * m + l]!);
+      const delta = solve(J, Matrix.columnVector(Array.from(f, (v) => -v)));
       for (let i = 0; i < m; i++) {
         const next = y[i]! + delta.get(i, 0);
-        y[i] = i < m - 1 ? Math.max(0, next) : next;
+        trial[i] = i < m - 1 ? Math.max(0, next) : next;
       }
+      // Only an improvement is kept: the march has already brought y close.
+      residual(0, trial, f);
+      const next = norm(f);
+      if (!(next < current)) return;
+      y.set(trial);
+      current = next;
     }
   }
 }
