@@ -1,4 +1,5 @@
-import { DormandPrince, type Derivative } from './dormand-prince';
+import { DormandPrince } from './dormand-prince';
+import type { Derivative } from './ode.types';
 import {
   DOP853_TABLEAU,
   Dop853,

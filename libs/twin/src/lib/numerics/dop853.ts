@@ -1,5 +1,5 @@
 import { estimateInitialStep } from './initial-step';
-import type { Derivative, IntegrationStats } from './dormand-prince';
+import type { Derivative, IntegrationStats } from './ode.types';
 
 export type Dop853ErrorCode =
   /** The step size fell below 1e-14·max(1, |t|) while the error estimate stayed too large. */

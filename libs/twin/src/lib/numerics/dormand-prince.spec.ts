@@ -1,4 +1,5 @@
-import { DormandPrince, type Derivative } from './dormand-prince';
+import { DormandPrince } from './dormand-prince';
+import type { Derivative } from './ode.types';
 
 function expectRelative(actual: number, expected: number, rtol: number): void {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rtol * Math.abs(expected));

@@ -1,11 +1,4 @@
-/** Right-hand side y' = f(t, y), written into dydt. Must not keep references to y or dydt. */
-export type Derivative = (t: number, y: Float64Array, dydt: Float64Array) => void;
-
-export interface IntegrationStats {
-  accepted: number;
-  rejected: number;
-  evaluations: number;
-}
+import type { Derivative, IntegrationStats } from './ode.types';
 
 // Dormand & Prince (1980), RK5(4)7M, coefficients as in Hairer, Nørsett & Wanner,
 // Solving ODEs I, table 5.2, with the FSAL property.

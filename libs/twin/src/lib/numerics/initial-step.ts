@@ -1,4 +1,4 @@
-import type { Derivative } from './dormand-prince';
+import type { Derivative } from './ode.types';
 
 /** What the starting-step estimate needs; buffers are the caller's, so nothing is allocated. */
 export interface InitialStepProblem {

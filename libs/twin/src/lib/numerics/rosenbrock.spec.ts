@@ -1,4 +1,5 @@
-import { DormandPrince, type Derivative } from './dormand-prince';
+import { DormandPrince } from './dormand-prince';
+import type { Derivative } from './ode.types';
 import { RODAS4_TABLEAU, Rosenbrock, RosenbrockError, type Jacobian } from './rosenbrock';
 
 /** Fresh copy of the stats, to difference before and after a call. */

@@ -1,5 +1,5 @@
 import { estimateInitialStep } from './initial-step';
-import type { Derivative, IntegrationStats } from './dormand-prince';
+import type { Derivative, IntegrationStats } from './ode.types';
 
 /**
  * Jacobian ∂f/∂y of a right-hand side at (t, y), written row-major into `dfdy`

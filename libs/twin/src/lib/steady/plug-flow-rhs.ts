@@ -1,5 +1,5 @@
 import { index, literal, rateSource } from '../kinetics/rate-kernel';
-import type { Derivative } from '../numerics/dormand-prince';
+import type { Derivative } from '../numerics/ode.types';
 import type { StepModel } from '../model/plant-model';
 import { compileGenerated } from '../kinetics/generated-code';
 
