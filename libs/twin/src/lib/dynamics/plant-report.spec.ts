@@ -1,50 +1,18 @@
 import { join } from 'node:path';
 import { compilePlant, type PlantModel } from '../model/plant-model';
 import { loadRecipe } from '../recipe/recipe.loader';
-import type { ReactionSpec, Recipe } from '../recipe/recipe.types';
 import { solvePlantSteadyState } from '../steady/steady-state';
-import { EXOTHERMIC, oneStepRecipe } from '../testing/recipe-fixtures';
+import {
+  EXOTHERMIC,
+  SECOND_ORDER,
+  oneStepRecipe,
+  twoStepRecipe,
+  type TwoStepOptions,
+} from '../testing/recipe-fixtures';
 import { Plant } from './plant';
 import { samplePlant, summariseRun } from './plant-report';
 
 const RECIPES = join(__dirname, '../../../../../recipes');
-
-const SECOND_ORDER: ReactionSpec = {
-  id: 'a-plus-b',
-  stoichiometry: { a: -1, b: -1, c: 1 },
-  rateLaw: {
-    k: { value: 0.01, referenceTemperature: 25 },
-    activationEnergy: 50,
-    orders: { a: 1, b: 1 },
-  },
-  heatOfReaction: -50,
-};
-
-/** A → B into a 5 mL surge tank, then A + B → C with fresh A: a plant with a tank that settles fast. */
-function twoStepRecipe(): Recipe {
-  const recipe = oneStepRecipe({ reactions: [EXOTHERMIC], reactor: { cells: 10 } });
-  recipe.reactions.push(SECOND_ORDER);
-  recipe.tanks = [{ id: 't1', capacity: 0.05, initialLevel: 0.005 }];
-  const first = recipe.steps[0]!;
-  first.outletTank = 't1';
-  recipe.steps.push({
-    ...structuredClone(first),
-    id: 'coupling',
-    reactions: ['a-plus-b'],
-    inlets: [
-      { pump: 'P-2', tank: 't1', flow: { nominal: 1, min: 0, max: 10 } },
-      { pump: 'P-3', feed: 'feed', flow: { nominal: 1, min: 0, max: 10 } },
-    ],
-    thermostat: { tag: 'TC-2', setpoint: { nominal: 40, min: -20, max: 150 }, timeConstant: 30 },
-    backPressure: { tag: 'PCV-2', setpoint: { nominal: 3, min: 1, max: 10 } },
-    keyReactant: 'b',
-    product: 'c',
-    minConversion: 0.5,
-  });
-  delete recipe.steps[1]!.outletTank;
-  recipe.product = 'c';
-  return recipe;
-}
 
 function expectClose(actual: number, expected: number, rtol: number, atol = 0): void {
   const error = Math.abs(actual - expected);
@@ -65,6 +33,18 @@ function settledRun(
   plant.run(seconds);
   return { plant, initial };
 }
+
+/** A → B (exothermic, 10 cells) into a 5 mL surge tank, then A + B → C at 40 °C: a tank that settles fast. */
+const REPORT_PLANT: TwoStepOptions = {
+  first: { reactions: [EXOTHERMIC], reactor: { cells: 10 } },
+  tank: { capacity: 0.05, initialLevel: 0.005, minLevel: 0, maxLevel: 0.05 },
+  coupling: { ...SECOND_ORDER, heatOfReaction: -50 }, // exothermic, so thermal power counts
+  second: {
+    thermostat: { tag: 'TC-2', setpoint: { nominal: 40, min: -20, max: 150 }, timeConstant: 30 },
+    keyReactant: 'b',
+    minConversion: 0.5,
+  },
+};
 
 describe('summariseRun', () => {
   describe('after a long nominal run of a one-step plant', () => {
@@ -113,7 +93,7 @@ describe('summariseRun', () => {
   });
 
   it('after a long nominal run of a plant with a surge tank, matches the plant steady state', () => {
-    const model = compilePlant(twoStepRecipe());
+    const model = compilePlant(twoStepRecipe(REPORT_PLANT));
     const { plant, initial } = settledRun(model, 5400, 1800);
     const summary = summariseRun(plant, initial);
     const steady = solvePlantSteadyState(model, {}, { model: 'cells', rtol: 1e-10, atol: 1e-14 });

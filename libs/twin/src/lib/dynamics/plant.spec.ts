@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import { ManualClock } from '../clock/manual-clock';
 import { compilePlant, type PlantModel } from '../model/plant-model';
 import { loadRecipe } from '../recipe/recipe.loader';
-import type { Recipe, TankSpec } from '../recipe/recipe.types';
 import { solveStepSteadyState } from '../steady/steady-state';
 import type { StepConditions } from '../steady/steady-state.types';
 import {
   EXOTHERMIC,
   SECOND_ORDER,
   oneStepRecipe,
+  twoStepRecipe,
   type OneStepOptions,
 } from '../testing/recipe-fixtures';
 import { buildScenario, type Disturbance, type Scenario } from './disturbances';
@@ -25,35 +25,6 @@ function model(options: OneStepOptions = {}): PlantModel {
 
 function scenario(...disturbances: Disturbance[]): Scenario {
   return { name: 'test', seed: 1, duration: 10_000, disturbances };
-}
-
-/**
- * Two steps joined by surge tank t1: A → B (1 mL/min of 1 M A) fills t1; step 2 draws t1 and
- * a fresh feed of A (1 mL/min each) and runs A + B → C. Every reaction balances by mass.
- */
-function twoStepRecipe(tank: Partial<TankSpec> = {}): Recipe {
-  const recipe = oneStepRecipe();
-  recipe.reactions.push(SECOND_ORDER);
-  recipe.tanks = [
-    { id: 't1', capacity: 0.03, initialLevel: 0.01, minLevel: 0.005, maxLevel: 0.025, ...tank },
-  ];
-  const first = recipe.steps[0]!;
-  first.outletTank = 't1';
-  recipe.steps.push({
-    ...structuredClone(first),
-    id: 'coupling',
-    reactions: ['a-plus-b'],
-    inlets: [
-      { pump: 'P-2', tank: 't1', flow: { nominal: 1, min: 0, max: 10 } },
-      { pump: 'P-3', feed: 'feed', flow: { nominal: 1, min: 0, max: 10 } },
-    ],
-    thermostat: { tag: 'TC-2', setpoint: { nominal: 25, min: -20, max: 150 }, timeConstant: 30 },
-    backPressure: { tag: 'PCV-2', setpoint: { nominal: 3, min: 1, max: 10 } },
-    product: 'c',
-  });
-  delete recipe.steps[1]!.outletTank;
-  recipe.product = 'c';
-  return recipe;
 }
 
 /** Σ_i M_i·(fed − collected − spilled − Δholdup), g, and Σ M·fed for scale. */
@@ -648,7 +619,7 @@ describe('Plant', () => {
     });
 
     it('a surge tank takes on the composition of what fills it', () => {
-      const plant = new Plant(compilePlant(twoStepRecipe({ initialLevel: 0.001 })));
+      const plant = new Plant(compilePlant(twoStepRecipe({ tank: { initialLevel: 0.001 } })));
       plant.setSetpoint('P-2', 0);
       plant.warmUp(10 * TAU);
       plant.run(600);

@@ -1,4 +1,4 @@
-import type { ReactionSpec, Recipe, StepSpec } from '../recipe/recipe.types';
+import type { ReactionSpec, Recipe, StepSpec, TankSpec } from '../recipe/recipe.types';
 
 /** Options of the one-step test plant: A (+ B) → products in one reactor. */
 export interface OneStepOptions {
@@ -72,4 +72,55 @@ export function oneStepRecipe(options: OneStepOptions = {}): Recipe {
     ],
     product: (options.reactions?.[0] ?? FIRST_ORDER).stoichiometry['c'] ? 'c' : 'b',
   };
+}
+
+export interface TwoStepOptions {
+  /** The first step (A → B by default), as for oneStepRecipe. */
+  first?: OneStepOptions;
+  /** Overrides of surge tank t1. */
+  tank?: Partial<TankSpec>;
+  /** Overrides of the second step, 'coupling'. */
+  second?: Partial<StepSpec>;
+  /** The second step's reaction. @default SECOND_ORDER */
+  coupling?: ReactionSpec;
+}
+
+/**
+ * Two steps joined by surge tank t1: the first (A → B, 1 mL/min of 1 M A) fills t1; the
+ * second, 'coupling', draws t1 and a fresh feed of A (1 mL/min each) and runs A + B → C.
+ * Every reaction balances by mass.
+ */
+export function twoStepRecipe(options: TwoStepOptions = {}): Recipe {
+  const recipe = oneStepRecipe(options.first);
+  const coupling = options.coupling ?? SECOND_ORDER;
+  recipe.reactions.push(coupling);
+  recipe.tanks = [
+    {
+      id: 't1',
+      capacity: 0.03,
+      initialLevel: 0.01,
+      minLevel: 0.005,
+      maxLevel: 0.025,
+      ...options.tank,
+    },
+  ];
+  const first = recipe.steps[0]!;
+  first.outletTank = 't1';
+  const second: StepSpec = {
+    ...structuredClone(first),
+    id: 'coupling',
+    reactions: [coupling.id],
+    inlets: [
+      { pump: 'P-2', tank: 't1', flow: { nominal: 1, min: 0, max: 10 } },
+      { pump: 'P-3', feed: 'feed', flow: { nominal: 1, min: 0, max: 10 } },
+    ],
+    thermostat: { tag: 'TC-2', setpoint: { nominal: 25, min: -20, max: 150 }, timeConstant: 30 },
+    backPressure: { tag: 'PCV-2', setpoint: { nominal: 3, min: 1, max: 10 } },
+    product: 'c',
+    ...options.second,
+  };
+  delete second.outletTank;
+  recipe.steps.push(second);
+  recipe.product = 'c';
+  return recipe;
 }
