@@ -16,8 +16,8 @@ const infrastructureImports = [
   'express',
 ];
 
-/** Project roots tagged scope:domain. */
-const domainLibraries = ['libs/twin'];
+/** Project roots that must stay framework-free (scope:domain and scope:contracts). */
+const domainLibraries = ['libs/twin', 'libs/contracts'];
 
 export default [
   ...nx.configs['flat/base'],
@@ -27,7 +27,7 @@ export default [
     files: ['**/*.ts'],
   })),
   {
-    ignores: ['**/dist', '**/node_modules', '**/coverage', '**/tmp', '**/.nx', '**/*.js', '**/*.mjs', '**/*.cjs', 'jest.config.js'],
+    ignores: ['**/src/generated/**', '**/dist', '**/node_modules', '**/coverage', '**/tmp', '**/.nx', '**/*.js', '**/*.mjs', '**/*.cjs', 'jest.config.js'],
   },
   {
     files: ['**/*.ts'],

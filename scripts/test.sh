@@ -8,4 +8,7 @@ cd "$(dirname "$0")/.."
 # Nx: no cloud, no daemon, plain output in logs.
 export NX_NO_CLOUD=true NX_DAEMON=false NX_TUI=false NX_SKIP_NX_CACHE="${NX_SKIP_NX_CACHE:-${CI:+true}}"
 
+# Event contracts: lint, no breaking change to released schemas, generated code up to date.
+bash scripts/contracts.sh check
+
 npx nx run-many -t typecheck lint test --parallel=2 --outputStyle=stream

@@ -1,0 +1,13 @@
+export * from './generated/pipac/v1/common_pb';
+export * from './generated/pipac/v1/sensor_reading_pb';
+export * from './generated/pipac/v1/setpoint_command_pb';
+export * from './generated/pipac/v1/write_confirmation_pb';
+export * from './generated/pipac/v1/device_state_pb';
+export * from './generated/pipac/v1/step_status_pb';
+export * from './generated/pipac/v1/throughput_target_pb';
+export * from './generated/pipac/v1/alarm_pb';
+export * from './lib/topics';
+export * from './lib/event-codec';
+export * from './lib/event-codecs';
+export { create, toBinary, fromBinary } from '@bufbuild/protobuf';
+export { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
