@@ -1,0 +1,3 @@
+export * from './lib/event-bus.port';
+export * from './lib/in-process.bus';
+export * from './lib/typed-events';

@@ -1,0 +1,79 @@
+/**
+ * The event-bus port every service talks to. Two adapters implement it: Kafka (kafkajs) for
+ * a distributed cell, and in-process for one machine; one contract suite runs against both
+ * (testing/event-bus.contract.ts).
+ *
+ * Semantics, Kafka's: topics are append-only logs; messages with the same key keep their
+ * order; a subscription belongs to a consumer group, gets each message at least once, in
+ * order per key, and the bus commits a message's offset only after its handler resolved
+ * (manual commit after processing). A handler that throws leaves the message uncommitted:
+ * it is redelivered after `retryDelayMs`.
+ */
+export interface OutgoingMessage {
+  /** Partitioning key: one asset's events stay in order (DESIGN.md: device or tag). */
+  key: string;
+  value: Uint8Array;
+  headers?: Record<string, string>;
+}
+
+export interface BusMessage {
+  topic: string;
+  key: string;
+  value: Uint8Array;
+  headers: Record<string, string>;
+  /** Position in its partition, as a decimal string (Kafka offsets are 64-bit). */
+  offset: string;
+  partition: number;
+  /** Append time, ms since the epoch. */
+  timestamp: number;
+}
+
+export interface TopicSpec {
+  name: string;
+  /** @default 1 */
+  partitions?: number;
+  /** Last value per key (setpoints, modes, targets). @default false */
+  compacted?: boolean;
+}
+
+export interface SubscribeOptions {
+  /** Consumer group: members share the work; each group gets every message. */
+  group: string;
+  topics: string[];
+  /** A new group starts at the oldest retained message (true) or the next new one. @default false */
+  fromBeginning?: boolean;
+  handler: (message: BusMessage) => Promise<void>;
+  /** Wait before redelivering a message whose handler threw, ms. @default 1000 */
+  retryDelayMs?: number;
+}
+
+export interface Subscription {
+  /** Back-pressure: stop fetching until resume(); the message in hand completes. */
+  pause(): void;
+  resume(): void;
+  /** Finishes the message in hand, commits, and leaves the group. */
+  close(): Promise<void>;
+}
+
+export interface EventBus {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Creates the topics that do not exist yet (idempotent). */
+  ensureTopics(topics: TopicSpec[]): Promise<void>;
+  /** Resolves once every message is durably stored (Kafka: acks from all in-sync replicas). */
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+}
+
+/** A bus failure (not an event's fault); `retriable` says whether trying again may help. */
+export class BusError extends Error {
+  constructor(
+    readonly code: 'NOT_CONNECTED' | 'UNKNOWN_TOPIC' | 'CLOSED' | 'BROKER',
+    message: string,
+    readonly retriable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BusError';
+  }
+}
