@@ -1,0 +1,285 @@
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type KafkaConfig,
+  type Producer,
+} from 'kafkajs';
+import {
+  BusError,
+  type BusMessage,
+  type EventBus,
+  type OutgoingMessage,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicSpec,
+} from './event-bus.port';
+
+export interface KafkaBusOptions {
+  /** Bootstrap servers, e.g. ['127.0.0.1:19092']. */
+  brokers: string[];
+  /** @default 'pipac' */
+  clientId?: string;
+  /** Replication factor of topics this bus creates. @default 1 */
+  replicationFactor?: number;
+  /** Longest a fetch waits for data, ms (also bounds how long closing a consumer takes). @default 250 */
+  fetchWaitMs?: number;
+  /** Passed through to kafkajs (SSL, SASL, retry …). */
+  kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
+}
+
+/**
+ * The event bus on Apache Kafka (kafkajs 2.2.4):
+ * - producer idempotent with acks from all in-sync replicas (`acks: -1`), one request in
+ *   flight so retries cannot reorder a key's messages;
+ * - topics created explicitly (auto-creation off), last-value ones with
+ *   `cleanup.policy=compact`;
+ * - consumers commit an offset only after its handler resolved, retry a failed message in
+ *   place (nothing behind it on its partition overtakes it), and pause fetching on demand;
+ * - a new group that should not read from the beginning is positioned at the current end
+ *   before it joins, so nothing published after `subscribe` resolves can be missed.
+ */
+export class KafkaBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private readonly producer: Producer;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly knownTopics = new Set<string>();
+  private connected = false;
+
+  constructor(private readonly options: KafkaBusOptions) {
+    this.kafka = new Kafka({
+      logLevel: logLevel.NOTHING,
+      ...options.kafka,
+      clientId: options.clientId ?? 'pipac',
+      brokers: options.brokers,
+    });
+    this.admin = this.kafka.admin();
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.admin.connect();
+      await this.producer.connect();
+    } catch (error) {
+      throw new BusError(
+        'BROKER',
+        `cannot reach Kafka at ${this.options.brokers.join(',')}: ${(error as Error).message}`,
+        true,
+        { cause: error },
+      );
+    }
+    this.connected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    await this.producer.disconnect();
+    await this.admin.disconnect();
+    this.connected = false;
+  }
+
+  async ensureTopics(topics: TopicSpec[]): Promise<void> {
+    this.requireConnected();
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions ?? 1,
+        replicationFactor: this.options.replicationFactor ?? 1,
+        configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      })),
+    });
+    for (const t of topics) this.knownTopics.add(t.name);
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    this.requireConnected();
+    await this.requireTopic(topic);
+    await this.producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((m) => ({
+        key: m.key,
+        value: Buffer.from(m.value),
+        headers: m.headers ?? {},
+      })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.requireConnected();
+    for (const topic of options.topics) await this.requireTopic(topic);
+    if (!options.fromBeginning) await this.startAtEnd(options.group, options.topics);
+    const consumer = this.kafka.consumer({
+      groupId: options.group,
+      allowAutoTopicCreation: false,
+      // Short long-polls: a closing consumer waits for its fetch, and the control loop's
+      // events should not sit in a half-empty fetch (loopback costs little per request).
+      maxWaitTimeInMs: this.options.fetchWaitMs ?? 250,
+    });
+    const subscription = new KafkaSubscription(consumer, options, () =>
+      this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    await subscription.start();
+    return subscription;
+  }
+
+  /** Positions a group without committed offsets at the end of each topic. */
+  private async startAtEnd(group: string, topics: string[]): Promise<void> {
+    const committed = await this.admin.fetchOffsets({ groupId: group, topics });
+    for (const { topic, partitions } of committed) {
+      if (partitions.some((p) => p.offset !== '-1')) continue;
+      const ends = await this.admin.fetchTopicOffsets(topic);
+      await this.admin.setOffsets({
+        groupId: group,
+        topic,
+        partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
+      });
+    }
+  }
+
+  private async requireTopic(topic: string): Promise<void> {
+    if (this.knownTopics.has(topic)) return;
+    const existing = await this.admin.listTopics();
+    if (!existing.includes(topic)) {
+      throw new BusError(
+        'UNKNOWN_TOPIC',
+        `topic "${topic}" does not exist (create it with ensureTopics)`,
+        false,
+      );
+    }
+    this.knownTopics.add(topic);
+  }
+
+  private requireConnected(): void {
+    if (!this.connected) throw new BusError('NOT_CONNECTED', 'the bus is not connected', true);
+  }
+}
+
+class KafkaSubscription implements Subscription {
+  private paused = false;
+  private closing = false;
+  private resumed: (() => void) | undefined;
+  private inHand: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly options: SubscribeOptions,
+    private readonly onClose: () => void,
+  ) {}
+
+  /** Resolves once the consumer has joined its group. */
+  async start(): Promise<void> {
+    const joined = new Promise<void>((resolve) => {
+      const remove = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        remove();
+        resolve();
+      });
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: this.options.topics,
+      fromBeginning: this.options.fromBeginning ?? false,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // kafkajs passes these as closures over the batch, not methods needing their object.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale() || this.closing) break;
+          while (this.paused && !this.closing) {
+            await new Promise<void>((resolve) => {
+              this.resumed = resolve;
+              setTimeout(resolve, 1000); // heartbeat at least every second while held
+            });
+            await heartbeat();
+          }
+          if (this.closing) break;
+          const busMessage: BusMessage = {
+            topic: batch.topic,
+            key: message.key?.toString() ?? '',
+            value: new Uint8Array(message.value ?? Buffer.alloc(0)),
+            headers: stringHeaders(message.headers),
+            offset: message.offset,
+            partition: batch.partition,
+            timestamp: Number(message.timestamp),
+          };
+          // The message in hand (handler, then commit) completes even while closing.
+          this.inHand = this.process(busMessage, isRunning, heartbeat);
+          const done = await this.inHand;
+          this.inHand = undefined;
+          if (!done) return;
+          resolveOffset(message.offset);
+          await heartbeat();
+        }
+      },
+    });
+    await joined;
+  }
+
+  /** Handles one message, retrying in place; commits it. False when stopped before success. */
+  private async process(
+    message: BusMessage,
+    isRunning: () => boolean,
+    heartbeat: () => Promise<void>,
+  ): Promise<boolean> {
+    // Retry in place: the message stays uncommitted and nothing behind it is handled.
+    for (;;) {
+      try {
+        await this.options.handler(message);
+        break;
+      } catch {
+        if (!isRunning() || this.closing) return false;
+        await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 1000));
+        await heartbeat();
+      }
+    }
+    await this.consumer.commitOffsets([
+      {
+        topic: message.topic,
+        partition: message.partition,
+        offset: (BigInt(message.offset) + 1n).toString(),
+      },
+    ]);
+    return true;
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+    this.resumed?.();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.resumed?.();
+    await this.inHand;
+    await this.consumer.disconnect();
+    this.onClose();
+  }
+}
+
+function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    result[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+  }
+  return result;
+}
