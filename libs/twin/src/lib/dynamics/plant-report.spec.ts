@@ -11,15 +11,9 @@ import {
 } from '../testing/recipe-fixtures';
 import { Plant } from './plant';
 import { samplePlant, summariseRun } from './plant-report';
+import { expectClose } from '../testing/expect-close';
 
 const RECIPES = join(__dirname, '../../../../../recipes');
-
-function expectClose(actual: number, expected: number, rtol: number, atol = 0): void {
-  const error = Math.abs(actual - expected);
-  const bound = rtol * Math.abs(expected) + atol;
-  if (!(error <= bound))
-    throw new Error(`expected ${actual} to be within ${bound} of ${expected} (error ${error})`);
-}
 
 /** Warms a plant up to its steady state, then runs it for `seconds` more. */
 function settledRun(

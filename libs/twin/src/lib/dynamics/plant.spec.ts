@@ -14,6 +14,7 @@ import {
 import { buildScenario, type Disturbance, type Scenario } from './disturbances';
 import { MAX_PENDING_EVENTS, Plant, type PlantEvent, type PlantOptions } from './plant';
 import { samplePlant, summariseRun } from './plant-report';
+import { expectClose } from '../testing/expect-close';
 
 const RECIPES = join(__dirname, '../../../../../recipes');
 
@@ -57,13 +58,6 @@ function tanksInSeriesStep(theta: number, cells: number): number {
     sum += term;
   }
   return 1 - Math.exp(-cells * theta) * sum;
-}
-
-function expectClose(actual: number, expected: number, rtol: number, atol = 0): void {
-  const error = Math.abs(actual - expected);
-  const bound = rtol * Math.abs(expected) + atol;
-  if (!(error <= bound))
-    throw new Error(`expected ${actual} to be within ${bound} of ${expected} (error ${error})`);
 }
 
 describe('Plant', () => {

@@ -7,6 +7,7 @@ import { SeededRandom } from '../random/seeded-random';
 import { oneStepRecipe } from '../testing/recipe-fixtures';
 import { compileRateKernel } from './rate-kernel';
 import { StepKinetics } from './step-kinetics';
+import { expectClose } from '../testing/expect-close';
 
 const RECIPES = join(__dirname, '../../../../../recipes');
 
@@ -29,12 +30,6 @@ const steps: [string, StepModel][] = [
     (s): [string, StepModel] => [`paracetamol ${s.id}`, s],
   ),
 ];
-
-function expectRelative(actual: number, expected: number, rtol: number, atol = 0): void {
-  const error = Math.abs(actual - expected);
-  if (!(error <= rtol * Math.abs(expected) + atol))
-    throw new Error(`expected ${actual} to be within ${rtol} of ${expected} (error ${error})`);
-}
 
 /** The documented consumption frequency, max_i Σ_j max(−ν_ij, 0)·r_j / c_i, from given rates. */
 function consumptionFrequency(step: StepModel, rates: Float64Array, c: Float64Array): number {
@@ -78,9 +73,9 @@ describe('compileRateKernel', () => {
         const frequency = consumptionFrequency(step, kinetics.rates, c);
         const out = new Float64Array(n);
         kernel.apply(c, 0, T, multiplier, out, 0, scale);
-        expectRelative(kernel.result[0]!, heat, 1e-12, 1e-300);
-        expectRelative(kernel.result[1]!, frequency, 1e-12, 1e-300);
-        for (let i = 0; i < n; i++) expectRelative(out[i]!, expected[i]!, 1e-12, 1e-18);
+        expectClose(kernel.result[0]!, heat, 1e-12, 1e-300);
+        expectClose(kernel.result[1]!, frequency, 1e-12, 1e-300);
+        for (let i = 0; i < n; i++) expectClose(out[i]!, expected[i]!, 1e-12, 1e-18);
       }
     });
 
@@ -93,8 +88,7 @@ describe('compileRateKernel', () => {
       const padded = new Float64Array(3 + n);
       padded.set(c, 3);
       kernel.apply(padded, 3, T, 1, padded, 3, 0.5);
-      for (let i = 0; i < n; i++)
-        expectRelative(padded[3 + i]!, c[i]! + separate[i]!, 1e-14, 1e-18);
+      for (let i = 0; i < n; i++) expectClose(padded[3 + i]!, c[i]! + separate[i]!, 1e-14, 1e-18);
       expect(Array.from(padded.subarray(0, 3))).toEqual([0, 0, 0]);
     });
 
@@ -134,7 +128,7 @@ describe('compileRateKernel', () => {
               ...Array.from({ length: ld }, (_, k) => Math.abs(J[i * ld + k]!)),
               1e-12,
             );
-            expectRelative(J[i * ld + l]!, numeric, 1e-5, 1e-7 * scaleOfRow);
+            expectClose(J[i * ld + l]!, numeric, 1e-5, 1e-7 * scaleOfRow);
           }
         }
       }
@@ -162,7 +156,7 @@ describe('compileRateKernel', () => {
       const T = celsiusToKelvin(celsius);
       const out = new Float64Array(4);
       kernel.apply(c, 0, T, 1, out, 0, 1);
-      expectRelative(-out[0]!, kinetics.rateConstant(0, T), 1e-12);
+      expectClose(-out[0]!, kinetics.rateConstant(0, T), 1e-12);
     }
   });
 

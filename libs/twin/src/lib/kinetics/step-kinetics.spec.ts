@@ -3,6 +3,7 @@ import { GAS_CONSTANT, celsiusToKelvin } from '../model/units';
 import type { ReactionSpec } from '../recipe/recipe.types';
 import { oneStepRecipe } from '../testing/recipe-fixtures';
 import { StepKinetics } from './step-kinetics';
+import { expectClose } from '../testing/expect-close';
 
 /** Species order of the fixture: a, b, c, d. */
 const A = 0;
@@ -32,10 +33,6 @@ function concentrations(a: number, b: number, c = 0, d = 0): Float64Array {
   return Float64Array.from([a, b, c, d]);
 }
 
-function expectRelative(actual: number, expected: number, rtol: number): void {
-  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rtol * Math.abs(expected));
-}
-
 const T_REF = celsiusToKelvin(40);
 
 describe('StepKinetics', () => {
@@ -43,7 +40,7 @@ describe('StepKinetics', () => {
     const kinetics = new StepKinetics(stepWith([reaction('r', { a: 1 }, 0.02, 60)]));
 
     it('is k_ref at the reference temperature', () => {
-      expectRelative(kinetics.rateConstant(0, T_REF), 0.02, 1e-15);
+      expectClose(kinetics.rateConstant(0, T_REF), 0.02, 1e-15);
     });
 
     it.each([
@@ -55,7 +52,7 @@ describe('StepKinetics', () => {
       const T1 = celsiusToKelvin(t1);
       const T2 = celsiusToKelvin(t2);
       const ratio = kinetics.rateConstant(0, T1) / kinetics.rateConstant(0, T2);
-      expectRelative(ratio, Math.exp((-60_000 / GAS_CONSTANT) * (1 / T1 - 1 / T2)), 1e-12);
+      expectClose(ratio, Math.exp((-60_000 / GAS_CONSTANT) * (1 / T1 - 1 / T2)), 1e-12);
     });
 
     it('the rate evaluation uses the same k(T) as rateConstant', () => {
@@ -63,7 +60,7 @@ describe('StepKinetics', () => {
       for (const celsius of [0, 25, 40, 77.7, 120]) {
         const T = celsiusToKelvin(celsius);
         kinetics.evaluate(c, 0, T, 1);
-        expectRelative(kinetics.rates[0]!, kinetics.rateConstant(0, T), 1e-12);
+        expectClose(kinetics.rates[0]!, kinetics.rateConstant(0, T), 1e-12);
       }
     });
 
@@ -74,14 +71,14 @@ describe('StepKinetics', () => {
       kinetics.evaluate(c, 0, cold, 1);
       const first = kinetics.rates[0]!;
       kinetics.evaluate(c, 0, hot, 1);
-      expectRelative(kinetics.rates[0]!, 0.5 * kinetics.rateConstant(0, hot), 1e-12);
+      expectClose(kinetics.rates[0]!, 0.5 * kinetics.rateConstant(0, hot), 1e-12);
       kinetics.evaluate(c, 0, cold, 1);
       expect(kinetics.rates[0]).toBe(first);
     });
 
     it('a zero activation energy makes k independent of temperature', () => {
       const flat = new StepKinetics(stepWith([reaction('r', { a: 1 }, 0.02, 0)]));
-      expectRelative(flat.rateConstant(0, celsiusToKelvin(150)), 0.02, 1e-15);
+      expectClose(flat.rateConstant(0, celsiusToKelvin(150)), 0.02, 1e-15);
     });
 
     it('a zero rate constant gives zero rates at any temperature', () => {
@@ -96,7 +93,7 @@ describe('StepKinetics', () => {
       const kinetics = new StepKinetics(stepWith([reaction('r', { a: order })]));
       for (const a of [1e-9, 0.003, 0.25, 1, 1.7, 12]) {
         kinetics.evaluate(concentrations(a, 1), 0, T_REF, 1);
-        expectRelative(kinetics.rates[0]!, 0.02 * Math.pow(a, order), 1e-13);
+        expectClose(kinetics.rates[0]!, 0.02 * Math.pow(a, order), 1e-13);
       }
     });
 
@@ -105,8 +102,8 @@ describe('StepKinetics', () => {
         stepWith([reaction('r1', { a: 0.5, b: 1.5 }), reaction('r2', { a: 0.7, b: 1 }, 0.005)]),
       );
       kinetics.evaluate(concentrations(0.3, 0.8), 0, T_REF, 1);
-      expectRelative(kinetics.rates[0]!, 0.02 * Math.pow(0.3, 0.5) * Math.pow(0.8, 1.5), 1e-13);
-      expectRelative(kinetics.rates[1]!, 0.005 * Math.pow(0.3, 0.7) * 0.8, 1e-13);
+      expectClose(kinetics.rates[0]!, 0.02 * Math.pow(0.3, 0.5) * Math.pow(0.8, 1.5), 1e-13);
+      expectClose(kinetics.rates[1]!, 0.005 * Math.pow(0.3, 0.7) * 0.8, 1e-13);
     });
 
     it.each([0.5, 1, 1.5, 2, 0.7])(
@@ -127,7 +124,7 @@ describe('StepKinetics', () => {
     it('a zero order leaves the rate independent of that species', () => {
       const kinetics = new StepKinetics(stepWith([reaction('r', { a: 1, b: 0 })]));
       kinetics.evaluate(concentrations(0.4, 0), 0, T_REF, 1);
-      expectRelative(kinetics.rates[0]!, 0.02 * 0.4, 1e-15);
+      expectClose(kinetics.rates[0]!, 0.02 * 0.4, 1e-15);
     });
 
     it('the multiplier (activity × mismatch) scales every rate', () => {
@@ -137,15 +134,15 @@ describe('StepKinetics', () => {
       kinetics.evaluate(concentrations(0.6, 0.9), 0, T_REF, 1);
       const base = Array.from(kinetics.rates);
       kinetics.evaluate(concentrations(0.6, 0.9), 0, T_REF, 0.25);
-      expectRelative(kinetics.rates[0]!, 0.25 * base[0]!, 1e-15);
-      expectRelative(kinetics.rates[1]!, 0.25 * base[1]!, 1e-15);
+      expectClose(kinetics.rates[0]!, 0.25 * base[0]!, 1e-15);
+      expectClose(kinetics.rates[1]!, 0.25 * base[1]!, 1e-15);
     });
 
     it('reads the concentrations at an offset (one cell of many)', () => {
       const kinetics = new StepKinetics(stepWith([reaction('r', { a: 1, b: 1 })]));
       const cells = Float64Array.from([9, 9, 9, 9, 9, 0.2, 0.5, 0, 0]);
       kinetics.evaluate(cells, 5, T_REF, 1);
-      expectRelative(kinetics.rates[0]!, 0.02 * 0.2 * 0.5, 1e-15);
+      expectClose(kinetics.rates[0]!, 0.02 * 0.2 * 0.5, 1e-15);
     });
   });
 
@@ -158,7 +155,7 @@ describe('StepKinetics', () => {
         ]),
       );
       const heat = kinetics.evaluate(concentrations(0.5, 0.4), 0, T_REF, 1);
-      expectRelative(heat, 100_000 * 0.02 * 0.5 - 30_000 * 0.01 * 0.4, 1e-13);
+      expectClose(heat, 100_000 * 0.02 * 0.5 - 30_000 * 0.01 * 0.4, 1e-13);
     });
 
     it('accumulates scale × Σ ν·r into the derivative', () => {
@@ -167,9 +164,9 @@ describe('StepKinetics', () => {
       const r = 0.02 * 0.5 * 0.4;
       const out = Float64Array.from([1, 1, 1, 1]);
       kinetics.accumulate(out, 0, 2);
-      expectRelative(out[A]!, 1 - 2 * r, 1e-15);
-      expectRelative(out[B]!, 1 - 2 * r, 1e-15);
-      expectRelative(out[C]!, 1 + 2 * r, 1e-15);
+      expectClose(out[A]!, 1 - 2 * r, 1e-15);
+      expectClose(out[B]!, 1 - 2 * r, 1e-15);
+      expectClose(out[C]!, 1 + 2 * r, 1e-15);
       expect(out[3]).toBe(1);
     });
 
@@ -177,7 +174,7 @@ describe('StepKinetics', () => {
       const kinetics = new StepKinetics(stepWith([reaction('r', { a: 1, b: 1 })]));
       kinetics.evaluate(concentrations(0.5, 0.1), 0, T_REF, 1);
       const r = 0.02 * 0.5 * 0.1;
-      expectRelative(kinetics.maxConsumptionFrequency(concentrations(0.5, 0.1), 0), r / 0.1, 1e-14);
+      expectClose(kinetics.maxConsumptionFrequency(concentrations(0.5, 0.1), 0), r / 0.1, 1e-14);
       kinetics.evaluate(concentrations(0, 0.1), 0, T_REF, 1);
       expect(kinetics.maxConsumptionFrequency(concentrations(0, 0.1), 0)).toBe(0);
     });
@@ -189,7 +186,7 @@ describe('StepKinetics', () => {
       const c = concentrations(0.5, 1);
       kinetics.evaluate(c, 0, T_REF, 1);
       // Each reaction consumes A at 0.02·0.5 mol/(L·s): together 2 × 0.02 /s.
-      expectRelative(kinetics.maxConsumptionFrequency(c, 0), 0.04, 1e-12);
+      expectClose(kinetics.maxConsumptionFrequency(c, 0), 0.04, 1e-12);
     });
   });
 });

@@ -7,28 +7,8 @@ import {
   MAX_UNROLLED_DIMENSION,
   unrolledStepSource,
 } from './dop853';
-
-function expectRelative(actual: number, expected: number, rtol: number): void {
-  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rtol * Math.abs(expected));
-}
-
-const decay: Derivative = (_t, y, dydt) => {
-  dydt[0] = -y[0]!;
-};
-
-function linear(lambda: number): Derivative {
-  return (_t, y, dydt) => {
-    dydt[0] = lambda * y[0]!;
-  };
-}
-
-/** y'' = −ω²y as [y, y']. */
-function oscillator(omega: number): Derivative {
-  return (_t, y, dydt) => {
-    dydt[0] = y[1]!;
-    dydt[1] = -omega * omega * y[0]!;
-  };
-}
+import { expectClose } from '../testing/expect-close';
+import { decay, linear, oscillator } from '../testing/ode-problems';
 
 // The restricted three-body problem with the Arenstorf orbit, HNW I, §II.0 (eq. 0.1) and the
 // classic test of dop853.f: after one period the satellite is back where it started. Period
@@ -165,7 +145,7 @@ describe('Dop853', () => {
     const solver = new Dop853(1);
     const y = Float64Array.of(1);
     solver.integrate(decay, y, 0, 5, 1e-12, 1e-16);
-    expectRelative(y[0]!, Math.exp(-5), 1e-10);
+    expectClose(y[0]!, Math.exp(-5), 1e-10);
     expect(solver.stats.accepted).toBeGreaterThan(3);
   });
 
@@ -174,7 +154,7 @@ describe('Dop853', () => {
     const solver = new Dop853(1);
     const y = Float64Array.of(2);
     solver.integrate(linear(lambda), y, 0, span, 1e-11, 1e-15);
-    expectRelative(y[0]!, 2 * Math.exp(lambda * span), 1e-9);
+    expectClose(y[0]!, 2 * Math.exp(lambda * span), 1e-9);
   });
 
   it('a harmonic oscillator keeps amplitude and phase over ten periods', () => {
@@ -293,7 +273,7 @@ describe('Dop853', () => {
     const times: number[] = [];
     solver.integrate(decay, y, 1, 4.25, 1e-9, 1e-13, (t, state) => {
       times.push(t);
-      expectRelative(state[0]!, Math.exp(-(t - 1)), 1e-8);
+      expectClose(state[0]!, Math.exp(-(t - 1)), 1e-8);
     });
     expect(times.length).toBe(solver.stats.accepted);
     expect(times[times.length - 1]).toBe(4.25);
@@ -355,7 +335,7 @@ describe('Dop853', () => {
         1e-11,
         1e-15,
       );
-      for (let i = 0; i < n; i++) expectRelative(y[i]!, Math.exp(-(i + 1) * 0.2), 1e-9);
+      for (let i = 0; i < n; i++) expectClose(y[i]!, Math.exp(-(i + 1) * 0.2), 1e-9);
     });
 
     it('carries only numbers and integer indices in its source', () => {
@@ -418,7 +398,7 @@ describe('Dop853', () => {
       const y = Float64Array.of(1);
       solver.integrate(f, y, 0, 1.5, 1e-10, 1e-14);
       expect(solver.stats.rejected).toBeGreaterThan(0);
-      expectRelative(y[0]!, 0.0625, 1e-8);
+      expectClose(y[0]!, 0.0625, 1e-8);
     });
 
     it('throws MAX_STEPS when the step budget is exceeded', () => {

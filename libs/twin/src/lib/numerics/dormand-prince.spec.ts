@@ -1,34 +1,13 @@
 import { DormandPrince } from './dormand-prince';
-import type { Derivative } from './ode.types';
-
-function expectRelative(actual: number, expected: number, rtol: number): void {
-  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rtol * Math.abs(expected));
-}
-
-const decay: Derivative = (_t, y, dydt) => {
-  dydt[0] = -y[0]!;
-};
-
-function linear(lambda: number): Derivative {
-  return (_t, y, dydt) => {
-    dydt[0] = lambda * y[0]!;
-  };
-}
-
-/** y'' = −ω²y as [y, y']. */
-function oscillator(omega: number): Derivative {
-  return (_t, y, dydt) => {
-    dydt[0] = y[1]!;
-    dydt[1] = -omega * omega * y[0]!;
-  };
-}
+import { expectClose } from '../testing/expect-close';
+import { decay, linear, oscillator } from '../testing/ode-problems';
 
 describe('DormandPrince', () => {
   it("integrates y' = −y to e^(−t) within the tolerance", () => {
     const solver = new DormandPrince(1);
     const y = Float64Array.of(1);
     solver.integrate(decay, y, 0, 5, 1e-10, 1e-14);
-    expectRelative(y[0]!, Math.exp(-5), 1e-8);
+    expectClose(y[0]!, Math.exp(-5), 1e-8);
     expect(solver.stats.accepted).toBeGreaterThan(5);
     expect(solver.stats.evaluations).toBeGreaterThan(6 * solver.stats.accepted);
   });
@@ -38,7 +17,7 @@ describe('DormandPrince', () => {
     const solver = new DormandPrince(1);
     const y = Float64Array.of(2);
     solver.integrate(linear(lambda), y, 0, span, 1e-10, 1e-14);
-    expectRelative(y[0]!, 2 * Math.exp(lambda * span), 1e-7);
+    expectClose(y[0]!, 2 * Math.exp(lambda * span), 1e-7);
   });
 
   it('reaches the exact end time, and calls onStep after each accepted step', () => {
@@ -47,7 +26,7 @@ describe('DormandPrince', () => {
     const times: number[] = [];
     solver.integrate(decay, y, 1, 4.25, 1e-8, 1e-12, (t, state) => {
       times.push(t);
-      expectRelative(state[0]!, Math.exp(-(t - 1)), 1e-6);
+      expectClose(state[0]!, Math.exp(-(t - 1)), 1e-6);
     });
     expect(times.length).toBe(solver.stats.accepted);
     expect(times[times.length - 1]).toBe(4.25);
@@ -107,9 +86,9 @@ describe('DormandPrince', () => {
       1e-10,
       1e-14,
     );
-    expectRelative(y[0]!, Math.exp(-2), 1e-8);
-    expectRelative(y[1]!, Math.exp(-20), 1e-5);
-    expectRelative(y[2]!, 4, 1e-12);
+    expectClose(y[0]!, Math.exp(-2), 1e-8);
+    expectClose(y[1]!, Math.exp(-20), 1e-5);
+    expectClose(y[2]!, 4, 1e-12);
   });
 
   it('reuses its buffers: a second integration on the same solver is as accurate', () => {

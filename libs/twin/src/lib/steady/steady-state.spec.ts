@@ -12,6 +12,7 @@ import {
 } from '../testing/recipe-fixtures';
 import { solvePlantSteadyState, solveStepOutlet, solveStepSteadyState } from './steady-state';
 import type { SolverOptions, StepConditions, StepSteadyState } from './steady-state.types';
+import { expectClose } from '../testing/expect-close';
 
 const RECIPES = join(__dirname, '../../../../../recipes');
 const TIGHT: SolverOptions = { rtol: 1e-11, atol: 1e-14 };
@@ -29,13 +30,6 @@ function solve(
 }
 
 /** |actual − expected| ≤ rtol·|expected| + atol, with both numbers in the failure message. */
-function expectClose(actual: number, expected: number, rtol: number, atol = 0): void {
-  const error = Math.abs(actual - expected);
-  const bound = rtol * Math.abs(expected) + atol;
-  if (!(error <= bound)) {
-    throw new Error(`expected ${actual} to be within ${bound} of ${expected} (error ${error})`);
-  }
-}
 
 /** Arrhenius rate constant of the fixture reactions (k 0.01 /s at 25 °C, Ea 50 kJ/mol) at T °C. */
 function fixtureK(celsius: number): number {
