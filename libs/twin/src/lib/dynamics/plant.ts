@@ -428,20 +428,6 @@ export class Plant {
         tank.level = Math.max(0, tank.level - amount);
       }
     }
-    for (let index = 0; index < this.tanks.length; index++) {
-      const tank = this.tanks[index]!;
-      const empty = tank.level <= 1e-12;
-      if (empty !== tank.empty) {
-        tank.empty = empty;
-        const id = this.model.tanks[index]!.id;
-        this.emit({
-          t: this.time + dt,
-          kind: empty ? 'tank-empty' : 'tank-refilled',
-          tank: id,
-          message: `tank ${id} ${empty ? 'ran empty' : 'has liquid again'}`,
-        });
-      }
-    }
   }
 
   /** Sends the step's outflow to its surge tank or to product collection. */
@@ -507,10 +493,21 @@ export class Plant {
     }
   }
 
-  /** Tank levels against their bands, once every step has filled and drawn. */
+  /** Tanks running empty or refilling, and levels against their bands, once every step has filled and drawn. */
   private monitorTanks(t: number): void {
     for (let index = 0; index < this.tanks.length; index++) {
       const tank = this.tanks[index]!;
+      const empty = tank.level <= 1e-12;
+      if (empty !== tank.empty) {
+        tank.empty = empty;
+        const id = this.model.tanks[index]!.id;
+        this.emit({
+          t,
+          kind: empty ? 'tank-empty' : 'tank-refilled',
+          tank: id,
+          message: `tank ${id} ${empty ? 'ran empty' : 'has liquid again'}`,
+        });
+      }
       const state = limitState(tank.spec, tank.level);
       if (state === tank.levelState) continue;
       tank.levelState = state;
