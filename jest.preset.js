@@ -10,22 +10,32 @@ const moduleNameMapper = Object.fromEntries(
   ]),
 );
 
+const swc = {
+  jsc: {
+    target: 'es2022',
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+
+/**
+ * ES-module-only packages that CommonJS dependencies require(): jest on Node 20 cannot load
+ * them untransformed (node-opcua-debug requires hexy 0.4, which is ESM).
+ */
+const esmOnlyPackages = ['hexy'];
+
 module.exports = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
   transform: {
-    '^.+\\.ts$': [
+    [`/node_modules/(${esmOnlyPackages.join('|')})/.+\\.js$`]: [
       '@swc/jest',
-      {
-        jsc: {
-          target: 'es2022',
-          parser: { syntax: 'typescript', decorators: true },
-          transform: { legacyDecorator: true, decoratorMetadata: true },
-        },
-        module: { type: 'commonjs' },
-        sourceMaps: 'inline',
-      },
+      { ...swc, jsc: { ...swc.jsc, parser: { syntax: 'ecmascript' } } },
     ],
+    '^.+\\.ts$': ['@swc/jest', swc],
   },
 };

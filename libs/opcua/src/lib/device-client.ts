@@ -1,0 +1,346 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import {
+  AttributeIds,
+  ClientMonitoredItemGroup,
+  ClientSubscription,
+  DataType,
+  OPCUACertificateManager,
+  OPCUAClient,
+  TimestampsToReturn,
+  UserTokenType,
+  makeBrowsePath,
+  resolveNodeId,
+  type ClientSession,
+  type DataValue,
+  type NodeId,
+  type UserIdentityInfo,
+} from 'node-opcua';
+import type { NodeMap } from './node-map';
+import {
+  securityMode,
+  securityPolicy,
+  type SecurityModeName,
+  type SecurityPolicyName,
+} from './security';
+
+/** Server_ServerStatus_CurrentTime (OPC UA Part 5 §12.10): the server updates it every second. */
+const SERVER_CURRENT_TIME = resolveNodeId('ns=0;i=2258');
+
+export interface DeviceClientOptions {
+  nodeMap: NodeMap;
+  /** @default 'SignAndEncrypt' */
+  securityMode?: SecurityModeName;
+  /** @default 'Basic256Sha256' */
+  securityPolicy?: SecurityPolicyName;
+  /** User name and password; anonymous when absent. */
+  user?: { username: string; password: string };
+  /** The client's certificate and trust list (created on first use). */
+  pkiFolder: string;
+  /**
+   * Trust the server's certificate on first contact. Off in production: copy the server's
+   * certificate into `<pkiFolder>/trusted/certs` instead. @default false
+   */
+  acceptUnknownCertificates?: boolean;
+  /** Reconnection back-off, ms: first delay and cap; each delay is jittered by ±50 %. @default 250, 5000 */
+  reconnectInitialDelayMs?: number;
+  reconnectMaxDelayMs?: number;
+  /** The heartbeat (server time) counts as lost after this long without an update, ms. @default 5000 */
+  heartbeatTimeoutMs?: number;
+  /** Publishing interval of the reading subscription, ms. @default 50 */
+  publishingIntervalMs?: number;
+  /** Sampling interval of each monitored tag, ms (0: report every change). @default 0 */
+  samplingIntervalMs?: number;
+  /** Changes the server keeps per tag between publishes. @default 100 */
+  queueSize?: number;
+  /** @default 'urn:pipac:device-adapter' */
+  applicationUri?: string;
+}
+
+/** One value of a tag as the device reported it. */
+export interface TagSample {
+  tag: string;
+  /** NaN when the device sent no number (a bad status usually). */
+  value: number;
+  /** OPC UA status code (Part 4 §7.39): severity in the top two bits. */
+  statusCode: number;
+  /** When the value was measured, and when the server sent it (ms since the epoch). */
+  sourceTime: number | undefined;
+  serverTime: number | undefined;
+}
+
+export interface WriteOutcome {
+  /** True when the device accepted the write and reads back the value written. */
+  confirmed: boolean;
+  /** Status of the write, by name (Good, BadOutOfRange, BadUserAccessDenied …). */
+  writeStatus: string;
+  readBack: number;
+  readStatus: string;
+}
+
+export interface DeviceClientEvents {
+  'connection-lost': [];
+  reconnected: [];
+  'heartbeat-lost': [];
+  'heartbeat-restored': [];
+}
+
+/**
+ * A session with one device's OPC UA server, from a node map. Reconnection and recreation
+ * of the subscription after a server restart are node-opcua's (exponential back-off with
+ * jitter, subscriptions transferred or recreated); this class adds the heartbeat watch, the
+ * device's engineering ranges, and the write with read-back that confirms a setpoint.
+ */
+export class DeviceClient extends EventEmitter<DeviceClientEvents> {
+  private readonly readingNodes = new Map<string, NodeId>();
+  private readonly setpointNodes = new Map<string, NodeId>();
+  private readonly ranges = new Map<string, { low: number; high: number }>();
+  private subscription: ClientSubscription | undefined;
+  private lastHeartbeat = Date.now();
+  private heartbeatLost = false;
+  private watchdog: NodeJS.Timeout | undefined;
+  private connectionUp = true;
+
+  private constructor(
+    private readonly client: OPCUAClient,
+    private readonly session: ClientSession,
+    private readonly options: DeviceClientOptions,
+  ) {
+    super();
+  }
+
+  static async connect(options: DeviceClientOptions): Promise<DeviceClient> {
+    mkdirSync(options.pkiFolder, { recursive: true });
+    const initialDelay = options.reconnectInitialDelayMs ?? 250;
+    const client = OPCUAClient.create({
+      applicationName: 'pipac device adapter',
+      applicationUri: options.applicationUri ?? 'urn:pipac:device-adapter',
+      securityMode: securityMode(options.securityMode ?? 'SignAndEncrypt'),
+      securityPolicy: securityPolicy(options.securityPolicy ?? 'Basic256Sha256'),
+      endpointMustExist: false,
+      keepSessionAlive: true,
+      requestedSessionTimeout: 60_000,
+      connectionStrategy: {
+        initialDelay,
+        maxDelay: options.reconnectMaxDelayMs ?? 5000,
+        maxRetry: -1,
+        randomisationFactor: 0.5,
+      },
+      clientCertificateManager: new OPCUACertificateManager({
+        rootFolder: options.pkiFolder,
+        automaticallyAcceptUnknownCertificate: options.acceptUnknownCertificates ?? false,
+      }),
+    });
+    await client.connect(options.nodeMap.endpointUrl);
+    const identity: UserIdentityInfo = options.user
+      ? {
+          type: UserTokenType.UserName,
+          userName: options.user.username,
+          password: options.user.password,
+        }
+      : { type: UserTokenType.Anonymous };
+    let session: ClientSession;
+    try {
+      session = await client.createSession(identity);
+    } catch (error) {
+      await client.disconnect();
+      throw error;
+    }
+    const device = new DeviceClient(client, session, options);
+    try {
+      await device.resolveNodes();
+    } catch (error) {
+      await device.close();
+      throw error;
+    }
+    client.on('connection_lost', () => device.setConnection(false));
+    client.on('connection_reestablished', () => device.setConnection(true));
+    return device;
+  }
+
+  get connected(): boolean {
+    return this.connectionUp;
+  }
+
+  /** Setpoint limits: the device's EURange, narrowed by the node map's range where given. */
+  setpointRange(tag: string): { low: number; high: number } | undefined {
+    return this.ranges.get(tag);
+  }
+
+  get setpointTags(): string[] {
+    return [...this.setpointNodes.keys()];
+  }
+
+  get readingTags(): string[] {
+    return [...this.readingNodes.keys()];
+  }
+
+  /**
+   * Monitors every reading tag and the server's heartbeat. `onSample` gets every change the
+   * server reports, with its status and both timestamps, in order per tag.
+   */
+  async monitor(onSample: (sample: TagSample) => void): Promise<void> {
+    if (this.subscription) throw new Error('already monitoring');
+    const publishingInterval = this.options.publishingIntervalMs ?? 50;
+    const heartbeatTimeout = this.options.heartbeatTimeoutMs ?? 5000;
+    const subscription = await this.session.createSubscription2({
+      requestedPublishingInterval: publishingInterval,
+      requestedLifetimeCount: Math.max(60, Math.ceil((3 * heartbeatTimeout) / publishingInterval)),
+      requestedMaxKeepAliveCount: Math.max(2, Math.ceil(1000 / publishingInterval)),
+      maxNotificationsPerPublish: 0,
+      publishingEnabled: true,
+      priority: 1,
+    });
+    this.subscription = subscription;
+    const tags = [...this.readingNodes.keys()];
+    const items = [
+      ...tags.map((tag) => ({
+        nodeId: this.readingNodes.get(tag)!,
+        attributeId: AttributeIds.Value,
+      })),
+      { nodeId: SERVER_CURRENT_TIME, attributeId: AttributeIds.Value },
+    ];
+    const heartbeatIndex = tags.length;
+    const group = ClientMonitoredItemGroup.create(
+      subscription,
+      items,
+      {
+        samplingInterval: this.options.samplingIntervalMs ?? 0,
+        discardOldest: true,
+        queueSize: this.options.queueSize ?? 100,
+      },
+      TimestampsToReturn.Both,
+    );
+    group.on('changed', (_item, dataValue: DataValue, index: number) => {
+      if (index === heartbeatIndex) {
+        this.beat();
+        return;
+      }
+      const tag = tags[index];
+      if (tag !== undefined) onSample(toSample(tag, dataValue));
+    });
+    await new Promise<void>((resolve, reject) => {
+      group.once('initialized', () => resolve());
+      group.once('err', (message: string) => reject(new Error(message)));
+    });
+    this.lastHeartbeat = Date.now();
+    this.watchdog = setInterval(
+      () => {
+        const silent = Date.now() - this.lastHeartbeat > heartbeatTimeout;
+        if (silent && !this.heartbeatLost) {
+          this.heartbeatLost = true;
+          this.emit('heartbeat-lost');
+        }
+      },
+      Math.min(1000, heartbeatTimeout / 4),
+    );
+    this.watchdog.unref();
+  }
+
+  /**
+   * Writes a setpoint and reads it back. Confirmed only when the device accepted the write
+   * and the value read back equals the value written (to a relative 1e-9, since a device
+   * may store it in another float width).
+   */
+  async writeSetpoint(tag: string, value: number): Promise<WriteOutcome> {
+    const nodeId = this.setpointNodes.get(tag);
+    if (!nodeId)
+      throw new Error(`tag ${tag} is not a setpoint of device ${this.options.nodeMap.device}`);
+    const writeStatus = await this.session.write({
+      nodeId,
+      attributeId: AttributeIds.Value,
+      value: { value: { dataType: DataType.Double, value } },
+    });
+    const read = await this.session.read({ nodeId, attributeId: AttributeIds.Value });
+    const readBack = typeof read.value.value === 'number' ? read.value.value : Number.NaN;
+    const equal = Math.abs(readBack - value) <= 1e-9 * Math.max(1, Math.abs(value));
+    return {
+      confirmed: writeStatus.isGood() && read.statusCode.isGood() && equal,
+      writeStatus: writeStatus.name,
+      readBack,
+      readStatus: read.statusCode.name,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.watchdog) clearInterval(this.watchdog);
+    try {
+      await this.subscription?.terminate();
+    } catch {
+      // The server may be gone; closing goes on.
+    }
+    try {
+      await this.session.close();
+    } catch {
+      // idem
+    }
+    await this.client.disconnect();
+  }
+
+  private beat(): void {
+    this.lastHeartbeat = Date.now();
+    if (this.heartbeatLost) {
+      this.heartbeatLost = false;
+      this.emit('heartbeat-restored');
+    }
+  }
+
+  private setConnection(up: boolean): void {
+    if (up === this.connectionUp) return;
+    this.connectionUp = up;
+    this.emit(up ? 'reconnected' : 'connection-lost');
+  }
+
+  /** Resolves the node map's ids in the server's current namespace table, and reads the ranges. */
+  private async resolveNodes(): Promise<void> {
+    const map = this.options.nodeMap;
+    const namespaces = await this.session.readNamespaceArray();
+    const ns = namespaces.indexOf(map.namespaceUri);
+    if (ns < 0) {
+      throw new Error(`server ${map.endpointUrl} has no namespace ${map.namespaceUri}`);
+    }
+    const resolve = (id: string): NodeId => resolveNodeId(`ns=${ns};${id}`);
+    for (const [tag, entry] of Object.entries(map.readings))
+      this.readingNodes.set(tag, resolve(entry.nodeId));
+    for (const [tag, entry] of Object.entries(map.setpoints))
+      this.setpointNodes.set(tag, resolve(entry.nodeId));
+    for (const [tag, nodeId] of this.setpointNodes) {
+      const device = await this.readEuRange(nodeId);
+      const configured = map.setpoints[tag]?.range;
+      const range = narrowest(device, configured);
+      if (range) this.ranges.set(tag, range);
+    }
+  }
+
+  private async readEuRange(nodeId: NodeId): Promise<{ low: number; high: number } | undefined> {
+    const path = await this.session.translateBrowsePath(makeBrowsePath(nodeId, '.EURange'));
+    const target = path.targets?.[0]?.targetId;
+    if (!path.statusCode.isGood() || !target) return undefined;
+    const value = await this.session.read({ nodeId: target, attributeId: AttributeIds.Value });
+    const range = value.value.value as { low?: unknown; high?: unknown } | null;
+    if (range && typeof range.low === 'number' && typeof range.high === 'number') {
+      return { low: range.low, high: range.high };
+    }
+    return undefined;
+  }
+}
+
+function narrowest(
+  a: { low: number; high: number } | undefined,
+  b: { low: number; high: number } | undefined,
+): { low: number; high: number } | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return { low: Math.max(a.low, b.low), high: Math.min(a.high, b.high) };
+}
+
+function toSample(tag: string, dataValue: DataValue): TagSample {
+  const raw = dataValue.value?.value as unknown;
+  return {
+    tag,
+    value: typeof raw === 'number' ? raw : Number.NaN,
+    statusCode: dataValue.statusCode.value,
+    sourceTime: dataValue.sourceTimestamp?.getTime(),
+    serverTime: dataValue.serverTimestamp?.getTime(),
+  };
+}

@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../testing/free-port';
+import { recipePlant } from '../testing/reference-plant';
+import { DeviceClient, type TagSample } from './device-client';
+import { describePlantDevices } from './device-model';
+import { DeviceServer } from './device-server';
+
+const USER = { username: 'operator', password: 'correct horse battery staple' };
+
+describe('DeviceServer and DeviceClient on loopback (SignAndEncrypt, Basic256Sha256)', () => {
+  let dir: string;
+  let server: DeviceServer;
+  const written: [string, number][] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pipac-opcua-'));
+    server = await DeviceServer.start({
+      devices: describePlantDevices(recipePlant()),
+      port: await freePort(),
+      pkiFolder: join(dir, 'server-pki'),
+      security: { users: [USER], acceptUnknownCertificates: true },
+      onTargetWritten: (tag, value) => written.push([tag, value]),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const connect = (options: Partial<Parameters<typeof DeviceClient.connect>[0]> = {}) =>
+    DeviceClient.connect({
+      nodeMap: server.nodeMap('nitration-module'),
+      pkiFolder: join(dir, 'client-pki'),
+      acceptUnknownCertificates: true,
+      user: USER,
+      ...options,
+    });
+
+  it('serves a node map naming every reading and setpoint of a device', () => {
+    const map = server.nodeMap('nitration-module');
+    expect(Object.keys(map.setpoints)).toEqual(['P-101', 'P-102', 'TC-101', 'PCV-101']);
+    expect(Object.keys(map.readings)).toContain('R-nitration.TI-hot');
+    expect(map.setpoints['P-101']!.nodeId).toBe(map.readings['P-101.SP']!.nodeId);
+  });
+
+  it('reads the engineering range of each setpoint from the device (EURange)', async () => {
+    const client = await connect();
+    try {
+      expect(client.setpointRange('P-101')).toEqual({ low: 1, high: 12 });
+      expect(client.setpointRange('TC-101')).toEqual({ low: 10, high: 50 });
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+
+  it('writes a setpoint, confirms it by read-back, and tells the device owner', async () => {
+    const client = await connect();
+    try {
+      const outcome = await client.writeSetpoint('P-101', 7.25);
+      expect(outcome).toEqual({
+        confirmed: true,
+        writeStatus: 'Good',
+        readBack: 7.25,
+        readStatus: 'Good',
+      });
+      expect(server.value('P-101.SP')).toBe(7.25);
+      expect(written).toContainEqual(['P-101', 7.25]);
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+
+  it('refuses a setpoint outside the engineering range at the device (BadOutOfRange)', async () => {
+    const client = await connect();
+    try {
+      const before = server.value('TC-101.SP');
+      const outcome = await client.writeSetpoint('TC-101', 95);
+      expect(outcome.confirmed).toBe(false);
+      expect(outcome.writeStatus).toBe('BadOutOfRange');
+      expect(outcome.readBack).toBe(before);
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+
+  it('reports every value change with its status and source time', async () => {
+    const client = await connect();
+    const samples: TagSample[] = [];
+    try {
+      await client.monitor((sample) => samples.push(sample));
+      const measured = new Date(Date.now() - 1000);
+      for (let i = 1; i <= 20; i++) {
+        server.update('R-nitration.TI-hot', {
+          value: 30 + i / 10,
+          sourceTime: new Date(measured.getTime() + i),
+        });
+      }
+      const deadline = Date.now() + 5000;
+      const hot = () => samples.filter((s) => s.tag === 'R-nitration.TI-hot' && s.value > 30);
+      while (hot().length < 20 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(hot().map((s) => s.value)).toEqual(
+        Array.from({ length: 20 }, (_, i) => 30 + (i + 1) / 10),
+      );
+      expect(hot()[0]!.sourceTime).toBe(measured.getTime() + 1);
+      expect(hot()[0]!.statusCode).toBe(0);
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+
+  it('refuses a wrong password and anonymous sessions', async () => {
+    await expect(connect({ user: { username: 'operator', password: 'wrong' } })).rejects.toThrow(
+      /BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid/,
+    );
+    const anonymous = { ...USER } as Partial<typeof USER>;
+    delete anonymous.username;
+    await expect(
+      DeviceClient.connect({
+        nodeMap: server.nodeMap('nitration-module'),
+        pkiFolder: join(dir, 'client-pki'),
+        acceptUnknownCertificates: true,
+      }),
+    ).rejects.toThrow();
+  }, 30_000);
+});
