@@ -4,3 +4,4 @@ export * from './lib/security';
 export * from './lib/lads-address-space';
 export * from './lib/device-server';
 export * from './lib/device-client';
+export * from './lib/node-opcua-logging';

@@ -105,6 +105,7 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
     private readonly client: OPCUAClient,
     private readonly session: ClientSession,
     private readonly options: DeviceClientOptions,
+    private readonly certificateManager: OPCUACertificateManager,
   ) {
     super();
   }
@@ -112,6 +113,10 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
   static async connect(options: DeviceClientOptions): Promise<DeviceClient> {
     mkdirSync(options.pkiFolder, { recursive: true });
     const initialDelay = options.reconnectInitialDelayMs ?? 250;
+    const certificateManager = new OPCUACertificateManager({
+      rootFolder: options.pkiFolder,
+      automaticallyAcceptUnknownCertificate: options.acceptUnknownCertificates ?? false,
+    });
     const client = OPCUAClient.create({
       applicationName: 'pipac device adapter',
       applicationUri: options.applicationUri ?? 'urn:pipac:device-adapter',
@@ -126,12 +131,14 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
         maxRetry: -1,
         randomisationFactor: 0.5,
       },
-      clientCertificateManager: new OPCUACertificateManager({
-        rootFolder: options.pkiFolder,
-        automaticallyAcceptUnknownCertificate: options.acceptUnknownCertificates ?? false,
-      }),
+      clientCertificateManager: certificateManager,
     });
-    await client.connect(options.nodeMap.endpointUrl);
+    try {
+      await client.connect(options.nodeMap.endpointUrl);
+    } catch (error) {
+      await certificateManager.dispose();
+      throw error;
+    }
     const identity: UserIdentityInfo = options.user
       ? {
           type: UserTokenType.UserName,
@@ -144,9 +151,10 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
       session = await client.createSession(identity);
     } catch (error) {
       await client.disconnect();
+      await certificateManager.dispose();
       throw error;
     }
-    const device = new DeviceClient(client, session, options);
+    const device = new DeviceClient(client, session, options, certificateManager);
     try {
       await device.resolveNodes();
     } catch (error) {
@@ -275,6 +283,7 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
       // idem
     }
     await this.client.disconnect();
+    await this.certificateManager.dispose();
   }
 
   private beat(): void {

@@ -70,6 +70,7 @@ export interface TagValueUpdate {
 export class DeviceServer {
   private constructor(
     private readonly server: OPCUAServer,
+    private readonly certificateManager: OPCUACertificateManager,
     readonly tags: ReadonlyMap<string, TagNode>,
     readonly namespaceUri: string,
     readonly endpointUrl: string,
@@ -137,7 +138,7 @@ export class DeviceServer {
     }
     await server.start();
     const endpointUrl = server.getEndpointUrl();
-    return new DeviceServer(server, tags, namespaceUri, endpointUrl);
+    return new DeviceServer(server, certificateManager, tags, namespaceUri, endpointUrl);
   }
 
   /** Sets the value a device reports for a tag (current or sensor value). */
@@ -193,5 +194,6 @@ export class DeviceServer {
 
   async stop(): Promise<void> {
     await this.server.shutdown(0);
+    await this.certificateManager.dispose();
   }
 }

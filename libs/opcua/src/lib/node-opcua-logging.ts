@@ -1,0 +1,31 @@
+import { format } from 'node:util';
+import { setWarningLogger } from 'node-opcua';
+
+/**
+ * node-opcua warnings that say nothing actionable about this project, matched on the text:
+ * - W27: Node 20 refuses RSA PKCS#1 v1.5, which only the deprecated Basic128Rsa15 policy
+ *   needs; pipac offers Basic256Sha256 and newer (OAEP/PSS), so nothing is affected.
+ * - The LADS NodeSet2 (OPC 30500) gives some Identification properties (RevisionCounter …)
+ *   two parents; node-opcua keeps the first, which is the one the specification means.
+ */
+const BENIGN = [
+  /NODE-OPCUA-W27/,
+  /security-revert=CVE-2023-46809/,
+  /HasProperty/,
+  /first one will be used as parent/,
+  /More than one Aggregates reference have been found/,
+];
+
+/**
+ * Routes node-opcua's warnings to `sink` (standard error by default), one line per warning,
+ * leaving out the benign ones listed above. Call once at start-up.
+ */
+export function routeNodeOpcuaWarnings(
+  sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): void {
+  setWarningLogger((_context?: unknown, ...args: unknown[]) => {
+    const line = format(...args);
+    if (BENIGN.some((pattern) => pattern.test(line))) return;
+    sink(`node-opcua: ${line}`);
+  });
+}

@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { Plant, compilePlant, loadRecipe } from '@pipac/twin';
+import { describePlantDevices } from '@pipac/opcua';
+import { PlantSimulation, type DeviceValueSink } from './plant-simulation';
+
+const recipe = loadRecipe(join(__dirname, '../../../../recipes/paracetamol.yaml'));
+
+class RecordingSink implements DeviceValueSink {
+  readonly updates: { tag: string; value: number; sourceTime: number }[] = [];
+  readonly failures: string[] = [];
+  update(tag: string, update: { value: number; sourceTime: Date }): void {
+    this.updates.push({ tag, value: update.value, sourceTime: update.sourceTime.getTime() });
+  }
+  fail(tag: string): void {
+    this.failures.push(tag);
+  }
+  last(tag: string) {
+    return this.updates.filter((u) => u.tag === tag).at(-1);
+  }
+}
+
+function setup(timeFactor: number) {
+  const model = compilePlant(recipe);
+  const plant = new Plant(model, { dt: 1 });
+  let wall = 1_700_000_000_000;
+  const sink = new RecordingSink();
+  const simulation = new PlantSimulation(plant, describePlantDevices(model), sink, {
+    timeFactor,
+    now: () => wall,
+  });
+  simulation.start();
+  return {
+    plant,
+    sink,
+    simulation,
+    advance: (ms: number) => (wall += ms),
+    start: 1_700_000_000_000,
+  };
+}
+
+describe('PlantSimulation', () => {
+  it('follows the wall clock at the time factor, in whole plant steps', () => {
+    const { simulation, advance } = setup(60);
+    advance(10_000);
+    expect(simulation.tick()).toBe(600);
+    advance(25);
+    expect(simulation.tick()).toBe(1);
+    expect(simulation.tick()).toBe(0);
+    expect(simulation.simulatedSeconds).toBe(601);
+  });
+
+  it('publishes every module value with the simulated time as source time', () => {
+    const { sink, simulation, advance, start } = setup(10);
+    advance(1000);
+    simulation.tick();
+    const flow = sink.last('P-101.PV')!;
+    expect(flow.value).toBeCloseTo(6, 6);
+    expect(flow.sourceTime).toBe(start + 10_000);
+    for (const tag of [
+      'TC-101.PV',
+      'PCV-101.PV',
+      'R-nitration.TI-hot',
+      'R-nitration.TI-out',
+      'R-nitration.PI-in',
+    ]) {
+      expect(Number.isFinite(sink.last(tag)?.value)).toBe(true);
+    }
+  });
+
+  it('publishes each analyser result once, stamped with the time its sample was drawn', () => {
+    const { sink, simulation, advance, start } = setup(100);
+    advance(10_000); // 1000 s: results of the samples at 60 … 840 s (120 s dead time)
+    for (let i = 0; i < 10; i++) {
+      advance(100);
+      simulation.tick();
+    }
+    const conversions = sink.updates.filter((u) => u.tag === 'AT-101.conversion');
+    const times = conversions.map((u) => (u.sourceTime - start) / 1000);
+    expect(new Set(times).size).toBe(times.length);
+    expect(times.every((t) => t % 60 === 0)).toBe(true);
+    expect(conversions.at(-1)!.value).toBeGreaterThan(0.5);
+  });
+
+  it('hands setpoints written to a device to the twin', () => {
+    const { plant, sink, simulation, advance } = setup(10);
+    simulation.applySetpoint('P-101', 9);
+    expect(plant.getSetpoint('P-101')).toBe(9);
+    advance(3000); // 30 s against a 2 s pump lag
+    simulation.tick();
+    expect(sink.last('P-101.PV')!.value).toBeCloseTo(9, 3);
+  });
+
+  it('refuses a time factor that is not positive', () => {
+    const model = compilePlant(recipe);
+    expect(
+      () => new PlantSimulation(new Plant(model), [], new RecordingSink(), { timeFactor: 0 }),
+    ).toThrow(/time factor must be positive/);
+  });
+});

@@ -1,0 +1,163 @@
+import { kelvinToCelsius, type Plant, type StepUnit } from '@pipac/twin';
+import { moduleDeviceId, reactorTag, type DeviceDescription } from '@pipac/opcua';
+
+/** Where the simulation puts the values its devices report (a DeviceServer). */
+export interface DeviceValueSink {
+  update(tag: string, update: { value: number; sourceTime: Date }): void;
+  /** The value goes bad (analyser outage); it keeps its last value. */
+  fail(tag: string, status: undefined, sourceTime: Date): void;
+}
+
+export interface PlantSimulationOptions {
+  /** Simulated seconds per wall-clock second. @default 1 (real time) */
+  timeFactor?: number;
+  /** Wall clock, ms since the epoch. @default Date.now */
+  now?: () => number;
+  /** Most plant steps taken in one tick, so a stalled process catches up in bounded bites. @default 10_000 */
+  maxStepsPerTick?: number;
+}
+
+interface ModuleReading {
+  tag: string;
+  read: () => number;
+}
+
+interface AnalyserBinding {
+  unit: StepUnit;
+  tags: string[];
+  lastAvailableAt: number;
+  faulted: boolean;
+}
+
+/**
+ * Drives the devices' values from the dynamic twin: the plant advances in fixed steps to
+ * follow the wall clock at a chosen time factor, and after each tick every module value is
+ * published with its simulated time as source timestamp. Analyser results are published
+ * once, when they become available, stamped with the time the sample was drawn (as a real
+ * analyser reports its measurement time); an analyser outage turns its values bad.
+ *
+ * Simulated time t maps to the timestamp start + t (ms): at a time factor above one the
+ * data's timeline runs ahead of the wall clock, consistently for every consumer.
+ */
+export class PlantSimulation {
+  readonly timeFactor: number;
+  private readonly now: () => number;
+  private readonly maxStepsPerTick: number;
+  private readonly moduleReadings: ModuleReading[];
+  private readonly analysers: AnalyserBinding[];
+  private wallStart = 0;
+  private readonly simStart: number;
+  private steps = 0;
+  /** Steps the plant fell behind the wall clock (capped ticks), summed. */
+  lagSteps = 0;
+
+  constructor(
+    readonly plant: Plant,
+    devices: DeviceDescription[],
+    private readonly sink: DeviceValueSink,
+    options: PlantSimulationOptions = {},
+  ) {
+    this.timeFactor = options.timeFactor ?? 1;
+    if (!(this.timeFactor > 0))
+      throw new Error(`time factor must be positive, got ${this.timeFactor}`);
+    this.now = options.now ?? Date.now;
+    this.maxStepsPerTick = options.maxStepsPerTick ?? 10_000;
+    this.simStart = plant.time;
+    const served = new Set(devices.map((d) => d.id));
+    this.moduleReadings = plant.units
+      .filter((unit) => served.has(moduleDeviceId(unit.step.id)))
+      .flatMap(moduleReadings);
+    this.analysers = plant.units.flatMap((unit) => {
+      const analyser = unit.analyser;
+      if (!analyser || !devices.some((d) => d.id === analyser.tag)) return [];
+      const tags = analyser.quantities.map((q) =>
+        q === 'conversion'
+          ? `${analyser.tag}.conversion`
+          : `${analyser.tag}.${q.slice('concentration:'.length)}`,
+      );
+      return [{ unit, tags, lastAvailableAt: Number.NaN, faulted: false }];
+    });
+  }
+
+  /** Starts following the wall clock from now, and publishes the current values. */
+  start(): void {
+    this.wallStart = this.now();
+    this.publish();
+  }
+
+  /** Simulated seconds since start(). */
+  get simulatedSeconds(): number {
+    return this.plant.time - this.simStart;
+  }
+
+  /**
+   * Advances the plant to where the wall clock says it should be (at most maxStepsPerTick
+   * steps) and publishes. Returns the number of steps taken.
+   */
+  tick(): number {
+    const elapsed = ((this.now() - this.wallStart) / 1000) * this.timeFactor;
+    const due = Math.floor(elapsed / this.plant.dt + 1e-9) - this.steps;
+    if (due <= 0) return 0;
+    const take = Math.min(due, this.maxStepsPerTick);
+    if (take < due) this.lagSteps += due - take;
+    for (let i = 0; i < take; i++) this.plant.step();
+    this.steps += take;
+    this.publish();
+    return take;
+  }
+
+  /** Timestamp of simulated time t (s): the start of the simulation plus t. */
+  timestamp(t: number): Date {
+    return new Date(this.wallStart + (t - this.simStart) * 1000);
+  }
+
+  /** A setpoint a client wrote to a device (accepted by the server within its range). */
+  applySetpoint(tag: string, value: number): void {
+    this.plant.setSetpoint(tag, value);
+  }
+
+  private publish(): void {
+    const sourceTime = this.timestamp(this.plant.time);
+    for (const reading of this.moduleReadings) {
+      this.sink.update(reading.tag, { value: reading.read(), sourceTime });
+    }
+    for (const binding of this.analysers) this.publishAnalyser(binding);
+  }
+
+  private publishAnalyser(binding: AnalyserBinding): void {
+    const analyser = binding.unit.analyser!;
+    if (analyser.fault !== binding.faulted) {
+      binding.faulted = analyser.fault;
+      if (analyser.fault) {
+        const at = this.timestamp(this.plant.time);
+        for (const tag of binding.tags) this.sink.fail(tag, undefined, at);
+      }
+    }
+    const available = analyser.latestAvailableAt;
+    if (Number.isNaN(available) || available === binding.lastAvailableAt) return;
+    binding.lastAvailableAt = available;
+    const sampledAt = this.timestamp(analyser.latestSampledAt);
+    binding.tags.forEach((tag, i) => {
+      this.sink.update(tag, { value: analyser.latest[i]!, sourceTime: sampledAt });
+    });
+  }
+
+  /** Steps since start() (for tests and progress). */
+  get stepsTaken(): number {
+    return this.steps;
+  }
+}
+
+/** The values a flow-reactor module reports (see describePlantDevices for the tags). */
+function moduleReadings(unit: StepUnit): ModuleReading[] {
+  const step = unit.step;
+  const reactor = reactorTag(step.id);
+  return [
+    ...step.inlets.map((inlet, k) => ({ tag: `${inlet.pump}.PV`, read: () => unit.flow[k]! })),
+    { tag: `${step.thermostat.tag}.PV`, read: () => kelvinToCelsius(unit.jacketTemperature) },
+    { tag: `${step.backPressure.tag}.PV`, read: () => unit.backPressure },
+    { tag: `${reactor}.TI-hot`, read: () => kelvinToCelsius(unit.maxTemperature) },
+    { tag: `${reactor}.TI-out`, read: () => kelvinToCelsius(unit.temperature[unit.cells - 1]!) },
+    { tag: `${reactor}.PI-in`, read: () => unit.pressure },
+  ];
+}

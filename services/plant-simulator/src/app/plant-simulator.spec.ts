@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeviceClient, type TagSample } from '@pipac/opcua';
+import { loadRecipe } from '@pipac/twin';
+import { freePort } from '@pipac/opcua/testing';
+import { PlantSimulator } from './plant-simulator';
+
+const USER = { username: 'plant-it', password: 'simulated but not anonymous' };
+
+describe('PlantSimulator over OPC UA', () => {
+  let dir: string;
+  let simulator: PlantSimulator;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pipac-sim-'));
+    simulator = await PlantSimulator.start({
+      recipe: loadRecipe(join(__dirname, '../../../../recipes/paracetamol.yaml')),
+      port: await freePort(),
+      pkiFolder: join(dir, 'server-pki'),
+      security: { users: [USER], acceptUnknownCertificates: true },
+      timeFactor: 20,
+      warmUp: 600,
+      tickMs: 50,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await simulator?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves every device of the recipe with its node map', () => {
+    expect(simulator.nodeMaps().map((m) => m.device)).toEqual([
+      'nitration-module',
+      'AT-101',
+      'hydrogenation-module',
+      'AT-201',
+      'acetylation-module',
+      'AT-301',
+    ]);
+  });
+
+  it('drives a pump from a written setpoint and reports its flow as it follows', async () => {
+    const map = simulator.nodeMaps().find((m) => m.device === 'nitration-module')!;
+    const client = await DeviceClient.connect({
+      nodeMap: map,
+      pkiFolder: join(dir, 'client-pki'),
+      acceptUnknownCertificates: true,
+      user: USER,
+    });
+    const flows: TagSample[] = [];
+    try {
+      await client.monitor((s) => {
+        if (s.tag === 'P-101.PV') flows.push(s);
+      });
+      const outcome = await client.writeSetpoint('P-101', 8.5);
+      expect(outcome.confirmed).toBe(true);
+      expect(simulator.simulation.plant.getSetpoint('P-101')).toBe(8.5);
+      const deadline = Date.now() + 10_000;
+      while ((flows.at(-1)?.value ?? 0) <= 8.4 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(flows.at(-1)!.value).toBeGreaterThan(8.4);
+      // The source time runs with the simulated clock: 20 s of plant per wall second.
+      const first = flows[0]!;
+      const last = flows.at(-1)!;
+      expect(last.sourceTime! - first.sourceTime!).toBeGreaterThan(0);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+});

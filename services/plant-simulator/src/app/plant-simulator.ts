@@ -1,0 +1,98 @@
+import {
+  DeviceServer,
+  describePlantDevices,
+  type DeviceServerSecurity,
+  type NodeMap,
+} from '@pipac/opcua';
+import { Plant, buildScenario, compilePlant, type Recipe } from '@pipac/twin';
+import { PlantSimulation } from './plant-simulation';
+
+export interface PlantSimulatorOptions {
+  recipe: Recipe;
+  port: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  pkiFolder: string;
+  security: DeviceServerSecurity;
+  /** Simulated seconds per wall-clock second. @default 1 */
+  timeFactor?: number;
+  /** Disturbance scenario and its length, s. @default nominal */
+  scenario?: { name: string; duration: number };
+  /** @default 1 */
+  seed?: number;
+  /** Plant step, s. @default 1 */
+  dt?: number;
+  /** Simulated seconds at the setpoints before serving, so the plant starts at operating conditions. @default 7200 */
+  warmUp?: number;
+  /** Wall-clock period of the simulation loop, ms. @default 100 */
+  tickMs?: number;
+  /** Wall clock, ms since the epoch. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * The plant simulator: the twin of a recipe's plant, warmed up, served by one OPC UA server
+ * whose devices are those of `describePlantDevices` and driven in real time or at a time
+ * factor. Writes to a device's target values go to the twin.
+ */
+export class PlantSimulator {
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly server: DeviceServer,
+    readonly simulation: PlantSimulation,
+    private readonly tickMs: number,
+  ) {}
+
+  static async start(options: PlantSimulatorOptions): Promise<PlantSimulator> {
+    const model = compilePlant(options.recipe);
+    const seed = options.seed ?? 1;
+    const scenario = options.scenario
+      ? buildScenario(options.scenario.name, model, seed, options.scenario.duration)
+      : undefined;
+    const plant = new Plant(model, {
+      dt: options.dt ?? 1,
+      seed,
+      ...(scenario ? { scenario } : {}),
+    });
+    plant.warmUp(options.warmUp ?? 7200);
+    const devices = describePlantDevices(model);
+    // Writes reach the twin through the simulation, which needs the server first.
+    const target: { simulation?: PlantSimulation } = {};
+    const server = await DeviceServer.start({
+      devices,
+      port: options.port,
+      ...(options.host ? { host: options.host } : {}),
+      namespaceUri: `urn:pipac:plant-simulator:${model.recipe.metadata.name}`,
+      pkiFolder: options.pkiFolder,
+      security: options.security,
+      applicationUri: 'urn:pipac:plant-simulator',
+      onTargetWritten: (tag, value) => target.simulation?.applySetpoint(tag, value),
+    });
+    const simulation = new PlantSimulation(plant, devices, server, {
+      timeFactor: options.timeFactor ?? 1,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    target.simulation = simulation;
+    const simulator = new PlantSimulator(server, simulation, options.tickMs ?? 100);
+    simulation.start();
+    simulator.timer = setInterval(() => simulation.tick(), simulator.tickMs);
+    return simulator;
+  }
+
+  get endpointUrl(): string {
+    return this.server.endpointUrl;
+  }
+
+  /** Node maps of every device, for the device adapters' configuration. */
+  nodeMaps(): NodeMap[] {
+    const devices = new Set([...this.server.tags.values()].map((node) => node.device));
+    return [...devices].map((device) => this.server.nodeMap(device));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.server.stop();
+  }
+}

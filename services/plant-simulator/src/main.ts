@@ -1,0 +1,192 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { SCENARIO_NAMES, loadRecipe } from '@pipac/twin';
+import { routeNodeOpcuaWarnings, type SecurityModeName, type UserCredential } from '@pipac/opcua';
+import { PlantSimulator } from './app/plant-simulator';
+
+const REPOSITORY_ROOT = join(__dirname, '..', '..', '..');
+
+interface Options {
+  recipe: string;
+  host: string;
+  port: number;
+  timeFactor: number;
+  scenario?: string;
+  duration: number;
+  seed: number;
+  warmUp: number;
+  pki: string;
+  usersFile?: string;
+  allowAnonymous: boolean;
+  acceptUnknownCertificates: boolean;
+  securityMode: SecurityModeName[];
+  nodeMaps?: string;
+}
+
+function positive(name: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!(Number.isFinite(value) && value > 0)) {
+      throw new InvalidArgumentError(`${name} must be a positive number, got "${text}"`);
+    }
+    return value;
+  };
+}
+
+function nonNegativeInteger(name: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!(Number.isInteger(value) && value >= 0)) {
+      throw new InvalidArgumentError(`${name} must be a whole number ≥ 0, got "${text}"`);
+    }
+    return value;
+  };
+}
+
+/**
+ * Users who may open a session: a YAML or JSON list of { username, password } from a file
+ * (mounted from a Secret), or PIPAC_OPCUA_USERS="name:password,…".
+ */
+function readUsers(file: string | undefined): UserCredential[] {
+  if (file) {
+    const document = parseYaml(readFileSync(file, 'utf8')) as unknown;
+    if (
+      !Array.isArray(document) ||
+      !document.every(
+        (u: unknown) =>
+          typeof u === 'object' &&
+          u !== null &&
+          typeof (u as UserCredential).username === 'string' &&
+          typeof (u as UserCredential).password === 'string',
+      )
+    ) {
+      throw new InvalidArgumentError(`${file}: expected a list of { username, password }`);
+    }
+    return document as UserCredential[];
+  }
+  const env = process.env['PIPAC_OPCUA_USERS'];
+  if (!env) return [];
+  return env.split(',').map((pair) => {
+    const at = pair.indexOf(':');
+    if (at <= 0) throw new InvalidArgumentError('PIPAC_OPCUA_USERS must be name:password,…');
+    return { username: pair.slice(0, at), password: pair.slice(at + 1) };
+  });
+}
+
+export function buildProgram(): Command {
+  return new Command('plant-simulator')
+    .description(
+      "Serve a recipe's plant over OPC UA: one flow-reactor module per step and its inline analyser (LADS models), driven by the digital twin",
+    )
+    .option(
+      '-r, --recipe <file>',
+      'recipe (YAML)',
+      join(REPOSITORY_ROOT, 'recipes', 'paracetamol.yaml'),
+    )
+    .option('--host <address>', 'interface to listen on', '127.0.0.1')
+    .option('--port <n>', 'OPC UA port', nonNegativeInteger('--port'), 4840)
+    .option(
+      '--time-factor <x>',
+      'simulated seconds per wall-clock second',
+      positive('--time-factor'),
+      1,
+    )
+    .addOption(new Option('--scenario <name>', 'disturbance scenario').choices([...SCENARIO_NAMES]))
+    .option(
+      '--duration <seconds>',
+      'length of the scenario, simulated s',
+      positive('--duration'),
+      28_800,
+    )
+    .option(
+      '--seed <n>',
+      'seed of the scenario and the analyser noise',
+      nonNegativeInteger('--seed'),
+      1,
+    )
+    .option(
+      '--warm-up <seconds>',
+      'simulated s at the setpoints before serving',
+      nonNegativeInteger('--warm-up'),
+      7200,
+    )
+    .option(
+      '--pki <dir>',
+      'certificates and trust lists',
+      join(REPOSITORY_ROOT, '.pipac', 'pki', 'plant-simulator'),
+    )
+    .option(
+      '--users-file <file>',
+      'users allowed in (YAML list of username, password); or PIPAC_OPCUA_USERS=name:password,…',
+    )
+    .option('--allow-anonymous', 'allow anonymous sessions (off by default)', false)
+    .option(
+      '--accept-unknown-certificates',
+      'trust every client certificate on first contact (development only)',
+      false,
+    )
+    .addOption(
+      new Option('--security-mode <mode...>', 'message security modes offered')
+        .choices(['None', 'Sign', 'SignAndEncrypt'])
+        .default(['SignAndEncrypt']),
+    )
+    .option(
+      '--node-maps <dir>',
+      "write each device's node map (JSON) here, for the device adapters",
+    )
+    .action(async (options: Options) => {
+      const users = readUsers(options.usersFile);
+      if (users.length === 0 && !options.allowAnonymous) {
+        throw new InvalidArgumentError(
+          'give users (--users-file or PIPAC_OPCUA_USERS), or --allow-anonymous',
+        );
+      }
+      const simulator = await PlantSimulator.start({
+        recipe: loadRecipe(options.recipe),
+        host: options.host,
+        port: options.port,
+        pkiFolder: options.pki,
+        security: {
+          modes: options.securityMode,
+          users,
+          allowAnonymous: options.allowAnonymous,
+          acceptUnknownCertificates: options.acceptUnknownCertificates,
+        },
+        timeFactor: options.timeFactor,
+        seed: options.seed,
+        warmUp: options.warmUp,
+        ...(options.scenario
+          ? { scenario: { name: options.scenario, duration: options.duration } }
+          : {}),
+      });
+      if (options.nodeMaps) {
+        mkdirSync(options.nodeMaps, { recursive: true });
+        for (const map of simulator.nodeMaps()) {
+          writeFileSync(
+            join(options.nodeMaps, `${map.device}.json`),
+            `${JSON.stringify(map, null, 2)}\n`,
+          );
+        }
+      }
+      process.stderr.write(
+        `plant-simulator: serving ${simulator.nodeMaps().length} devices at ${simulator.endpointUrl} (time factor ${options.timeFactor})\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await simulator.stop();
+    });
+}
+
+if (require.main === module) {
+  routeNodeOpcuaWarnings();
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      process.stderr.write(`plant-simulator: ${(error as Error).message}\n`);
+      process.exit(2);
+    });
+}
