@@ -40,7 +40,8 @@ export interface BufferedPublisherStats {
 export class BufferedPublisher {
   private memory: SpoolRecord[] = [];
   /** Records at the head of `memory` that are being published. */
-  private inFlight: { from: 'memory'; count: number } | { from: 'disk'; position: SpoolPosition } | undefined;
+  private inFlight:
+    { from: 'memory'; count: number } | { from: 'disk'; position: SpoolPosition } | undefined;
   private wake: (() => void) | undefined;
   private running = true;
   private readonly loop: Promise<void>;
@@ -125,7 +126,10 @@ export class BufferedPublisher {
         continue;
       }
       try {
-        await this.bus.publish(batch[0]!.topic, batch.map((r) => r.message));
+        await this.bus.publish(
+          batch[0]!.topic,
+          batch.map((r) => r.message),
+        );
         this.commitInFlight();
         this.counters.published += batch.length;
         this.failures = 0;
@@ -145,8 +149,7 @@ export class BufferedPublisher {
     if (this.spool.depth > 0) {
       const { records, position } = this.spool.peek(this.batchSize);
       const sameTopic = leadingSameTopic(records);
-      const taken =
-        sameTopic === records.length ? position : this.spool.peek(sameTopic).position;
+      const taken = sameTopic === records.length ? position : this.spool.peek(sameTopic).position;
       this.inFlight = { from: 'disk', position: taken };
       return records.slice(0, sameTopic);
     }

@@ -5,7 +5,11 @@ import { DiskSpool, type SpoolRecord } from './disk-spool';
 
 const record = (i: number, topic = 'pipac.s.c.step.sensors'): SpoolRecord => ({
   topic,
-  message: { key: `tag-${i % 3}`, value: Uint8Array.of(i & 0xff, (i >> 8) & 0xff), headers: { n: String(i) } },
+  message: {
+    key: `tag-${i % 3}`,
+    value: Uint8Array.of(i & 0xff, (i >> 8) & 0xff),
+    headers: { n: String(i) },
+  },
 });
 const numbers = (records: SpoolRecord[]) => records.map((r) => Number(r.message.headers!['n']));
 

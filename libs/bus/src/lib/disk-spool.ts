@@ -74,7 +74,10 @@ export class DiskSpool {
   /** Records dropped because the spool was full, since it was opened. */
   droppedRecords = 0;
 
-  private constructor(private readonly dir: string, options: DiskSpoolOptions) {
+  private constructor(
+    private readonly dir: string,
+    options: DiskSpoolOptions,
+  ) {
     this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
     this.segmentBytes = options.segmentBytes ?? 4 * 1024 * 1024;
     this.sync = options.sync ?? true;
@@ -227,7 +230,12 @@ export class DiskSpool {
       // No head file: nothing was consumed yet.
     }
     const [seq, offset, records] = head.split(' ').map(Number);
-    if (this.segments[0] && seq === this.segments[0].seq && offset !== undefined && records !== undefined) {
+    if (
+      this.segments[0] &&
+      seq === this.segments[0].seq &&
+      offset !== undefined &&
+      records !== undefined
+    ) {
       this.headOffset = offset;
       this.headRecords = records;
     }
@@ -295,7 +303,10 @@ function decodeRecord(buffer: Buffer): SpoolRecord {
   at += keyLength;
   const headersLength = buffer.readUInt32BE(at);
   at += 4;
-  const headers = JSON.parse(buffer.toString('utf8', at, at + headersLength)) as Record<string, string>;
+  const headers = JSON.parse(buffer.toString('utf8', at, at + headersLength)) as Record<
+    string,
+    string
+  >;
   at += headersLength;
   return { topic, message: { key, value: Uint8Array.from(buffer.subarray(at)), headers } };
 }

@@ -1,6 +1,20 @@
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { EventDecodeError, HEADERS, SCHEMA_VERSION, type EventCodec } from '@pipac/contracts';
-import type { BusMessage, EventBus, Subscription } from './event-bus.port';
+import type { BusMessage, EventBus, OutgoingMessage, Subscription } from './event-bus.port';
+
+/** Encodes (validating) one event as a bus message, with its type and schema headers. */
+export function encodeEvent<Desc extends DescMessage>(
+  codec: EventCodec<Desc>,
+  key: string,
+  event: MessageShape<Desc>,
+  headers: Record<string, string> = {},
+): OutgoingMessage {
+  return {
+    key,
+    value: codec.encode(event),
+    headers: { ...headers, [HEADERS.type]: codec.typeName, [HEADERS.schema]: SCHEMA_VERSION },
+  };
+}
 
 /** Encodes (validating) and publishes one event, with its type and schema headers. */
 export async function publishEvent<Desc extends DescMessage>(
@@ -11,13 +25,7 @@ export async function publishEvent<Desc extends DescMessage>(
   event: MessageShape<Desc>,
   headers: Record<string, string> = {},
 ): Promise<void> {
-  await bus.publish(topic, [
-    {
-      key,
-      value: codec.encode(event),
-      headers: { ...headers, [HEADERS.type]: codec.typeName, [HEADERS.schema]: SCHEMA_VERSION },
-    },
-  ]);
+  await bus.publish(topic, [encodeEvent(codec, key, event, headers)]);
 }
 
 export interface EventSubscription<Desc extends DescMessage> {

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Ajv from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import {
+  parseNodeMap,
+  type NodeMap,
+  type SecurityModeName,
+  type SecurityPolicyName,
+} from '@pipac/opcua';
+
+/** The device adapter's configuration file (YAML or JSON), after validation and defaults. */
+export interface AdapterConfig {
+  site: string;
+  cell: string;
+  step: string;
+  nodeMap: NodeMap;
+  opcua: {
+    /** @default 'SignAndEncrypt' */
+    securityMode: SecurityModeName;
+    /** @default 'Basic256Sha256' */
+    securityPolicy: SecurityPolicyName;
+    /** With PIPAC_OPCUA_PASSWORD; anonymous when absent. */
+    username?: string;
+    pkiFolder: string;
+    /** @default false */
+    acceptUnknownCertificates: boolean;
+    /** @default 50 */
+    publishingIntervalMs: number;
+    /** @default 5000 */
+    heartbeatTimeoutMs: number;
+  };
+  /** Bootstrap servers; PIPAC_KAFKA_BROKERS (comma-separated) overrides. */
+  kafkaBrokers: string[];
+  /** Spool and command journal. */
+  stateDir: string;
+  /** @default 268435456 (256 MiB) */
+  spoolMaxBytes: number;
+}
+
+const SEGMENT = '^[a-z0-9][a-z0-9-]{0,62}$';
+const SCHEMA = {
+  type: 'object',
+  required: ['site', 'cell', 'step', 'nodeMap', 'stateDir'],
+  additionalProperties: false,
+  properties: {
+    site: { type: 'string', pattern: SEGMENT },
+    cell: { type: 'string', pattern: SEGMENT },
+    step: { type: 'string', pattern: SEGMENT },
+    nodeMap: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'object' }] },
+    opcua: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        securityMode: { enum: ['None', 'Sign', 'SignAndEncrypt'] },
+        securityPolicy: {
+          enum: ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'],
+        },
+        username: { type: 'string', minLength: 1 },
+        pkiFolder: { type: 'string', minLength: 1 },
+        acceptUnknownCertificates: { type: 'boolean' },
+        publishingIntervalMs: { type: 'number', minimum: 1 },
+        heartbeatTimeoutMs: { type: 'number', minimum: 100 },
+      },
+    },
+    kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
+    stateDir: { type: 'string', minLength: 1 },
+    spoolMaxBytes: { type: 'integer', minimum: 16777216 },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly retriable = false;
+}
+
+/**
+ * Reads and checks the configuration; paths in it are relative to the file. A mistake stops
+ * start-up with a message naming the file and the field (`adapter.yaml: /opcua/securityMode …`).
+ */
+export function loadAdapterConfig(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): AdapterConfig {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${path}: ${(error as Error).message}`);
+  }
+  if (!validate(document)) {
+    const reasons = (validate.errors ?? []).map(
+      (e) => `${e.instancePath || '/'} ${e.message ?? ''}`,
+    );
+    throw new ConfigError(`${path}: ${reasons.join('; ')}`);
+  }
+  const base = dirname(path);
+  const raw = document as {
+    site: string;
+    cell: string;
+    step: string;
+    nodeMap: string | object;
+    stateDir: string;
+    opcua?: Partial<AdapterConfig['opcua']>;
+    kafkaBrokers?: string[];
+    spoolMaxBytes?: number;
+  };
+  const nodeMapSource =
+    typeof raw.nodeMap === 'string' ? resolve(base, raw.nodeMap) : `${path} nodeMap`;
+  let nodeMapDocument: unknown = raw.nodeMap;
+  if (typeof raw.nodeMap === 'string') {
+    try {
+      nodeMapDocument = parseYaml(readFileSync(nodeMapSource, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`${path}: /nodeMap cannot be read: ${(error as Error).message}`);
+    }
+  }
+  const brokers =
+    env['PIPAC_KAFKA_BROKERS']
+      ?.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean) ??
+    raw.kafkaBrokers ??
+    [];
+  if (brokers.length === 0)
+    throw new ConfigError(`${path}: no Kafka brokers (set /kafkaBrokers or PIPAC_KAFKA_BROKERS)`);
+  const opcua = raw.opcua ?? {};
+  if (opcua.username && !env['PIPAC_OPCUA_PASSWORD']) {
+    throw new ConfigError(`${path}: /opcua/username is set, PIPAC_OPCUA_PASSWORD is not`);
+  }
+  return {
+    site: raw.site,
+    cell: raw.cell,
+    step: raw.step,
+    nodeMap: parseNodeMap(nodeMapDocument, nodeMapSource),
+    opcua: {
+      securityMode: opcua.securityMode ?? 'SignAndEncrypt',
+      securityPolicy: opcua.securityPolicy ?? 'Basic256Sha256',
+      ...(opcua.username ? { username: opcua.username } : {}),
+      pkiFolder: resolve(base, opcua.pkiFolder ?? '.pipac/pki/device-adapter'),
+      acceptUnknownCertificates: opcua.acceptUnknownCertificates ?? false,
+      publishingIntervalMs: opcua.publishingIntervalMs ?? 50,
+      heartbeatTimeoutMs: opcua.heartbeatTimeoutMs ?? 5000,
+    },
+    kafkaBrokers: brokers,
+    stateDir: resolve(base, raw.stateDir),
+    spoolMaxBytes: raw.spoolMaxBytes ?? 256 * 1024 * 1024,
+  };
+}

@@ -1,0 +1,232 @@
+import { join } from 'node:path';
+import {
+  AlarmSchema,
+  Alarm_Severity,
+  Alarm_State,
+  STREAMS,
+  alarmCodec,
+  create,
+  deadLetterTopic,
+  sensorReadingCodec,
+  setpointCommandCodec,
+  timestampFromMs,
+  topicName,
+  writeConfirmationCodec,
+  type Stream,
+} from '@pipac/contracts';
+import {
+  BufferedPublisher,
+  DiskSpool,
+  encodeEvent,
+  publishEvent,
+  subscribeEvents,
+  type BufferedPublisherStats,
+  type EventBus,
+  type Subscription,
+} from '@pipac/bus';
+import { DeviceClient, type DeviceClientOptions, type NodeMap, type TagSample } from '@pipac/opcua';
+import { CommandJournal } from './command-journal';
+import { toSensorReading } from './sensor-reading.mapper';
+import { SetpointCommandHandler } from './setpoint-command.handler';
+
+export interface DeviceAdapterOptions {
+  site: string;
+  cell: string;
+  step: string;
+  nodeMap: NodeMap;
+  bus: EventBus;
+  /** OPC UA session settings (the node map comes from above). */
+  opcua: Omit<DeviceClientOptions, 'nodeMap'>;
+  /** Spool and command journal live here. */
+  stateDir: string;
+  /** Bound of the reading spool on disk. @default 256 MiB */
+  spoolMaxBytes?: number;
+  /** fsync the spool on every append. @default true */
+  spoolSync?: boolean;
+  /** Readings held in memory before they go to the spool. @default 20_000 */
+  memoryLimit?: number;
+  /** ms since the epoch. @default Date.now */
+  now?: () => number;
+}
+
+export interface DeviceAdapterStats extends BufferedPublisherStats {
+  readings: number;
+  commands: number;
+  connected: boolean;
+  heartbeat: boolean;
+}
+
+/**
+ * The bridge between one device's OPC UA server and the bus:
+ * - every change of a mapped reading becomes a SensorReading on the step's `sensors` topic,
+ *   through a buffered publisher, so a broker outage spools readings to disk instead of
+ *   losing them;
+ * - SetpointCommands on the step's `setpoints` topic for this device become checked writes
+ *   with read-back; each gets one WriteConfirmation on `confirmations` before its offset is
+ *   committed (a command whose confirmation cannot be published is redelivered, and the
+ *   journal keeps it from being applied twice); malformed commands go to the dead-letter
+ *   topic;
+ * - connection and heartbeat losses are raised (and cleared) as alarms.
+ */
+export class DeviceAdapter {
+  private readonly counters = { readings: 0, commands: 0 };
+  private heartbeat = true;
+
+  private constructor(
+    private readonly options: DeviceAdapterOptions,
+    private readonly client: DeviceClient,
+    private readonly publisher: BufferedPublisher,
+    private readonly commands: Subscription,
+    private readonly topics: Record<Stream, string>,
+  ) {}
+
+  static async start(options: DeviceAdapterOptions): Promise<DeviceAdapter> {
+    const { site, cell, step, bus } = options;
+    const device = options.nodeMap.device;
+    const now = options.now ?? Date.now;
+    const topics = Object.fromEntries(
+      (Object.keys(STREAMS) as Stream[]).map((stream) => [
+        stream,
+        topicName({ site, cell, step, stream }),
+      ]),
+    ) as Record<Stream, string>;
+    const deadLetters = deadLetterTopic(site, cell);
+    await bus.ensureTopics([
+      ...(['sensors', 'setpoints', 'confirmations', 'alarms'] as const).map((stream) => ({
+        name: topics[stream],
+        compacted: STREAMS[stream].compacted,
+      })),
+      { name: deadLetters },
+    ]);
+
+    const location = { site, cell, step, device };
+    const spool = DiskSpool.open({
+      dir: join(options.stateDir, 'spool'),
+      ...(options.spoolMaxBytes !== undefined ? { maxBytes: options.spoolMaxBytes } : {}),
+      ...(options.spoolSync !== undefined ? { sync: options.spoolSync } : {}),
+    });
+    // Set once the adapter exists; the publisher may report before (a spool left from a previous run).
+    const self: { adapter?: DeviceAdapter } = {};
+    const publisher = new BufferedPublisher(bus, spool, {
+      ...(options.memoryLimit !== undefined ? { memoryLimit: options.memoryLimit } : {}),
+      onStateChange: (state, error) =>
+        self.adapter?.alarm(
+          'bus',
+          state === 'spooling',
+          Alarm_Severity.HIGH,
+          state === 'spooling'
+            ? `bus unreachable (${(error as Error | undefined)?.message ?? 'unknown'}): readings spooled to disk`
+            : 'bus reachable again: spooled readings published',
+        ),
+    });
+
+    let client: DeviceClient;
+    try {
+      client = await DeviceClient.connect({ ...options.opcua, nodeMap: options.nodeMap });
+    } catch (error) {
+      await publisher.close();
+      throw error;
+    }
+    const units = Object.fromEntries(
+      Object.entries(options.nodeMap.setpoints).map(([tag, entry]) => [tag, entry.unit]),
+    );
+    const handler = new SetpointCommandHandler(
+      client,
+      CommandJournal.open(join(options.stateDir, 'commands.jsonl')),
+      { location, units, now },
+    );
+    let commands: Subscription;
+    try {
+      commands = await subscribeEvents(bus, {
+        group: `device-adapter.${device}`,
+        topic: topics.setpoints,
+        codec: setpointCommandCodec,
+        deadLetterTopic: deadLetters,
+        retryDelayMs: 200,
+        handler: async (command) => {
+          const confirmation = await handler.handle(command);
+          if (!confirmation) return;
+          self.adapter!.counters.commands++;
+          await publishEvent(
+            bus,
+            topics.confirmations,
+            writeConfirmationCodec,
+            command.targetTag,
+            confirmation,
+          );
+        },
+      });
+    } catch (error) {
+      await client.close();
+      await publisher.close();
+      throw error;
+    }
+
+    const adapter = new DeviceAdapter(options, client, publisher, commands, topics);
+    self.adapter = adapter;
+    const readingUnits = new Map(
+      Object.entries(options.nodeMap.readings).map(([tag, e]) => [tag, e.unit]),
+    );
+    client.on('connection-lost', () =>
+      adapter.alarm(
+        'connection',
+        true,
+        Alarm_Severity.HIGH,
+        `lost the OPC UA connection to ${device}; reconnecting`,
+      ),
+    );
+    client.on('reconnected', () =>
+      adapter.alarm('connection', false, Alarm_Severity.HIGH, `reconnected to ${device}`),
+    );
+    client.on('heartbeat-lost', () => {
+      adapter.heartbeat = false;
+      adapter.alarm('heartbeat', true, Alarm_Severity.HIGH, `${device} server heartbeat stopped`);
+    });
+    client.on('heartbeat-restored', () => {
+      adapter.heartbeat = true;
+      adapter.alarm('heartbeat', false, Alarm_Severity.HIGH, `${device} server heartbeat back`);
+    });
+    await client.monitor((sample: TagSample) => {
+      adapter.counters.readings++;
+      const reading = toSensorReading(sample, location, readingUnits.get(sample.tag) ?? '', now());
+      publisher.enqueue(topics.sensors, encodeEvent(sensorReadingCodec, sample.tag, reading));
+    });
+    return adapter;
+  }
+
+  get stats(): DeviceAdapterStats {
+    return {
+      ...this.publisher.stats,
+      ...this.counters,
+      connected: this.client.connected,
+      heartbeat: this.heartbeat,
+    };
+  }
+
+  /** Resolves once every reading received so far is on the bus. */
+  flushed(): Promise<void> {
+    return this.publisher.idle();
+  }
+
+  async stop(): Promise<void> {
+    await this.commands.close();
+    await this.client.close();
+    await this.publisher.close();
+  }
+
+  private alarm(kind: string, raised: boolean, severity: Alarm_Severity, message: string): void {
+    const { site, cell, step, nodeMap } = this.options;
+    const now = this.options.now ?? Date.now;
+    const alarm = create(AlarmSchema, {
+      alarmId: `${nodeMap.device}.${kind}`,
+      location: { site, cell, step, device: nodeMap.device },
+      severity,
+      state: raised ? Alarm_State.RAISED : Alarm_State.CLEARED,
+      quantity: kind,
+      message,
+      at: timestampFromMs(now()),
+    });
+    // Alarms take the readings' path: buffered, so an alarm raised while the bus is down still arrives.
+    this.publisher.enqueue(this.topics.alarms, encodeEvent(alarmCodec, alarm.alarmId, alarm));
+  }
+}

@@ -1,0 +1,41 @@
+import {
+  Quality,
+  SensorReadingSchema,
+  create,
+  timestampFromMs,
+  type SensorReading,
+} from '@pipac/contracts';
+import type { TagSample } from '@pipac/opcua';
+
+/** OPC UA Part 4 §7.39: the top two bits of a status code are its severity (00 Good, 01 Uncertain, 1x Bad). */
+export function qualityOf(statusCode: number): Quality {
+  const severity = statusCode >>> 30;
+  if (severity === 0) return Quality.GOOD;
+  if (severity === 1) return Quality.UNCERTAIN;
+  return Quality.BAD;
+}
+
+/**
+ * A sample from a device as a sensor reading event. The source timestamp is when the device
+ * measured the value; the server's is when the server last saw it; a device that sends
+ * neither gets the adapter's receive time as source, marked by the server time being unset.
+ */
+export function toSensorReading(
+  sample: TagSample,
+  location: { site: string; cell: string; step: string; device: string },
+  unit: string,
+  receivedAt: number,
+): SensorReading {
+  return create(SensorReadingSchema, {
+    location,
+    tag: sample.tag,
+    value: sample.value,
+    unit,
+    quality: qualityOf(sample.statusCode),
+    statusCode: sample.statusCode,
+    timestamps: {
+      source: timestampFromMs(sample.sourceTime ?? sample.serverTime ?? receivedAt),
+      ...(sample.serverTime !== undefined ? { server: timestampFromMs(sample.serverTime) } : {}),
+    },
+  });
+}

@@ -1,0 +1,2 @@
+export * from './app/plant-simulator';
+export * from './app/plant-simulation';
