@@ -48,6 +48,8 @@ export default [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            // Scenario and integration tests (test/) compose services as a deployment would.
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
             // Axis 2, scope: domain libraries are pure; infrastructure may build on them.
             {
               sourceTag: 'scope:domain',
@@ -62,6 +64,10 @@ export default [
             {
               sourceTag: 'scope:infra',
               onlyDependOnLibsWithTags: ['scope:infra', 'scope:contracts', 'scope:domain'],
+            },
+            {
+              sourceTag: 'scope:test',
+              onlyDependOnLibsWithTags: ['scope:cell', 'scope:infra', 'scope:contracts', 'scope:domain'],
             },
             {
               sourceTag: 'scope:cell',

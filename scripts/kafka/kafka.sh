@@ -5,6 +5,7 @@
 #
 #   scripts/kafka/kafka.sh start     # prints the bootstrap address, waits until it accepts connections
 #   scripts/kafka/kafka.sh stop
+#   scripts/kafka/kafka.sh resume    # starts again on the data of the last run (a broker restart)
 #   scripts/kafka/kafka.sh status
 #
 # Settings (environment): PIPAC_KAFKA_PORT (default 19092; the controller uses port + 1),
@@ -43,6 +44,11 @@ accepting() {
 start() {
   fetch
   if running; then echo "127.0.0.1:$port"; return; fi
+  local keep=${1:-fresh}
+  if [ "$keep" = keep ] && [ -f "$run/data/meta.properties" ]; then
+    launch
+    return
+  fi
   rm -rf "$run"
   mkdir -p "$run/data"
   cat > "$run/server.properties" <<PROPERTIES
@@ -66,6 +72,11 @@ PROPERTIES
   local cluster
   cluster=$(java "${java_opts[@]}" -cp "$libs/*" kafka.tools.StorageTool random-uuid | tail -n 1)
   java "${java_opts[@]}" -cp "$libs/*" kafka.tools.StorageTool format -t "$cluster" -c "$run/server.properties" >/dev/null
+  launch
+}
+
+launch() {
+  local java_opts=(-Xmx512m "-Dlog4j.configuration=file:$here/log4j.properties")
   nohup java "${java_opts[@]}" -cp "$libs/*" kafka.Kafka "$run/server.properties" >"$run/broker.log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 120); do
@@ -88,7 +99,8 @@ stop() {
 
 case "${1:-}" in
   start) start ;;
+  resume) start keep ;;
   stop) stop ;;
   status) if running && accepting; then echo "running on 127.0.0.1:$port"; else echo "not running"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|resume|status" >&2; exit 2 ;;
 esac

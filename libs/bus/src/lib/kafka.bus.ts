@@ -135,15 +135,19 @@ export class KafkaBus implements EventBus {
 
   /** Positions a group without committed offsets at the end of each topic. */
   private async startAtEnd(group: string, topics: string[]): Promise<void> {
-    const committed = await this.admin.fetchOffsets({ groupId: group, topics });
+    const committed = await retryRetriable(() =>
+      this.admin.fetchOffsets({ groupId: group, topics }),
+    );
     for (const { topic, partitions } of committed) {
       if (partitions.some((p) => p.offset !== '-1')) continue;
       const ends = await this.admin.fetchTopicOffsets(topic);
-      await this.admin.setOffsets({
-        groupId: group,
-        topic,
-        partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
-      });
+      await retryRetriable(() =>
+        this.admin.setOffsets({
+          groupId: group,
+          topic,
+          partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
+        }),
+      );
     }
   }
 
@@ -282,4 +286,21 @@ function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
     result[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
   }
   return result;
+}
+
+/**
+ * Retries a request that failed with a retriable Kafka error. The admin client does not retry
+ * coordinator errors itself: right after a broker starts, the group coordinator answers
+ * NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS until the offsets topic is loaded.
+ */
+async function retryRetriable<T>(request: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      const retriable = (error as { retriable?: unknown }).retriable === true;
+      if (!retriable || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+    }
+  }
 }
