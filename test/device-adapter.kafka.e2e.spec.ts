@@ -10,6 +10,7 @@ import { KafkaBus, encodeEvent, subscribeEvents, type BusMessage } from '@pipac/
 import {
   HEADERS,
   Issuer_Kind,
+  Quality,
   SetpointCommandSchema,
   WriteConfirmation_Outcome as Outcome,
   create,
@@ -130,7 +131,7 @@ describe('plant simulator → device adapter → Kafka, and back', () => {
     expect(hot.value).toBeGreaterThan(20);
     expect(hot.value).toBeLessThan(80);
     expect(hot.location?.device).toBe('nitration-module');
-    expect(readings.every((r) => r.quality === 1 && r.timestamps?.source !== undefined)).toBe(true);
+    expect(readings.every((r) => r.quality === Quality.GOOD && r.timestamps?.source !== undefined)).toBe(true);
   });
 
   it("applies a setpoint command: confirmed on Kafka, and the twin's pump follows", async () => {

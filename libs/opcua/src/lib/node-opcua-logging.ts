@@ -6,7 +6,10 @@ import { setWarningLogger } from 'node-opcua';
  * - W27: Node 20 refuses RSA PKCS#1 v1.5, which only the deprecated Basic128Rsa15 policy
  *   needs; pipac offers Basic256Sha256 and newer (OAEP/PSS), so nothing is affected.
  * - The LADS NodeSet2 (OPC 30500) gives some Identification properties (RevisionCounter …)
- *   two parents; node-opcua keeps the first, which is the one the specification means.
+ *   two parents; node-opcua keeps the first, which is the one the specification means (it
+ *   reports each in several warnings: the message, the node, the browse results).
+ * - A client reading the optional OperationLimits of a server (namespace 0) that does not
+ *   publish them: node-opcua then uses its defaults.
  */
 const BENIGN = [
   /NODE-OPCUA-W27/,
@@ -14,6 +17,9 @@ const BENIGN = [
   /HasProperty/,
   /first one will be used as parent/,
   /More than one Aggregates reference have been found/,
+  /^\s*object node id: ns=\d+;i=\d+ \d+:\w+$/,
+  /^\s*browseResults:/,
+  /^dataValue = [\s\S]*BadNodeIdUnknown[\s\S]*for\s+ns=0;i=\d+$/,
 ];
 
 /**
