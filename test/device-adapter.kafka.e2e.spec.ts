@@ -131,7 +131,9 @@ describe('plant simulator → device adapter → Kafka, and back', () => {
     expect(hot.value).toBeGreaterThan(20);
     expect(hot.value).toBeLessThan(80);
     expect(hot.location?.device).toBe('nitration-module');
-    expect(readings.every((r) => r.quality === Quality.GOOD && r.timestamps?.source !== undefined)).toBe(true);
+    expect(
+      readings.every((r) => r.quality === Quality.GOOD && r.timestamps?.source !== undefined),
+    ).toBe(true);
   });
 
   it("applies a setpoint command: confirmed on Kafka, and the twin's pump follows", async () => {

@@ -11,3 +11,4 @@ export * from './lib/event-codec';
 export * from './lib/event-codecs';
 export { create, toBinary, fromBinary } from '@bufbuild/protobuf';
 export { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
+export * from './lib/sensor-reading.encoder';

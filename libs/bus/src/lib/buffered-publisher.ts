@@ -2,7 +2,11 @@ import type { EventBus, OutgoingMessage } from './event-bus.port';
 import type { DiskSpool, SpoolPosition, SpoolRecord } from './disk-spool';
 
 export interface BufferedPublisherOptions {
-  /** Most messages per publish call. @default 500 */
+  /**
+   * Most messages per publish call. kafkajs 2.2.4 groups a batch by partition in quadratic
+   * time, so larger is not faster: measured on loopback, 500 gave 50k messages/s, 250 41k,
+   * 1000 and 2000 38k. @default 500
+   */
   batchSize?: number;
   /** Messages held in memory before they move to the disk spool. @default 20_000 */
   memoryLimit?: number;

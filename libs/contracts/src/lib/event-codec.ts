@@ -53,6 +53,8 @@ export interface EventCodec<Desc extends DescMessage> {
 export function eventCodec<Desc extends DescMessage>(
   schema: Desc,
   problems: (message: MessageShape<Desc>) => string[],
+  /** A faster encoder with the same output as toBinary, for a hot path. @default toBinary */
+  toBytes: (message: MessageShape<Desc>) => Uint8Array = (message) => toBinary(schema, message),
 ): EventCodec<Desc> {
   const typeName = schema.typeName;
   return {
@@ -61,7 +63,7 @@ export function eventCodec<Desc extends DescMessage>(
     encode(message) {
       const found = problems(message);
       if (found.length > 0) throw new EventDecodeError('INVALID', typeName, found.join('; '));
-      return toBinary(schema, message);
+      return toBytes(message);
     },
     decode(bytes, type) {
       if (type !== undefined && type !== typeName) {

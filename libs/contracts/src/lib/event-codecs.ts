@@ -11,6 +11,7 @@ import {
   WriteConfirmation_Outcome,
 } from '../generated/pipac/v1/write_confirmation_pb';
 import { eventCodec } from './event-codec';
+import { encodeSensorReading } from './sensor-reading.encoder';
 import type { Stream } from './topics';
 
 /** Collects problems: `check(condition, message)` adds the message when the condition fails. */
@@ -23,15 +24,19 @@ const present = (text: string) => text.trim().length > 0;
 const hasTime = (t: Timestamp | undefined): t is Timestamp =>
   t !== undefined && Number.isFinite(timestampMs(t));
 
-export const sensorReadingCodec = eventCodec(SensorReadingSchema, (m) => {
-  const { check, problems } = checker();
-  check(present(m.tag), 'tag is required');
-  check(m.quality !== Quality.UNSPECIFIED, 'quality is required');
-  // A bad-quality value may be anything (the device says so); a usable one must be a number.
-  check(m.quality === Quality.BAD || Number.isFinite(m.value), 'value must be a finite number');
-  check(hasTime(m.timestamps?.source), 'timestamps.source is required');
-  return problems;
-});
+export const sensorReadingCodec = eventCodec(
+  SensorReadingSchema,
+  (m) => {
+    const { check, problems } = checker();
+    check(present(m.tag), 'tag is required');
+    check(m.quality !== Quality.UNSPECIFIED, 'quality is required');
+    // A bad-quality value may be anything (the device says so); a usable one must be a number.
+    check(m.quality === Quality.BAD || Number.isFinite(m.value), 'value must be a finite number');
+    check(hasTime(m.timestamps?.source), 'timestamps.source is required');
+    return problems;
+  },
+  encodeSensorReading,
+);
 
 export const setpointCommandCodec = eventCodec(SetpointCommandSchema, (m) => {
   const { check, problems } = checker();
