@@ -38,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
     },
     stateDir: config.stateDir,
     spoolMaxBytes: config.spoolMaxBytes,
+    memoryLimit: config.memoryLimit,
   });
   process.stderr.write(
     `device-adapter: ${config.nodeMap.device} at ${config.nodeMap.endpointUrl} ↔ Kafka ${config.kafkaBrokers.join(',')}\n`,

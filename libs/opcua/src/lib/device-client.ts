@@ -53,6 +53,13 @@ export interface DeviceClientOptions {
   samplingIntervalMs?: number;
   /** Changes the server keeps per tag between publishes. @default 100 */
   queueSize?: number;
+  /**
+   * Monitored tags per subscription. A server sends at most so many notifications per
+   * publish response (node-opcua: 1000) and one response per publishing interval and
+   * subscription, so one subscription of a fast device caps its readings (1000 per 50 ms);
+   * several subscriptions share the load. @default 500
+   */
+  itemsPerSubscription?: number;
   /** @default 'urn:pipac:device-adapter' */
   applicationUri?: string;
 }
@@ -95,7 +102,7 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
   private readonly readingNodes = new Map<string, NodeId>();
   private readonly setpointNodes = new Map<string, NodeId>();
   private readonly ranges = new Map<string, { low: number; high: number }>();
-  private subscription: ClientSubscription | undefined;
+  private readonly subscriptions: ClientSubscription[] = [];
   private lastHeartbeat = Date.now();
   private heartbeatLost = false;
   private watchdog: NodeJS.Timeout | undefined;
@@ -188,7 +195,36 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
    * server reports, with its status and both timestamps, in order per tag.
    */
   async monitor(onSample: (sample: TagSample) => void): Promise<void> {
-    if (this.subscription) throw new Error('already monitoring');
+    if (this.subscriptions.length > 0) throw new Error('already monitoring');
+    const tags = [...this.readingNodes.keys()];
+    const perSubscription = this.options.itemsPerSubscription ?? 500;
+    // The heartbeat rides in the first subscription; each tag lives in exactly one, so its
+    // changes keep their order.
+    const chunks: { tags: string[]; heartbeat: boolean }[] = [];
+    for (let i = 0; i < Math.max(1, tags.length); i += perSubscription) {
+      chunks.push({ tags: tags.slice(i, i + perSubscription), heartbeat: i === 0 });
+    }
+    for (const chunk of chunks) await this.subscribeChunk(chunk.tags, chunk.heartbeat, onSample);
+    const heartbeatTimeout = this.options.heartbeatTimeoutMs ?? 5000;
+    this.lastHeartbeat = Date.now();
+    this.watchdog = setInterval(
+      () => {
+        const silent = Date.now() - this.lastHeartbeat > heartbeatTimeout;
+        if (silent && !this.heartbeatLost) {
+          this.heartbeatLost = true;
+          this.emit('heartbeat-lost');
+        }
+      },
+      Math.min(1000, heartbeatTimeout / 4),
+    );
+    this.watchdog.unref();
+  }
+
+  private async subscribeChunk(
+    tags: string[],
+    heartbeat: boolean,
+    onSample: (sample: TagSample) => void,
+  ): Promise<void> {
     const publishingInterval = this.options.publishingIntervalMs ?? 50;
     const heartbeatTimeout = this.options.heartbeatTimeoutMs ?? 5000;
     const subscription = await this.session.createSubscription2({
@@ -199,16 +235,13 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
       publishingEnabled: true,
       priority: 1,
     });
-    this.subscription = subscription;
-    const tags = [...this.readingNodes.keys()];
-    const items = [
-      ...tags.map((tag) => ({
-        nodeId: this.readingNodes.get(tag)!,
-        attributeId: AttributeIds.Value,
-      })),
-      { nodeId: SERVER_CURRENT_TIME, attributeId: AttributeIds.Value },
-    ];
-    const heartbeatIndex = tags.length;
+    this.subscriptions.push(subscription);
+    const items = tags.map((tag) => ({
+      nodeId: this.readingNodes.get(tag)!,
+      attributeId: AttributeIds.Value,
+    }));
+    if (heartbeat) items.push({ nodeId: SERVER_CURRENT_TIME, attributeId: AttributeIds.Value });
+    const heartbeatIndex = heartbeat ? tags.length : -1;
     const group = ClientMonitoredItemGroup.create(
       subscription,
       items,
@@ -231,18 +264,6 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
       group.once('initialized', () => resolve());
       group.once('err', (message: string) => reject(new Error(message)));
     });
-    this.lastHeartbeat = Date.now();
-    this.watchdog = setInterval(
-      () => {
-        const silent = Date.now() - this.lastHeartbeat > heartbeatTimeout;
-        if (silent && !this.heartbeatLost) {
-          this.heartbeatLost = true;
-          this.emit('heartbeat-lost');
-        }
-      },
-      Math.min(1000, heartbeatTimeout / 4),
-    );
-    this.watchdog.unref();
   }
 
   /**
@@ -273,7 +294,7 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
   async close(): Promise<void> {
     if (this.watchdog) clearInterval(this.watchdog);
     try {
-      await this.subscription?.terminate();
+      for (const subscription of this.subscriptions) await subscription.terminate();
     } catch {
       // The server may be gone; closing goes on.
     }

@@ -36,6 +36,8 @@ export interface AdapterConfig {
   stateDir: string;
   /** @default 268435456 (256 MiB) */
   spoolMaxBytes: number;
+  /** Readings held in memory while the bus lags, before they go to the spool (about 15 MB). @default 100000 */
+  memoryLimit: number;
 }
 
 const SEGMENT = '^[a-z0-9][a-z0-9-]{0,62}$';
@@ -66,6 +68,7 @@ const SCHEMA = {
     kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
     stateDir: { type: 'string', minLength: 1 },
     spoolMaxBytes: { type: 'integer', minimum: 16777216 },
+    memoryLimit: { type: 'integer', minimum: 100 },
   },
 } as const;
 
@@ -106,6 +109,7 @@ export function loadAdapterConfig(
     opcua?: Partial<AdapterConfig['opcua']>;
     kafkaBrokers?: string[];
     spoolMaxBytes?: number;
+    memoryLimit?: number;
   };
   const nodeMapSource =
     typeof raw.nodeMap === 'string' ? resolve(base, raw.nodeMap) : `${path} nodeMap`;
@@ -147,5 +151,6 @@ export function loadAdapterConfig(
     kafkaBrokers: brokers,
     stateDir: resolve(base, raw.stateDir),
     spoolMaxBytes: raw.spoolMaxBytes ?? 256 * 1024 * 1024,
+    memoryLimit: raw.memoryLimit ?? 100_000,
   };
 }

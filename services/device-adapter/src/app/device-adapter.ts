@@ -43,7 +43,7 @@ export interface DeviceAdapterOptions {
   spoolMaxBytes?: number;
   /** fsync the spool on every append. @default true */
   spoolSync?: boolean;
-  /** Readings held in memory before they go to the spool. @default 20_000 */
+  /** Readings held in memory before they go to the spool. @default 100_000 */
   memoryLimit?: number;
   /** ms since the epoch. @default Date.now */
   now?: () => number;
