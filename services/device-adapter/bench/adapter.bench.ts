@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     });
   const pending = new Map<
     string,
-    (c: { outcome: number; receivedAt: number; confirmedAt: number }) => void
+    (c: { outcome: WriteConfirmation_Outcome; receivedAt: number; confirmedAt: number }) => void
   >();
   await subscribeEvents(probe, {
     group: 'bench-confirmations',
@@ -217,9 +217,11 @@ async function main(): Promise<void> {
       issuedAt: timestampFromMs(Date.now()),
       deadline: timestampFromMs(Date.now() + 10_000),
     });
-    const answered = new Promise<{ outcome: number; receivedAt: number; confirmedAt: number }>(
-      (resolve) => pending.set(command.commandId, resolve),
-    );
+    const answered = new Promise<{
+      outcome: WriteConfirmation_Outcome;
+      receivedAt: number;
+      confirmedAt: number;
+    }>((resolve) => pending.set(command.commandId, resolve));
     const wall0 = Date.now();
     const t0 = performance.now();
     await probe.publish(topic('setpoints'), [encodeEvent(setpointCommandCodec, 'SP-1', command)]);

@@ -1,7 +1,7 @@
 import { toBinary } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
-import type { Location, Timestamps } from '../generated/pipac/v1/common_pb';
+import { Quality, type Location, type Timestamps } from '../generated/pipac/v1/common_pb';
 import { SensorReadingSchema, type SensorReading } from '../generated/pipac/v1/sensor_reading_pb';
 
 /** Distinct strings kept encoded (tags, units, location parts); beyond it, encoded each time. */
@@ -94,7 +94,8 @@ export function encodeSensorReading(reading: SensorReading): Uint8Array {
   // compares doubles with Object.is).
   if (!Object.is(reading.value, 0)) writer.tag(3, WireType.Bit64).double(reading.value);
   writeString(writer, 4, reading.unit);
-  if (reading.quality !== 0) writer.tag(5, WireType.Varint).int32(reading.quality);
+  if (reading.quality !== Quality.UNSPECIFIED)
+    writer.tag(5, WireType.Varint).int32(reading.quality);
   if (reading.statusCode !== 0) writer.tag(6, WireType.Varint).uint32(reading.statusCode);
   if (reading.timestamps) writeTimestamps(writer, 7, reading.timestamps);
   if (reading.sampledAtOffsetSeconds !== undefined) {

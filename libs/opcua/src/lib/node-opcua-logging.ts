@@ -30,7 +30,9 @@ export function routeNodeOpcuaWarnings(
   sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): void {
   setWarningLogger((_context?: unknown, ...args: unknown[]) => {
-    const line = format(...args);
+    // Without colours: node-opcua paints parts of its messages.
+    // eslint-disable-next-line no-control-regex
+    const line = format(...args).replace(/\u001b\[[0-9;]*m/g, '');
     if (BENIGN.some((pattern) => pattern.test(line))) return;
     sink(`node-opcua: ${line}`);
   });
