@@ -46,6 +46,17 @@ describe('DeviceServer and DeviceClient on loopback (SignAndEncrypt, Basic256Sha
     expect(map.setpoints['P-101']!.nodeId).toBe(map.readings['P-101.SP']!.nodeId);
   });
 
+  it('runs the LADS state machines: devices Operate, units Running, an analyser can abort', () => {
+    expect(server.unitState('AT-101', 'AT-101')).toBe('Running');
+    server.setUnitState('AT-101', 'AT-101', 'Aborted');
+    expect(server.unitState('AT-101', 'AT-101')).toBe('Aborted');
+    server.setUnitState('AT-101', 'AT-101', 'Running');
+    expect(server.unitState('nitration-module', 'P-101')).toBe('Running');
+    expect(() => server.setUnitState('AT-101', 'P-101', 'Running')).toThrow(
+      /no functional unit P-101/,
+    );
+  });
+
   it('reads the engineering range of each setpoint from the device (EURange)', async () => {
     const client = await connect();
     try {

@@ -10,7 +10,12 @@ import {
   nodesets,
 } from 'node-opcua';
 import type { DeviceDescription } from './device-model';
-import { addLadsDevices, type TagNode } from './lads-address-space';
+import {
+  addLadsDevices,
+  type FunctionalUnitState,
+  type LadsDevices,
+  type TagNode,
+} from './lads-address-space';
 import type { NodeMap } from './node-map';
 import {
   passwordChecker,
@@ -71,7 +76,7 @@ export class DeviceServer {
   private constructor(
     private readonly server: OPCUAServer,
     private readonly certificateManager: OPCUACertificateManager,
-    readonly tags: ReadonlyMap<string, TagNode>,
+    private readonly lads: LadsDevices,
     readonly namespaceUri: string,
     readonly endpointUrl: string,
   ) {}
@@ -123,7 +128,8 @@ export class DeviceServer {
     if (!addressSpace) throw new Error('OPC UA server has no address space after initialize');
     const namespaceUri = options.namespaceUri ?? 'urn:pipac:devices';
     const namespace = addressSpace.registerNamespace(namespaceUri);
-    const tags = addLadsDevices(addressSpace, namespace, options.devices);
+    const lads = addLadsDevices(addressSpace, namespace, options.devices);
+    const tags = lads.tags;
     if (options.onTargetWritten) {
       const notify = options.onTargetWritten;
       for (const node of tags.values()) {
@@ -138,7 +144,26 @@ export class DeviceServer {
     }
     await server.start();
     const endpointUrl = server.getEndpointUrl();
-    return new DeviceServer(server, certificateManager, tags, namespaceUri, endpointUrl);
+    return new DeviceServer(server, certificateManager, lads, namespaceUri, endpointUrl);
+  }
+
+  /** The variable of every tag the server serves. */
+  get tags(): ReadonlyMap<string, TagNode> {
+    return this.lads.tags;
+  }
+
+  /** Moves a functional unit's LADS state machine (an analyser outage: Aborted; back: Running). */
+  setUnitState(device: string, unit: string, state: FunctionalUnitState): void {
+    const machine = this.lads.unitStates.get(`${device}/${unit}`);
+    if (!machine) throw new Error(`no functional unit ${unit} on device ${device}`);
+    machine.setState(state);
+  }
+
+  /** The current LADS state of a functional unit. */
+  unitState(device: string, unit: string): string {
+    const machine = this.lads.unitStates.get(`${device}/${unit}`);
+    if (!machine) throw new Error(`no functional unit ${unit} on device ${device}`);
+    return machine.getCurrentState()?.replace(/^\d+:/, '') ?? '';
   }
 
   /** Sets the value a device reports for a tag (current or sensor value). */

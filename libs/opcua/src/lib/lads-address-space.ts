@@ -5,7 +5,9 @@ import {
   type Namespace,
   type UAObject,
   type UAObjectType,
+  type UAStateMachineEx,
   type UAVariable,
+  promoteToStateMachine,
 } from 'node-opcua';
 import type { DeviceDescription, DeviceFunction } from './device-model';
 
@@ -35,13 +37,29 @@ function objectType(addressSpace: AddressSpace, name: string, ns: number): UAObj
  * (TargetValue, CurrentValue) or AnalogScalarSensorFunction (SensorValue). Every value is an
  * AnalogUnitRange item with EURange and EngineeringUnits; TargetValues also carry an
  * InstrumentRange equal to the engineering range, so the server itself refuses a write
- * outside it with BadOutOfRange, as a real device does.
+ * outside it with BadOutOfRange, as a real device does. Devices start in the LADS state
+ * Operate and their functional units in Running.
  */
+/** LADS FunctionalUnitStateMachine states (OPC 30500, derived from the ISA-88 program states). */
+export type FunctionalUnitState =
+  'Stopped' | 'Running' | 'Stopping' | 'Aborting' | 'Aborted' | 'Clearing';
+/** LADS device states. */
+export type LadsDeviceState = 'Initialization' | 'Operate' | 'Sleep' | 'Shutdown';
+
+/** What addLadsDevices made: a variable per tag and the state machines. */
+export interface LadsDevices {
+  tags: Map<string, TagNode>;
+  /** By `<device>/<functional unit>`. */
+  unitStates: Map<string, UAStateMachineEx>;
+  /** By device id. */
+  deviceStates: Map<string, UAStateMachineEx>;
+}
+
 export function addLadsDevices(
   addressSpace: AddressSpace,
   namespace: Namespace,
   devices: DeviceDescription[],
-): Map<string, TagNode> {
+): LadsDevices {
   const lads = addressSpace.getNamespaceIndex(LADS_NAMESPACE);
   const di = addressSpace.getNamespaceIndex(DI_NAMESPACE);
   if (lads < 0 || di < 0) throw new Error('the DI and LADS nodesets must be loaded');
@@ -53,6 +71,8 @@ export function addLadsDevices(
   if (!deviceSet) throw new Error('DI DeviceSet not found in the address space');
 
   const nodes = new Map<string, TagNode>();
+  const unitStates = new Map<string, UAStateMachineEx>();
+  const deviceStates = new Map<string, UAStateMachineEx>();
   for (const device of devices) {
     const deviceNode = deviceType.instantiate({
       browseName: device.id,
@@ -62,6 +82,9 @@ export function addLadsDevices(
       optionals: ['Manufacturer', 'Model', 'SerialNumber'],
     });
     setIdentification(deviceNode, device);
+    const deviceState = promoteToStateMachine(component(deviceNode, 'DeviceState', lads));
+    deviceState.setState('Operate' satisfies LadsDeviceState);
+    deviceStates.set(device.id, deviceState);
     const unitSet = component(deviceNode, 'FunctionalUnitSet', lads);
     for (const unit of device.functionalUnits) {
       const unitNode = unitType.instantiate({
@@ -71,6 +94,9 @@ export function addLadsDevices(
         namespace,
         optionals: ['FunctionSet'],
       });
+      const unitState = promoteToStateMachine(component(unitNode, 'FunctionalUnitState', lads));
+      unitState.setState('Running' satisfies FunctionalUnitState);
+      unitStates.set(`${device.id}/${unit.name}`, unitState);
       const functionSet = component(unitNode, 'FunctionSet', lads);
       for (const fn of unit.functions) {
         const type = fn.kind === 'control' ? controlType : sensorType;
@@ -87,7 +113,7 @@ export function addLadsDevices(
       }
     }
   }
-  return nodes;
+  return { tags: nodes, unitStates, deviceStates };
 }
 
 function component(node: UAObject, name: string, ns: number): UAObject {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Plant, compilePlant, loadRecipe } from '@pipac/twin';
+import { Plant, buildScenario, compilePlant, loadRecipe } from '@pipac/twin';
 import { describePlantDevices } from '@pipac/opcua';
 import { PlantSimulation, type DeviceValueSink } from './plant-simulation';
 
@@ -8,11 +8,15 @@ const recipe = loadRecipe(join(__dirname, '../../../../recipes/paracetamol.yaml'
 class RecordingSink implements DeviceValueSink {
   readonly updates: { tag: string; value: number; sourceTime: number }[] = [];
   readonly failures: string[] = [];
+  readonly states: string[] = [];
   update(tag: string, update: { value: number; sourceTime: Date }): void {
     this.updates.push({ tag, value: update.value, sourceTime: update.sourceTime.getTime() });
   }
   fail(tag: string): void {
     this.failures.push(tag);
+  }
+  setUnitState(device: string, unit: string, state: string): void {
+    this.states.push(`${device}/${unit}:${state}`);
   }
   last(tag: string) {
     return this.updates.filter((u) => u.tag === tag).at(-1);
@@ -79,6 +83,34 @@ describe('PlantSimulation', () => {
     expect(new Set(times).size).toBe(times.length);
     expect(times.every((t) => t % 60 === 0)).toBe(true);
     expect(conversions.at(-1)!.value).toBeGreaterThan(0.5);
+  });
+
+  it('turns an analyser outage into bad values and an Aborted unit, and back', () => {
+    const model = compilePlant(recipe);
+    const duration = 8 * 3600;
+    const plant = new Plant(model, {
+      scenario: buildScenario('analyser-outage', model, 1, duration),
+    });
+    let wall = 0;
+    const sink = new RecordingSink();
+    const simulation = new PlantSimulation(plant, describePlantDevices(model), sink, {
+      timeFactor: 1000,
+      now: () => wall,
+    });
+    simulation.start();
+    while (simulation.simulatedSeconds < duration) {
+      wall += 1000;
+      simulation.tick();
+    }
+    const aborted = sink.states.filter((s) => s.endsWith(':Aborted'));
+    expect(aborted.length).toBeGreaterThan(0);
+    const [unit] = aborted[0]!.split(':');
+    expect(sink.states.filter((s) => s.startsWith(`${unit!}:`))).toEqual(
+      sink.states
+        .filter((s) => s.startsWith(`${unit!}:`))
+        .map((_, i) => `${unit!}:${i % 2 === 0 ? 'Aborted' : 'Running'}`),
+    );
+    expect(sink.failures.length).toBeGreaterThan(0);
   });
 
   it('hands setpoints written to a device to the twin', () => {

@@ -6,6 +6,8 @@ export interface DeviceValueSink {
   update(tag: string, update: { value: number; sourceTime: Date }): void;
   /** The value goes bad (analyser outage); it keeps its last value. */
   fail(tag: string, status: undefined, sourceTime: Date): void;
+  /** A functional unit's LADS state changes (an analyser outage aborts it). */
+  setUnitState(device: string, unit: string, state: 'Running' | 'Aborted'): void;
 }
 
 export interface PlantSimulationOptions {
@@ -34,7 +36,8 @@ interface AnalyserBinding {
  * follow the wall clock at a chosen time factor, and after each tick every module value is
  * published with its simulated time as source timestamp. Analyser results are published
  * once, when they become available, stamped with the time the sample was drawn (as a real
- * analyser reports its measurement time); an analyser outage turns its values bad.
+ * analyser reports its measurement time); an analyser outage turns its values bad and its
+ * functional unit Aborted (LADS), until it recovers.
  *
  * Simulated time t maps to the timestamp start + t (ms): at a time factor above one the
  * data's timeline runs ahead of the wall clock, consistently for every consumer.
@@ -128,6 +131,7 @@ export class PlantSimulation {
     const analyser = binding.unit.analyser!;
     if (analyser.fault !== binding.faulted) {
       binding.faulted = analyser.fault;
+      this.sink.setUnitState(analyser.tag, analyser.tag, analyser.fault ? 'Aborted' : 'Running');
       if (analyser.fault) {
         const at = this.timestamp(this.plant.time);
         for (const tag of binding.tags) this.sink.fail(tag, undefined, at);
