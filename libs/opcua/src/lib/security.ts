@@ -24,24 +24,20 @@ export const SECURITY_POLICIES: Record<SecurityPolicyName, SecurityPolicy> = {
   Aes256_Sha256_RsaPss: SecurityPolicy.Aes256_Sha256_RsaPss,
 };
 
-export function securityMode(name: string): MessageSecurityMode {
-  const mode = SECURITY_MODES[name as SecurityModeName];
-  if (mode === undefined) {
-    throw new Error(
-      `unknown security mode "${name}"; use one of ${Object.keys(SECURITY_MODES).join(', ')}`,
-    );
+function lookup<T>(table: Record<string, T>, name: string, what: string): T {
+  const value = table[name];
+  if (value === undefined) {
+    throw new Error(`unknown ${what} "${name}"; use one of ${Object.keys(table).join(', ')}`);
   }
-  return mode;
+  return value;
+}
+
+export function securityMode(name: string): MessageSecurityMode {
+  return lookup(SECURITY_MODES, name, 'security mode');
 }
 
 export function securityPolicy(name: string): SecurityPolicy {
-  const policy = SECURITY_POLICIES[name as SecurityPolicyName];
-  if (policy === undefined) {
-    throw new Error(
-      `unknown security policy "${name}"; use one of ${Object.keys(SECURITY_POLICIES).join(', ')}`,
-    );
-  }
-  return policy;
+  return lookup(SECURITY_POLICIES, name, 'security policy');
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
