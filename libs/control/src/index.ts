@@ -1,0 +1,2 @@
+export * from './lib/pid';
+export * from './lib/safety-shield';
