@@ -71,6 +71,8 @@ export interface DeviceAdapterStats extends BufferedPublisherStats {
 export class DeviceAdapter {
   private readonly counters = { readings: 0, commands: 0 };
   private heartbeat = true;
+  /** Set when stop() begins: alarms raised while shutting down are not published. */
+  private stopping = false;
 
   private constructor(
     private readonly options: DeviceAdapterOptions,
@@ -146,7 +148,7 @@ export class DeviceAdapter {
         handler: async (command) => {
           const confirmation = await handler.handle(command);
           if (!confirmation) return;
-          self.adapter!.counters.commands++;
+          if (self.adapter) self.adapter.counters.commands++;
           await publishEvent(
             bus,
             topics.confirmations,
@@ -209,12 +211,14 @@ export class DeviceAdapter {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.commands.close();
     await this.client.close();
     await this.publisher.close();
   }
 
   private alarm(kind: string, raised: boolean, severity: Alarm_Severity, message: string): void {
+    if (this.stopping) return;
     const { site, cell, step, nodeMap } = this.options;
     const now = this.options.now ?? Date.now;
     const alarm = create(AlarmSchema, {
