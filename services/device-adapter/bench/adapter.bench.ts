@@ -141,6 +141,7 @@ async function main(): Promise<void> {
       kafkaBrokers: brokers.split(','),
       stateDir: join(dir, 'adapter-state'),
       memoryLimit: 200_000,
+      http: { host: '127.0.0.1', port: 0 },
     }),
   );
   const adapter = spawn(

@@ -1,54 +1,53 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
 import { KafkaBus } from '@pipac/bus';
 import { routeNodeOpcuaWarnings } from '@pipac/opcua';
 import { loadAdapterConfig } from './app/adapter.config';
-import { DeviceAdapter } from './app/device-adapter';
+import { DeviceAdapterModule } from './app/device-adapter.module';
 
 /**
- * `device-adapter <config.yaml>`: bridges one device's OPC UA server and Kafka until SIGINT
- * or SIGTERM. Secrets come from the environment: PIPAC_OPCUA_PASSWORD, and
- * PIPAC_KAFKA_BROKERS overrides the brokers of the file.
+ * `device-adapter <config.yaml>`: bridges one device's OPC UA server and Kafka, with health
+ * endpoints for the probes, until SIGINT or SIGTERM. Secrets come from the environment:
+ * PIPAC_OPCUA_PASSWORD, and PIPAC_KAFKA_BROKERS overrides the brokers of the file.
  */
 async function main(argv: string[]): Promise<void> {
   const path = argv[0];
   if (!path || argv.length > 1) throw new Error('usage: device-adapter <config.yaml>');
   const config = loadAdapterConfig(path);
   routeNodeOpcuaWarnings();
-  const bus = new KafkaBus({
-    brokers: config.kafkaBrokers,
-    clientId: `device-adapter.${config.nodeMap.device}`,
-  });
-  await bus.connect();
   const password = process.env['PIPAC_OPCUA_PASSWORD'];
-  const adapter = await DeviceAdapter.start({
-    site: config.site,
-    cell: config.cell,
-    step: config.step,
-    nodeMap: config.nodeMap,
-    bus,
-    opcua: {
-      securityMode: config.opcua.securityMode,
-      securityPolicy: config.opcua.securityPolicy,
-      pkiFolder: config.opcua.pkiFolder,
-      acceptUnknownCertificates: config.opcua.acceptUnknownCertificates,
-      publishingIntervalMs: config.opcua.publishingIntervalMs,
-      heartbeatTimeoutMs: config.opcua.heartbeatTimeoutMs,
-      ...(config.opcua.username && password
-        ? { user: { username: config.opcua.username, password } }
-        : {}),
-    },
-    stateDir: config.stateDir,
-    spoolMaxBytes: config.spoolMaxBytes,
-    memoryLimit: config.memoryLimit,
-  });
-  process.stderr.write(
-    `device-adapter: ${config.nodeMap.device} at ${config.nodeMap.endpointUrl} ↔ Kafka ${config.kafkaBrokers.join(',')}\n`,
+  const app = await NestFactory.create(
+    DeviceAdapterModule.forRoot({
+      site: config.site,
+      cell: config.cell,
+      step: config.step,
+      nodeMap: config.nodeMap,
+      bus: new KafkaBus({
+        brokers: config.kafkaBrokers,
+        clientId: `device-adapter.${config.nodeMap.device}`,
+      }),
+      opcua: {
+        securityMode: config.opcua.securityMode,
+        securityPolicy: config.opcua.securityPolicy,
+        pkiFolder: config.opcua.pkiFolder,
+        acceptUnknownCertificates: config.opcua.acceptUnknownCertificates,
+        publishingIntervalMs: config.opcua.publishingIntervalMs,
+        heartbeatTimeoutMs: config.opcua.heartbeatTimeoutMs,
+        ...(config.opcua.username && password
+          ? { user: { username: config.opcua.username, password } }
+          : {}),
+      },
+      stateDir: config.stateDir,
+      spoolMaxBytes: config.spoolMaxBytes,
+      memoryLimit: config.memoryLimit,
+    }),
+    { logger: ['error', 'warn'] },
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await adapter.stop();
-  await bus.disconnect();
+  app.enableShutdownHooks();
+  await app.listen(config.http.port, config.http.host);
+  process.stderr.write(
+    `device-adapter: ${config.nodeMap.device} at ${config.nodeMap.endpointUrl} ↔ Kafka ${config.kafkaBrokers.join(',')}; health on ${await app.getUrl()}/health\n`,
+  );
 }
 
 if (require.main === module) {

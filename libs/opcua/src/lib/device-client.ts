@@ -291,19 +291,21 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
     };
   }
 
+  /**
+   * Ends the subscriptions and the session, politely when the server is there; when it is
+   * gone (reconnecting), it does not wait for it: each step is bounded, then the client
+   * disconnects, which also stops reconnecting.
+   */
   async close(): Promise<void> {
     if (this.watchdog) clearInterval(this.watchdog);
-    try {
-      for (const subscription of this.subscriptions) await subscription.terminate();
-    } catch {
-      // The server may be gone; closing goes on.
+    if (this.connectionUp) {
+      await bounded(
+        Promise.all(this.subscriptions.map((subscription) => subscription.terminate())),
+        CLOSE_STEP_MS,
+      );
+      await bounded(this.session.close(), CLOSE_STEP_MS);
     }
-    try {
-      await this.session.close();
-    } catch {
-      // idem
-    }
-    await this.client.disconnect();
+    await bounded(this.client.disconnect(), CLOSE_STEP_MS);
     await this.certificateManager.dispose();
   }
 
@@ -353,6 +355,19 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
     }
     return undefined;
   }
+}
+
+/** Longest a step of close() waits for a server that may be gone, ms. */
+const CLOSE_STEP_MS = 2000;
+
+/** Waits for `promise` at most `ms`; its failure or lateness is ignored (closing goes on). */
+async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }
 
 function narrowest(

@@ -38,6 +38,8 @@ export interface AdapterConfig {
   spoolMaxBytes: number;
   /** Readings held in memory while the bus lags, before they go to the spool (about 15 MB). @default 100000 */
   memoryLimit: number;
+  /** Health endpoints (/health/live, /health/ready). @default 0.0.0.0:8080 */
+  http: { host: string; port: number };
 }
 
 const SEGMENT = '^[a-z0-9][a-z0-9-]{0,62}$';
@@ -69,6 +71,14 @@ const SCHEMA = {
     stateDir: { type: 'string', minLength: 1 },
     spoolMaxBytes: { type: 'integer', minimum: 16777216 },
     memoryLimit: { type: 'integer', minimum: 100 },
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+      },
+    },
   },
 } as const;
 
@@ -110,6 +120,7 @@ export function loadAdapterConfig(
     kafkaBrokers?: string[];
     spoolMaxBytes?: number;
     memoryLimit?: number;
+    http?: { host?: string; port?: number };
   };
   const nodeMapSource =
     typeof raw.nodeMap === 'string' ? resolve(base, raw.nodeMap) : `${path} nodeMap`;
@@ -152,5 +163,6 @@ export function loadAdapterConfig(
     stateDir: resolve(base, raw.stateDir),
     spoolMaxBytes: raw.spoolMaxBytes ?? 256 * 1024 * 1024,
     memoryLimit: raw.memoryLimit ?? 100_000,
+    http: { host: raw.http?.host ?? '0.0.0.0', port: raw.http?.port ?? 8080 },
   };
 }
