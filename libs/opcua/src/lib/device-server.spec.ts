@@ -102,6 +102,12 @@ describe('DeviceServer and DeviceClient on loopback (SignAndEncrypt, Basic256Sha
     const samples: TagSample[] = [];
     try {
       await client.monitor((sample) => samples.push(sample));
+      // A change made before the server recorded the item's initial value folds into it:
+      // start once the initial value of the tag is in.
+      const initialDeadline = Date.now() + 5000;
+      while (!samples.some((s) => s.tag === 'R-nitration.TI-hot') && Date.now() < initialDeadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       const measured = new Date(Date.now() - 1000);
       for (let i = 1; i <= 20; i++) {
         server.update('R-nitration.TI-hot', {
