@@ -92,6 +92,34 @@ export function reactorTag(step: string): string {
   return `R-${step}`;
 }
 
+/** Reading tags of a control function: the target the device holds, and its current value. */
+export const targetValueTag = (setpointTag: string) => `${setpointTag}.SP`;
+export const currentValueTag = (setpointTag: string) => `${setpointTag}.PV`;
+
+/** Reading tags of a step's reactor sensors. */
+export function reactorSensorTags(step: string): {
+  hotSpot: string;
+  outlet: string;
+  inletPressure: string;
+} {
+  const reactor = reactorTag(step);
+  return {
+    hotSpot: `${reactor}.TI-hot`,
+    outlet: `${reactor}.TI-out`,
+    inletPressure: `${reactor}.PI-in`,
+  };
+}
+
+/** Reading tag of one analyser measure: `<analyser>.conversion` or `<analyser>.<species>`. */
+export function analyserMeasureTag(
+  analyser: string,
+  measure: { quantity: string; species?: string },
+): string {
+  return measure.quantity === 'conversion'
+    ? `${analyser}.conversion`
+    : `${analyser}.${measure.species ?? ''}`;
+}
+
 /** Every tag a device publishes as a reading, in browse order. */
 export function readingTags(device: DeviceDescription): string[] {
   return device.functionalUnits.flatMap((unit) =>
@@ -121,8 +149,8 @@ function control(
     unit,
     range,
     setpointTag: tag,
-    targetTag: `${tag}.SP`,
-    currentTag: `${tag}.PV`,
+    targetTag: targetValueTag(tag),
+    currentTag: currentValueTag(tag),
     initial,
   };
 }
@@ -142,6 +170,7 @@ function flowReactorModule(model: PlantModel, step: StepModel): DeviceDescriptio
     ],
   }));
   const reactor = reactorTag(step.id);
+  const sensors = reactorSensorTags(step.id);
   const maxPressure = step.maxPressure;
   return {
     id: moduleDeviceId(step.id),
@@ -181,9 +210,9 @@ function flowReactorModule(model: PlantModel, step: StepModel): DeviceDescriptio
         name: reactor,
         kind: 'reactor',
         functions: [
-          sensor('HotSpotTemperature', `${reactor}.TI-hot`, '°C', TEMPERATURE_SENSOR),
-          sensor('OutletTemperature', `${reactor}.TI-out`, '°C', TEMPERATURE_SENSOR),
-          sensor('InletPressure', `${reactor}.PI-in`, 'bar', {
+          sensor('HotSpotTemperature', sensors.hotSpot, '°C', TEMPERATURE_SENSOR),
+          sensor('OutletTemperature', sensors.outlet, '°C', TEMPERATURE_SENSOR),
+          sensor('InletPressure', sensors.inletPressure, 'bar', {
             low: 0,
             high: Math.ceil(2 * maxPressure),
           }),
@@ -204,12 +233,12 @@ function analyserDevice(model: PlantModel, step: StepModel): DeviceDescription |
     spec.technique === 'nmr' ? 'bruker-nmr' : spec.technique === 'ir' ? 'bruker-ir' : 'generic';
   const functions = spec.measures.map((m): SensorFunction => {
     if (m.quantity === 'conversion') {
-      return sensor('Conversion', `${spec.tag}.conversion`, '1', CONVERSION_RANGE);
+      return sensor('Conversion', analyserMeasureTag(spec.tag, m), '1', CONVERSION_RANGE);
     }
     const species = m.species ?? '';
     // The largest concentration the species can reach is bounded by the strongest feed.
     const ceiling = Math.max(...model.feeds.map((f) => Math.max(...f.concentrations)), 1);
-    return sensor(`Concentration_${species}`, `${spec.tag}.${species}`, 'mol/L', {
+    return sensor(`Concentration_${species}`, analyserMeasureTag(spec.tag, m), 'mol/L', {
       low: 0,
       high: Math.ceil(ceiling),
     });

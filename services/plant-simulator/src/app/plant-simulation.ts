@@ -1,5 +1,11 @@
 import { kelvinToCelsius, type Plant, type StepUnit } from '@pipac/twin';
-import { moduleDeviceId, reactorTag, type DeviceDescription } from '@pipac/opcua';
+import {
+  analyserMeasureTag,
+  currentValueTag,
+  moduleDeviceId,
+  reactorSensorTags,
+  type DeviceDescription,
+} from '@pipac/opcua';
 
 /** Where the simulation puts the values its devices report (a DeviceServer). */
 export interface DeviceValueSink {
@@ -73,10 +79,9 @@ export class PlantSimulation {
     this.analysers = plant.units.flatMap((unit) => {
       const analyser = unit.analyser;
       if (!analyser || !devices.some((d) => d.id === analyser.tag)) return [];
-      const tags = analyser.quantities.map((q) =>
-        q === 'conversion'
-          ? `${analyser.tag}.conversion`
-          : `${analyser.tag}.${q.slice('concentration:'.length)}`,
+      // In the order of the analyser's results (the recipe's measures).
+      const tags = (unit.step.spec.analyser?.measures ?? []).map((m) =>
+        analyserMeasureTag(analyser.tag, m),
       );
       return [{ unit, tags, lastAvailableAt: Number.NaN, faulted: false }];
     });
@@ -155,13 +160,19 @@ export class PlantSimulation {
 /** The values a flow-reactor module reports (see describePlantDevices for the tags). */
 function moduleReadings(unit: StepUnit): ModuleReading[] {
   const step = unit.step;
-  const reactor = reactorTag(step.id);
+  const reactor = reactorSensorTags(step.id);
   return [
-    ...step.inlets.map((inlet, k) => ({ tag: `${inlet.pump}.PV`, read: () => unit.flow[k]! })),
-    { tag: `${step.thermostat.tag}.PV`, read: () => kelvinToCelsius(unit.jacketTemperature) },
-    { tag: `${step.backPressure.tag}.PV`, read: () => unit.backPressure },
-    { tag: `${reactor}.TI-hot`, read: () => kelvinToCelsius(unit.maxTemperature) },
-    { tag: `${reactor}.TI-out`, read: () => kelvinToCelsius(unit.temperature[unit.cells - 1]!) },
-    { tag: `${reactor}.PI-in`, read: () => unit.pressure },
+    ...step.inlets.map((inlet, k) => ({
+      tag: currentValueTag(inlet.pump),
+      read: () => unit.flow[k]!,
+    })),
+    {
+      tag: currentValueTag(step.thermostat.tag),
+      read: () => kelvinToCelsius(unit.jacketTemperature),
+    },
+    { tag: currentValueTag(step.backPressure.tag), read: () => unit.backPressure },
+    { tag: reactor.hotSpot, read: () => kelvinToCelsius(unit.maxTemperature) },
+    { tag: reactor.outlet, read: () => kelvinToCelsius(unit.temperature[unit.cells - 1]!) },
+    { tag: reactor.inletPressure, read: () => unit.pressure },
   ];
 }
