@@ -220,6 +220,10 @@ class KafkaSubscription implements Subscription {
         try {
           for (const message of batch.messages) {
             if (!isRunning() || isStale() || this.closing) break;
+            // Between messages, not after the last (a closing consumer must commit first):
+            // kafkajs sends one only when its interval has passed, so a long batch of slow
+            // handlers keeps the group membership.
+            if (handled !== undefined) await heartbeat();
             if (this.paused) await commit();
             while (this.paused && !this.closing) {
               await new Promise<void>((resolve) => {
@@ -249,7 +253,6 @@ class KafkaSubscription implements Subscription {
         } finally {
           await commit();
         }
-        await heartbeat();
       },
     });
     await joined;
