@@ -180,8 +180,8 @@ export class DeviceServer {
   /** Marks a tag's value bad (sensor failure, analyser outage) without changing it. */
   fail(
     tag: string,
-    status: StatusCode = StatusCodes.BadSensorFailure,
     sourceTime = new Date(),
+    status: StatusCode = StatusCodes.BadSensorFailure,
   ): void {
     const node = this.tags.get(tag);
     if (!node) throw new Error(`unknown tag ${tag}`);

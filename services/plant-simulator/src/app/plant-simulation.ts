@@ -11,7 +11,7 @@ import {
 export interface DeviceValueSink {
   update(tag: string, update: { value: number; sourceTime: Date }): void;
   /** The value goes bad (analyser outage); it keeps its last value. */
-  fail(tag: string, status: undefined, sourceTime: Date): void;
+  fail(tag: string, sourceTime: Date): void;
   /** A functional unit's LADS state changes (an analyser outage aborts it). */
   setUnitState(device: string, unit: string, state: 'Running' | 'Aborted'): void;
 }
@@ -139,7 +139,7 @@ export class PlantSimulation {
       this.sink.setUnitState(analyser.tag, analyser.tag, analyser.fault ? 'Aborted' : 'Running');
       if (analyser.fault) {
         const at = this.timestamp(this.plant.time);
-        for (const tag of binding.tags) this.sink.fail(tag, undefined, at);
+        for (const tag of binding.tags) this.sink.fail(tag, at);
       }
     }
     const available = analyser.latestAvailableAt;
