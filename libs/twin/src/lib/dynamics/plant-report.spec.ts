@@ -165,7 +165,7 @@ describe('samplePlant', () => {
         'tank-2.level',
       ]),
     );
-    expect(Object.keys(row)).toHaveLength(34); // t, 3 × 6 step columns, 6 pumps, 7 analyser measurements, 2 tanks
+    expect(Object.keys(row)).toHaveLength(36); // t, 3 × 6 step columns, 6 pumps, 9 analyser measurements, 2 tanks
     expect(row['t']).toBe(0);
     expect(Number.isNaN(row['nitration.AT-101.conversion'])).toBe(true); // no result yet
     expect(row['tank-1.level']).toBe(1);

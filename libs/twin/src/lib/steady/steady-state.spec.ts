@@ -568,3 +568,21 @@ describe('steady state', () => {
 function acetylation(result: { steps: StepSteadyState[] }): StepSteadyState {
   return result.steps.find((s) => s.step === 'acetylation')!;
 }
+
+describe('feed concentrations as a condition (a drifted stock)', () => {
+  const model = compilePlant(
+    loadRecipe(join(__dirname, '../../../../../recipes/paracetamol.yaml')),
+  );
+
+  it('mixes the given stock instead of the recipe one, and names an unknown feed', () => {
+    const nominal = solveStepSteadyState(model, 'nitration');
+    const weak = solveStepSteadyState(model, 'nitration', {
+      feedConcentrations: { 'phenol-solution': { phenol: 0.4 } },
+    });
+    expect(weak.inlet['phenol']).toBeCloseTo((nominal.inlet['phenol']! * 0.4) / 0.5, 9);
+    expect(weak.figures.productionRate).toBeLessThan(nominal.figures.productionRate);
+    expect(() =>
+      solveStepSteadyState(model, 'nitration', { feedConcentrations: { nope: { phenol: 1 } } }),
+    ).toThrow(/feedConcentrations\.nope: unknown feed/);
+  });
+});

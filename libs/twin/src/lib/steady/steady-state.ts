@@ -87,23 +87,24 @@ export function solveStepOutlet(
   }
   const tankConcentrations = model.tanks.map((tank) => {
     const composition = conditions.tankCompositions?.[tank.id];
-    if (!composition) return undefined;
-    const c = new Float64Array(n);
-    for (const [id, value] of Object.entries(composition)) {
-      const i = model.speciesIndex.get(id);
-      if (i === undefined) throw new Error(`tankCompositions.${tank.id}.${id}: unknown species`);
-      c[i] = value;
-    }
-    return c;
+    return composition
+      ? speciesVector(model, composition, `tankCompositions.${tank.id}`)
+      : undefined;
   });
-  mixInlets(
-    model,
-    step,
-    solution.flows,
-    feedConcentrations(model),
-    tankConcentrations,
-    solution.inlet,
-  );
+  let feeds = feedConcentrations(model);
+  if (conditions.feedConcentrations) {
+    feeds = feeds.map((nominal, f) => {
+      const composition = conditions.feedConcentrations?.[model.feeds[f]!.id];
+      return composition
+        ? speciesVector(model, composition, `feedConcentrations.${model.feeds[f]!.id}`)
+        : nominal;
+    });
+    for (const id of Object.keys(conditions.feedConcentrations)) {
+      if (!model.feeds.some((feed) => feed.id === id))
+        throw new ConditionsError(`${step.id}.feedConcentrations.${id}: unknown feed`);
+    }
+  }
+  mixInlets(model, step, solution.flows, feeds, tankConcentrations, solution.inlet);
   solution.jacketTemperature = celsiusToKelvin(
     conditions.jacketTemperature ?? step.thermostat.nominal,
   );
@@ -274,6 +275,21 @@ export function solvePlantSteadyState(
     },
     violations: steps.flatMap((s) => s.violations),
   };
+}
+
+/** Concentrations by species id as a vector over the model's species. */
+function speciesVector(
+  model: PlantModel,
+  composition: Record<string, number>,
+  field: string,
+): Float64Array {
+  const c = new Float64Array(model.speciesIds.length);
+  for (const [id, value] of Object.entries(composition)) {
+    const i = model.speciesIndex.get(id);
+    if (i === undefined) throw new Error(`${field}.${id}: unknown species`);
+    c[i] = value;
+  }
+  return c;
 }
 
 function toRecord(model: PlantModel, values: Float64Array): Record<string, number> {

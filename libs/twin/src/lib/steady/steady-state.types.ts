@@ -8,6 +8,8 @@ export interface StepConditions {
   backPressure?: number;
   /** For inlets that draw from a surge tank: tank id → concentrations in it, mol/L. @default none (solvent only) */
   tankCompositions?: Record<string, Record<string, number>>;
+  /** Feed id → concentrations in it now, mol/L (a drifted stock). @default the recipe's */
+  feedConcentrations?: Record<string, Record<string, number>>;
   /** Packed bed catalyst activity, 0..1. @default the recipe's initial activity */
   catalystActivity?: number;
   /** Multiplies every rate constant of the step (kinetic mismatch, for robustness studies). @default 1 */
