@@ -31,6 +31,8 @@ export class Pid {
   private integral = 0;
   private filteredDerivative = 0;
   private lastMeasurement: number | undefined;
+  private outputMin: number;
+  private outputMax: number;
 
   constructor(readonly settings: PidSettings) {
     const { kp, ti, outputMin, outputMax } = settings;
@@ -39,6 +41,20 @@ export class Pid {
     if (!(outputMin < outputMax))
       throw new Error(`PID output range ${outputMin}..${outputMax} is empty`);
     if ((settings.td ?? 0) < 0) throw new Error(`PID td must be ≥ 0, got ${settings.td}`);
+    this.outputMin = outputMin;
+    this.outputMax = outputMax;
+  }
+
+  /**
+   * Moves the output limits (an override: a throughput cap that changes). The integral is
+   * pulled inside the new range, so the output never winds up beyond it.
+   */
+  setOutputLimits(outputMin: number, outputMax: number): void {
+    if (!(outputMin < outputMax))
+      throw new Error(`PID output range ${outputMin}..${outputMax} is empty`);
+    this.outputMin = outputMin;
+    this.outputMax = outputMax;
+    this.integral = Math.min(outputMax, Math.max(outputMin, this.integral));
   }
 
   /**
@@ -46,7 +62,7 @@ export class Pid {
    * part of the output the proportional term does not explain.
    */
   reset(output: number, setpoint: number, measurement: number): void {
-    const clamped = Math.min(this.settings.outputMax, Math.max(this.settings.outputMin, output));
+    const clamped = Math.min(this.outputMax, Math.max(this.outputMin, output));
     this.integral = clamped - this.gain() * (setpoint - measurement);
     this.filteredDerivative = 0;
     this.lastMeasurement = measurement;
@@ -60,7 +76,8 @@ export class Pid {
         `PID inputs must be finite (setpoint ${setpoint}, measurement ${measurement})`,
       );
     }
-    const { outputMin, outputMax, ti } = this.settings;
+    const { outputMin, outputMax } = this;
+    const ti = this.settings.ti;
     const td = this.settings.td ?? 0;
     const kp = this.gain();
     const error = setpoint - measurement;

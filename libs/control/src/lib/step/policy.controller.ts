@@ -1,0 +1,57 @@
+import type { StepController } from './step-controller';
+import type { StepReadings } from './step-readings';
+import type { StepSpace } from './step-space';
+
+/**
+ * A trained policy: observation vector in, action vector (−1..1 per manipulated setpoint) out.
+ * Implemented by the ONNX runner in services and by the trainer's network in training.
+ */
+export interface Policy {
+  /** Model version for the audit trail and the setpoint commands ('sha256:…'). */
+  readonly version: string;
+  act(observation: Float32Array): Float32Array;
+}
+
+/**
+ * Runs a policy as a step controller: builds the observation from the readings (remembering
+ * the previous analyser result for the trend feature) and maps the action onto the agent's
+ * setpoint ranges. The shield still stands between it and the devices.
+ */
+export class PolicyController implements StepController {
+  readonly name: string;
+  private lastSampledAt = Number.NaN;
+  private lastConversion = Number.NaN;
+  private previousConversion = Number.NaN;
+  private readonly observation: Float32Array<ArrayBuffer>;
+
+  constructor(
+    private readonly space: StepSpace,
+    private readonly policy: Policy,
+  ) {
+    this.name = `agent:${policy.version}`;
+    this.observation = new Float32Array(space.observationSize);
+  }
+
+  decide(readings: StepReadings): Record<string, number> {
+    const analyser = readings.analyser;
+    if (analyser && !(analyser.sampledAt <= this.lastSampledAt)) {
+      this.lastSampledAt = analyser.sampledAt;
+      this.previousConversion = this.lastConversion;
+      this.lastConversion = analyser.values['conversion'] ?? Number.NaN;
+    }
+    const action = this.policy.act(
+      this.space.observe(readings, this.previousConversion, this.observation),
+    );
+    for (let i = 0; i < action.length; i++) {
+      if (!Number.isFinite(action[i]!))
+        throw new Error(`policy ${this.policy.version} returned ${action[i]}`);
+    }
+    return this.space.toSetpoints(action);
+  }
+
+  reset(): void {
+    this.lastSampledAt = Number.NaN;
+    this.lastConversion = Number.NaN;
+    this.previousConversion = Number.NaN;
+  }
+}
