@@ -22,9 +22,11 @@ const swc = {
 
 /**
  * ES-module-only packages that CommonJS dependencies require(): jest on Node 20 cannot load
- * them untransformed (node-opcua-debug requires hexy 0.4, which is ESM).
+ * them untransformed (node-opcua-debug requires hexy 0.4, which is ESM). tfjs-core ships its
+ * gradient registrations only as ES modules (dist/register_all_gradients.js); they share the
+ * CommonJS bundle's engine and registries through tfjs's global namespace.
  */
-const esmOnlyPackages = ['hexy'];
+const esmOnlyPackages = ['hexy', '@tensorflow/tfjs-core'];
 
 module.exports = {
   testEnvironment: 'node',

@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import { compilePlant, loadRecipe } from '@pipac/twin';
+import { StepEnv, type StepEnvOptions } from './step-env';
+
+const model = compilePlant(loadRecipe(join(__dirname, '../../../../../recipes/paracetamol.yaml')));
+const quiet: Partial<StepEnvOptions> = {
+  episodeSeconds: 3600,
+  targetRange: [1, 1],
+  randomisation: { scenarios: ['nominal'] },
+};
+
+function episode(
+  env: StepEnv,
+  action: (t: number) => number[],
+): { rewards: number[]; steps: number } {
+  env.reset();
+  const rewards: number[] = [];
+  for (let t = 0; ; t++) {
+    const result = env.step(Float32Array.from(action(t)));
+    rewards.push(result.reward);
+    expect(result.observation).toHaveLength(env.observationSize);
+    for (const x of result.observation) expect(Number.isFinite(x)).toBe(true);
+    if (result.done) return { rewards, steps: t + 1 };
+  }
+}
+
+describe('StepEnv', () => {
+  it('runs an episode of episodeSeconds / cycle steps, paying about one nominal product per cycle at the recipe setpoints', () => {
+    const env = new StepEnv({ model, stepId: 'nitration', seed: 1, ...quiet });
+    const nominal = Array.from(env.space.toAction(env.space.nominalSetpoints()));
+    const { rewards, steps } = episode(env, () => nominal);
+    expect(steps).toBe(60);
+    const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
+    expect(mean).toBeGreaterThan(0.8);
+    expect(mean).toBeLessThan(1.05);
+  });
+
+  it('pays less for running the step off spec, and for thrashing the setpoints', () => {
+    const env = new StepEnv({ model, stepId: 'nitration', seed: 1, ...quiet });
+    const nominal = Array.from(env.space.toAction(env.space.nominalSetpoints()));
+    const total = (rewards: number[]) => rewards.reduce((a, b) => a + b, 0);
+    const steady = total(episode(env, () => nominal).rewards);
+    // Full phenol flow, least acid, coldest jacket: conversion falls below spec.
+    const offSpec = total(episode(env, () => [1, -1, -1]).rewards);
+    const thrashing = total(
+      episode(env, (t) => nominal.map((a) => a + (t % 2 ? 0.3 : -0.3))).rewards,
+    );
+    expect(offSpec).toBeLessThan(steady - 10);
+    expect(thrashing).toBeLessThan(steady);
+  });
+
+  it('replays: the same seed and actions give the same rewards and scenarios', () => {
+    const run = () => {
+      const env = new StepEnv({ model, stepId: 'hydrogenation', seed: 42, episodeSeconds: 1800 });
+      const first = episode(env, (t) => [Math.sin(t), Math.cos(t), 0]).rewards;
+      const second = episode(env, () => [0, 0, 0.5]).rewards;
+      return { rewards: [...first, ...second], scenario: env.currentScenario };
+    };
+    const a = run();
+    const b = run();
+    expect(b.rewards).toEqual(a.rewards);
+    expect(b.scenario).toEqual(a.scenario);
+  });
+});
