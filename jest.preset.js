@@ -29,7 +29,7 @@ const swc = {
 const esmOnlyPackages = ['hexy', '@tensorflow/tfjs-core'];
 
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: path.join(__dirname, 'tools', 'jest', 'node-environment.js'),
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],

@@ -4,3 +4,4 @@ export * from './lib/ppo/tensor-backend';
 export * from './lib/ppo/mlp';
 export * from './lib/ppo/ppo-trainer';
 export * from './lib/evaluation/closed-loop';
+export * from './lib/export/onnx-export';

@@ -9,7 +9,7 @@ import type { StepSpace } from './step-space';
 export interface Policy {
   /** Model version for the audit trail and the setpoint commands ('sha256:…'). */
   readonly version: string;
-  act(observation: Float32Array): Float32Array;
+  act(observation: Float32Array): Promise<Float32Array>;
 }
 
 /**
@@ -32,14 +32,14 @@ export class PolicyController implements StepController {
     this.observation = new Float32Array(space.observationSize);
   }
 
-  decide(readings: StepReadings): Record<string, number> {
+  async decide(readings: StepReadings): Promise<Record<string, number>> {
     const analyser = readings.analyser;
     if (analyser && !(analyser.sampledAt <= this.lastSampledAt)) {
       this.lastSampledAt = analyser.sampledAt;
       this.previousConversion = this.lastConversion;
       this.lastConversion = analyser.values['conversion'] ?? Number.NaN;
     }
-    const action = this.policy.act(
+    const action = await this.policy.act(
       this.space.observe(readings, this.previousConversion, this.observation),
     );
     for (let i = 0; i < action.length; i++) {

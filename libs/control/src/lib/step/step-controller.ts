@@ -8,8 +8,8 @@ import type { StepReadings } from './step-readings';
 export interface StepController {
   /** Short name for tables and the audit trail: 'fixed-recipe', 'pid', 'oracle', 'agent:<version>'. */
   readonly name: string;
-  /** Proposed setpoints for this cycle, by tag. */
-  decide(readings: StepReadings): Record<string, number>;
+  /** Proposed setpoints for this cycle, by tag (a promise where inference is asynchronous: ONNX). */
+  decide(readings: StepReadings): Record<string, number> | Promise<Record<string, number>>;
   /** Starts over from the applied setpoints (bumpless transfer after another source held the step). */
   reset(readings: StepReadings): void;
 }

@@ -12,7 +12,7 @@ import { runClosedLoop } from './closed-loop';
 const model = compilePlant(loadRecipe(join(__dirname, '../../../../../recipes/paracetamol.yaml')));
 
 describe('runClosedLoop', () => {
-  it('ranks the baselines on a deactivating catalyst: oracle above PID above the fixed recipe, no limit crossed', () => {
+  it('ranks the baselines on a deactivating catalyst: oracle above PID above the fixed recipe, no limit crossed', async () => {
     const scenario = buildScenario('catalyst-deactivation', model, 3, 4 * 3600);
     const tuning = tuneConversionPid(model, 'hydrogenation');
     const run = (make: Parameters<typeof runClosedLoop>[0]['control']) =>
@@ -20,9 +20,11 @@ describe('runClosedLoop', () => {
     const on = (controller: StepController) => ({
       hydrogenation: { controller, agentLimits: false },
     });
-    const fixed = run((_, spaces) => on(new FixedRecipeController(spaces[1]!)));
-    const pid = run((_, spaces) => on(new ConversionPidController(spaces[1]!, tuning)));
-    const oracle = run((plant, spaces) => on(new SteadyStateOracleController(spaces[1]!, plant)));
+    const fixed = await run((_, spaces) => on(new FixedRecipeController(spaces[1]!)));
+    const pid = await run((_, spaces) => on(new ConversionPidController(spaces[1]!, tuning)));
+    const oracle = await run((plant, spaces) =>
+      on(new SteadyStateOracleController(spaces[1]!, plant)),
+    );
     const inSpec = (r: typeof fixed) => r.steps[0]!.productInSpec;
     expect(inSpec(pid)).toBeGreaterThan(inSpec(fixed) * 1.1);
     expect(inSpec(oracle)).toBeGreaterThan(inSpec(pid) * 1.1);

@@ -71,7 +71,7 @@ export interface ClosedLoopResult {
  * shield, exactly as the step agents run the plant: read the sensors, decide, shield, write.
  * The yardstick of `pipac eval` and the selection stages of training.
  */
-export function runClosedLoop(options: ClosedLoopOptions): ClosedLoopResult {
+export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   const { model, scenario } = options;
   const dt = options.dt ?? 1;
   const cycle = options.cycle ?? 60;
@@ -119,11 +119,19 @@ export function runClosedLoop(options: ClosedLoopOptions): ClosedLoopResult {
         loop.space.step.index,
         target(plant.time, loop.space.step.id),
       );
+      const agent = await propose(loop.control.controller, readings);
+      // The fallback is asked only when the shield needs it; the baselines decide synchronously.
+      const fallback = loop.control.fallback;
       const decision = loop.shield.decide({
         current: readings.setpoints,
         inputs: inputStatus(readings, loop.space),
-        agent: propose(loop.control.controller, readings),
-        fallback: () => loop.control.fallback?.decide(readings),
+        agent,
+        fallback: () => {
+          const proposal = fallback?.decide(readings);
+          if (proposal instanceof Promise)
+            throw new Error('a fallback controller must decide synchronously');
+          return proposal;
+        },
       });
       if (decision.source === 'fallback') loop.outcome.fallbackCycles++;
       loop.outcome.interventions += decision.interventions.filter(
@@ -154,12 +162,12 @@ export function runClosedLoop(options: ClosedLoopOptions): ClosedLoopResult {
   };
 }
 
-function propose(
+async function propose(
   controller: StepController,
   readings: StepReadings,
-): Record<string, number> | Error {
+): Promise<Record<string, number> | Error> {
   try {
-    return controller.decide(readings);
+    return await controller.decide(readings);
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }
