@@ -5,3 +5,7 @@ export * from './lib/ppo/mlp';
 export * from './lib/ppo/ppo-trainer';
 export * from './lib/evaluation/closed-loop';
 export * from './lib/export/onnx-export';
+export * from './lib/population/candidate';
+export * from './lib/population/training-plan';
+export * from './lib/population/candidate-stage';
+export * from './lib/population/population-training';

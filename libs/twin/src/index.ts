@@ -21,3 +21,4 @@ export * from './lib/calibration';
 export * from './lib/numerics/rosenbrock';
 export * from './lib/numerics/dop853';
 export * from './lib/dynamics/simulation.error';
+export * from './lib/twin-version';

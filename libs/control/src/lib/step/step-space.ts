@@ -3,6 +3,7 @@ import {
   solvePlantSteadyState,
   stepById,
   type PlantModel,
+  type PlantSteadyState,
   type StepModel,
 } from '@pipac/twin';
 import type { SetpointLimit } from '../safety-shield';
@@ -31,6 +32,21 @@ export interface StepSpaceOptions {
   flowMove?: number;
   /** Largest jacket move per cycle, °C. @default 2 */
   temperatureMove?: number;
+}
+
+const nominalStates = new WeakMap<PlantModel, PlantSteadyState>();
+
+/**
+ * The plant's steady state at the recipe's setpoints with the twin's tanks-in-series model,
+ * solved once per compiled model (tens of milliseconds; every space and environment needs it).
+ */
+export function nominalSteadyState(model: PlantModel): PlantSteadyState {
+  let state = nominalStates.get(model);
+  if (!state) {
+    state = solvePlantSteadyState(model, {}, { model: 'cells' });
+    nominalStates.set(model, state);
+  }
+  return state;
 }
 
 /** Scale of the conversion features: 0.05 of conversion is one unit. */
@@ -106,7 +122,7 @@ export class StepSpace {
       },
     ];
     const analyser = step.spec.analyser;
-    const steady = solvePlantSteadyState(model, {}, { model: 'cells' }).steps[step.index]!;
+    const steady = nominalSteadyState(model).steps[step.index]!;
     this.concentrations = (analyser?.measures ?? [])
       .filter((m) => m.quantity === 'concentration')
       .map((m) => ({

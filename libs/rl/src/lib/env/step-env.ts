@@ -1,11 +1,10 @@
-import { SafetyShield, StepSpace, readStep } from '@pipac/control';
+import { SafetyShield, StepSpace, nominalSteadyState, readStep } from '@pipac/control';
 import {
   Plant,
   SCENARIO_NAMES,
   SeededRandom,
   buildScenario,
   kelvinToCelsius,
-  solvePlantSteadyState,
   type PlantModel,
   type Scenario,
 } from '@pipac/twin';
@@ -105,9 +104,7 @@ export class StepEnv implements Env {
     this.targetRange = options.targetRange ?? [0.7, 1.2];
     this.scenarios = options.randomisation?.scenarios ?? SCENARIO_NAMES;
     this.mismatch = options.randomisation?.kineticMismatch ?? [1, 1];
-    const steady = solvePlantSteadyState(options.model, {}, { model: 'cells' }).steps[
-      this.space.step.index
-    ]!;
+    const steady = nominalSteadyState(options.model).steps[this.space.step.index]!;
     const molarMass = options.model.molarMass[this.space.step.productIndex]!;
     this.nominal = {
       product: ((steady.figures.productionRate / 3600) * this.cycle) / molarMass,

@@ -40,6 +40,15 @@ export interface PpoProgress {
   policyStd: number;
 }
 
+/** A trainer's learned parameters, to resume from. */
+export interface PpoState {
+  policy: MlpWeights;
+  value: MlpWeights;
+  logStd: Float32Array;
+  /** Environment steps trained so far. */
+  steps: number;
+}
+
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /**
@@ -135,6 +144,23 @@ export class PpoTrainer {
 
   policyWeights(): MlpWeights {
     return this.policy.weights();
+  }
+
+  /** Everything needed to go on training later (Adam's moments excepted: they start over). */
+  state(): PpoState {
+    return {
+      policy: this.policy.weights(),
+      value: this.value.weights(),
+      logStd: Float32Array.from(this.logStd.dataSync()),
+      steps: this.stepsDone,
+    };
+  }
+
+  restore(state: PpoState): void {
+    this.policy.setWeights(state.policy);
+    this.value.setWeights(state.value);
+    this.logStd.assign(tf.tensor1d(state.logStd));
+    this.stepsDone = state.steps;
   }
 
   dispose(): void {
