@@ -12,3 +12,4 @@ export * from './lib/event-codecs';
 export { create, toBinary, fromBinary } from '@bufbuild/protobuf';
 export { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 export * from './lib/sensor-reading.encoder';
+export * from './lib/tag-names';

@@ -1,3 +1,10 @@
+import {
+  analyserMeasureTag,
+  currentValueTag,
+  reactorSensorTags,
+  reactorTag,
+  targetValueTag,
+} from '@pipac/contracts';
 import type { PlantModel, StepModel } from '@pipac/twin';
 
 /**
@@ -87,38 +94,8 @@ export function moduleDeviceId(step: string): string {
   return `${step}-module`;
 }
 
-/** Tag prefix of a step's reactor sensors (the recipe names no reactor tag). */
-export function reactorTag(step: string): string {
-  return `R-${step}`;
-}
-
-/** Reading tags of a control function: the target the device holds, and its current value. */
-export const targetValueTag = (setpointTag: string) => `${setpointTag}.SP`;
-export const currentValueTag = (setpointTag: string) => `${setpointTag}.PV`;
-
-/** Reading tags of a step's reactor sensors. */
-export function reactorSensorTags(step: string): {
-  hotSpot: string;
-  outlet: string;
-  inletPressure: string;
-} {
-  const reactor = reactorTag(step);
-  return {
-    hotSpot: `${reactor}.TI-hot`,
-    outlet: `${reactor}.TI-out`,
-    inletPressure: `${reactor}.PI-in`,
-  };
-}
-
-/** Reading tag of one analyser measure: `<analyser>.conversion` or `<analyser>.<species>`. */
-export function analyserMeasureTag(
-  analyser: string,
-  measure: { quantity: string; species?: string },
-): string {
-  return measure.quantity === 'conversion'
-    ? `${analyser}.conversion`
-    : `${analyser}.${measure.species ?? ''}`;
-}
+// The names are part of the event contract (libs/contracts); re-exported for device code.
+export { analyserMeasureTag, currentValueTag, reactorSensorTags, reactorTag, targetValueTag };
 
 /** Every tag a device publishes as a reading, in browse order. */
 export function readingTags(device: DeviceDescription): string[] {

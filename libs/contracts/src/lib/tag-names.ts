@@ -1,0 +1,38 @@
+/**
+ * Names of the plant's reading tags, derived from the recipe's device tags. They are part of
+ * the event contract: the device adapters publish SensorReadings under them, the step agents
+ * and the coordinator read them.
+ */
+
+/** Tag prefix of a step's reactor sensors (the recipe names no reactor tag). */
+export function reactorTag(step: string): string {
+  return `R-${step}`;
+}
+
+/** Reading tags of a control function: the target the device holds, and its current value. */
+export const targetValueTag = (setpointTag: string) => `${setpointTag}.SP`;
+export const currentValueTag = (setpointTag: string) => `${setpointTag}.PV`;
+
+/** Reading tags of a step's reactor sensors. */
+export function reactorSensorTags(step: string): {
+  hotSpot: string;
+  outlet: string;
+  inletPressure: string;
+} {
+  const reactor = reactorTag(step);
+  return {
+    hotSpot: `${reactor}.TI-hot`,
+    outlet: `${reactor}.TI-out`,
+    inletPressure: `${reactor}.PI-in`,
+  };
+}
+
+/** Reading tag of one analyser measure: `<analyser>.conversion` or `<analyser>.<species>`. */
+export function analyserMeasureTag(
+  analyser: string,
+  measure: { quantity: string; species?: string },
+): string {
+  return measure.quantity === 'conversion'
+    ? `${analyser}.conversion`
+    : `${analyser}.${measure.species ?? ''}`;
+}
