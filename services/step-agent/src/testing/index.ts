@@ -1,0 +1,2 @@
+export * from './step-fixtures';
+export * from './step-agent.scenarios';
