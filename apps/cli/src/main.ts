@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { calibrateCommand } from './commands/calibrate.command';
+import { evalCommand } from './commands/eval.command';
 import { simCommand } from './commands/sim.command';
+import { trainCommand } from './commands/train.command';
 
 /** Exit codes: 0 done, 1 failed while running (solver failure, I/O), 2 bad input (recipe, table, arguments). */
 const EXIT_FAILED = 1;
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(simCommand());
   program.addCommand(calibrateCommand());
+  program.addCommand(trainCommand());
+  program.addCommand(evalCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

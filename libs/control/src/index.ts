@@ -8,3 +8,4 @@ export * from './lib/baselines/conversion-pid.controller';
 export * from './lib/baselines/steady-state-oracle.controller';
 export * from './lib/step/policy.controller';
 export * from './lib/step/onnx-policy';
+export * from './lib/step/step-policy.loader';

@@ -9,3 +9,4 @@ export * from './lib/population/candidate';
 export * from './lib/population/training-plan';
 export * from './lib/population/candidate-stage';
 export * from './lib/population/population-training';
+export * from './lib/evaluation/evaluation';

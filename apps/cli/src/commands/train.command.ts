@@ -1,0 +1,191 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { compilePlant, loadRecipe } from '@pipac/twin';
+import {
+  defaultPlan,
+  mergeShards,
+  quickPlan,
+  trainShard,
+  type PopulationProgress,
+  type Shard,
+  type TrainingPlan,
+} from '@pipac/rl';
+import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
+import { parseSeed } from '../format/seed';
+import { formatTable } from '../format/table';
+import { UsageError } from '../format/usage.error';
+import { assertCreatableDirectory } from '../format/writable';
+
+interface TrainOptions {
+  recipe: string;
+  step: string[];
+  quick?: boolean;
+  population?: string;
+  seed: string;
+  shard?: string;
+  merge?: boolean;
+  shards?: string;
+  workers: string;
+  out?: string;
+  models?: string;
+  backend: 'wasm' | 'cpu';
+}
+
+/** `pipac train`: population training with staged selection, per step, exported to ONNX. */
+export function trainCommand(): Command {
+  return new Command('train')
+    .description(
+      'Train the step agents in the twin: a population of PPO candidates per step (different seeds, hyperparameters, ' +
+        'network sizes), screened briefly, the best trained longer, the most robust under domain randomisation ' +
+        'exported to ONNX with a model card. Resumable (rerun the same command); shardable (--shard i/n, then --merge).',
+    )
+    .option('-r, --recipe <file>', 'recipe (YAML)', defaultRecipePath())
+    .option('--step <id...>', 'steps to train (default: every step of the recipe)', [])
+    .option(
+      '--quick',
+      'the quick plan: 32 candidates, minutes per step (default: 1,000 candidates)',
+    )
+    .option('--population <n>', "override the plan's population size")
+    .option('--seed <n>', 'seed of the whole run', '1')
+    .option('--shard <i/n>', 'train only shard i of n (0-based) and stop before the merge')
+    .option('--merge', 'merge finished shards and export the models (with --shards)')
+    .option('--shards <n>', 'with --merge: how many shards ran')
+    .option('--workers <n>', 'worker threads', String(Math.max(1, availableParallelism())))
+    .option('-o, --out <dir>', 'work folder (resumable state)', undefined)
+    .option('--models <dir>', 'where the deployed models go (default models/<recipe name>)')
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['wasm', 'cpu'])
+        .default('wasm'),
+    )
+    .action(async (options: TrainOptions) => {
+      const recipe = loadRecipe(options.recipe);
+      const model = compilePlant(recipe);
+      const steps = options.step.length > 0 ? options.step : model.steps.map((s) => s.id);
+      for (const step of steps) {
+        if (!model.steps.some((s) => s.id === step))
+          throw new UsageError(
+            `--step: the recipe has no step "${step}" (${model.steps.map((s) => s.id).join(', ')})`,
+          );
+      }
+      const plan = buildPlan(options);
+      const shard = options.shard ? parseShard(options.shard) : undefined;
+      if (options.merge && shard) throw new UsageError('--merge and --shard exclude each other');
+      const shards = options.merge ? parseCount(options.shards, '--shards') : 1;
+      const workers = parseCount(options.workers, '--workers', 0);
+      const name = recipe.metadata.name;
+      const out = options.out ?? join(REPOSITORY_ROOT, '.pipac', 'train', name);
+      const models = options.models ?? join(REPOSITORY_ROOT, 'models', name);
+      assertCreatableDirectory(out, '--out');
+      assertCreatableDirectory(models, '--models');
+      process.stderr.write(
+        `pipac train: ${steps.join(', ')}; ${plan.population} candidates, stages ${plan.stages
+          .map((s) => `${s.name} (${s.steps} steps, keep ${s.keep})`)
+          .join(' → ')}; ${workers} worker thread(s); work in ${out}\n`,
+      );
+      const started = Date.now();
+      for (const stepId of steps) {
+        if (!options.merge) {
+          await trainShard({
+            recipe,
+            stepId,
+            plan,
+            outDir: out,
+            workers,
+            backend: options.backend,
+            onProgress: progressPrinter(started),
+            ...(shard ? { shard } : {}),
+          });
+        }
+        if (shard) continue;
+        const merged = await mergeShards({
+          recipe,
+          stepId,
+          plan,
+          outDir: out,
+          shards,
+          modelsDir: models,
+          created: new Date(),
+        });
+        process.stdout.write(
+          `\n${stepId}: deployed to ${join(models, stepId)}\n${formatTable(
+            [
+              'rank',
+              'candidate',
+              'hidden',
+              ...plan.stages.map((s) => `${s.name} score`),
+              'version',
+            ],
+            merged.deployed.map((card) => [
+              card.rank,
+              card.candidate.id,
+              card.candidate.hidden.join('x'),
+              ...plan.stages.map((s) => card.scores[s.name] ?? Number.NaN),
+              card.version.slice(0, 19),
+            ]),
+          )}\n`,
+        );
+      }
+      process.stderr.write(`pipac train: done in ${formatElapsed(Date.now() - started)}\n`);
+    });
+}
+
+function buildPlan(options: TrainOptions): TrainingPlan {
+  const seed = parseSeed(options.seed);
+  const plan = options.quick ? quickPlan(seed) : defaultPlan(seed);
+  if (options.population !== undefined) {
+    const population = parseCount(options.population, '--population');
+    // Survivors scale with the population, never below the number deployed at the end.
+    const scale = population / plan.population;
+    const deployed = plan.stages.at(-1)!.keep;
+    plan.population = population;
+    let alive = population;
+    for (const stage of plan.stages) {
+      stage.keep = Math.min(alive, Math.max(deployed, Math.round(stage.keep * scale)));
+      alive = stage.keep;
+    }
+  }
+  return plan;
+}
+
+function parseShard(text: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || !(count >= 1) || !(index < count))
+    throw new UsageError(`--shard: expected i/n with 0 ≤ i < n (e.g. 0/4), got "${text}"`);
+  return { index, count };
+}
+
+function parseCount(text: string | undefined, option: string, min = 1): number {
+  const value = Number(text);
+  if (text === undefined || !Number.isInteger(value) || value < min)
+    throw new UsageError(`${option}: expected an integer ≥ ${min}, got "${text ?? ''}"`);
+  return value;
+}
+
+/** One line per finished candidate on a terminal; per 10 % of a stage and at its end otherwise. */
+function progressPrinter(started: number): (p: PopulationProgress) => void {
+  const tty = process.stderr.isTTY === true;
+  let decile = -1;
+  return (p) => {
+    if (process.env['PIPAC_QUIET'] !== undefined) return;
+    const line = `[${p.step}] ${p.stage} ${p.done}/${p.total}: candidate ${p.candidate} score ${p.score.toFixed(3)}${p.resumed ? ' (resumed)' : ''}, best ${p.best.toFixed(3)}; ${formatElapsed(Date.now() - started)}`;
+    if (tty) {
+      process.stderr.write(`\r\x1b[K${line}${p.done === p.total ? '\n' : ''}`);
+      return;
+    }
+    const d = Math.floor((10 * p.done) / p.total);
+    if (p.done === 1) decile = -1;
+    if (d > decile || p.done === p.total) {
+      decile = d;
+      process.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+function formatElapsed(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
