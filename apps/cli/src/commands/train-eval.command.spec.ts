@@ -1,0 +1,97 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPOSITORY_ROOT } from '../format/paths';
+import { pipac } from '../testing/run-pipac';
+
+const FIRST_ORDER = join(REPOSITORY_ROOT, 'recipes', 'first-order-pfr.yaml');
+
+describe('pipac train and pipac eval', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pipac-train-cli-'));
+    process.env['PIPAC_QUIET'] = '1';
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    delete process.env['PIPAC_QUIET'];
+  });
+
+  it.each([
+    [['--shard', '3/2'], /--shard: expected i\/n/],
+    [['--step', 'distillation'], /no step "distillation"/],
+    [['--merge'], /--shards: expected an integer/],
+    [['--workers', '-1'], /--workers: expected an integer ≥ 0/],
+  ])('train refuses %j with a reason', async (args, message) => {
+    const { code, stderr } = await pipac('train', '--out', dir, '--models', dir, ...args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+
+  it('eval without trained models for the recipe says how to get them', async () => {
+    const { code, stderr } = await pipac(
+      'eval',
+      '--recipe',
+      FIRST_ORDER,
+      '--models',
+      dir,
+      '--duration',
+      '1h',
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/no usable policy for step .*run pipac train first/);
+  });
+
+  it('trains any recipe: a population of a one-step plant, exported and then evaluated against the baselines', async () => {
+    const models = join(dir, 'models');
+    const trained = await pipac(
+      'train',
+      '--recipe',
+      FIRST_ORDER,
+      '--quick',
+      '--population',
+      '2',
+      '--workers',
+      '0',
+      '--out',
+      join(dir, 'work'),
+      '--models',
+      models,
+    );
+    expect(trained.stderr).toContain('pipac train: done');
+    expect(trained.code).toBe(0);
+    const [step] = readdirSync(models);
+    expect(readdirSync(join(models, step!)).sort()).toEqual(['policy.card.json', 'policy.onnx']);
+    const card = JSON.parse(readFileSync(join(models, step!, 'policy.card.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(trained.stdout).toContain(card.version.slice(0, 19));
+
+    const plots = join(dir, 'plots');
+    const evaluated = await pipac(
+      'eval',
+      '--recipe',
+      FIRST_ORDER,
+      '--models',
+      models,
+      '--scenario',
+      'nominal',
+      'pump-calibration',
+      '--duration',
+      '2h',
+      '--plots',
+      plots,
+    );
+    expect(evaluated.code).toBe(0);
+    for (const controller of ['agent', 'pid', 'fixed-recipe', 'oracle']) {
+      expect(evaluated.stdout).toMatch(new RegExp(`^nominal\\s+${controller}\\s+\\d`, 'm'));
+    }
+    expect(evaluated.stdout).toMatch(/^pump-calibration\s+oracle\s+[\d.]+\s+1\s/m);
+    expect(evaluated.stdout).toContain('targets (deployed agents):');
+    expect(evaluated.stdout).toContain('PID tuning (SIMC)');
+    expect(readdirSync(plots).sort()).toEqual(['nominal.svg', 'pump-calibration.svg']);
+    expect(readFileSync(join(plots, 'nominal.svg'), 'utf8')).toContain('<svg');
+  }, 600_000);
+});
