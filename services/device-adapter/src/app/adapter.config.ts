@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Ajv from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import {
+  CONFIG_SCHEMA,
+  ConfigError,
+  httpEndpoint,
+  kafkaBrokers,
+  readConfigFile,
+} from '@pipac/config';
 import {
   parseNodeMap,
   type NodeMap,
@@ -42,15 +48,16 @@ export interface AdapterConfig {
   http: { host: string; port: number };
 }
 
-const SEGMENT = '^[a-z0-9][a-z0-9-]{0,62}$';
+export { ConfigError };
+
 const SCHEMA = {
   type: 'object',
   required: ['site', 'cell', 'step', 'nodeMap', 'stateDir'],
   additionalProperties: false,
   properties: {
-    site: { type: 'string', pattern: SEGMENT },
-    cell: { type: 'string', pattern: SEGMENT },
-    step: { type: 'string', pattern: SEGMENT },
+    site: CONFIG_SCHEMA.segment,
+    cell: CONFIG_SCHEMA.segment,
+    step: CONFIG_SCHEMA.segment,
     nodeMap: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'object' }] },
     opcua: {
       type: 'object',
@@ -67,27 +74,13 @@ const SCHEMA = {
         heartbeatTimeoutMs: { type: 'number', minimum: 100 },
       },
     },
-    kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
+    kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
     stateDir: { type: 'string', minLength: 1 },
     spoolMaxBytes: { type: 'integer', minimum: 16777216 },
     memoryLimit: { type: 'integer', minimum: 100 },
-    http: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        host: { type: 'string', minLength: 1 },
-        port: { type: 'integer', minimum: 0, maximum: 65535 },
-      },
-    },
+    http: CONFIG_SCHEMA.http,
   },
 } as const;
-
-const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
-
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  readonly retriable = false;
-}
 
 /**
  * Reads and checks the configuration; paths in it are relative to the file. A mistake stops
@@ -97,20 +90,8 @@ export function loadAdapterConfig(
   path: string,
   env: NodeJS.ProcessEnv = process.env,
 ): AdapterConfig {
-  let document: unknown;
-  try {
-    document = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`${path}: ${(error as Error).message}`);
-  }
-  if (!validate(document)) {
-    const reasons = (validate.errors ?? []).map(
-      (e) => `${e.instancePath || '/'} ${e.message ?? ''}`,
-    );
-    throw new ConfigError(`${path}: ${reasons.join('; ')}`);
-  }
   const base = dirname(path);
-  const raw = document as {
+  const raw = readConfigFile<{
     site: string;
     cell: string;
     step: string;
@@ -121,7 +102,7 @@ export function loadAdapterConfig(
     spoolMaxBytes?: number;
     memoryLimit?: number;
     http?: { host?: string; port?: number };
-  };
+  }>(path, SCHEMA);
   const nodeMapSource =
     typeof raw.nodeMap === 'string' ? resolve(base, raw.nodeMap) : `${path} nodeMap`;
   let nodeMapDocument: unknown = raw.nodeMap;
@@ -132,15 +113,7 @@ export function loadAdapterConfig(
       throw new ConfigError(`${path}: /nodeMap cannot be read: ${(error as Error).message}`);
     }
   }
-  const brokers =
-    env['PIPAC_KAFKA_BROKERS']
-      ?.split(',')
-      .map((b) => b.trim())
-      .filter(Boolean) ??
-    raw.kafkaBrokers ??
-    [];
-  if (brokers.length === 0)
-    throw new ConfigError(`${path}: no Kafka brokers (set /kafkaBrokers or PIPAC_KAFKA_BROKERS)`);
+  const brokers = kafkaBrokers(path, raw.kafkaBrokers, env);
   const opcua = raw.opcua ?? {};
   if (opcua.username && !env['PIPAC_OPCUA_PASSWORD']) {
     throw new ConfigError(`${path}: /opcua/username is set, PIPAC_OPCUA_PASSWORD is not`);
@@ -163,6 +136,6 @@ export function loadAdapterConfig(
     stateDir: resolve(base, raw.stateDir),
     spoolMaxBytes: raw.spoolMaxBytes ?? 256 * 1024 * 1024,
     memoryLimit: raw.memoryLimit ?? 100_000,
-    http: { host: raw.http?.host ?? '0.0.0.0', port: raw.http?.port ?? 8080 },
+    http: httpEndpoint(raw.http),
   };
 }

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Ajv from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import { CONFIG_SCHEMA, httpEndpoint, kafkaBrokers, readConfigFile } from '@pipac/config';
 import type { StepMode } from './step-agent';
+
+export { ConfigError } from '@pipac/config';
 
 /** The step agent's configuration file (YAML or JSON), after validation and defaults. */
 export interface AgentConfig {
@@ -27,66 +27,31 @@ export interface AgentConfig {
   http: { host: string; port: number };
 }
 
-const SEGMENT = '^[a-z0-9][a-z0-9-]{0,62}$';
 const SCHEMA = {
   type: 'object',
   required: ['site', 'cell', 'step', 'recipe', 'models'],
   additionalProperties: false,
   properties: {
-    site: { type: 'string', pattern: SEGMENT },
-    cell: { type: 'string', pattern: SEGMENT },
-    step: { type: 'string', pattern: SEGMENT },
+    site: CONFIG_SCHEMA.segment,
+    cell: CONFIG_SCHEMA.segment,
+    step: CONFIG_SCHEMA.segment,
     recipe: { type: 'string', minLength: 1 },
     models: { type: 'string', minLength: 1 },
     mode: { enum: ['offline', 'operator', 'automatic'] },
     shadow: { type: 'boolean' },
     cycleSeconds: { type: 'number', minimum: 1 },
     modelPollSeconds: { type: 'number', minimum: 0 },
-    kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
-    http: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        host: { type: 'string', minLength: 1 },
-        port: { type: 'integer', minimum: 0, maximum: 65535 },
-      },
-    },
+    kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
+    http: CONFIG_SCHEMA.http,
   },
 } as const;
 
-const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
-
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  readonly retriable = false;
-}
-
 /** Reads and checks the configuration; a mistake stops start-up naming the file and the field. */
 export function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  let document: unknown;
-  try {
-    document = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`${path}: ${(error as Error).message}`);
-  }
-  if (!validate(document)) {
-    const reasons = (validate.errors ?? []).map(
-      (e) => `${e.instancePath || '/'} ${e.message ?? ''}`,
-    );
-    throw new ConfigError(`${path}: ${reasons.join('; ')}`);
-  }
-  const raw = document as Partial<AgentConfig> &
-    Pick<AgentConfig, 'site' | 'cell' | 'step' | 'recipe' | 'models'>;
+  const raw = readConfigFile<
+    Partial<AgentConfig> & Pick<AgentConfig, 'site' | 'cell' | 'step' | 'recipe' | 'models'>
+  >(path, SCHEMA);
   const base = dirname(path);
-  const brokers =
-    env['PIPAC_KAFKA_BROKERS']
-      ?.split(',')
-      .map((b) => b.trim())
-      .filter(Boolean) ??
-    raw.kafkaBrokers ??
-    [];
-  if (brokers.length === 0)
-    throw new ConfigError(`${path}: no Kafka brokers (set /kafkaBrokers or PIPAC_KAFKA_BROKERS)`);
   return {
     site: raw.site,
     cell: raw.cell,
@@ -97,7 +62,7 @@ export function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = process.e
     shadow: raw.shadow ?? false,
     cycleSeconds: raw.cycleSeconds ?? 60,
     modelPollSeconds: raw.modelPollSeconds ?? 5,
-    kafkaBrokers: brokers,
-    http: { host: raw.http?.host ?? '0.0.0.0', port: raw.http?.port ?? 8080 },
+    kafkaBrokers: kafkaBrokers(path, raw.kafkaBrokers, env),
+    http: httpEndpoint(raw.http),
   };
 }

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CONFIG_SCHEMA,
+  ConfigError,
+  httpEndpoint,
+  kafkaBrokers,
+  readConfigFile,
+} from './service-config';
+
+const SCHEMA = {
+  type: 'object',
+  required: ['site'],
+  additionalProperties: false,
+  properties: {
+    site: CONFIG_SCHEMA.segment,
+    kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
+    http: CONFIG_SCHEMA.http,
+  },
+};
+
+describe('service configuration', () => {
+  let dir: string;
+  const file = (text: string) => {
+    const path = join(dir, `c${Math.random()}.yaml`);
+    writeFileSync(path, text);
+    return path;
+  };
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'pipac-config-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a valid file', () => {
+    expect(readConfigFile(file('site: demo\nhttp: { port: 9000 }\n'), SCHEMA)).toEqual({
+      site: 'demo',
+      http: { port: 9000 },
+    });
+  });
+
+  it('names the file and every bad field at once', () => {
+    const path = file('site: Demo\nhttp: { port: 70000 }\nextra: 1\n');
+    expect(() => readConfigFile(path, SCHEMA)).toThrow(ConfigError);
+    try {
+      readConfigFile(path, SCHEMA);
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain(path);
+      expect(message).toContain('/site must match pattern');
+      expect(message).toContain('/http/port must be <= 65535');
+      expect(message).toContain('must NOT have additional properties');
+    }
+    expect(() => readConfigFile(file('site: [unclosed\n'), SCHEMA)).toThrow(ConfigError);
+    expect(() => readConfigFile(join(dir, 'missing.yaml'), SCHEMA)).toThrow(/missing\.yaml/);
+  });
+
+  it('takes the brokers from PIPAC_KAFKA_BROKERS over the file, and refuses none', () => {
+    expect(kafkaBrokers('f', ['a:1'], {})).toEqual(['a:1']);
+    expect(kafkaBrokers('f', ['a:1'], { PIPAC_KAFKA_BROKERS: 'b:2, c:3' })).toEqual(['b:2', 'c:3']);
+    expect(() => kafkaBrokers('f.yaml', undefined, {})).toThrow(/f\.yaml: no Kafka brokers/);
+    expect(httpEndpoint(undefined)).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(httpEndpoint({ port: 1 })).toEqual({ host: '0.0.0.0', port: 1 });
+  });
+});

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import Ajv, { type Schema } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+
+/** A service configuration that cannot be used: the message names the file and the field. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly retriable = false;
+}
+
+/** JSON-schema pieces every service configuration shares. */
+export const CONFIG_SCHEMA = {
+  /** A topic path segment (site, cell, step). */
+  segment: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+  kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
+  http: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      host: { type: 'string', minLength: 1 },
+      port: { type: 'integer', minimum: 0, maximum: 65535 },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true });
+
+/**
+ * Reads a YAML (or JSON) configuration file and checks it against `schema`; a mistake stops
+ * start-up with `file: /field reason; …` for every problem at once.
+ */
+export function readConfigFile<T>(path: string, schema: Schema): T {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${path}: ${(error as Error).message}`);
+  }
+  const validate = ajv.compile(schema);
+  if (!validate(document)) {
+    const reasons = (validate.errors ?? []).map(
+      (e) => `${e.instancePath || '/'} ${e.message ?? ''}`,
+    );
+    throw new ConfigError(`${path}: ${reasons.join('; ')}`);
+  }
+  return document as T;
+}
+
+/** The Kafka bootstrap servers: PIPAC_KAFKA_BROKERS (comma-separated) over the file's; at least one. */
+export function kafkaBrokers(
+  path: string,
+  fromFile: string[] | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const brokers =
+    env['PIPAC_KAFKA_BROKERS']
+      ?.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean) ??
+    fromFile ??
+    [];
+  if (brokers.length === 0)
+    throw new ConfigError(`${path}: no Kafka brokers (set /kafkaBrokers or PIPAC_KAFKA_BROKERS)`);
+  return brokers;
+}
+
+/** Where the health endpoints listen. @default 0.0.0.0:8080 */
+export function httpEndpoint(raw: { host?: string; port?: number } | undefined): {
+  host: string;
+  port: number;
+} {
+  return { host: raw?.host ?? '0.0.0.0', port: raw?.port ?? 8080 };
+}
