@@ -53,7 +53,10 @@ export function trainCommand(): Command {
     .option('--shards <n>', 'with --merge: how many shards ran')
     .option('--workers <n>', 'worker threads', String(Math.max(1, availableParallelism())))
     .option('-o, --out <dir>', 'work folder (resumable state)', undefined)
-    .option('--models <dir>', 'where the deployed models go (default models/<recipe name>)')
+    .option(
+      '--models <dir>',
+      'where the selected models go (default .pipac/models/<recipe name>; the shipped ones in models/ stay untouched)',
+    )
     .addOption(
       new Option('--backend <name>', 'TensorFlow.js backend')
         .choices(['wasm', 'cpu'])
@@ -76,7 +79,7 @@ export function trainCommand(): Command {
       const workers = parseCount(options.workers, '--workers', 0);
       const name = recipe.metadata.name;
       const out = options.out ?? join(REPOSITORY_ROOT, '.pipac', 'train', name);
-      const models = options.models ?? join(REPOSITORY_ROOT, 'models', name);
+      const models = options.models ?? join(REPOSITORY_ROOT, '.pipac', 'models', name);
       assertCreatableDirectory(out, '--out');
       assertCreatableDirectory(models, '--models');
       process.stderr.write(
@@ -128,6 +131,11 @@ export function trainCommand(): Command {
         );
       }
       process.stderr.write(`pipac train: done in ${formatElapsed(Date.now() - started)}\n`);
+      if (!shard) {
+        process.stderr.write(
+          `evaluate them: pipac eval --recipe ${options.recipe} --models ${models}\n`,
+        );
+      }
     });
 }
 
