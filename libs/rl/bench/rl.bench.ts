@@ -123,15 +123,18 @@ async function population(plan: TrainingPlan, workers: number): Promise<RunTimin
 }
 
 /** Wall time of a plan from measured seconds per candidate-stage (which scale with the stage's steps). */
-function estimate(plan: TrainingPlan, measured: TrainingPlan, perCandidate: number[], workers: number): number {
+function estimate(
+  plan: TrainingPlan,
+  measured: TrainingPlan,
+  perCandidate: number[],
+  workers: number,
+): number {
   let alive = plan.population;
   let total = 0;
   plan.stages.forEach((stage, s) => {
     const reference = measured.stages[s]!;
     const scale =
-      reference.steps > 0
-        ? stage.steps / reference.steps
-        : stage.episodes / reference.episodes;
+      reference.steps > 0 ? stage.steps / reference.steps : stage.episodes / reference.episodes;
     total += (alive * model.steps.length * perCandidate[s]! * scale) / workers;
     alive = stage.keep;
   });
@@ -162,11 +165,19 @@ async function main(): Promise<void> {
   if (process.env['BENCH_QUICK'] !== '0') {
     const quick = quickPlan(1);
     const run = await population(quick, workers);
-    rows.push([`quick run, 3 steps × 32 candidates, ${workers} workers`, hms(run.seconds), 'measured']);
+    rows.push([
+      `quick run, 3 steps × 32 candidates, ${workers} workers`,
+      hms(run.seconds),
+      'measured',
+    ]);
     const full = defaultPlan(1);
     if (process.env['BENCH_FULL'] === '1') {
       const measured = await population(full, workers);
-      rows.push([`full default run, 3 steps × 1,000 candidates`, hms(measured.seconds), 'measured']);
+      rows.push([
+        `full default run, 3 steps × 1,000 candidates`,
+        hms(measured.seconds),
+        'measured',
+      ]);
     } else {
       rows.push([
         `full default run, 3 steps × 1,000 candidates`,
@@ -176,7 +187,8 @@ async function main(): Promise<void> {
     }
   }
   const width = Math.max(...rows.map((r) => r[0].length));
-  for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padStart(22)}  ${note}`);
+  for (const [name, value, note] of rows)
+    console.log(`${name.padEnd(width)}  ${value.padStart(22)}  ${note}`);
 }
 
 main().catch((error: unknown) => {

@@ -39,6 +39,7 @@ export interface StepEnvOptions {
 /** Weights of the reward terms (docs/agents.md, "Reward"). */
 export const REWARD_WEIGHTS = {
   offSpec: 1,
+  overTarget: 1,
   waste: 0.1,
   energy: 0.02,
   move: 0.05,
@@ -60,6 +61,8 @@ const TEMPERATURE_BAND = 5;
  * Reward per cycle, in units of the step's nominal product per cycle:
  *   + in-spec product, up to the throughput target
  *   − off-spec product
+ *   − key reactant fed beyond the throughput target (throughput nobody ordered fills the
+ *     next surge tank), relative to nominal
  *   − 0.1 × feed mass that did not become in-spec product (waste, relative to nominal feed)
  *   − 0.02 × thermal energy relative to nominal
  *   − 0.05 × mean squared action change (large moves)
@@ -79,8 +82,8 @@ export class StepEnv implements Env {
   private readonly targetRange: [number, number];
   private readonly scenarios: readonly string[];
   private readonly mismatch: [number, number];
-  /** Nominal product (mol), feed mass (kg) and thermal energy (J) per cycle. */
-  private readonly nominal: { product: number; mass: number; energy: number };
+  /** Nominal product and key reactant fed (mol), feed mass (kg) and thermal energy (J) per cycle. */
+  private readonly nominal: { product: number; keyIn: number; mass: number; energy: number };
   private plant!: Plant;
   private shield!: SafetyShield;
   private scenario!: Scenario;
@@ -106,8 +109,10 @@ export class StepEnv implements Env {
     this.mismatch = options.randomisation?.kineticMismatch ?? [1, 1];
     const steady = nominalSteadyState(options.model).steps[this.space.step.index]!;
     const molarMass = options.model.molarMass[this.space.step.productIndex]!;
+    const key = options.model.speciesIds[this.space.step.keyIndex]!;
     this.nominal = {
       product: ((steady.figures.productionRate / 3600) * this.cycle) / molarMass,
+      keyIn: ((steady.inlet[key] ?? 0) * steady.outletFlow * this.cycle) / 60_000,
       mass:
         (steady.figures.productionRate / 3600 / 1000) * (1 + steady.figures.eFactor) * this.cycle,
       energy: Math.max(steady.figures.thermalPower, 1) * this.cycle,
@@ -181,6 +186,7 @@ export class StepEnv implements Env {
     const inSpec = unit.totals.productInSpec - before.productInSpec;
     const offSpec = unit.totals.productOffSpec - before.productOffSpec;
     const mass = unit.totals.massIn - before.massIn;
+    const keyIn = unit.totals.keyIn - before.keyIn;
     const energy = unit.totals.thermalEnergy - before.thermalEnergy;
     const n = this.nominal;
     const inSpecShare = inSpec / n.product;
@@ -202,6 +208,7 @@ export class StepEnv implements Env {
     const reward =
       Math.min(inSpecShare, this.target) -
       w.offSpec * (offSpec / n.product) -
+      w.overTarget * Math.max(0, keyIn / n.keyIn - this.target) -
       w.waste * Math.max(0, mass / n.mass - inSpecShare) -
       w.energy * (energy / n.energy) -
       w.move * move -

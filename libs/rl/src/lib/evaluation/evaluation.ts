@@ -12,7 +12,12 @@ import { buildScenario, type PlantModel } from '@pipac/twin';
 import { runClosedLoop, type ClosedLoopResult, type StepControl } from './closed-loop';
 
 export type ControllerKind = 'agent' | 'pid' | 'fixed-recipe' | 'oracle';
-export const CONTROLLER_KINDS: readonly ControllerKind[] = ['agent', 'pid', 'fixed-recipe', 'oracle'];
+export const CONTROLLER_KINDS: readonly ControllerKind[] = [
+  'agent',
+  'pid',
+  'fixed-recipe',
+  'oracle',
+];
 
 export interface EvaluationOptions {
   model: PlantModel;
@@ -60,7 +65,9 @@ export interface Evaluation {
  */
 export async function evaluateControllers(options: EvaluationOptions): Promise<Evaluation> {
   const { model } = options;
-  const tunings = Object.fromEntries(model.steps.map((s) => [s.id, tuneConversionPid(model, s.id)]));
+  const tunings = Object.fromEntries(
+    model.steps.map((s) => [s.id, tuneConversionPid(model, s.id)]),
+  );
   const runs: Evaluation['runs'] = [];
   for (const name of options.scenarios) {
     const scenario = buildScenario(name, model, options.seed, options.duration);
