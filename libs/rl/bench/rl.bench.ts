@@ -104,11 +104,13 @@ async function population(plan: TrainingPlan, workers: number): Promise<RunTimin
             const s = plan.stages.findIndex((x) => x.name === p.stage);
             stageSeconds[s]! += (Date.now() - stageStart.get(p.stage)!) / 1000;
           }
-          process.stderr.write(`\r\x1b[K[${p.step}] ${p.stage} ${p.done}/${p.total}`);
+          if (process.stderr.isTTY)
+            process.stderr.write(`\r\x1b[K[${p.step}] ${p.stage} ${p.done}/${p.total}`);
+          else if (p.done === p.total) process.stderr.write(`[${p.step}] ${p.stage} done\n`);
         },
       });
     }
-    process.stderr.write('\n');
+    if (process.stderr.isTTY) process.stderr.write('\n');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
