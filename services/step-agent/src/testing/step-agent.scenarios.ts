@@ -21,7 +21,7 @@ import {
   type StepStatus,
 } from '@pipac/contracts';
 import { compilePlant, loadRecipe } from '@pipac/twin';
-import { StepAgent } from '../app/step-agent';
+import { StepAgent, type StepAgentOptions } from '../app/step-agent';
 import { stepSensorReadings, writeTestPolicy } from './step-fixtures';
 
 const recipePath = join(__dirname, '..', '..', '..', '..', 'recipes', 'paracetamol.yaml');
@@ -61,6 +61,23 @@ export function describeStepAgentScenarios(
     const topic = (stream: 'sensors' | 'setpoints' | 'status' | 'state') =>
       topicName({ site, cell: 'cell', step: 'hydrogenation', stream });
 
+    /** An agent on this test's bus and models, cycled by hand, on the test's clock. */
+    const startAgent = (overrides: Partial<StepAgentOptions> = {}) =>
+      StepAgent.start({
+        site,
+        cell: 'cell',
+        step: 'hydrogenation',
+        model,
+        bus,
+        modelsDir: dir,
+        fallbackTuning,
+        autoCycle: false,
+        modelPollMs: 0,
+        clock: () => now,
+        log: () => undefined,
+        ...overrides,
+      });
+
     const publishReadings = async (options: Parameters<typeof stepSensorReadings>[2] = {}) => {
       const readings = stepSensorReadings(space, now, options);
       const expected = agent.stats.readings + readings.length;
@@ -81,19 +98,7 @@ export function describeStepAgentScenarios(
       statuses = [];
       deadLetters = [];
       writeTestPolicy(dir, space, 1);
-      agent = await StepAgent.start({
-        site,
-        cell: 'cell',
-        step: 'hydrogenation',
-        model,
-        bus,
-        modelsDir: dir,
-        fallbackTuning,
-        autoCycle: false,
-        modelPollMs: 0,
-        clock: () => now,
-        log: () => undefined,
-      });
+      agent = await startAgent();
       await subscribeEvents(bus, {
         group: 'test-setpoints',
         topic: topic('setpoints'),
@@ -180,22 +185,7 @@ export function describeStepAgentScenarios(
 
     it('proposes but never writes in shadow mode', async () => {
       await agent.stop();
-      agent = await StepAgent.start({
-        site,
-        cell: 'cell',
-        step: 'hydrogenation',
-        model,
-        bus,
-        modelsDir: dir,
-        fallbackTuning,
-        autoCycle: false,
-        modelPollMs: 0,
-        mode: 'automatic',
-        shadow: true,
-        clock: () => now,
-        group: 'shadow',
-        log: () => undefined,
-      });
+      agent = await startAgent({ mode: 'automatic', shadow: true, group: 'shadow' });
       await publishReadings();
       const report = await agent.cycle();
       expect(report.source).toBe('agent');
