@@ -18,6 +18,8 @@ export interface OracleOptions {
   temperatureMargin?: number;
   /** Jacket temperatures tried per solve, over the agent range. @default 7 */
   temperatures?: number;
+  /** Reagent-to-key flow ratios tried, relative to the recipe's. @default [0.8, 1, 1.25, 1.5] */
+  ratios?: number[];
 }
 
 /**
@@ -26,7 +28,8 @@ export interface OracleOptions {
  * and re-solves the step's optimal steady state with it every `interval`. The optimum is the
  * most product per second at the throughput target or below, with the true conversion at
  * least minConversion + margin and the hottest point, MTSR and pressure inside their limits;
- * at equal product, the cooler jacket wins. Flows move together in the recipe's ratios.
+ * at equal product, the least reagent and the cooler jacket win. It searches the jacket
+ * temperature, the flow of the key reactant and the ratio of every other pump to it.
  *
  * Model: the ideal plug-flow design equation (1 ms a solve; the tanks-in-series model the twin
  * integrates takes 5–20 ms, too slow to search), corrected by the offset between the twin's
@@ -40,6 +43,7 @@ export class SteadyStateOracleController implements StepController {
   private readonly margin: number;
   private readonly temperatureMargin: number;
   private readonly temperatures: number;
+  private readonly ratios: number[];
   private nextSolve = Number.NEGATIVE_INFINITY;
   private plan: Record<string, number>;
   private solution: StepSolution | undefined;
@@ -53,6 +57,7 @@ export class SteadyStateOracleController implements StepController {
     this.margin = options.margin ?? 0.005;
     this.temperatureMargin = options.temperatureMargin ?? 5;
     this.temperatures = options.temperatures ?? 7;
+    this.ratios = [...(options.ratios ?? [0.8, 1, 1.25, 1.5])].sort((a, b) => a - b);
     this.plan = space.nominalSetpoints();
   }
 
@@ -68,58 +73,87 @@ export class SteadyStateOracleController implements StepController {
     this.nextSolve = Number.NEGATIVE_INFINITY;
   }
 
-  /** The best (scale, jacket) for the plant as it truly is now. */
+  /** The best (flow scale, reagent ratio, jacket) for the plant as it truly is now. */
   private optimise(readings: StepReadings): Record<string, number> {
     const space = this.space;
     const step = space.step;
     const unit = this.plant.units[step.index]!;
     const truth = this.trueConditions();
-    const pumps = space.manipulated.filter((m) => m.kind === 'pump');
     const jacket = space.manipulated.find((m) => m.kind === 'thermostat')!;
-    // Delivered flow = setpoint × pump factor: the oracle plans delivered flows.
-    const delivered = (scale: number): Record<string, number> =>
-      Object.fromEntries(pumps.map((m) => [m.tag, m.nominal * scale]));
-    const appliedScale =
-      step.inlets.reduce((sum, inlet, k) => sum + unit.flow[k]! / inlet.nominal, 0) /
-      step.inlets.length;
+    const keyPumps = this.keyPumps();
+    // Delivered flows (setpoint × pump factor): the oracle plans what reaches the reactor.
+    // Key-reactant pumps run at `scale` × nominal, the others (reagents) at scale × ratio.
+    const delivered = (scale: number, ratio: number): Record<string, number> =>
+      Object.fromEntries(
+        step.inlets.map((inlet) => [
+          inlet.pump,
+          inlet.nominal * scale * (keyPumps.has(inlet.pump) ? 1 : ratio),
+        ]),
+      );
+    const applied = Object.fromEntries(step.inlets.map((inlet, k) => [inlet.pump, unit.flow[k]!]));
     const bias =
       unit.conversion() -
-      this.evaluate(truth, delivered(appliedScale), kelvinToCelsius(unit.jacketTemperature))
-        .conversion;
-    const minScale = Math.max(...pumps.map((m) => m.engineering.low / m.nominal), 0.3);
-    const cap = Math.max(minScale, readings.throughputTarget);
+      this.evaluate(truth, applied, kelvinToCelsius(unit.jacketTemperature)).conversion;
     const required = step.minConversion + this.margin;
-    let best = { scale: minScale, jacket: jacket.nominal, product: -1 };
+    let best = { scale: 0, ratio: 1, jacket: jacket.nominal, product: -1 };
     const n = this.temperatures;
-    for (let j = 0; j < n; j++) {
-      const temperature = jacket.agent.low + ((jacket.agent.high - jacket.agent.low) * j) / (n - 1);
-      const feasible = (scale: number) => {
-        const result = this.evaluate(truth, delivered(scale), temperature);
-        return result.safe && result.conversion + bias >= required ? result : undefined;
-      };
-      let scale: number;
-      if (feasible(cap)) scale = cap;
-      else if (!feasible(minScale)) continue;
-      else {
-        // Conversion falls with flow: bisect for the largest feasible scale.
-        let low = minScale;
-        let high = cap;
-        for (let i = 0; i < 8; i++) {
-          const mid = (low + high) / 2;
-          if (feasible(mid)) low = mid;
-          else high = mid;
-        }
-        scale = low;
+    for (const ratio of this.ratios) {
+      // The scales at which every pump stays inside its engineering range.
+      let minScale = 0.3;
+      let maxScale = Math.max(readings.throughputTarget, 1e-3);
+      for (const inlet of step.inlets) {
+        const factor = inlet.nominal * (keyPumps.has(inlet.pump) ? 1 : ratio);
+        minScale = Math.max(minScale, inlet.min / factor);
+        maxScale = Math.min(maxScale, inlet.max / factor);
       }
-      const product = this.evaluate(truth, delivered(scale), temperature).product;
-      if (product > best.product * (1 + 1e-4)) best = { scale, jacket: temperature, product };
+      if (!(minScale <= maxScale)) continue;
+      for (let j = 0; j < n; j++) {
+        const temperature =
+          jacket.agent.low + ((jacket.agent.high - jacket.agent.low) * j) / (n - 1);
+        const feasible = (scale: number) => {
+          const result = this.evaluate(truth, delivered(scale, ratio), temperature);
+          return result.safe && result.conversion + bias >= required;
+        };
+        let scale: number;
+        if (feasible(maxScale)) scale = maxScale;
+        else if (!feasible(minScale)) continue;
+        else {
+          // Conversion falls with flow: bisect for the largest feasible scale.
+          let low = minScale;
+          let high = maxScale;
+          for (let i = 0; i < 8; i++) {
+            const mid = (low + high) / 2;
+            if (feasible(mid)) low = mid;
+            else high = mid;
+          }
+          scale = low;
+        }
+        const product = this.evaluate(truth, delivered(scale, ratio), temperature).product;
+        // Ratios and temperatures are tried from low to high: at equal product the least
+        // reagent and the coolest jacket win.
+        if (product > best.product * (1 + 1e-4))
+          best = { scale, ratio, jacket: temperature, product };
+      }
     }
+    if (best.product < 0) return { ...this.plan }; // nothing feasible: hold the last plan
+    const flows = delivered(best.scale, best.ratio);
     const plan: Record<string, number> = {};
     step.inlets.forEach((inlet, k) => {
-      plan[inlet.pump] = (inlet.nominal * best.scale) / (unit.pumpFactor[k] || 1);
+      plan[inlet.pump] = flows[inlet.pump]! / (unit.pumpFactor[k] || 1);
     });
     plan[jacket.tag] = best.jacket;
     return plan;
+  }
+
+  /** Pumps that carry the key reactant: from a feed that holds it, or a tank its product fills. */
+  private keyPumps(): Set<string> {
+    const { model, step } = this.space;
+    const carries = step.inlets.filter((inlet) =>
+      inlet.source === 'feed'
+        ? (model.feeds[inlet.sourceIndex]!.concentrations[step.keyIndex] ?? 0) > 0
+        : model.steps[model.tanks[inlet.sourceIndex]!.fillingStep]!.productIndex === step.keyIndex,
+    );
+    return new Set((carries.length > 0 ? carries : step.inlets.slice(0, 1)).map((i) => i.pump));
   }
 
   private evaluate(
