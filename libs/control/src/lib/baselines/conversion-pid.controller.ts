@@ -59,8 +59,8 @@ export class ConversionPidController implements StepController {
       options.minScale ?? 0.3,
       ...pumps.map((m) => m.engineering.low / m.nominal),
     );
-    // The pump that carries the key reactant reads the scale back after a transfer.
-    const keyInlet = space.step.inlets.find((inlet) => !inlet.gas) ?? space.step.inlets[0]!;
+    // A pump that carries the key reactant reads the scale back after a transfer.
+    const keyInlet = space.step.inlets.find((inlet) => space.keyPumps.has(inlet.pump))!;
     this.keyPump = keyInlet.pump;
     this.keyNominal = keyInlet.nominal;
     this.pid = new Pid({

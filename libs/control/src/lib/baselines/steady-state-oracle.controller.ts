@@ -80,7 +80,7 @@ export class SteadyStateOracleController implements StepController {
     const unit = this.plant.units[step.index]!;
     const truth = this.trueConditions();
     const jacket = space.manipulated.find((m) => m.kind === 'thermostat')!;
-    const keyPumps = this.keyPumps();
+    const keyPumps = space.keyPumps;
     // Delivered flows (setpoint × pump factor): the oracle plans what reaches the reactor.
     // Key-reactant pumps run at `scale` × nominal, the others (reagents) at scale × ratio.
     const delivered = (scale: number, ratio: number): Record<string, number> =>
@@ -143,17 +143,6 @@ export class SteadyStateOracleController implements StepController {
     });
     plan[jacket.tag] = best.jacket;
     return plan;
-  }
-
-  /** Pumps that carry the key reactant: from a feed that holds it, or a tank its product fills. */
-  private keyPumps(): Set<string> {
-    const { model, step } = this.space;
-    const carries = step.inlets.filter((inlet) =>
-      inlet.source === 'feed'
-        ? (model.feeds[inlet.sourceIndex]!.concentrations[step.keyIndex] ?? 0) > 0
-        : model.steps[model.tanks[inlet.sourceIndex]!.fillingStep]!.productIndex === step.keyIndex,
-    );
-    return new Set((carries.length > 0 ? carries : step.inlets.slice(0, 1)).map((i) => i.pump));
   }
 
   private evaluate(

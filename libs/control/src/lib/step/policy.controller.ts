@@ -1,3 +1,4 @@
+import { StepObserver } from './step-observer';
 import type { StepController } from './step-controller';
 import type { StepReadings } from './step-readings';
 import type { StepSpace } from './step-space';
@@ -19,9 +20,7 @@ export interface Policy {
  */
 export class PolicyController implements StepController {
   readonly name: string;
-  private lastSampledAt = Number.NaN;
-  private lastConversion = Number.NaN;
-  private previousConversion = Number.NaN;
+  private readonly observer: StepObserver;
   private readonly observation: Float32Array<ArrayBuffer>;
 
   constructor(
@@ -29,19 +28,12 @@ export class PolicyController implements StepController {
     private readonly policy: Policy,
   ) {
     this.name = `agent:${policy.version}`;
+    this.observer = new StepObserver(space);
     this.observation = new Float32Array(space.observationSize);
   }
 
   async decide(readings: StepReadings): Promise<Record<string, number>> {
-    const analyser = readings.analyser;
-    if (analyser && !(analyser.sampledAt <= this.lastSampledAt)) {
-      this.lastSampledAt = analyser.sampledAt;
-      this.previousConversion = this.lastConversion;
-      this.lastConversion = analyser.values['conversion'] ?? Number.NaN;
-    }
-    const action = await this.policy.act(
-      this.space.observe(readings, this.previousConversion, this.observation),
-    );
+    const action = await this.policy.act(this.observer.observe(readings, this.observation));
     for (let i = 0; i < action.length; i++) {
       if (!Number.isFinite(action[i]!))
         throw new Error(`policy ${this.policy.version} returned ${action[i]}`);
@@ -50,8 +42,6 @@ export class PolicyController implements StepController {
   }
 
   reset(): void {
-    this.lastSampledAt = Number.NaN;
-    this.lastConversion = Number.NaN;
-    this.previousConversion = Number.NaN;
+    this.observer.reset();
   }
 }

@@ -76,6 +76,11 @@ export class StepSpace {
   /** Analyser concentration quantities observed, and their nominal steady values, mol/L. */
   readonly concentrations: { quantity: string; nominal: number }[];
   readonly features: string[];
+  /**
+   * Pumps that carry the key reactant (from a feed that holds it, or a tank its product
+   * fills); the first pump when none does. The others dose reagents.
+   */
+  readonly keyPumps: ReadonlySet<string>;
   /** Temperature limit of the hottest point, °C, and the jacket's nominal, °C. */
   private readonly maxTemperature: number;
   private readonly jacketNominal: number;
@@ -129,6 +134,14 @@ export class StepSpace {
         quantity: `concentration:${m.species}`,
         nominal: Math.max(steady.outlet[m.species!] ?? 0, 1e-3),
       }));
+    const carries = step.inlets.filter((inlet) =>
+      inlet.source === 'feed'
+        ? (model.feeds[inlet.sourceIndex]!.concentrations[step.keyIndex] ?? 0) > 0
+        : model.steps[model.tanks[inlet.sourceIndex]!.fillingStep]!.productIndex === step.keyIndex,
+    );
+    this.keyPumps = new Set(
+      (carries.length > 0 ? carries : step.inlets.slice(0, 1)).map((i) => i.pump),
+    );
     this.features = [
       ...FIXED_FEATURES,
       ...this.manipulated.map((m) => `setpoint:${m.tag}`),

@@ -1,4 +1,10 @@
-import { SafetyShield, StepSpace, nominalSteadyState, readStep } from '@pipac/control';
+import {
+  SafetyShield,
+  StepObserver,
+  StepSpace,
+  nominalSteadyState,
+  readStep,
+} from '@pipac/control';
 import {
   Plant,
   SCENARIO_NAMES,
@@ -72,6 +78,7 @@ const TEMPERATURE_BAND = 5;
  */
 export class StepEnv implements Env {
   readonly space: StepSpace;
+  private readonly observer: StepObserver;
   readonly observationSize: number;
   readonly actionSize: number;
   private readonly random: SeededRandom;
@@ -90,13 +97,11 @@ export class StepEnv implements Env {
   private target = 1;
   private nextTargetChange = 0;
   private lastAction: Float32Array;
-  private previousConversion = Number.NaN;
-  private lastSampledAt = Number.NaN;
-  private lastConversion = Number.NaN;
   private episodes = 0;
 
   constructor(private readonly options: StepEnvOptions) {
     this.space = new StepSpace(options.model, options.stepId);
+    this.observer = new StepObserver(this.space);
     this.observationSize = this.space.observationSize;
     this.actionSize = this.space.actionSize;
     this.random = new SeededRandom(options.seed);
@@ -142,17 +147,8 @@ export class StepEnv implements Env {
     this.target = 1;
     this.nextTargetChange = 0;
     this.updateTarget();
-    this.lastAction = this.space.toAction(
-      this.plant.units[this.space.step.index]!.step.inlets.reduce(
-        (setpoints, inlet) => ({ ...setpoints, [inlet.pump]: this.plant.getSetpoint(inlet.pump) }),
-        {
-          [this.space.step.thermostat.tag]: this.plant.getSetpoint(this.space.step.thermostat.tag),
-        },
-      ),
-    );
-    this.previousConversion = Number.NaN;
-    this.lastConversion = Number.NaN;
-    this.lastSampledAt = Number.NaN;
+    this.lastAction = this.space.toAction(readStep(this.plant, this.space.step.index).setpoints);
+    this.observer.reset();
     this.episodes++;
     return this.observe();
   }
@@ -239,13 +235,6 @@ export class StepEnv implements Env {
   }
 
   private observe(): Float32Array {
-    const readings = readStep(this.plant, this.space.step.index, this.target);
-    const analyser = readings.analyser;
-    if (analyser && !(analyser.sampledAt <= this.lastSampledAt)) {
-      this.lastSampledAt = analyser.sampledAt;
-      this.previousConversion = this.lastConversion;
-      this.lastConversion = analyser.values['conversion'] ?? Number.NaN;
-    }
-    return this.space.observe(readings, this.previousConversion);
+    return this.observer.observe(readStep(this.plant, this.space.step.index, this.target));
   }
 }
