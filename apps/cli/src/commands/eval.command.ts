@@ -203,37 +203,30 @@ function scenarioChart(
 ): string {
   const runs = evaluation.runs.filter((r) => r.scenario === scenario);
   const first = runs[0]!.result.trace;
-  const colour = (kind: ControllerKind) => CONTROLLER_KINDS.indexOf(kind);
   const last = model.steps.at(-1)!.id;
+  /** One panel: the trace column `column` of every controller, each in its own colour. */
+  const panel = (title: string, unit: string, column: string): Panel => ({
+    title,
+    unit,
+    series: runs.map((r) => ({
+      label: r.controller,
+      values: r.result.trace.map((row) => row[column] ?? Number.NaN),
+      colour: CONTROLLER_KINDS.indexOf(r.controller),
+    })),
+  });
   const panels: Panel[] = [
-    {
-      title: `${model.recipe.metadata.name} product made in spec (cumulative)`,
-      unit: 'g',
-      series: runs.map((r) => ({
-        label: r.controller,
-        values: r.result.trace.map((row) => row[`${last}.product_in_spec`] ?? Number.NaN),
-        colour: colour(r.controller),
-      })),
-    },
-    ...model.steps.flatMap((step): Panel[] => [
-      {
-        title: `${step.id}: true conversion (minimum ${formatNumber(step.minConversion)})`,
-        unit: '',
-        series: runs.map((r) => ({
-          label: r.controller,
-          values: r.result.trace.map((row) => row[`${step.id}.conversion`] ?? Number.NaN),
-          colour: colour(r.controller),
-        })),
-      },
-      {
-        title: `${step.id}: flow (${step.inlets[0]!.pump}) ÷ nominal`,
-        unit: '',
-        series: runs.map((r) => ({
-          label: r.controller,
-          values: r.result.trace.map((row) => row[`${step.id}.flow_scale`] ?? Number.NaN),
-          colour: colour(r.controller),
-        })),
-      },
+    panel(
+      `${model.recipe.metadata.name} product made in spec (cumulative)`,
+      'g',
+      `${last}.product_in_spec`,
+    ),
+    ...model.steps.flatMap((step) => [
+      panel(
+        `${step.id}: true conversion (minimum ${formatNumber(step.minConversion)})`,
+        '',
+        `${step.id}.conversion`,
+      ),
+      panel(`${step.id}: flow (${step.inlets[0]!.pump}) ÷ nominal`, '', `${step.id}.flow_scale`),
     ]),
   ];
   return lineChartSvg({

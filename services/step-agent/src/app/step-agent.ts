@@ -185,9 +185,7 @@ export class StepAgent {
       targets: topic('targets'),
     };
     this.deadLetter = deadLetterTopic(site, cell);
-    this.nominalOutletFlow = this.space.step.inlets
-      .filter((i) => !i.gas)
-      .reduce((sum, i) => sum + i.nominal, 0);
+    this.nominalOutletFlow = this.liquidFlow(this.space.nominalSetpoints());
   }
 
   static async start(options: StepAgentOptions): Promise<StepAgent> {
@@ -470,7 +468,7 @@ export class StepAgent {
           ? AutomaticSource.FALLBACK
           : SOURCE_WIRE.agent,
       conversion: Number.isFinite(conversion) ? conversion : 0,
-      outletFlow: this.outletFlow(readings),
+      outletFlow: readings ? this.liquidFlow(readings.setpoints) : 0,
       inSpec: Number.isFinite(conversion) && conversion >= this.space.step.minConversion,
       modelVersion: this.modelVersion,
       at: timestampFromMs(report.at),
@@ -484,11 +482,11 @@ export class StepAgent {
     );
   }
 
-  private outletFlow(readings: StepReadings | undefined): number {
-    if (!readings) return 0;
+  /** Outlet flow, mL/min: the sum of the liquid pumps' flows (gas leaves at the separator). */
+  private liquidFlow(setpoints: Readonly<Record<string, number>>): number {
     return this.space.step.inlets
       .filter((i) => !i.gas)
-      .reduce((sum, i) => sum + (readings.setpoints[i.pump] ?? 0), 0);
+      .reduce((sum, i) => sum + (setpoints[i.pump] ?? 0), 0);
   }
 
   private onTarget(target: ThroughputTarget): void {

@@ -133,13 +133,9 @@ export class PpoTrainer {
 
   /** The deterministic policy (the Gaussian's mean) for a batch of observations. */
   act(observations: Float32Array[]): Float32Array[] {
-    const size = this.envs[0]!.observationSize;
-    return tf.tidy(() => {
-      const x = tf.tensor2d(concat(observations, size), [observations.length, size]);
-      const out = this.policy.apply(x).dataSync();
-      const k = this.envs[0]!.actionSize;
-      return observations.map((_, i) => Float32Array.from(out.subarray(i * k, (i + 1) * k)));
-    });
+    const means = this.forward(observations, false).means;
+    const k = this.envs[0]!.actionSize;
+    return observations.map((_, i) => means.slice(i * k, (i + 1) * k));
   }
 
   policyWeights(): MlpWeights {
@@ -188,7 +184,7 @@ export class PpoTrainer {
     const std = Float32Array.from(this.logStd.dataSync(), Math.exp);
     for (let t = 0; t < horizon; t++) {
       const base = t * n;
-      const { means, v } = this.evaluate(this.observations);
+      const { means, v } = this.forward(this.observations, true);
       for (let e = 0; e < n; e++) {
         const i = base + e;
         obs.set(this.observations[e]!, i * obsSize);
@@ -207,7 +203,7 @@ export class PpoTrainer {
         rewards[i] = result.reward * rewardScale;
         if (result.done) {
           // Time limit, not a terminal state: bootstrap from the value of where it stopped.
-          rewards[i] += gamma * this.evaluate([result.observation]).v[0]!;
+          rewards[i] += gamma * this.forward([result.observation], true).v[0]!;
           dones[i] = 1;
           finished.push(this.episodeReturns[e]!);
           this.episodeReturns[e] = 0;
@@ -216,7 +212,7 @@ export class PpoTrainer {
         } else this.observations[e] = result.observation;
       }
     }
-    values.set(this.evaluate(this.observations).v, total);
+    values.set(this.forward(this.observations, true).v, total);
     // Generalised advantage estimation, backwards per environment.
     const advantages = new Float32Array(total);
     const targets = new Float32Array(total);
@@ -304,13 +300,17 @@ export class PpoTrainer {
     }
   }
 
-  private evaluate(observations: Float32Array[]): { means: Float32Array; v: Float32Array } {
+  /** Policy means (and values) for a batch of observations, in one pass each. */
+  private forward(
+    observations: Float32Array[],
+    withValues: boolean,
+  ): { means: Float32Array; v: Float32Array } {
     const size = this.envs[0]!.observationSize;
     return tf.tidy(() => {
       const x = tf.tensor2d(concat(observations, size), [observations.length, size]);
       return {
         means: this.policy.apply(x).dataSync() as Float32Array,
-        v: this.value.apply(x).dataSync() as Float32Array,
+        v: withValues ? (this.value.apply(x).dataSync() as Float32Array) : new Float32Array(0),
       };
     });
   }
