@@ -8,13 +8,30 @@ cd "$(dirname "$0")/.."
 # Nx: no cloud, no daemon, plain output in logs.
 export NX_NO_CLOUD=true NX_DAEMON=false NX_TUI=false NX_SKIP_NX_CACHE="${NX_SKIP_NX_CACHE:-${CI:+true}}"
 
-# A real Apache Kafka broker for the bus tests (fetched from Maven Central once), stopped on exit.
+# The real services the tests need, stopped on exit (only those this script started).
+stop_kafka=false stop_postgres=false
+stop_services() {
+  if $stop_kafka; then bash scripts/kafka/kafka.sh stop; fi
+  if $stop_postgres; then bash scripts/postgres/postgres.sh stop; fi
+}
+trap stop_services EXIT
+
+# An Apache Kafka broker for the bus and cell tests (fetched from Maven Central once).
 # PIPAC_KAFKA_BROKERS already set: use that cluster instead.
 if [ -z "${PIPAC_KAFKA_BROKERS:-}" ]; then
   PIPAC_KAFKA_BROKERS=$(bash scripts/kafka/kafka.sh start)
-  trap 'bash scripts/kafka/kafka.sh stop' EXIT
+  stop_kafka=true
 fi
 export PIPAC_KAFKA_BROKERS
+
+# A PostgreSQL server for the persistence and cell tests (installed from the distribution's
+# packages when missing). PIPAC_POSTGRES_URL already set: use that server instead (its role
+# needs CREATEDB: each suite makes its own database).
+if [ -z "${PIPAC_POSTGRES_URL:-}" ]; then
+  PIPAC_POSTGRES_URL=$(bash scripts/postgres/postgres.sh start)
+  stop_postgres=true
+fi
+export PIPAC_POSTGRES_URL
 
 # Event contracts: lint, no breaking change to released schemas, generated code up to date.
 bash scripts/contracts.sh check
