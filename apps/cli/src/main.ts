@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { EXIT_CHAIN_BROKEN, auditCommand } from './commands/audit.command';
 import { calibrateCommand } from './commands/calibrate.command';
 import { evalCommand } from './commands/eval.command';
 import { simCommand } from './commands/sim.command';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   program.addCommand(calibrateCommand());
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
+  program.addCommand(auditCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -71,6 +73,10 @@ export function reportError(error: unknown): number {
   }
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
+  if (code === 'AUDIT_CHAIN_BROKEN') {
+    process.stderr.write(`pipac: ${message}\n`);
+    return EXIT_CHAIN_BROKEN;
+  }
   if (code !== undefined && INPUT_ERROR_CODES.has(code)) {
     process.stderr.write(`pipac: ${message}\n`);
     return EXIT_BAD_INPUT;

@@ -1,0 +1,9 @@
+import type { MigrationInterface } from 'typeorm';
+import { Initial1795922304339 } from './1795922304339-initial';
+import { AuditAppendOnly1795922304340 } from './1795922304340-audit-append-only';
+
+/** The sqlite migrations, oldest first (written by `npm run generate:migration`). */
+export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
+  Initial1795922304339,
+  AuditAppendOnly1795922304340,
+];
