@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import {
   HealthCheck,
   HealthCheckService,
@@ -15,10 +15,12 @@ import { StepAgentService } from './step-agent.service';
  */
 @Controller('health')
 export class HealthController {
+  // Explicit tokens: the services also run through tsx (esbuild), which emits no decorator
+  // metadata for Nest to read the parameter types from.
   constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicator: HealthIndicatorService,
-    private readonly service: StepAgentService,
+    @Inject(HealthCheckService) private readonly health: HealthCheckService,
+    @Inject(HealthIndicatorService) private readonly indicator: HealthIndicatorService,
+    @Inject(StepAgentService) private readonly service: StepAgentService,
   ) {}
 
   @Get('live')
