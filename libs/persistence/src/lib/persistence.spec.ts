@@ -46,7 +46,7 @@ describeDatabases('persistence', (db) => {
             newValue: 1 + (i + 1) / 100,
             unit: 'mL/min',
             reason: 'agent action',
-            modelVersion: 'a'.repeat(64),
+            modelVersion: `sha256:${'a'.repeat(64)}`,
           }),
         ),
       );
@@ -345,6 +345,8 @@ describeDatabases('persistence', (db) => {
     const audit = new AuditTrail(db(), clock);
     const registry = new ModelRegistry(db(), audit, 'cell-1', clock);
     const engineer = { kind: 'user', id: 'a.engineer' } as const;
+    // Versions as the agents report them: the file's SHA-256 with its algorithm.
+    const [v1, v2, v3] = ['1', '2', '3'].map((d) => `sha256:${d.repeat(64)}`) as [string, string, string];
     const model = (version: string) => ({
       version,
       recipe: 'paracetamol',
@@ -352,11 +354,11 @@ describeDatabases('persistence', (db) => {
       location: `models/${version}.onnx`,
       card: { features: ['x'], score: 0.9 },
     });
-    await registry.register(model('1'.repeat(64)), engineer);
-    await registry.register(model('2'.repeat(64)), engineer);
-    await registry.deploy('1'.repeat(64), engineer, 'first deployment');
-    await registry.deploy('2'.repeat(64), engineer, 'better under feed drift');
-    expect((await registry.deployed('paracetamol', 'nitration'))?.version).toBe('2'.repeat(64));
+    await registry.register(model(v1), engineer);
+    await registry.register(model(v2), engineer);
+    await registry.deploy(v1, engineer, 'first deployment');
+    await registry.deploy(v2, engineer, 'better under feed drift');
+    expect((await registry.deployed('paracetamol', 'nitration'))?.version).toBe(v2);
     expect((await registry.list('paracetamol')).map((m) => m.status).sort()).toEqual([
       'deployed',
       'retired',
@@ -364,10 +366,10 @@ describeDatabases('persistence', (db) => {
     expect((await registry.list())[0]!.card).toEqual({ features: ['x'], score: 0.9 });
     const deployments = await audit.entries({ kinds: ['model.deployed'] });
     expect(deployments.map((e) => [e.oldValue, e.newValue])).toEqual([
-      [null, '1'.repeat(64)],
-      ['1'.repeat(64), '2'.repeat(64)],
+      [null, v1],
+      [v1, v2],
     ]);
-    expect(await refused(registry.deploy('3'.repeat(64), engineer, 'x'))).toMatchObject({
+    expect(await refused(registry.deploy(v3, engineer, 'x'))).toMatchObject({
       code: 'NOT_FOUND',
     });
   });

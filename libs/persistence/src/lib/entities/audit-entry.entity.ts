@@ -64,7 +64,8 @@ export class AuditEntryEntity {
   @Column({ type: 'varchar', length: 32, nullable: true })
   traceId!: string | null;
 
-  @Column({ type: 'varchar', length: 64, nullable: true })
+  /** `sha256:<hex>` of the policy's ONNX file. */
+  @Column({ type: 'varchar', length: 80, nullable: true })
   modelVersion!: string | null;
 
   @Column({ type: 'varchar', length: 64 })

@@ -10,8 +10,8 @@ export type ModelStatus = 'registered' | 'deployed' | 'retired';
 @Entity({ name: 'model_registry_entry' })
 @Index('model_registry_step', ['recipe', 'step', 'status'])
 export class ModelRegistryEntryEntity {
-  /** SHA-256 of the ONNX file (the version the agents report). */
-  @PrimaryColumn({ type: 'varchar', length: 64 })
+  /** `sha256:<hex>` of the ONNX file (the version the agents report). */
+  @PrimaryColumn({ type: 'varchar', length: 80 })
   version!: string;
 
   @Column({ type: 'varchar', length: 64 })

@@ -12,7 +12,7 @@ export class Initial1795922304339 implements MigrationInterface {
       'CREATE UNIQUE INDEX "api_client_key_prefix" ON "api_client" ("keyPrefix") ',
     );
     await queryRunner.query(
-      'CREATE TABLE "audit_entry" ("sequence" integer NOT NULL, "at" character varying(24) NOT NULL, "actorKind" character varying(16) NOT NULL, "actor" character varying(128) NOT NULL, "cell" character varying(64) NOT NULL, "step" character varying(64), "device" character varying(64), "orderId" character varying(36), "lotId" character varying(64), "kind" character varying(32) NOT NULL, "object" character varying(128) NOT NULL, "oldValue" text, "newValue" text, "unit" character varying(16), "reason" text NOT NULL, "traceId" character varying(32), "modelVersion" character varying(64), "previousHash" character varying(64) NOT NULL, "hash" character varying(64) NOT NULL, CONSTRAINT "PK_c30e76145b0ecf802cd4af44910" PRIMARY KEY ("sequence"))',
+      'CREATE TABLE "audit_entry" ("sequence" integer NOT NULL, "at" character varying(24) NOT NULL, "actorKind" character varying(16) NOT NULL, "actor" character varying(128) NOT NULL, "cell" character varying(64) NOT NULL, "step" character varying(64), "device" character varying(64), "orderId" character varying(36), "lotId" character varying(64), "kind" character varying(32) NOT NULL, "object" character varying(128) NOT NULL, "oldValue" text, "newValue" text, "unit" character varying(16), "reason" text NOT NULL, "traceId" character varying(32), "modelVersion" character varying(80), "previousHash" character varying(64) NOT NULL, "hash" character varying(64) NOT NULL, CONSTRAINT "PK_c30e76145b0ecf802cd4af44910" PRIMARY KEY ("sequence"))',
     );
     await queryRunner.query(
       'CREATE INDEX "audit_entry_lot" ON "audit_entry" ("lotId", "sequence") ',
@@ -32,7 +32,7 @@ export class Initial1795922304339 implements MigrationInterface {
     );
     await queryRunner.query('CREATE INDEX "material_lot_order" ON "material_lot" ("orderId") ');
     await queryRunner.query(
-      'CREATE TABLE "model_registry_entry" ("version" character varying(64) NOT NULL, "recipe" character varying(64) NOT NULL, "step" character varying(64) NOT NULL, "location" character varying(512) NOT NULL, "card" text NOT NULL, "status" character varying(16) NOT NULL, "registeredAt" character varying(24) NOT NULL, "registeredBy" character varying(128) NOT NULL, "deployedAt" character varying(24), "deployedBy" character varying(128), CONSTRAINT "PK_097eae19a57acf042a4134990b6" PRIMARY KEY ("version"))',
+      'CREATE TABLE "model_registry_entry" ("version" character varying(80) NOT NULL, "recipe" character varying(64) NOT NULL, "step" character varying(64) NOT NULL, "location" character varying(512) NOT NULL, "card" text NOT NULL, "status" character varying(16) NOT NULL, "registeredAt" character varying(24) NOT NULL, "registeredBy" character varying(128) NOT NULL, "deployedAt" character varying(24), "deployedBy" character varying(128), CONSTRAINT "PK_097eae19a57acf042a4134990b6" PRIMARY KEY ("version"))',
     );
     await queryRunner.query(
       'CREATE INDEX "model_registry_step" ON "model_registry_entry" ("recipe", "step", "status") ',

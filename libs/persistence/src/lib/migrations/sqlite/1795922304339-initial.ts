@@ -12,7 +12,7 @@ export class Initial1795922304339 implements MigrationInterface {
       'CREATE UNIQUE INDEX "api_client_key_prefix" ON "api_client" ("keyPrefix") ',
     );
     await queryRunner.query(
-      'CREATE TABLE "audit_entry" ("sequence" integer PRIMARY KEY NOT NULL, "at" varchar(24) NOT NULL, "actorKind" varchar(16) NOT NULL, "actor" varchar(128) NOT NULL, "cell" varchar(64) NOT NULL, "step" varchar(64), "device" varchar(64), "orderId" varchar(36), "lotId" varchar(64), "kind" varchar(32) NOT NULL, "object" varchar(128) NOT NULL, "oldValue" text, "newValue" text, "unit" varchar(16), "reason" text NOT NULL, "traceId" varchar(32), "modelVersion" varchar(64), "previousHash" varchar(64) NOT NULL, "hash" varchar(64) NOT NULL)',
+      'CREATE TABLE "audit_entry" ("sequence" integer PRIMARY KEY NOT NULL, "at" varchar(24) NOT NULL, "actorKind" varchar(16) NOT NULL, "actor" varchar(128) NOT NULL, "cell" varchar(64) NOT NULL, "step" varchar(64), "device" varchar(64), "orderId" varchar(36), "lotId" varchar(64), "kind" varchar(32) NOT NULL, "object" varchar(128) NOT NULL, "oldValue" text, "newValue" text, "unit" varchar(16), "reason" text NOT NULL, "traceId" varchar(32), "modelVersion" varchar(80), "previousHash" varchar(64) NOT NULL, "hash" varchar(64) NOT NULL)',
     );
     await queryRunner.query(
       'CREATE INDEX "audit_entry_lot" ON "audit_entry" ("lotId", "sequence") ',
@@ -32,7 +32,7 @@ export class Initial1795922304339 implements MigrationInterface {
     );
     await queryRunner.query('CREATE INDEX "material_lot_order" ON "material_lot" ("orderId") ');
     await queryRunner.query(
-      'CREATE TABLE "model_registry_entry" ("version" varchar(64) PRIMARY KEY NOT NULL, "recipe" varchar(64) NOT NULL, "step" varchar(64) NOT NULL, "location" varchar(512) NOT NULL, "card" text NOT NULL, "status" varchar(16) NOT NULL, "registeredAt" varchar(24) NOT NULL, "registeredBy" varchar(128) NOT NULL, "deployedAt" varchar(24), "deployedBy" varchar(128))',
+      'CREATE TABLE "model_registry_entry" ("version" varchar(80) PRIMARY KEY NOT NULL, "recipe" varchar(64) NOT NULL, "step" varchar(64) NOT NULL, "location" varchar(512) NOT NULL, "card" text NOT NULL, "status" varchar(16) NOT NULL, "registeredAt" varchar(24) NOT NULL, "registeredBy" varchar(128) NOT NULL, "deployedAt" varchar(24), "deployedBy" varchar(128))',
     );
     await queryRunner.query(
       'CREATE INDEX "model_registry_step" ON "model_registry_entry" ("recipe", "step", "status") ',
