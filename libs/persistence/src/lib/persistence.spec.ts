@@ -346,7 +346,11 @@ describeDatabases('persistence', (db) => {
     const registry = new ModelRegistry(db(), audit, 'cell-1', clock);
     const engineer = { kind: 'user', id: 'a.engineer' } as const;
     // Versions as the agents report them: the file's SHA-256 with its algorithm.
-    const [v1, v2, v3] = ['1', '2', '3'].map((d) => `sha256:${d.repeat(64)}`) as [string, string, string];
+    const [v1, v2, v3] = ['1', '2', '3'].map((d) => `sha256:${d.repeat(64)}`) as [
+      string,
+      string,
+      string,
+    ];
     const model = (version: string) => ({
       version,
       recipe: 'paracetamol',
@@ -389,14 +393,19 @@ describeDatabases('persistence', (db) => {
     const due = await webhooks.due();
     expect(due.map((d) => [d.subscriptionId, d.eventId])).toEqual([[all.id, 'evt-1']]);
     await webhooks.attemptFailed(due[0]!.id, 1, 'connection refused', now + 60_000);
+    // A later event waits behind the one being retried: deliveries go out in order.
+    await db().transaction((m) =>
+      webhooks.enqueue(m, { id: 'evt-2', type: 'order.state-changed', payload: '{"a":2}' }),
+    );
     expect(await webhooks.due()).toEqual([]);
     now += 61_000;
-    expect(await webhooks.due()).toHaveLength(1);
+    expect((await webhooks.due()).map((d) => d.eventId)).toEqual(['evt-1']);
     await webhooks.delivered(due[0]!.id, 2);
     expect((await webhooks.deliveries('evt-1'))[0]).toMatchObject({
       status: 'delivered',
       attempts: 2,
       lastError: null,
     });
+    expect((await webhooks.due()).map((d) => d.eventId)).toEqual(['evt-2']);
   });
 });

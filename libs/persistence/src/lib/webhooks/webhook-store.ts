@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { IsNull, LessThanOrEqual, type EntityManager } from 'typeorm';
+import { IsNull, type EntityManager } from 'typeorm';
 import type { Database } from '../database';
 import { WebhookDeliveryEntity, WebhookSubscriptionEntity } from '../entities/webhook.entity';
 
@@ -86,31 +86,42 @@ export class WebhookStore {
     return wanted.length;
   }
 
-  /** Pending deliveries whose time has come, oldest first. */
+  /**
+   * Deliveries to attempt now, oldest first: per subscription only the oldest pending one, and
+   * only once its time has come. Deliveries to one subscription thus go out in order (an
+   * order's states arrive in sequence); a delivery waiting for a retry holds back the ones
+   * after it, until it is acknowledged or given up.
+   */
   async due(limit = 50): Promise<WebhookDeliveryEntity[]> {
-    return this.db.manager.getRepository(WebhookDeliveryEntity).find({
-      where: {
-        status: 'pending',
-        nextAttemptAt: LessThanOrEqual(new Date(this.clock()).toISOString()),
-      },
-      order: { id: 'ASC' },
-      take: limit,
-    });
+    const now = new Date(this.clock()).toISOString();
+    const heads = this.db.manager
+      .getRepository(WebhookDeliveryEntity)
+      .createQueryBuilder('head')
+      .select('MIN(head.id)')
+      .where('head.status = :pending')
+      .groupBy('head.subscriptionId');
+    return this.db.manager
+      .getRepository(WebhookDeliveryEntity)
+      .createQueryBuilder('d')
+      .where(`d.id IN (${heads.getQuery()})`)
+      .andWhere('d.nextAttemptAt <= :now', { now })
+      .setParameter('pending', 'pending')
+      .orderBy('d.id', 'ASC')
+      .take(limit)
+      .getMany();
   }
 
   async delivered(id: number, attempts: number): Promise<void> {
     await this.db.transaction((m) =>
-      m
-        .getRepository(WebhookDeliveryEntity)
-        .update(
-          { id },
-          {
-            status: 'delivered',
-            attempts,
-            deliveredAt: new Date(this.clock()).toISOString(),
-            lastError: null,
-          },
-        ),
+      m.getRepository(WebhookDeliveryEntity).update(
+        { id },
+        {
+          status: 'delivered',
+          attempts,
+          deliveredAt: new Date(this.clock()).toISOString(),
+          lastError: null,
+        },
+      ),
     );
   }
 
