@@ -13,6 +13,7 @@ export const CONFIG_SCHEMA = {
   /** A topic path segment (site, cell, step). */
   segment: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
   kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
+  database: { type: 'string', minLength: 1 },
   http: {
     type: 'object',
     additionalProperties: false,
@@ -70,4 +71,23 @@ export function httpEndpoint(raw: { host?: string; port?: number } | undefined):
   port: number;
 } {
   return { host: raw?.host ?? '0.0.0.0', port: raw?.port ?? 8080 };
+}
+
+/**
+ * The cell database: PIPAC_DATABASE_URL over the file's (so a password can come from a secret,
+ * not the file); `sqlite:<file>` or `postgres://user:password@host:port/db`.
+ */
+export function databaseUrl(
+  path: string,
+  fromFile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const url = env['PIPAC_DATABASE_URL']?.trim() || fromFile;
+  if (!url) throw new ConfigError(`${path}: no database (set /database or PIPAC_DATABASE_URL)`);
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(url)) {
+    throw new ConfigError(
+      `${path}: /database must be sqlite:<file> or postgres://…, got "${url.replace(/:[^:@/]*@/, ':***@')}"`,
+    );
+  }
+  return url;
 }

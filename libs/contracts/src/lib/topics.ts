@@ -76,3 +76,15 @@ export function parseTopic(topic: string): TopicPath {
     stream: stream as Stream,
   };
 }
+
+/** Every stream's topic of one step, compacted where the stream is last-value (for ensureTopics). */
+export function stepTopics(
+  site: string,
+  cell: string,
+  step: string,
+): { name: string; compacted: boolean }[] {
+  return (Object.keys(STREAMS) as Stream[]).map((stream) => ({
+    name: topicName({ site, cell, step, stream }),
+    compacted: STREAMS[stream].compacted,
+  }));
+}
