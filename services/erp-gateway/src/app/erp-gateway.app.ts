@@ -1,0 +1,55 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { ErpGatewayModule } from './erp-gateway.module';
+import type { ErpGatewayOptions } from './gateway-options';
+
+/** Every REST path starts here; the version is in the path so v2 can run beside v1. */
+export const API_PREFIX = 'api/v1';
+
+export interface ErpGatewayApp {
+  app: NestExpressApplication;
+  openapi: OpenAPIObject;
+}
+
+/**
+ * Builds the gateway as a Nest application (not listening yet): the REST API under /api/v1,
+ * its OpenAPI 3 document at /api/v1/openapi.json and a browsable one at /api/v1/docs, the
+ * probes at /health.
+ */
+export async function createErpGateway(
+  options: ErpGatewayOptions,
+  nest: { logger?: false | ('error' | 'warn' | 'log')[] } = {},
+): Promise<ErpGatewayApp> {
+  const app = await NestFactory.create<NestExpressApplication>(ErpGatewayModule.forRoot(options), {
+    logger: nest.logger ?? ['error', 'warn'],
+    bodyParser: false,
+  });
+  // JSON bodies only, and small ones: an order is a few hundred bytes.
+  app.useBodyParser('json', { limit: '64kb', strict: true });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
+  app.enableShutdownHooks();
+  const openapi = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('pipac ERP gateway')
+      .setDescription(
+        'Production orders (ISA-95 request states), lots and genealogy, production performance, batch records, ' +
+          'operator mode and setpoint requests, model deployment, and webhooks for order events. ' +
+          'Every call needs an API key (Authorization: Bearer <key> or X-API-Key). Errors are RFC 9457 problem ' +
+          'details naming the fields at fault.',
+      )
+      .setVersion('1')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'apiKey')
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', description: 'the API key as a bearer token' },
+        'bearer',
+      )
+      .build(),
+  );
+  SwaggerModule.setup(`${API_PREFIX}/docs`, app, openapi, {
+    jsonDocumentUrl: `${API_PREFIX}/openapi.json`,
+    useGlobalPrefix: false,
+  });
+  return { app, openapi };
+}

@@ -1,0 +1,50 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { GATEWAY_OPTIONS, type ErpGatewayOptions } from './gateway-options';
+import { HealthController } from './health.controller';
+import { ProblemFilter } from './http/problem.filter';
+import { LotsController } from './lots/lots.controller';
+import { ModelsController } from './models/models.controller';
+import { OrdersController } from './orders/orders.controller';
+import { StepStatusCache } from './steps/step-status.cache';
+import { StepsController } from './steps/steps.controller';
+import { Stores } from './stores';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { WebhooksController } from './webhooks/webhooks.controller';
+
+/** The ERP gateway: REST for orders, lots, batch records, operators and engineers; webhooks out. */
+@Module({})
+export class ErpGatewayModule {
+  static forRoot(options: ErpGatewayOptions): DynamicModule {
+    return {
+      module: ErpGatewayModule,
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: [
+        OrdersController,
+        LotsController,
+        StepsController,
+        ModelsController,
+        WebhooksController,
+        HealthController,
+      ],
+      providers: [
+        { provide: GATEWAY_OPTIONS, useValue: options },
+        Stores,
+        StepStatusCache,
+        WebhookDispatcher,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        {
+          provide: APP_FILTER,
+          useValue: new ProblemFilter((error) =>
+            process.stderr.write(
+              `erp-gateway: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+            ),
+          ),
+        },
+      ],
+      exports: [Stores, WebhookDispatcher],
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import type { EventBus } from '@pipac/bus';
+import type { Database } from '@pipac/persistence';
+
+export interface WebhookRetryOptions {
+  /** First retry after this, ms; each next one waits twice as long. @default 1000 */
+  initialDelayMs: number;
+  /** Longest wait between attempts, ms. @default 600_000 (10 min) */
+  maxDelayMs: number;
+  /** Attempts before a delivery is marked failed. @default 25 (about 3 h at the defaults) */
+  maxAttempts: number;
+  /** One attempt's time limit, ms. @default 10_000 */
+  timeoutMs: number;
+  /** How often due deliveries are looked for, ms. @default 500 */
+  pollMs: number;
+}
+
+export interface ErpGatewayOptions {
+  site: string;
+  cell: string;
+  /** Steps of the cell, in process order (operator endpoints refuse others). */
+  steps: string[];
+  /** The recipe's name (the model registry's key). */
+  recipe: string;
+  /** What the cell makes (orders for anything else are refused). */
+  product: string;
+  db: Database;
+  bus: EventBus;
+  /** Where deployed models live: <modelsDir>/<step>/policy.onnx (the agents reload from there). */
+  modelsDir: string;
+  /** @default Date.now */
+  clock?: () => number;
+  webhooks?: Partial<WebhookRetryOptions>;
+}
+
+export const GATEWAY_OPTIONS = Symbol('ERP_GATEWAY_OPTIONS');
+
+export const DEFAULT_WEBHOOK_RETRY: WebhookRetryOptions = {
+  initialDelayMs: 1000,
+  maxDelayMs: 600_000,
+  maxAttempts: 25,
+  timeoutMs: 10_000,
+  pollMs: 500,
+};

@@ -1,0 +1,73 @@
+import { dirname, resolve } from 'node:path';
+import {
+  CONFIG_SCHEMA,
+  databaseUrl,
+  httpEndpoint,
+  kafkaBrokers,
+  readConfigFile,
+} from '@pipac/config';
+import type { WebhookRetryOptions } from './gateway-options';
+
+/** The gateway's configuration file (YAML or JSON), after validation and defaults. */
+export interface GatewayConfig {
+  site: string;
+  cell: string;
+  /** Recipe file (paths relative to the configuration file): the steps, the product, the name. */
+  recipe: string;
+  /** Deployed models: <models>/<step>/policy.onnx, shared with the step agents. */
+  models: string;
+  /** PIPAC_DATABASE_URL overrides. */
+  database: string;
+  /** PIPAC_KAFKA_BROKERS (comma-separated) overrides. */
+  kafkaBrokers: string[];
+  /** REST API and probes. @default 0.0.0.0:8080 */
+  http: { host: string; port: number };
+  webhooks: Partial<WebhookRetryOptions>;
+}
+
+const SCHEMA = {
+  type: 'object',
+  required: ['site', 'cell', 'recipe', 'models'],
+  additionalProperties: false,
+  properties: {
+    site: CONFIG_SCHEMA.segment,
+    cell: CONFIG_SCHEMA.segment,
+    recipe: { type: 'string', minLength: 1 },
+    models: { type: 'string', minLength: 1 },
+    database: CONFIG_SCHEMA.database,
+    kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
+    http: CONFIG_SCHEMA.http,
+    webhooks: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        initialDelayMs: { type: 'integer', minimum: 1 },
+        maxDelayMs: { type: 'integer', minimum: 1 },
+        maxAttempts: { type: 'integer', minimum: 1 },
+        timeoutMs: { type: 'integer', minimum: 1 },
+        pollMs: { type: 'integer', minimum: 10 },
+      },
+    },
+  },
+} as const;
+
+/** Reads and checks the configuration; a mistake stops start-up naming the file and the field. */
+export function loadGatewayConfig(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): GatewayConfig {
+  const raw = readConfigFile<
+    Partial<GatewayConfig> & Pick<GatewayConfig, 'site' | 'cell' | 'recipe' | 'models'>
+  >(path, SCHEMA);
+  const base = dirname(path);
+  return {
+    site: raw.site,
+    cell: raw.cell,
+    recipe: resolve(base, raw.recipe),
+    models: resolve(base, raw.models),
+    database: databaseUrl(path, raw.database, env),
+    kafkaBrokers: kafkaBrokers(path, raw.kafkaBrokers, env),
+    http: httpEndpoint(raw.http),
+    webhooks: raw.webhooks ?? {},
+  };
+}

@@ -1,0 +1,67 @@
+import { Controller, Get, Inject, Param, ParseUUIDPipe } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Genealogy, MaterialLotEntity, PerformanceTotal } from '@pipac/persistence';
+import { InvalidInputException } from '../http/problem';
+import { Stores } from '../stores';
+import { batchRecord, type BatchRecord } from './batch-record';
+
+const uuid = new ParseUUIDPipe({
+  version: '4',
+  exceptionFactory: () =>
+    new InvalidInputException([{ field: 'id', reason: 'must be an order id (a UUID)' }]),
+});
+
+@ApiTags('lots')
+@ApiSecurity('apiKey')
+@Controller()
+export class LotsController {
+  constructor(@Inject(Stores) private readonly stores: Stores) {}
+
+  @Get('orders/:id/lots')
+  @ApiOperation({
+    summary: "The lots made for an order, one per step (the last one is the order's product)",
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ description: 'Material lots' })
+  async lotsOfOrder(@Param('id', uuid) id: string): Promise<MaterialLotEntity[]> {
+    await this.stores.orders.get(id);
+    return this.stores.lots.lotsOfOrder(id);
+  }
+
+  @Get('orders/:id/performance')
+  @ApiOperation({
+    summary: 'Production performance: what each step produced (in spec) and consumed for the order',
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ description: 'Totals per step, material and kind' })
+  async performance(@Param('id', uuid) id: string): Promise<PerformanceTotal[]> {
+    await this.stores.orders.get(id);
+    return this.stores.lots.performance(id);
+  }
+
+  @Get('lots/:lotId')
+  @ApiOperation({ summary: 'A material lot' })
+  @ApiOkResponse({ description: 'The lot' })
+  lot(@Param('lotId') lotId: string): Promise<MaterialLotEntity> {
+    return this.stores.lots.getLot(lotId);
+  }
+
+  @Get('lots/:lotId/genealogy')
+  @ApiOperation({ summary: 'Every lot that went into this one, and every lot it went into' })
+  @ApiOkResponse({ description: 'Ancestors and descendants with the quantities that passed' })
+  genealogy(@Param('lotId') lotId: string): Promise<Genealogy> {
+    return this.stores.lots.genealogy(lotId);
+  }
+
+  @Get('lots/:lotId/batch-record')
+  @ApiOperation({
+    summary: "The lot's electronic batch record",
+    description:
+      'Genealogy, production performance, setpoint and mode changes, alarms, model versions and quality results ' +
+      'while it was made, and the audit-trail verification behind them.',
+  })
+  @ApiOkResponse({ description: 'The batch record' })
+  batchRecord(@Param('lotId') lotId: string): Promise<BatchRecord> {
+    return batchRecord(this.stores, lotId);
+  }
+}

@@ -1,0 +1,181 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNumber,
+  IsOptional,
+  IsPositive,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { ORDER_STATES, type OrderState, type ProductionOrderEntity } from '@pipac/persistence';
+
+export const ORDER_UNITS = ['g', 'kg'] as const;
+
+/** POST /orders: a production request (ISA-95 ProductionRequest, B2MML in spirit). */
+export class CreateOrderDto {
+  @ApiProperty({
+    type: String,
+    description: "The ERP's order number",
+    example: 'SAP-4711',
+    maxLength: 64,
+  })
+  @IsString()
+  @Length(1, 64)
+  @Matches(/^[\w./:-]+$/, { message: 'erpReference may hold letters, digits and . / : _ -' })
+  erpReference!: string;
+
+  @ApiProperty({
+    type: String,
+    description: "The product: the cell's recipe product",
+    example: 'paracetamol',
+  })
+  @IsString()
+  @Length(1, 64)
+  product!: string;
+
+  @ApiProperty({
+    type: Number,
+    description: 'Quantity of product to make, in `unit`',
+    example: 50,
+    exclusiveMinimum: true,
+    minimum: 0,
+  })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  @Max(1_000_000)
+  quantity!: number;
+
+  @ApiProperty({ type: String, enum: ORDER_UNITS, example: 'g' })
+  @IsIn(ORDER_UNITS)
+  unit!: (typeof ORDER_UNITS)[number];
+
+  @ApiPropertyOptional({
+    type: Number,
+    description: 'Lower runs first',
+    default: 0,
+    minimum: 0,
+    maximum: 100,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  priority?: number;
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'When the ERP needs it' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  dueAt?: string;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description: 'Release at once (else the order waits in Forecast)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  release?: boolean;
+}
+
+/** POST /orders/{id}/release|hold|resume|abort|close */
+export class OrderCommandDto {
+  @ApiProperty({
+    type: String,
+    description: 'Why (recorded in the audit trail)',
+    example: 'customer request',
+    maxLength: 500,
+  })
+  @IsString()
+  @Length(1, 500)
+  @Matches(/\S/, { message: 'reason must not be blank' })
+  reason!: string;
+
+  @ApiPropertyOptional({
+    type: Number,
+    description: 'Refuse (409) unless the order is still at this version',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  expectedVersion?: number;
+}
+
+export class ListOrdersQuery {
+  @ApiPropertyOptional({
+    type: String,
+    enum: ORDER_STATES,
+    isArray: true,
+    description: 'Comma-separated states',
+  })
+  @IsOptional()
+  @IsString()
+  state?: string;
+
+  @ApiPropertyOptional({ type: Number, default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Matches(/^\d+$/, { message: 'limit must be a whole number' })
+  limit?: string;
+
+  @ApiPropertyOptional({ type: String, description: 'The `next` of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
+}
+
+export class OrderView {
+  @ApiProperty({ type: String, format: 'uuid' }) id!: string;
+  @ApiProperty({ type: String }) erpReference!: string;
+  @ApiProperty({ type: String }) product!: string;
+  @ApiProperty({ type: Number }) quantity!: number;
+  @ApiProperty({ type: String, enum: ORDER_UNITS }) unit!: string;
+  @ApiProperty({ type: String, enum: ORDER_STATES }) state!: OrderState;
+  @ApiProperty({ type: Number }) priority!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) dueAt!: string | null;
+  @ApiProperty({ type: Number, description: 'Made so far, in spec, in `unit`' })
+  producedQuantity!: number;
+  @ApiProperty({ type: Number, description: 'producedQuantity / quantity, 0..1' })
+  progress!: number;
+  @ApiProperty({ type: String, nullable: true, description: "The order's product lot" })
+  outputLotId!: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) endedAt!: string | null;
+  @ApiProperty({ type: Number, description: 'Optimistic-lock version; pass as expectedVersion' })
+  version!: number;
+}
+
+export class OrderPageView {
+  @ApiProperty({ type: OrderView, isArray: true }) items!: OrderView[];
+  @ApiPropertyOptional({ type: String, description: 'Cursor of the next page; absent on the last' })
+  next?: string;
+}
+
+export function orderView(order: ProductionOrderEntity): OrderView {
+  return {
+    id: order.id,
+    erpReference: order.erpReference,
+    product: order.product,
+    quantity: order.quantity,
+    unit: order.unit,
+    state: order.state,
+    priority: order.priority,
+    dueAt: order.dueAt,
+    producedQuantity: order.producedQuantity,
+    progress: Math.min(1, order.producedQuantity / order.quantity),
+    outputLotId: order.outputLotId,
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+    startedAt: order.startedAt,
+    endedAt: order.endedAt,
+    version: order.version,
+  };
+}

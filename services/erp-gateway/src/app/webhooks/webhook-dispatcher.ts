@@ -1,0 +1,162 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { OrderStateChange, WebhookDeliveryEntity } from '@pipac/persistence';
+import { orderView } from '../orders/order.dto';
+import {
+  DEFAULT_WEBHOOK_RETRY,
+  GATEWAY_OPTIONS,
+  type ErpGatewayOptions,
+  type WebhookRetryOptions,
+} from '../gateway-options';
+import { Stores } from '../stores';
+import { WEBHOOK_HEADERS, signWebhook } from './webhook-signature';
+
+export const ORDER_STATE_CHANGED = 'order.state-changed';
+
+/**
+ * Tells the ERP about every order state change. The event is written to the outbox in the
+ * same transaction as the change (so none is lost, even if the gateway dies right after), and
+ * a delivery loop sends each one, signed, to every subscription, retrying with exponential
+ * back-off until the receiver answers 2xx, or marking it failed after `maxAttempts`.
+ * Deliveries to one subscription go out in order (a retry holds back the events after it), so
+ * the ERP sees an order's states in sequence. They are at least once; the event id header
+ * lets receivers drop repeats.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly retry: WebhookRetryOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(Stores) private readonly stores: Stores,
+    @Inject(GATEWAY_OPTIONS) options: ErpGatewayOptions,
+  ) {
+    this.retry = { ...DEFAULT_WEBHOOK_RETRY, ...options.webhooks };
+    stores.orders.onStateChange((manager, change) =>
+      stores.webhooks
+        .enqueue(manager, {
+          id: `${change.order.id}.${change.order.version}`,
+          type: ORDER_STATE_CHANGED,
+          payload: JSON.stringify(orderEvent(change)),
+        })
+        .then(() => undefined),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Delivers everything due now (the loop does this every `pollMs`). */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+    this.running = this.deliverDue().finally(() => (this.running = undefined));
+    await this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.flush()
+        .catch((error: unknown) =>
+          process.stderr.write(`erp-gateway: webhook delivery: ${String(error)}\n`),
+        )
+        .finally(() => this.schedule());
+    }, this.retry.pollMs);
+    this.timer.unref();
+  }
+
+  private async deliverDue(): Promise<void> {
+    for (;;) {
+      const due = await this.stores.webhooks.due(50);
+      if (due.length === 0) return;
+      for (const delivery of due) {
+        if (this.stopped) return;
+        await this.deliver(delivery);
+      }
+      if (due.length < 50) return;
+    }
+  }
+
+  private async deliver(delivery: WebhookDeliveryEntity): Promise<void> {
+    const subscription = await this.stores.webhooks.subscription(delivery.subscriptionId);
+    const attempts = delivery.attempts + 1;
+    if (!subscription || subscription.revokedAt) {
+      await this.stores.webhooks.attemptFailed(delivery.id, attempts, 'subscription revoked');
+      return;
+    }
+    const timestamp = Math.floor(this.stores.clock() / 1000);
+    let error: string;
+    try {
+      const response = await fetch(subscription.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [WEBHOOK_HEADERS.id]: delivery.eventId,
+          [WEBHOOK_HEADERS.type]: delivery.eventType,
+          [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+          [WEBHOOK_HEADERS.signature]: signWebhook(
+            subscription.secret,
+            timestamp,
+            delivery.payload,
+          ),
+        },
+        body: delivery.payload,
+        signal: AbortSignal.timeout(this.retry.timeoutMs),
+      });
+      // Drain the body so the connection can be reused.
+      await response.arrayBuffer().catch(() => undefined);
+      if (response.ok) {
+        await this.stores.webhooks.delivered(delivery.id, attempts);
+        return;
+      }
+      error = `HTTP ${response.status}`;
+    } catch (cause) {
+      error = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    }
+    if (attempts >= this.retry.maxAttempts) {
+      await this.stores.webhooks.attemptFailed(
+        delivery.id,
+        attempts,
+        `${error}; gave up after ${attempts} attempts`,
+      );
+      return;
+    }
+    const delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempts - 1));
+    await this.stores.webhooks.attemptFailed(
+      delivery.id,
+      attempts,
+      error,
+      this.stores.clock() + delay,
+    );
+  }
+}
+
+/** The body of an `order.state-changed` event. */
+export function orderEvent(change: OrderStateChange) {
+  return {
+    id: `${change.order.id}.${change.order.version}`,
+    type: ORDER_STATE_CHANGED,
+    occurredAt: change.at,
+    data: {
+      order: orderView(change.order),
+      previousState: change.from,
+      state: change.to,
+      changedBy: change.actor.id,
+      reason: change.reason,
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsUrl } from 'class-validator';
+import type { Actor } from '@pipac/persistence';
+import { Caller } from '../auth/caller.decorator';
+import { Roles } from '../auth/roles';
+import { InvalidInputException } from '../http/problem';
+import { validated } from '../http/validation';
+import { Stores } from '../stores';
+import { ORDER_STATE_CHANGED } from './webhook-dispatcher';
+
+const EVENT_TYPES = [ORDER_STATE_CHANGED] as const;
+
+export class SubscribeDto {
+  @ApiProperty({
+    type: String,
+    description: 'Where to POST events (http or https)',
+    example: 'https://erp.example/pipac/events',
+  })
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  url!: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    enum: EVENT_TYPES,
+    isArray: true,
+    description: 'Event types; empty or absent: all',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @IsIn(EVENT_TYPES, { each: true })
+  events?: string[];
+}
+
+export class SubscriptionView {
+  @ApiProperty({ type: String, format: 'uuid' }) id!: string;
+  @ApiProperty({ type: String }) url!: string;
+  @ApiProperty({ type: String, isArray: true }) events!: string[];
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+}
+
+export class NewSubscriptionView extends SubscriptionView {
+  @ApiProperty({
+    type: String,
+    description: 'HMAC-SHA256 key of the pipac-signature header; shown once',
+  })
+  secret!: string;
+}
+
+@ApiTags('webhooks')
+@ApiSecurity('apiKey')
+@Controller('webhooks')
+export class WebhooksController {
+  constructor(@Inject(Stores) private readonly stores: Stores) {}
+
+  @Post()
+  @Roles('erp')
+  @ApiOperation({
+    summary: 'Subscribe to order events',
+    description:
+      'Each event is POSTed as JSON with headers pipac-event-id, pipac-event-type, pipac-timestamp and ' +
+      'pipac-signature (v1=HMAC-SHA256(secret, "<timestamp>.<body>")), and retried with exponential back-off until ' +
+      'the receiver answers 2xx.',
+  })
+  @ApiBody({ type: SubscribeDto })
+  @ApiCreatedResponse({ type: NewSubscriptionView })
+  async subscribe(
+    @Caller() caller: Actor,
+    @Body(validated(SubscribeDto)) body: SubscribeDto,
+  ): Promise<NewSubscriptionView> {
+    const s = await this.stores.webhooks.subscribe(caller.id, body.url, body.events ?? []);
+    return { id: s.id, url: s.url, events: s.events, createdAt: s.createdAt, secret: s.secret };
+  }
+
+  @Get()
+  @Roles('erp')
+  @ApiOperation({ summary: "The caller's subscriptions" })
+  @ApiOkResponse({ type: SubscriptionView, isArray: true })
+  async list(@Caller() caller: Actor): Promise<SubscriptionView[]> {
+    return (await this.stores.webhooks.subscriptions(caller.id)).map((s) => ({
+      id: s.id,
+      url: s.url,
+      events: s.events,
+      createdAt: s.createdAt,
+    }));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Roles('erp')
+  @ApiOperation({ summary: 'Unsubscribe (pending deliveries are dropped)' })
+  @ApiNoContentResponse()
+  async unsubscribe(@Caller() caller: Actor, @Param('id') id: string): Promise<void> {
+    const subscription = await this.stores.webhooks.subscription(id);
+    if (!subscription || subscription.clientId !== caller.id || subscription.revokedAt) {
+      throw new InvalidInputException(
+        [{ field: 'id', reason: `no subscription "${id}" of yours` }],
+        404,
+      );
+    }
+    await this.stores.webhooks.unsubscribe(id);
+  }
+}

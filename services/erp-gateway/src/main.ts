@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { KafkaBus } from '@pipac/bus';
+import { Database, parseDatabaseUrl } from '@pipac/persistence';
+import { compilePlant, loadRecipe } from '@pipac/twin';
+import { createErpGateway } from './app/erp-gateway.app';
+import { loadGatewayConfig } from './app/gateway.config';
+
+/**
+ * `erp-gateway <config.yaml>`: the REST API for the ERP, operators and engineers, on Kafka and
+ * the cell database, until SIGINT or SIGTERM. PIPAC_KAFKA_BROKERS and PIPAC_DATABASE_URL
+ * override the file.
+ */
+async function main(argv: string[]): Promise<void> {
+  const path = argv[0];
+  if (!path || argv.length > 1) throw new Error('usage: erp-gateway <config.yaml>');
+  const config = loadGatewayConfig(path);
+  const model = compilePlant(loadRecipe(config.recipe));
+  const db = await Database.open(parseDatabaseUrl(config.database));
+  const bus = new KafkaBus({
+    brokers: config.kafkaBrokers,
+    clientId: `erp-gateway.${config.cell}`,
+  });
+  await bus.connect();
+  const { app } = await createErpGateway({
+    site: config.site,
+    cell: config.cell,
+    steps: model.steps.map((s) => s.id),
+    recipe: model.recipe.metadata.name,
+    product: model.speciesIds[model.productIndex]!,
+    db,
+    bus,
+    modelsDir: config.models,
+    webhooks: config.webhooks,
+  });
+  app.enableShutdownHooks();
+  process.once('beforeExit', () => void Promise.all([db.close(), bus.disconnect()]));
+  await app.listen(config.http.port, config.http.host);
+  process.stderr.write(
+    `erp-gateway: ${config.cell} on Kafka ${config.kafkaBrokers.join(',')}, ${db.config.type} database; ` +
+      `API on ${await app.getUrl()}/api/v1 (OpenAPI: /api/v1/openapi.json)\n`,
+  );
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`erp-gateway: ${(error as Error).message}\n`);
+    process.exit(2);
+  });
+}
