@@ -36,3 +36,11 @@ export function analyserMeasureTag(
     ? `${analyser}.conversion`
     : `${analyser}.${measure.species ?? ''}`;
 }
+
+/**
+ * Reading tag of a surge tank's level transmitter, L. The tank's level sensor is part of the
+ * module of the step that fills it, so its readings travel on that step's sensor topic.
+ */
+export function tankLevelTag(tank: string): string {
+  return `${tank}.LI`;
+}

@@ -38,6 +38,17 @@ describe('describePlantDevices', () => {
     ]);
   });
 
+  it('gives the module that fills a surge tank its level transmitter', () => {
+    expect(readingTags(devices[0]!)).toContain('tank-1.LI');
+    expect(readingTags(devices[2]!)).toContain('tank-2.LI');
+    expect(devices[4]!.functionalUnits.some((u) => u.kind === 'surge-tank')).toBe(false);
+    expect(devices[0]!.functionalUnits.at(-1)).toMatchObject({
+      name: 'tank-1',
+      kind: 'surge-tank',
+      functions: [{ name: 'Level', unit: 'L', range: { low: 0, high: 2 } }],
+    });
+  });
+
   it('gives every tag of the plant once', () => {
     const tags = devices.flatMap(readingTags);
     expect(new Set(tags).size).toBe(tags.length);

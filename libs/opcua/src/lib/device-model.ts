@@ -2,6 +2,7 @@ import {
   analyserMeasureTag,
   currentValueTag,
   reactorSensorTags,
+  tankLevelTag,
   reactorTag,
   targetValueTag,
 } from '@pipac/contracts';
@@ -18,7 +19,13 @@ import type { PlantModel, StepModel } from '@pipac/twin';
 export type VendorProfile = 'de-dietrich-flow-reactor' | 'bruker-nmr' | 'bruker-ir' | 'generic';
 
 export type FunctionalUnitKind =
-  'dosing-pump' | 'thermostat' | 'back-pressure-regulator' | 'reactor' | 'analyser' | 'generic';
+  | 'dosing-pump'
+  | 'thermostat'
+  | 'back-pressure-regulator'
+  | 'reactor'
+  | 'surge-tank'
+  | 'analyser'
+  | 'generic';
 
 /** Engineering range and unit of a value (OPC UA Part 8: EURange, EngineeringUnits). */
 export interface EngineeringRange {
@@ -95,7 +102,14 @@ export function moduleDeviceId(step: string): string {
 }
 
 // The names are part of the event contract (libs/contracts); re-exported for device code.
-export { analyserMeasureTag, currentValueTag, reactorSensorTags, reactorTag, targetValueTag };
+export {
+  analyserMeasureTag,
+  currentValueTag,
+  reactorSensorTags,
+  reactorTag,
+  tankLevelTag,
+  targetValueTag,
+};
 
 /** Every tag a device publishes as a reading, in browse order. */
 export function readingTags(device: DeviceDescription): string[] {
@@ -149,6 +163,17 @@ function flowReactorModule(model: PlantModel, step: StepModel): DeviceDescriptio
   const reactor = reactorTag(step.id);
   const sensors = reactorSensorTags(step.id);
   const maxPressure = step.maxPressure;
+  // The surge tank the step fills, with its level transmitter (the coordinator balances on it).
+  const tank = step.outletTank >= 0 ? model.tanks[step.outletTank] : undefined;
+  const tankUnits: FunctionalUnitDescription[] = tank
+    ? [
+        {
+          name: tank.id,
+          kind: 'surge-tank',
+          functions: [sensor('Level', tankLevelTag(tank.id), 'L', { low: 0, high: tank.capacity })],
+        },
+      ]
+    : [];
   return {
     id: moduleDeviceId(step.id),
     step: step.id,
@@ -195,6 +220,7 @@ function flowReactorModule(model: PlantModel, step: StepModel): DeviceDescriptio
           }),
         ],
       },
+      ...tankUnits,
     ],
   };
 }

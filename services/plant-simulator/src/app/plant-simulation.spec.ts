@@ -71,6 +71,16 @@ describe('PlantSimulation', () => {
     }
   });
 
+  it("publishes the surge tanks' levels as the twin holds them", () => {
+    const { plant, sink, simulation, advance } = setup(60);
+    plant.setSetpoint('P-201', 0); // hydrogenation stops drawing from tank-1: it fills
+    advance(10_000);
+    simulation.tick();
+    expect(sink.last('tank-1.LI')!.value).toBeCloseTo(plant.tank('tank-1').level, 12);
+    expect(sink.last('tank-1.LI')!.value).toBeGreaterThan(1.02);
+    expect(sink.last('tank-2.LI')!.value).toBeLessThan(1);
+  });
+
   it('publishes each analyser result once, stamped with the time its sample was drawn', () => {
     const { sink, simulation, advance, start } = setup(100);
     advance(10_000); // 1000 s: results of the samples at 60 … 840 s (120 s dead time)

@@ -4,6 +4,7 @@ import {
   currentValueTag,
   moduleDeviceId,
   reactorSensorTags,
+  tankLevelTag,
   type DeviceDescription,
 } from '@pipac/opcua';
 
@@ -75,7 +76,7 @@ export class PlantSimulation {
     const served = new Set(devices.map((d) => d.id));
     this.moduleReadings = plant.units
       .filter((unit) => served.has(moduleDeviceId(unit.step.id)))
-      .flatMap(moduleReadings);
+      .flatMap((unit) => moduleReadings(plant, unit));
     this.analysers = plant.units.flatMap((unit) => {
       const analyser = unit.analyser;
       if (!analyser || !devices.some((d) => d.id === analyser.tag)) return [];
@@ -158,9 +159,10 @@ export class PlantSimulation {
 }
 
 /** The values a flow-reactor module reports (see describePlantDevices for the tags). */
-function moduleReadings(unit: StepUnit): ModuleReading[] {
+function moduleReadings(plant: Plant, unit: StepUnit): ModuleReading[] {
   const step = unit.step;
   const reactor = reactorSensorTags(step.id);
+  const tank = step.outletTank >= 0 ? plant.model.tanks[step.outletTank] : undefined;
   return [
     ...step.inlets.map((inlet, k) => ({
       tag: currentValueTag(inlet.pump),
@@ -174,5 +176,6 @@ function moduleReadings(unit: StepUnit): ModuleReading[] {
     { tag: reactor.hotSpot, read: () => kelvinToCelsius(unit.maxTemperature) },
     { tag: reactor.outlet, read: () => kelvinToCelsius(unit.temperature[unit.cells - 1]!) },
     { tag: reactor.inletPressure, read: () => unit.pressure },
+    ...(tank ? [{ tag: tankLevelTag(tank.id), read: () => plant.tank(tank.id).level }] : []),
   ];
 }
