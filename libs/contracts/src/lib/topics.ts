@@ -88,3 +88,10 @@ export function stepTopics(
     compacted: STREAMS[stream].compacted,
   }));
 }
+
+/**
+ * A step's mode on its `state` topic (a DeviceState with no device), after NAMUR MTP's
+ * request/feedback pair: a person's request leaves `state` empty; the step agent answers
+ * with the mode it took, who asked and why, and this `state`.
+ */
+export const STEP_MODE_FEEDBACK = 'ModeFeedback';

@@ -18,8 +18,10 @@ import {
 } from '@pipac/control';
 import {
   AutomaticSource,
+  DeviceStateSchema,
   Issuer_Kind,
   Mode,
+  STEP_MODE_FEEDBACK,
   SetpointCommandSchema,
   StepStatusSchema,
   deadLetterTopic,
@@ -218,6 +220,44 @@ export class StepAgent {
     const change = { at: this.clock(), mode, source, by, reason };
     this.modeLog.push(change);
     this.log(`mode ${mode}${mode === 'automatic' ? ` (${source})` : ''} by ${by}: ${reason}`);
+    if (this.stats.busConnected) {
+      void this.publishModeFeedback(change).catch((error: Error) =>
+        this.log(`mode feedback not published: ${error.message}`),
+      );
+    }
+  }
+
+  /**
+   * Announces a mode change on the step's state topic (MTP: the feedback to a request, VFbk
+   * to VReq): the mode taken, who asked and why, for the coordinator and the audit trail. A
+   * request has an empty `state`; the feedback says `Running`, so agents never take one
+   * for the other.
+   */
+  private async publishModeFeedback(change: ModeChange): Promise<void> {
+    const person = change.by.startsWith('user:');
+    await publishEvent(
+      this.options.bus,
+      this.topics.state,
+      deviceStateCodec,
+      this.options.step,
+      create(DeviceStateSchema, {
+        location: {
+          site: this.options.site,
+          cell: this.options.cell,
+          step: this.options.step,
+          device: '',
+        },
+        mode: MODE_WIRE[change.mode],
+        source: change.source === 'fallback' ? AutomaticSource.FALLBACK : AutomaticSource.AGENT,
+        state: STEP_MODE_FEEDBACK,
+        connected: true,
+        changedBy: person
+          ? { kind: Issuer_Kind.USER, id: change.by.slice('user:'.length), modelVersion: '' }
+          : { kind: Issuer_Kind.AGENT, id: change.by, modelVersion: this.modelVersion ?? '' },
+        reason: change.reason,
+        changedAt: timestampFromMs(change.at),
+      }),
+    );
   }
 
   /** Loads the policy in the models folder if it is new; keeps the old one if the new does not fit. */
@@ -500,6 +540,7 @@ export class StepAgent {
   /** A mode request: a DeviceState for the step itself (no device), issued by a person. */
   private onModeRequest(state: DeviceState): void {
     if (state.location?.device || state.changedBy?.kind !== Issuer_Kind.USER) return;
+    if (state.state === STEP_MODE_FEEDBACK) return; // an agent's feedback, not a request
     const mode = MODE_FROM_WIRE[state.mode];
     if (!mode) return;
     const source = state.source === AutomaticSource.FALLBACK ? 'fallback' : 'agent';

@@ -8,6 +8,7 @@ import {
   DeviceStateSchema,
   Issuer_Kind,
   Mode,
+  STEP_MODE_FEEDBACK,
   SetpointCommandSchema,
   create,
   deadLetterTopic,
@@ -17,6 +18,7 @@ import {
   stepStatusCodec,
   timestampFromMs,
   topicName,
+  type DeviceState,
   type SetpointCommand,
   type StepStatus,
 } from '@pipac/contracts';
@@ -196,6 +198,15 @@ export function describeStepAgentScenarios(
     });
 
     it('gives way to the operator: a user setpoint or a mode request ends Automatic at once', async () => {
+      const feedback: DeviceState[] = [];
+      await subscribeEvents(bus, {
+        group: 'test-state',
+        topic: topic('state'),
+        codec: deviceStateCodec,
+        deadLetterTopic: deadLetterTopic(site, 'cell'),
+        fromBeginning: true,
+        handler: async (s) => void (s.state === STEP_MODE_FEEDBACK && feedback.push(s)),
+      });
       await publishReadings();
       agent.setMode('automatic', 'test', 'start');
       await agent.cycle();
@@ -215,6 +226,7 @@ export function describeStepAgentScenarios(
       ]);
       await until(() => agent.mode === 'operator');
       expect(agent.modeLog.at(-1)).toMatchObject({ mode: 'operator', by: 'user:alice' });
+      expect(feedback).not.toHaveLength(0);
       const sent = commands.length;
       expect((await agent.cycle()).commands).toBe(0);
       // A mode request from a person puts it back in Automatic, on the fallback as asked.
@@ -228,6 +240,36 @@ export function describeStepAgentScenarios(
       });
       await bus.publish(topic('state'), [encodeEvent(deviceStateCodec, 'hydrogenation', request)]);
       await until(() => agent.mode === 'automatic');
+      // Each change is announced on the state topic: the mode taken, who asked and why.
+      await until(() => feedback.length >= 3);
+      expect(
+        feedback.map((f) => [
+          f.mode,
+          f.source,
+          f.changedBy?.kind,
+          f.changedBy?.id,
+          f.reason,
+          f.state,
+        ]),
+      ).toEqual([
+        [Mode.AUTOMATIC, AutomaticSource.AGENT, Issuer_Kind.AGENT, 'test', 'start', 'ModeFeedback'],
+        [
+          Mode.OPERATOR,
+          AutomaticSource.AGENT,
+          Issuer_Kind.USER,
+          'alice',
+          expect.stringMatching(/hot spot check$/),
+          'ModeFeedback',
+        ],
+        [
+          Mode.AUTOMATIC,
+          AutomaticSource.FALLBACK,
+          Issuer_Kind.USER,
+          'bob',
+          'model under review',
+          'ModeFeedback',
+        ],
+      ]);
       now += 60_000;
       await publishReadings();
       const report = await agent.cycle();
