@@ -57,6 +57,22 @@ describeDatabases('persistence', (db) => {
       expect(await audit.verify(7)).toMatchObject({ ok: true, entries: 40 });
     });
 
+    it('appends a burst in one transaction, in order', async () => {
+      const audit = new AuditTrail(db(), clock);
+      const record = (i: number) => ({
+        actor: { kind: 'system' as const, id: 'coordinator' },
+        where: { cell: 'cell-1', step: 'acetylation' },
+        kind: 'target',
+        object: 'acetylation/throughput',
+        newValue: i,
+        reason: `burst ${i}`,
+      });
+      const entries = await audit.appendMany([record(1), record(2), record(3)]);
+      expect(entries.map((e) => e.sequence)).toEqual([41, 42, 43]);
+      expect(entries[1]!.previousHash).toBe(entries[0]!.hash);
+      expect(await audit.verify()).toMatchObject({ ok: true, entries: 43 });
+    });
+
     it('refuses updates and deletes in the database', async () => {
       const repository = db().manager.getRepository(AuditEntryEntity);
       await expect(
@@ -84,6 +100,9 @@ describeDatabases('persistence', (db) => {
       });
       const verification = await audit.verify();
       expect(verification).toMatchObject({ ok: false, broken: { sequence: 21 } });
+      expect((verification as { broken: { reason: string } }).broken.reason).toMatch(
+        /sequence 21 where 17/,
+      );
     });
 
     async function tamper(
