@@ -10,3 +10,8 @@ export * from './lib/baselines/steady-state-oracle.controller';
 export * from './lib/step/policy.controller';
 export * from './lib/step/onnx-policy';
 export * from './lib/step/step-policy.loader';
+export * from './lib/coordination/coordination.error';
+export * from './lib/coordination/plant-chain';
+export * from './lib/coordination/step-capacity';
+export * from './lib/coordination/throughput-balancer';
+export * from './lib/coordination/coordinated-run';
