@@ -20,7 +20,7 @@ describe('describePlantDevices', () => {
     expect([...nitration.keys()]).toEqual(['P-101', 'P-102', 'TC-101', 'PCV-101']);
     expect(nitration.get('P-101')).toMatchObject({
       unit: 'mL/min',
-      range: { low: 1, high: 12 },
+      range: { low: 0, high: 12 }, // 0 stops the pump; 1 mL/min is its lowest running flow
       initial: 6,
       targetTag: 'P-101.SP',
       currentTag: 'P-101.PV',

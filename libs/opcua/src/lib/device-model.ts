@@ -151,11 +151,13 @@ function flowReactorModule(model: PlantModel, step: StepModel): DeviceDescriptio
     name: inlet.pump,
     kind: 'dosing-pump',
     functions: [
+      // 0 stops the pump (the safe state, and a paused step); the recipe's minimum is the
+      // lowest running flow, which the agents' ranges respect.
       control(
         'Flow',
         inlet.pump,
         inlet.gas ? 'NmL/min' : 'mL/min',
-        { low: inlet.min, high: inlet.max },
+        { low: Math.min(0, inlet.min), high: inlet.max },
         inlet.nominal,
       ),
     ],

@@ -6,6 +6,8 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { publishEvent, subscribeEvents, type EventBus, type Subscription } from '@pipac/bus';
 import {
   ConversionPidController,
+  StepCapacityEstimator,
+  type ShieldDecision,
   PolicyController,
   SafetyShield,
   StepSpace,
@@ -148,6 +150,9 @@ export class StepAgent {
   private needsReset = true;
   private target = 1;
   private targetValidUntil = Number.POSITIVE_INFINITY;
+  /** Why the coordinator paused the step (a target of 0), or undefined while it runs. */
+  private pausedBy: string | undefined;
+  private readonly capacity: StepCapacityEstimator;
   private cycleCount = 0;
   /** Who wrote last cycle: a hand-over writes every setpoint once, changed or not. */
   private lastSource: 'agent' | 'fallback' | undefined;
@@ -188,6 +193,12 @@ export class StepAgent {
     };
     this.deadLetter = deadLetterTopic(site, cell);
     this.nominalOutletFlow = this.liquidFlow(this.space.nominalSetpoints());
+    this.capacity = new StepCapacityEstimator(this.space);
+  }
+
+  /** Whether the coordinator has paused the step (MTP Pause: feed pumps off, reactor full). */
+  get paused(): boolean {
+    return this.pausedBy !== undefined;
   }
 
   static async start(options: StepAgentOptions): Promise<StepAgent> {
@@ -379,7 +390,11 @@ export class StepAgent {
     const now = this.clock();
     this.cycleCount++;
     this.stats.cycles++;
-    if (now > this.targetValidUntil) this.target = 1;
+    if (now > this.targetValidUntil) {
+      // The coordinator went quiet: run at the recipe's pace rather than hold a stale pause.
+      this.target = 1;
+      this.pausedBy = undefined;
+    }
     const report: CycleReport = {
       at: now,
       mode: this.currentMode,
@@ -402,6 +417,19 @@ export class StepAgent {
       await this.publishStatus(report, readings);
       return report;
     }
+    if (this.pausedBy !== undefined) {
+      // Paused: the feed pumps go to zero through the shield (engineering limits, move limit),
+      // jacket and back-pressure hold; the controllers start afresh on resume.
+      this.needsReset = true;
+      const pause = this.space.pauseSetpoints(readings.setpoints);
+      const decision = this.shield.decide({
+        current: readings.setpoints,
+        inputs: this.tracker.inputStatus(now),
+        agent: new Error(`paused by the coordinator: ${this.pausedBy}`),
+        fallback: () => pause,
+      });
+      return this.finishCycle(report, decision, readings, now);
+    }
     if (this.needsReset) {
       this.fallback.reset(readings);
       this.agent?.reset();
@@ -421,6 +449,15 @@ export class StepAgent {
     });
     // The fallback keeps integrating while the agent acts, so a hand-over is bumpless.
     if (decision.source !== 'fallback') this.fallback.decide(readings);
+    return this.finishCycle(report, decision, readings, now);
+  }
+
+  private async finishCycle(
+    report: CycleReport,
+    decision: ShieldDecision,
+    readings: StepReadings,
+    now: number,
+  ): Promise<CycleReport> {
     report.source = decision.source;
     report.setpoints = decision.setpoints;
     report.interventions = decision.interventions;
@@ -495,6 +532,11 @@ export class StepAgent {
     readings: StepReadings | undefined,
   ): Promise<void> {
     const conversion = readings?.analyser?.values['conversion'] ?? Number.NaN;
+    const outletFlow = readings ? this.liquidFlow(readings.setpoints) : 0;
+    // Capacity from the analyser's results at the pace the step ran (libs/control).
+    const capacity = readings ? this.capacity.update(readings) : this.capacity.estimate;
+    const capacityKnown = capacity.status !== 'unknown' && Number.isFinite(capacity.scale);
+    const product = readings?.analyser?.values[`concentration:${this.space.step.spec.product}`];
     const status = create(StepStatusSchema, {
       location: {
         site: this.options.site,
@@ -508,7 +550,13 @@ export class StepAgent {
           ? AutomaticSource.FALLBACK
           : SOURCE_WIRE.agent,
       conversion: Number.isFinite(conversion) ? conversion : 0,
-      outletFlow: readings ? this.liquidFlow(readings.setpoints) : 0,
+      outletFlow,
+      productionRate:
+        product !== undefined && Number.isFinite(product) && product > 0
+          ? (outletFlow / 60_000) * product
+          : 0,
+      capacity: capacityKnown ? capacity.scale * this.nominalOutletFlow : 0,
+      capacityKnown,
       inSpec: Number.isFinite(conversion) && conversion >= this.space.step.minConversion,
       modelVersion: this.modelVersion,
       at: timestampFromMs(report.at),
@@ -529,9 +577,20 @@ export class StepAgent {
       .reduce((sum, i) => sum + (setpoints[i.pump] ?? 0), 0);
   }
 
+  /**
+   * The coordinator's throughput target: a flow to run at, or 0 to pause (MTP Pause: feed
+   * pumps off, jacket and back-pressure held, reactor full; a later flow resumes the step).
+   */
   private onTarget(target: ThroughputTarget): void {
-    if (!(target.outletFlow > 0)) return;
-    this.target = target.outletFlow / this.nominalOutletFlow;
+    if (!(target.outletFlow >= 0)) return;
+    if (target.outletFlow === 0) {
+      if (this.pausedBy === undefined) this.log(`paused by the coordinator: ${target.reason}`);
+      this.pausedBy = target.reason || 'target 0';
+    } else {
+      if (this.pausedBy !== undefined) this.log(`resumed by the coordinator: ${target.reason}`);
+      this.pausedBy = undefined;
+      this.target = target.outletFlow / this.nominalOutletFlow;
+    }
     this.targetValidUntil = target.validUntil
       ? timestampMs(target.validUntil)
       : Number.POSITIVE_INFINITY;

@@ -10,12 +10,14 @@ import {
   Mode,
   STEP_MODE_FEEDBACK,
   SetpointCommandSchema,
+  ThroughputTargetSchema,
   create,
   deadLetterTopic,
   deviceStateCodec,
   sensorReadingCodec,
   setpointCommandCodec,
   stepStatusCodec,
+  throughputTargetCodec,
   timestampFromMs,
   topicName,
   type DeviceState,
@@ -164,6 +166,57 @@ export function describeStepAgentScenarios(
         expect(Math.abs(command.value - m.nominal)).toBeLessThanOrEqual(m.maxMove + 1e-9);
       }
       expect(agent.modelVersion).toMatch(/^sha256:/);
+    });
+
+    it('pauses on a target of 0 (feed pumps to zero through the shield) and resumes on a flow', async () => {
+      await publishReadings();
+      agent.setMode('automatic', 'test', 'start');
+      const target = (outletFlow: number, reason: string) =>
+        encodeEvent(
+          throughputTargetCodec,
+          'hydrogenation',
+          create(ThroughputTargetSchema, {
+            location: { site, cell: 'cell', step: 'hydrogenation' },
+            outletFlow,
+            outletFlowMin: outletFlow,
+            outletFlowMax: outletFlow,
+            reason,
+            issuedAt: timestampFromMs(now),
+            validUntil: timestampFromMs(now + 600_000),
+          }),
+        );
+      await bus.publish(topic('targets'), [target(0, 'tank-1 low 0.26 L: paused')]);
+      await until(() => agent.paused);
+      const paused = await agent.cycle();
+      expect(paused.source).toBe('fallback');
+      for (const m of space.manipulated) {
+        const value = paused.setpoints[m.tag]!;
+        // Pumps head for zero at the move limit; the jacket holds.
+        expect(value).toBeCloseTo(m.kind === 'pump' ? m.nominal - m.maxMove : m.nominal, 9);
+      }
+      await bus.publish(topic('targets'), [target(7.3, 'bottleneck acetylation 1.00')]);
+      await until(() => !agent.paused);
+      now += 60_000;
+      await publishReadings();
+      const resumed = await agent.cycle();
+      const pump = space.manipulated.find((m) => m.kind === 'pump')!;
+      expect(resumed.setpoints[pump.tag]).toBeGreaterThan(pump.nominal - pump.maxMove - 1e-9);
+    });
+
+    it('reports its capacity and production rate in its status once the analyser has results', async () => {
+      await publishReadings({ conversion: space.step.minConversion + 0.02 });
+      await agent.cycle();
+      for (let i = 1; i <= 3; i++) {
+        now += 60_000;
+        await publishReadings({ conversion: space.step.minConversion + 0.02 });
+        await agent.cycle();
+      }
+      await until(() => statuses.length >= 4);
+      const last = statuses.at(-1)!;
+      expect(last.capacityKnown).toBe(true);
+      // Above its conversion minimum the step could run faster than the recipe's flow.
+      expect(last.capacity).toBeGreaterThan(last.outletFlow);
+      expect(last.productionRate).toBeGreaterThan(0);
     });
 
     it('hands over to the PID fallback when the analyser goes stale, and back when it is fresh again', async () => {

@@ -101,14 +101,16 @@ export class StepSpace {
       throw new Error(`flowRange must bracket 1 (got ${lowFraction}..${highFraction})`);
     this.manipulated = [
       ...step.inlets.map((inlet): Manipulated => {
-        const engineering = { low: inlet.min, high: inlet.max };
+        // A dosing pump may always be stopped (0: the safe state, and MTP Pause); the recipe's
+        // minimum is its lowest running flow, which bounds the agent's range.
+        const running = { low: inlet.min, high: inlet.max };
         return {
           tag: inlet.pump,
           kind: 'pump',
           unit: inlet.gas ? 'NmL/min' : 'mL/min',
           nominal: inlet.nominal,
-          engineering,
-          agent: inside(engineering, inlet.nominal * lowFraction, inlet.nominal * highFraction),
+          engineering: { low: Math.min(0, inlet.min), high: inlet.max },
+          agent: inside(running, inlet.nominal * lowFraction, inlet.nominal * highFraction),
           maxMove: inlet.nominal * flowMove,
         };
       }),
@@ -187,6 +189,16 @@ export class StepSpace {
   /** The recipe's setpoints for the manipulated tags. */
   nominalSetpoints(): Record<string, number> {
     return Object.fromEntries(this.manipulated.map((m) => [m.tag, m.nominal]));
+  }
+
+  /**
+   * The setpoints of a paused step (NAMUR MTP Pause): every feed pump off, the jacket and the
+   * back-pressure as they are, so the reactor stays full and warm, ready to resume.
+   */
+  pauseSetpoints(current: Readonly<Record<string, number>>): Record<string, number> {
+    return Object.fromEntries(
+      this.manipulated.map((m) => [m.tag, m.kind === 'pump' ? 0 : (current[m.tag] ?? m.nominal)]),
+    );
   }
 
   /** The shield's limits for this step's manipulated setpoints. */

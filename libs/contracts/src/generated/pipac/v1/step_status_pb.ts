@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pipac/v1/step_status.proto.
  */
 export const file_pipac_v1_step_status: GenFile = /*@__PURE__*/
-  fileDesc("ChpwaXBhYy92MS9zdGVwX3N0YXR1cy5wcm90bxIIcGlwYWMudjEinwIKClN0ZXBTdGF0dXMSJAoIbG9jYXRpb24YASABKAsyEi5waXBhYy52MS5Mb2NhdGlvbhIcCgRtb2RlGAIgASgOMg4ucGlwYWMudjEuTW9kZRIpCgZzb3VyY2UYAyABKA4yGS5waXBhYy52MS5BdXRvbWF0aWNTb3VyY2USEgoKY29udmVyc2lvbhgEIAEoARIXCg9wcm9kdWN0aW9uX3JhdGUYBSABKAESEAoIY2FwYWNpdHkYBiABKAESEwoLb3V0bGV0X2Zsb3cYByABKAESDwoHaW5fc3BlYxgIIAEoCBIVCg1tb2RlbF92ZXJzaW9uGAkgASgJEiYKAmF0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp, file_pipac_v1_common, file_pipac_v1_device_state]);
+  fileDesc("ChpwaXBhYy92MS9zdGVwX3N0YXR1cy5wcm90bxIIcGlwYWMudjEitwIKClN0ZXBTdGF0dXMSJAoIbG9jYXRpb24YASABKAsyEi5waXBhYy52MS5Mb2NhdGlvbhIcCgRtb2RlGAIgASgOMg4ucGlwYWMudjEuTW9kZRIpCgZzb3VyY2UYAyABKA4yGS5waXBhYy52MS5BdXRvbWF0aWNTb3VyY2USEgoKY29udmVyc2lvbhgEIAEoARIXCg9wcm9kdWN0aW9uX3JhdGUYBSABKAESEAoIY2FwYWNpdHkYBiABKAESEwoLb3V0bGV0X2Zsb3cYByABKAESDwoHaW5fc3BlYxgIIAEoCBIVCg1tb2RlbF92ZXJzaW9uGAkgASgJEiYKAmF0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5jYXBhY2l0eV9rbm93bhgLIAEoCGIGcHJvdG8z", [file_google_protobuf_timestamp, file_pipac_v1_common, file_pipac_v1_device_state]);
 
 /**
  * A step's condition as its agent sees it, for the coordinator. Key: the step.
@@ -47,13 +47,17 @@ export type StepStatus = Message<"pipac.v1.StepStatus"> & {
   conversion: number;
 
   /**
-   * Product made, mol/s, and the most the step can make now (its capacity).
+   * Product made, mol/s: outlet flow times the product concentration the analyser measures.
    *
    * @generated from field: double production_rate = 5;
    */
   productionRate: number;
 
   /**
+   * The most the step can put through now: the outlet liquid flow, mL/min, at which its
+   * measured conversion would just meet its minimum (estimated from the analyser's results;
+   * meaningful only when capacity_known).
+   *
    * @generated from field: double capacity = 6;
    */
   capacity: number;
@@ -83,6 +87,13 @@ export type StepStatus = Message<"pipac.v1.StepStatus"> & {
    * @generated from field: google.protobuf.Timestamp at = 10;
    */
   at?: Timestamp | undefined;
+
+  /**
+   * False until the analyser has given a usable result (capacity is then 0).
+   *
+   * @generated from field: bool capacity_known = 11;
+   */
+  capacityKnown: boolean;
 };
 
 /**
