@@ -62,7 +62,7 @@ export function describeStepAgentScenarios(
     let commands: SetpointCommand[];
     let statuses: StepStatus[];
     let deadLetters: BusMessage[];
-    const topic = (stream: 'sensors' | 'setpoints' | 'status' | 'state') =>
+    const topic = (stream: 'sensors' | 'setpoints' | 'status' | 'state' | 'targets') =>
       topicName({ site, cell: 'cell', step: 'hydrogenation', stream });
 
     /** An agent on this test's bus and models, cycled by hand, on the test's clock. */
