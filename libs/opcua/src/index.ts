@@ -5,3 +5,4 @@ export * from './lib/lads-address-space';
 export * from './lib/device-server';
 export * from './lib/device-client';
 export * from './lib/node-opcua-logging';
+export * from './lib/free-port';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../testing/free-port';
+import { freePort } from './free-port';
 import { recipePlant } from '../testing/reference-plant';
 import { DeviceClient, type TagSample } from './device-client';
 import { describePlantDevices } from './device-model';

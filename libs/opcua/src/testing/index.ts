@@ -1,2 +1,2 @@
-export * from './free-port';
+export { freePort } from '../lib/free-port';
 export * from './reference-plant';

@@ -22,6 +22,7 @@ import {
   subscribeEvents,
   type BufferedPublisherStats,
   type EventBus,
+  type OutgoingMessage,
   type Subscription,
 } from '@pipac/bus';
 import { DeviceClient, type DeviceClientOptions, type NodeMap, type TagSample } from '@pipac/opcua';
@@ -47,6 +48,13 @@ export interface DeviceAdapterOptions {
   memoryLimit?: number;
   /** ms since the epoch. @default Date.now */
   now?: () => number;
+  /**
+   * Every tag's last value is published again this often (wall-clock ms; 0: never), so a
+   * consumer that starts late (an agent restarting) has every value within this time, also
+   * those that never change (setpoint read-backs). The value keeps its source time, so data-age
+   * gates still see how old it is. @default 10_000
+   */
+  refreshMs?: number;
 }
 
 export interface DeviceAdapterStats extends BufferedPublisherStats {
@@ -66,13 +74,17 @@ export interface DeviceAdapterStats extends BufferedPublisherStats {
  *   committed (a command whose confirmation cannot be published is redelivered, and the
  *   journal keeps it from being applied twice); malformed commands go to the dead-letter
  *   topic;
- * - connection and heartbeat losses are raised (and cleared) as alarms.
+ * - connection and heartbeat losses are raised (and cleared) as alarms;
+ * - every tag's last value is published again every `refreshMs` (a birth certificate in
+ *   Sparkplug terms), so late subscribers need not wait for a change.
  */
 export class DeviceAdapter {
   private readonly counters = { readings: 0, commands: 0 };
   private heartbeat = true;
   /** Set when stop() begins: alarms raised while shutting down are not published. */
   private stopping = false;
+  private readonly lastReadings = new Map<string, OutgoingMessage>();
+  private refresher: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly options: DeviceAdapterOptions,
@@ -191,8 +203,18 @@ export class DeviceAdapter {
     await client.monitor((sample: TagSample) => {
       adapter.counters.readings++;
       const reading = toSensorReading(sample, location, readingUnits.get(sample.tag) ?? '', now());
-      publisher.enqueue(topics.sensors, encodeEvent(sensorReadingCodec, sample.tag, reading));
+      const message = encodeEvent(sensorReadingCodec, sample.tag, reading);
+      adapter.lastReadings.set(sample.tag, message);
+      publisher.enqueue(topics.sensors, message);
     });
+    const refreshMs = options.refreshMs ?? 10_000;
+    if (refreshMs > 0) {
+      adapter.refresher = setInterval(() => {
+        for (const message of adapter.lastReadings.values())
+          publisher.enqueue(topics.sensors, message);
+      }, refreshMs);
+      adapter.refresher.unref();
+    }
     return adapter;
   }
 
@@ -212,6 +234,7 @@ export class DeviceAdapter {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.refresher) clearInterval(this.refresher);
     await this.commands.close();
     await this.client.close();
     await this.publisher.close();
