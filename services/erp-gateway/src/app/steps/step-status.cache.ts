@@ -53,11 +53,14 @@ export class StepStatusCache implements OnApplicationBootstrap, OnApplicationShu
       ...this.options.steps.flatMap((step) => stepTopics(site, cell, step)),
       { name: deadLetterTopic(site, cell) },
     ]);
-    const group = `erp-gateway.${cell}.status.${hostname()}.${process.pid}`;
+    // Every replica reads every status (its own groups), one group per step: a Kafka group's
+    // members share one subscription.
+    const group = (step: string) =>
+      `erp-gateway.${cell}.${step}.status.${hostname()}.${process.pid}`;
     this.subscriptions = await Promise.all(
       this.options.steps.map((step) =>
         subscribeEvents(bus, {
-          group,
+          group: group(step),
           topic: topicName({ site, cell, step, stream: 'status' }),
           codec: stepStatusCodec,
           deadLetterTopic: deadLetterTopic(site, cell),
