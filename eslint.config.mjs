@@ -45,11 +45,15 @@ export default [
           allow: [],
           depConstraints: [
             // Axis 1, type: what kind of project may depend on what.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+            // The CLI is a composition root (`pipac start` runs the whole cell in one process).
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:service', 'type:composition'] },
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
+            // A composition wires services into one process (services/cell); services never
+            // import each other.
+            { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             // Scenario and integration tests (test/) compose services as a deployment would.
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:service'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:service', 'type:composition'] },
             // Axis 2, scope: domain libraries are pure; infrastructure may build on them.
             {
               sourceTag: 'scope:domain',
@@ -67,7 +71,11 @@ export default [
             },
             {
               sourceTag: 'scope:test',
-              onlyDependOnLibsWithTags: ['scope:cell', 'scope:infra', 'scope:contracts', 'scope:domain'],
+              onlyDependOnLibsWithTags: ['scope:composition', 'scope:cell', 'scope:infra', 'scope:contracts', 'scope:domain'],
+            },
+            {
+              sourceTag: 'scope:composition',
+              onlyDependOnLibsWithTags: ['scope:composition', 'scope:cell', 'scope:infra', 'scope:contracts', 'scope:domain'],
             },
             {
               sourceTag: 'scope:cell',

@@ -3,6 +3,7 @@ import { EXIT_CHAIN_BROKEN, auditCommand } from './commands/audit.command';
 import { calibrateCommand } from './commands/calibrate.command';
 import { evalCommand } from './commands/eval.command';
 import { simCommand } from './commands/sim.command';
+import { startCommand } from './commands/start.command';
 import { trainCommand } from './commands/train.command';
 
 /** Exit codes: 0 done, 1 failed while running (solver failure, I/O), 2 bad input (recipe, table, arguments). */
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .description('pipac: an autopilot for multi-step continuous-flow synthesis')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  program.addCommand(startCommand());
   program.addCommand(simCommand());
   program.addCommand(calibrateCommand());
   program.addCommand(trainCommand());

@@ -1,0 +1,268 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { InProcessBus, KafkaBus, type EventBus } from '@pipac/bus';
+import { Cell } from '@pipac/cell';
+import { Stores } from '@pipac/erp-gateway';
+import { SCENARIO_NAMES, loadRecipe } from '@pipac/twin';
+import { parseDuration, parsePositive } from '../format/duration';
+import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
+import { formatTable } from '../format/table';
+import { UsageError } from '../format/usage.error';
+import { DEFAULT_DATABASE } from './audit.command';
+import { CellMonitor, type CellSnapshot } from './cell-monitor';
+
+interface StartOptions {
+  recipe: string;
+  models?: string;
+  timeFactor: string;
+  order: string | false;
+  scenario?: string;
+  seed: string;
+  db: string;
+  state: string;
+  host: string;
+  port: string;
+  kafka?: string;
+  maxTime: string;
+  refresh: string;
+  keepRunning: boolean;
+}
+
+/**
+ * `pipac start`: the main job. The whole cell on one machine — the simulated plant's OPC UA
+ * devices, a device adapter per device, a step agent per step with the trained models, the
+ * coordinator and the ERP gateway — on the in-process bus and SQLite by default, in
+ * accelerated time. It places a demo order over the REST API (or waits for the ERP's), shows
+ * progress until the order is complete, then prints what was made and where its batch
+ * record is.
+ */
+export function startCommand(): Command {
+  return new Command('start')
+    .description(
+      'Run the whole cell on one machine: simulated plant (OPC UA), device adapters, step agents with the trained ' +
+        'models, coordinator and ERP gateway, in accelerated time; place a demo order over REST and follow it to ' +
+        'completion, then print the summary and the batch record.',
+    )
+    .option('-r, --recipe <file>', 'recipe (YAML)', defaultRecipePath())
+    .option('--models <dir>', 'trained models (default models/<recipe name>)')
+    .option('-t, --time-factor <n>', 'simulated seconds per wall-clock second', '120')
+    .option('-o, --order <grams>', 'quantity of the demo order, g', '60')
+    .option(
+      '--no-order',
+      'place no demo order: wait for the ERP to post one (implies --keep-running)',
+    )
+    .addOption(
+      new Option('-s, --scenario <name>', 'disturbance scenario of the simulated plant').choices([
+        ...SCENARIO_NAMES,
+      ]),
+    )
+    .option('--seed <n>', 'seed of the plant noise and the scenario', '1')
+    .option(
+      '--db <url>',
+      'database: sqlite:<file> or postgres://…',
+      process.env['PIPAC_DATABASE_URL'] ?? DEFAULT_DATABASE,
+    )
+    .option('--state <dir>', 'spools, journals and certificates', '.pipac/cell')
+    .option('--host <host>', 'REST API host', '127.0.0.1')
+    .option('-p, --port <port>', 'REST API port (0: any free port)', '8090')
+    .option(
+      '--kafka <brokers>',
+      'use these Kafka brokers instead of the in-process bus (comma-separated)',
+    )
+    .option(
+      '--max-time <duration>',
+      'give up if the order is not complete after this much simulated time',
+      '12h',
+    )
+    .option('--refresh <seconds>', 'progress refresh, wall-clock seconds', '2')
+    .option(
+      '--keep-running',
+      'keep the cell running after the order completes (Ctrl-C stops it)',
+      false,
+    )
+    .action(async (options: StartOptions) => {
+      const timeFactor = parsePositive(options.timeFactor, '--time-factor');
+      const maxTime = parseDuration(options.maxTime, '--max-time');
+      const refresh = parsePositive(options.refresh, '--refresh');
+      const port = Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port: "${options.port}" is not a port`);
+      const grams = options.order === false ? undefined : parsePositive(options.order, '--order');
+      const recipe = loadRecipe(options.recipe);
+      const models = options.models ?? join(REPOSITORY_ROOT, 'models', recipe.metadata.name);
+      const bus: EventBus = options.kafka
+        ? new KafkaBus({
+            brokers: options.kafka.split(',').map((b) => b.trim()),
+            clientId: 'pipac-start',
+          })
+        : new InProcessBus();
+      const out = (line: string) => process.stdout.write(`${line}\n`);
+      out(
+        `pipac start: ${recipe.metadata.name}, ${timeFactor}× real time, ${options.kafka ? `Kafka ${options.kafka}` : 'in-process bus'}, ${options.db}`,
+      );
+      const cell = await Cell.start({
+        recipePath: options.recipe,
+        modelsDir: models,
+        bus,
+        database: options.db,
+        stateDir: resolve(options.state),
+        timeFactor,
+        seed: Number(options.seed) || 1,
+        ...(options.scenario ? { scenario: { name: options.scenario, duration: maxTime } } : {}),
+        http: { host: options.host, port },
+        log: (line) => {
+          if (/refused|failed|error/i.test(line)) out(`  ! ${line}`);
+        },
+      });
+      const stopping = new AbortController();
+      const onSignal = () => stopping.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        out(
+          `REST API: ${cell.url}/api/v1 (OpenAPI: ${cell.url}/api/v1/openapi.json, docs: ${cell.url}/api/v1/docs)`,
+        );
+        out(
+          `API key of ${cell.client.id} (${cell.client.roles.join(', ')}), shown once: ${cell.client.key}`,
+        );
+        let orderId: string | undefined;
+        if (grams !== undefined) {
+          orderId = await placeDemoOrder(cell, grams);
+          out(
+            `demo order placed over REST: ${grams} g of ${cell.model.speciesIds[cell.model.productIndex]} (order ${orderId})`,
+          );
+        } else {
+          out('no demo order: POST one to /api/v1/orders (Ctrl-C stops the cell)');
+        }
+        const monitor = new CellMonitor(cell, process.stdout.isTTY === true);
+        const startedAt = cell.now();
+        let last: CellSnapshot | undefined;
+        while (!stopping.signal.aborted) {
+          await sleep(refresh * 1000, stopping.signal);
+          last = await monitor.snapshot(orderId);
+          monitor.render(last);
+          orderId ??= last.order?.id;
+          if (last.order?.state === 'Completed' && !options.keepRunning && options.order !== false)
+            break;
+          if (cell.now() - startedAt > maxTime * 1000 && !options.keepRunning) {
+            out(`the order is not complete after ${options.maxTime} of simulated time: stopping`);
+            break;
+          }
+        }
+        if (orderId) await summarise(cell, orderId, out);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await cell.stop();
+      }
+    });
+}
+
+async function placeDemoOrder(cell: Cell, grams: number): Promise<string> {
+  const stamp = new Date(cell.now())
+    .toISOString()
+    .replace(/[^0-9]/g, '')
+    .slice(0, 14);
+  const response = await fetch(`${cell.url}/api/v1/orders`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${cell.client.key}`,
+      'content-type': 'application/json',
+      'idempotency-key': `demo-${stamp}`,
+    },
+    body: JSON.stringify({
+      erpReference: `DEMO-${stamp}`,
+      product: cell.model.speciesIds[cell.model.productIndex],
+      quantity: grams,
+      unit: 'g',
+      release: true,
+    }),
+  });
+  const body = (await response.json()) as { id?: string; detail?: string };
+  if (!response.ok || !body.id)
+    throw new Error(`the demo order was refused (${response.status}): ${body.detail ?? ''}`);
+  return body.id;
+}
+
+async function summarise(cell: Cell, orderId: string, out: (line: string) => void): Promise<void> {
+  // The last events (confirmations, the completion) reach the audit trail first.
+  await cell.coordinator.recorder.flush();
+  const stores = cell.gateway.app.get(Stores);
+  const order = await stores.orders.get(orderId);
+  const lots = await stores.lots.lotsOfOrder(orderId);
+  const performance = await stores.lots.performance(orderId);
+  const verification = await stores.audit.verify();
+  const wall =
+    order.startedAt && order.endedAt
+      ? (Date.parse(order.endedAt) - Date.parse(order.startedAt)) / 1000
+      : Number.NaN;
+  out('');
+  out(
+    `order ${order.erpReference}: ${order.state}, ${order.producedQuantity.toFixed(2)} of ${order.quantity} ${order.unit} made in spec` +
+      (Number.isFinite(wall) ? ` in ${(wall / 3600).toFixed(2)} h of plant time` : ''),
+  );
+  out(
+    formatTable(
+      ['step', 'material', 'produced, g', 'in spec, g', 'consumed'],
+      cell.model.steps.map((step) => {
+        const made = performance.find((p) => p.step === step.id && p.kind === 'produced');
+        const used = performance
+          .filter((p) => p.step === step.id && p.kind === 'consumed')
+          .map((p) => `${p.quantity.toFixed(1)} ${p.unit} ${p.material}`)
+          .join(', ');
+        return [
+          step.id,
+          made?.material ?? step.spec.product,
+          (made?.quantity ?? 0).toFixed(2),
+          (made?.inSpecQuantity ?? 0).toFixed(2),
+          used,
+        ];
+      }),
+    ),
+  );
+  out(`lots: ${lots.map((l) => l.id).join(', ')}`);
+  out(
+    `audit trail: ${verification.ok ? `verified, ${verification.entries} entries` : `BROKEN at entry ${verification.broken.sequence}`}`,
+  );
+  const finalLot = order.outputLotId;
+  if (finalLot) {
+    const response = await fetch(
+      `${cell.url}/api/v1/lots/${encodeURIComponent(finalLot)}/batch-record`,
+      {
+        headers: { authorization: `Bearer ${cell.client.key}` },
+      },
+    );
+    const record = await response.text();
+    const dir = resolve('.pipac', 'batch-records');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${finalLot}.json`);
+    writeFileSync(file, record);
+    const parsed = JSON.parse(record) as {
+      setpointChanges?: unknown[];
+      modeChanges?: unknown[];
+      alarms?: unknown[];
+      qualityResults?: unknown[];
+    };
+    out(`batch record of lot ${finalLot}: ${file}`);
+    out(
+      `  ${parsed.setpointChanges?.length ?? 0} setpoint changes, ${parsed.modeChanges?.length ?? 0} mode changes, ` +
+        `${parsed.alarms?.length ?? 0} alarms, ${parsed.qualityResults?.length ?? 0} quality results`,
+    );
+    out(
+      `  over REST: GET ${cell.url}/api/v1/lots/${encodeURIComponent(finalLot)}/batch-record (with an API key)`,
+    );
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolveSleep) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolveSleep();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,2 @@
+export * from './app/cell';
+export * from './app/shipped-models';
