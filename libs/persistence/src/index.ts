@@ -10,3 +10,4 @@ export * from './lib/lots/lot-store';
 export * from './lib/clients/api-client-store';
 export * from './lib/models/model-registry';
 export * from './lib/webhooks/webhook-store';
+export * from './lib/webhooks/order-events';

@@ -19,7 +19,14 @@ import {
   timestampFromMs,
   topicName,
 } from '@pipac/contracts';
-import { AuditTrail, LotStore, OrderStore, type Database } from '@pipac/persistence';
+import {
+  AuditTrail,
+  LotStore,
+  OrderStore,
+  WebhookStore,
+  notifyOrderStateChanges,
+  type Database,
+} from '@pipac/persistence';
 import type { PlantModel } from '@pipac/twin';
 import { AuditRecorder } from './audit-recorder';
 import { CellReadings } from './cell-readings';
@@ -95,9 +102,16 @@ export class Coordinator {
     });
     this.audit = new AuditTrail(options.db, this.clock);
     const ledger = new ProductionLedger(options.model);
+    const orders = new OrderStore(options.db, this.audit, {
+      cell: options.cell,
+      clock: this.clock,
+    });
+    // The ERP hears of the states the coordinator sets (the gateway delivers from the outbox).
+    // (Deliveries are scheduled on the wall clock, as the gateway's are.)
+    notifyOrderStateChanges(orders, new WebhookStore(options.db));
     this.keeper = new OrderKeeper({
       model: options.model,
-      orders: new OrderStore(options.db, this.audit, { cell: options.cell, clock: this.clock }),
+      orders,
       lots: new LotStore(options.db),
       ledger,
       clock: this.clock,

@@ -6,6 +6,7 @@ import {
   ModelRegistry,
   OrderStore,
   WebhookStore,
+  notifyOrderStateChanges,
 } from '@pipac/persistence';
 import { GATEWAY_OPTIONS, type ErpGatewayOptions } from './gateway-options';
 
@@ -28,6 +29,9 @@ export class Stores {
     this.lots = new LotStore(db);
     this.clients = new ApiClientStore(db, this.clock);
     this.models = new ModelRegistry(db, this.audit, cell, this.clock);
-    this.webhooks = new WebhookStore(db, this.clock);
+    // Deliveries run on the wall clock, whatever the plant's clock: the ERP and its network
+    // live in real time (retry delays, the signature's freshness window).
+    this.webhooks = new WebhookStore(db);
+    notifyOrderStateChanges(this.orders, this.webhooks);
   }
 }

@@ -14,7 +14,12 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { ORDER_STATES, type OrderState, type ProductionOrderEntity } from '@pipac/persistence';
+import {
+  ORDER_STATES,
+  orderSnapshot,
+  type OrderState,
+  type ProductionOrderEntity,
+} from '@pipac/persistence';
 
 export const ORDER_UNITS = ['g', 'kg'] as const;
 
@@ -159,23 +164,7 @@ export class OrderPageView {
   next?: string;
 }
 
+/** The REST view of an order: the same shape as in the ERP's webhook events. */
 export function orderView(order: ProductionOrderEntity): OrderView {
-  return {
-    id: order.id,
-    erpReference: order.erpReference,
-    product: order.product,
-    quantity: order.quantity,
-    unit: order.unit,
-    state: order.state,
-    priority: order.priority,
-    dueAt: order.dueAt,
-    producedQuantity: order.producedQuantity,
-    progress: Math.min(1, order.producedQuantity / order.quantity),
-    outputLotId: order.outputLotId,
-    createdAt: order.createdAt,
-    updatedAt: order.updatedAt,
-    startedAt: order.startedAt,
-    endedAt: order.endedAt,
-    version: order.version,
-  };
+  return orderSnapshot(order);
 }

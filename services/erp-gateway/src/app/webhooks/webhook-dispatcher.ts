@@ -4,8 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { OrderStateChange, WebhookDeliveryEntity } from '@pipac/persistence';
-import { orderView } from '../orders/order.dto';
+import type { WebhookDeliveryEntity } from '@pipac/persistence';
 import {
   DEFAULT_WEBHOOK_RETRY,
   GATEWAY_OPTIONS,
@@ -15,12 +14,11 @@ import {
 import { Stores } from '../stores';
 import { WEBHOOK_HEADERS, signWebhook } from './webhook-signature';
 
-export const ORDER_STATE_CHANGED = 'order.state-changed';
-
 /**
  * Tells the ERP about every order state change. The event is written to the outbox in the
- * same transaction as the change (so none is lost, even if the gateway dies right after), and
- * a delivery loop sends each one, signed, to every subscription, retrying with exponential
+ * same transaction as the change, by whichever process makes it (notifyOrderStateChanges in
+ * @pipac/persistence: so none is lost, even if a process dies right after), and this loop
+ * sends each one, signed, to every subscription, retrying with exponential
  * back-off until the receiver answers 2xx, or marking it failed after `maxAttempts`.
  * Deliveries to one subscription go out in order (a retry holds back the events after it), so
  * the ERP sees an order's states in sequence. They are at least once; the event id header
@@ -38,15 +36,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     @Inject(GATEWAY_OPTIONS) options: ErpGatewayOptions,
   ) {
     this.retry = { ...DEFAULT_WEBHOOK_RETRY, ...options.webhooks };
-    stores.orders.onStateChange((manager, change) =>
-      stores.webhooks
-        .enqueue(manager, {
-          id: `${change.order.id}.${change.order.version}`,
-          type: ORDER_STATE_CHANGED,
-          payload: JSON.stringify(orderEvent(change)),
-        })
-        .then(() => undefined),
-    );
   }
 
   onApplicationBootstrap(): void {
@@ -98,7 +87,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       await this.stores.webhooks.attemptFailed(delivery.id, attempts, 'subscription revoked');
       return;
     }
-    const timestamp = Math.floor(this.stores.clock() / 1000);
+    // Wall-clock time: the receiver checks the signature's freshness against its own clock.
+    const timestamp = Math.floor(Date.now() / 1000);
     let error: string;
     try {
       const response = await fetch(subscription.url, {
@@ -140,23 +130,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       delivery.id,
       attempts,
       error,
-      this.stores.clock() + delay,
+      Date.now() + delay,
     );
   }
-}
-
-/** The body of an `order.state-changed` event. */
-export function orderEvent(change: OrderStateChange) {
-  return {
-    id: `${change.order.id}.${change.order.version}`,
-    type: ORDER_STATE_CHANGED,
-    occurredAt: change.at,
-    data: {
-      order: orderView(change.order),
-      previousState: change.from,
-      state: change.to,
-      changedBy: change.actor.id,
-      reason: change.reason,
-    },
-  };
 }

@@ -11,13 +11,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsUrl } from 'class-validator';
-import type { Actor } from '@pipac/persistence';
+import { ORDER_STATE_CHANGED, type Actor } from '@pipac/persistence';
 import { Caller } from '../auth/caller.decorator';
 import { Roles } from '../auth/roles';
 import { InvalidInputException } from '../http/problem';
 import { validated } from '../http/validation';
 import { Stores } from '../stores';
-import { ORDER_STATE_CHANGED } from './webhook-dispatcher';
+
 
 const EVENT_TYPES = [ORDER_STATE_CHANGED] as const;
 

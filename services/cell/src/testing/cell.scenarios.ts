@@ -1,0 +1,281 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return --
+   The scenarios read the REST answers as the ERP would: untyped JSON. */
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { subscribeEvents, type EventBus } from '@pipac/bus';
+import { Issuer_Kind, deadLetterTopic, setpointCommandCodec, topicName } from '@pipac/contracts';
+import { Stores, verifyWebhook } from '@pipac/erp-gateway';
+import { AuditTrail } from '@pipac/persistence';
+import { Cell } from '../app/cell';
+
+const REPO = join(__dirname, '../../../..');
+
+export interface CellTransport {
+  bus: EventBus;
+  /** `sqlite:<file>` or `postgres://…`, migrated on start. */
+  database: string;
+  site: string;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The cell end to end, as plant IT and the ERP see it, in one suite that runs on the embedded
+ * parts (in-process bus, SQLite) and on the real ones (Kafka, PostgreSQL); the plant is the
+ * simulator's OPC UA server either way. An order posted over REST is made; its lots, genealogy
+ * and batch record are complete; the ERP's webhook receiver gets each state change once; the
+ * audit chain verifies, and a tampered row is found; an operator's mode request stops the
+ * agent writing; bad input, unknown clients and wrong roles are refused.
+ */
+export function describeCellScenarios(name: string, transport: () => Promise<CellTransport>): void {
+  describe(`the cell end to end (${name})`, () => {
+    let io: CellTransport;
+    let cell: Cell;
+    let stateDir: string;
+    let api: string;
+    const keys: Record<string, string> = {};
+    let receiver: Server;
+    let secret = '';
+    const acknowledged: { id: string; state: string }[] = [];
+
+    beforeAll(async () => {
+      io = await transport();
+      stateDir = mkdtempSync(join(tmpdir(), 'pipac-cell-'));
+      cell = await Cell.start({
+        site: io.site,
+        recipePath: join(REPO, 'recipes/paracetamol.yaml'),
+        modelsDir: join(REPO, 'models/paracetamol'),
+        bus: io.bus,
+        database: io.database,
+        stateDir,
+        timeFactor: 240,
+        warmUp: 1800,
+        http: { host: '127.0.0.1', port: 0 },
+      });
+      api = `${cell.url}/api/v1`;
+      const stores = cell.gateway.app.get(Stores);
+      for (const [id, roles] of [
+        ['erp', ['erp']],
+        ['operator', ['operator']],
+        ['viewer', ['viewer']],
+      ] as const) {
+        keys[id] = (await stores.clients.create(`${id}-${io.site}`, id, [...roles])).key;
+      }
+      // The ERP's webhook receiver: checks the signature, acknowledges each delivery.
+      receiver = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        request.on('end', () => {
+          if (!verifyWebhook(secret, request.headers, body))
+            return void response.writeHead(401).end();
+          const event = JSON.parse(body);
+          acknowledged.push({ id: event.id, state: event.data.state });
+          response.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      const port = (receiver.address() as { port: number }).port;
+      const subscription = await call('POST', '/webhooks', keys['erp'], {
+        url: `http://127.0.0.1:${port}/pipac`,
+      });
+      secret = subscription.body.secret;
+    }, 180_000);
+
+    afterAll(async () => {
+      await new Promise((resolve) => receiver?.close(resolve));
+      await cell?.stop();
+      await io?.dispose();
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    }, 60_000);
+
+    async function call(
+      method: string,
+      path: string,
+      key: string | undefined,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) {
+      const response = await fetch(`${api}${path}`, {
+        method,
+        headers: {
+          ...(key ? { 'x-api-key': key } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    }
+
+    async function until(
+      condition: () => boolean | Promise<boolean>,
+      what: string,
+      timeoutMs = 120_000,
+    ) {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await condition())) {
+        if (Date.now() > deadline)
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+
+    it('refuses bad input, unknown clients and wrong roles, naming the field', async () => {
+      const order = { erpReference: 'E2E-BAD', product: 'paracetamol', quantity: 5, unit: 'g' };
+      expect((await call('GET', '/orders', undefined)).status).toBe(401);
+      expect((await call('GET', '/orders', 'pipac_deadbeef_' + 'A'.repeat(43))).status).toBe(401);
+      expect(
+        (await call('POST', '/orders', keys['viewer'], order, { 'idempotency-key': 'bad-1' }))
+          .status,
+      ).toBe(403);
+      expect(
+        (await call('POST', '/steps/nitration/mode', keys['erp'], { mode: 'offline', reason: 'x' }))
+          .status,
+      ).toBe(403);
+      const bad = await call(
+        'POST',
+        '/orders',
+        keys['erp'],
+        { ...order, quantity: 0 },
+        { 'idempotency-key': 'bad-2' },
+      );
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['quantity']);
+      const noKey = await call('POST', '/orders', keys['erp'], order);
+      expect(noKey.body.errors[0].field).toBe('Idempotency-Key');
+    });
+
+    it('makes an order posted over REST: lots, genealogy, batch record, each webhook once, a verified audit trail', async () => {
+      const posted = await call(
+        'POST',
+        '/orders',
+        keys['erp'],
+        {
+          erpReference: `E2E-${io.site}`,
+          product: 'paracetamol',
+          quantity: 8,
+          unit: 'g',
+          release: true,
+        },
+        { 'idempotency-key': `e2e-${io.site}` },
+      );
+      expect(posted.status).toBe(201);
+      const id = posted.body.id as string;
+      await until(
+        async () => (await call('GET', `/orders/${id}`, keys['viewer'])).body.state === 'Completed',
+        'the order to complete',
+        150_000,
+      );
+      const order = (await call('GET', `/orders/${id}`, keys['viewer'])).body;
+      expect(order.producedQuantity).toBeGreaterThanOrEqual(8);
+
+      const lots = (await call('GET', `/orders/${id}/lots`, keys['viewer'])).body as {
+        id: string;
+        step: string | null;
+      }[];
+      expect(
+        lots
+          .filter((l) => l.step)
+          .map((l) => l.step)
+          .sort(),
+      ).toEqual(['acetylation', 'hydrogenation', 'nitration']);
+      expect(lots.filter((l) => !l.step).length).toBe(cell.model.feeds.length);
+      const genealogy = (await call('GET', `/lots/${order.outputLotId}/genealogy`, keys['viewer']))
+        .body;
+      const ancestors = genealogy.ancestors.map((a: { fromLotId: string }) => a.fromLotId);
+      expect(ancestors).toContain(lots.find((l) => l.step === 'hydrogenation')!.id);
+      expect(ancestors.some((a: string) => a.endsWith('acetic-anhydride-neat'))).toBe(true);
+
+      await cell.coordinator.recorder.flush();
+      const record = (await call('GET', `/lots/${order.outputLotId}/batch-record`, keys['viewer']))
+        .body;
+      expect(record.order.state).toBe('Completed');
+      expect(record.orderEvents.map((e: { newValue: string }) => e.newValue)).toEqual([
+        'Released',
+        'Ready',
+        'Running',
+        'Completed',
+      ]);
+      expect(record.setpointChanges.length).toBeGreaterThan(0);
+      expect(record.qualityResults.length).toBeGreaterThan(0);
+      expect(record.modelVersions.length).toBeGreaterThan(0);
+      expect(
+        record.performance.find(
+          (p: { step: string; kind: string }) => p.step === 'acetylation' && p.kind === 'produced',
+        ).inSpecQuantity,
+      ).toBeGreaterThanOrEqual(8);
+      expect(record.auditTrail.ok).toBe(true);
+
+      // The ERP heard of every state change of the order, once each, in order.
+      await until(
+        () => acknowledged.filter((a) => a.id.startsWith(id)).length >= 4,
+        'four webhook deliveries',
+        30_000,
+      );
+      const mine = acknowledged.filter((a) => a.id.startsWith(id));
+      expect(mine.map((a) => a.state)).toEqual(['Released', 'Ready', 'Running', 'Completed']);
+      expect(new Set(mine.map((a) => a.id)).size).toBe(mine.length);
+    });
+
+    it('stops the agent writing when an operator switches its step to Operator mode', async () => {
+      const step = 'acetylation';
+      const agent = cell.agents.find((a) => a.space.step.id === step)!;
+      expect(agent.mode).toBe('automatic');
+      const commands: { issuer: Issuer_Kind; at: number }[] = [];
+      const subscription = await subscribeEvents(io.bus, {
+        group: `e2e-watch-${io.site}`,
+        topic: topicName({ site: io.site, cell: 'cell-1', step, stream: 'setpoints' }),
+        codec: setpointCommandCodec,
+        deadLetterTopic: deadLetterTopic(io.site, 'cell-1'),
+        handler: async (c) =>
+          void commands.push({ issuer: c.issuer?.kind ?? Issuer_Kind.UNSPECIFIED, at: Date.now() }),
+      });
+      try {
+        const asked = await call('POST', `/steps/${step}/mode`, keys['operator'], {
+          mode: 'operator',
+          reason: 'sampling for the lab',
+        });
+        expect(asked.status).toBe(202);
+        await until(() => agent.mode === 'operator', 'the agent to take Operator mode', 30_000);
+        const switched = Date.now();
+        const cycles = agent.stats.cycles;
+        await until(() => agent.stats.cycles >= cycles + 10, 'ten more agent cycles', 60_000);
+        // Commands already in flight may land just after the switch; none is issued after it.
+        const late = commands.filter((c) => c.at > switched + 200 && c.issuer !== Issuer_Kind.USER);
+        expect(late).toEqual([]);
+        await cell.coordinator.recorder.flush();
+        const trail = await new AuditTrail(cell.db).entries({ kinds: ['mode'], limit: 1000 });
+        expect(trail.at(-1)).toMatchObject({
+          step,
+          actorKind: 'user',
+          actor: `operator-${io.site}`,
+          newValue: 'Operator',
+          reason: 'sampling for the lab',
+        });
+      } finally {
+        await subscription.close();
+      }
+    });
+
+    it('finds a tampered audit row and names it', async () => {
+      const audit = new AuditTrail(cell.db);
+      const before = await audit.verify();
+      expect(before.ok).toBe(true);
+      const victim = Math.max(1, Math.floor(before.entries / 2));
+      const runner = cell.db.dataSource.createQueryRunner();
+      try {
+        // What an administrator with the rights to lift the protection could do.
+        if (cell.db.isSqlite) await runner.query('DROP TRIGGER audit_entry_no_update');
+        else await runner.query('ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_no_change');
+        await runner.query(
+          `UPDATE audit_entry SET reason = 'nothing to see' WHERE sequence = ${victim}`,
+        );
+      } finally {
+        await runner.release();
+      }
+      expect(await audit.verify()).toMatchObject({ ok: false, broken: { sequence: victim } });
+    });
+  });
+}

@@ -1,0 +1,58 @@
+import { dirname, resolve } from 'node:path';
+import {
+  CONFIG_SCHEMA,
+  databaseUrl,
+  httpEndpoint,
+  kafkaBrokers,
+  readConfigFile,
+} from '@pipac/config';
+
+/** The coordinator's configuration file (YAML or JSON), after validation and defaults. */
+export interface CoordinatorConfig {
+  site: string;
+  cell: string;
+  /** Recipe file (paths relative to the configuration file). */
+  recipe: string;
+  /** PIPAC_DATABASE_URL overrides. */
+  database: string;
+  /** PIPAC_KAFKA_BROKERS (comma-separated) overrides. */
+  kafkaBrokers: string[];
+  /** @default 60 */
+  cycleSeconds: number;
+  /** Health endpoints. @default 0.0.0.0:8080 */
+  http: { host: string; port: number };
+}
+
+const SCHEMA = {
+  type: 'object',
+  required: ['site', 'cell', 'recipe'],
+  additionalProperties: false,
+  properties: {
+    site: CONFIG_SCHEMA.segment,
+    cell: CONFIG_SCHEMA.segment,
+    recipe: { type: 'string', minLength: 1 },
+    database: CONFIG_SCHEMA.database,
+    kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
+    cycleSeconds: { type: 'number', minimum: 1 },
+    http: CONFIG_SCHEMA.http,
+  },
+} as const;
+
+/** Reads and checks the configuration; a mistake stops start-up naming the file and the field. */
+export function loadCoordinatorConfig(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): CoordinatorConfig {
+  const raw = readConfigFile<
+    Partial<CoordinatorConfig> & Pick<CoordinatorConfig, 'site' | 'cell' | 'recipe'>
+  >(path, SCHEMA);
+  return {
+    site: raw.site,
+    cell: raw.cell,
+    recipe: resolve(dirname(path), raw.recipe),
+    database: databaseUrl(path, raw.database, env),
+    kafkaBrokers: kafkaBrokers(path, raw.kafkaBrokers, env),
+    cycleSeconds: raw.cycleSeconds ?? 60,
+    http: httpEndpoint(raw.http),
+  };
+}

@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { KafkaBus } from '@pipac/bus';
+import { Database, parseDatabaseUrl } from '@pipac/persistence';
+import { compilePlant, loadRecipe } from '@pipac/twin';
+import { loadCoordinatorConfig } from './app/coordinator.config';
+import { CoordinatorModule } from './app/coordinator.module';
+
+/**
+ * `coordinator <config.yaml>`: balances the cell's steps, runs the orders and keeps the audit
+ * trail, on Kafka and the cell database, with health endpoints, until SIGINT or SIGTERM.
+ * PIPAC_KAFKA_BROKERS and PIPAC_DATABASE_URL override the file.
+ */
+async function main(argv: string[]): Promise<void> {
+  const path = argv[0];
+  if (!path || argv.length > 1) throw new Error('usage: coordinator <config.yaml>');
+  const config = loadCoordinatorConfig(path);
+  const model = compilePlant(loadRecipe(config.recipe));
+  const db = await Database.open(parseDatabaseUrl(config.database));
+  const app = await NestFactory.create(
+    CoordinatorModule.forRoot({
+      site: config.site,
+      cell: config.cell,
+      model,
+      db,
+      bus: new KafkaBus({ brokers: config.kafkaBrokers, clientId: `coordinator.${config.cell}` }),
+      cycleMs: config.cycleSeconds * 1000,
+    }),
+    { logger: ['error', 'warn'] },
+  );
+  app.enableShutdownHooks();
+  await app.listen(config.http.port, config.http.host);
+  process.stderr.write(
+    `coordinator: ${config.cell} on Kafka ${config.kafkaBrokers.join(',')}, ${db.config.type} database; ` +
+      `health on ${await app.getUrl()}/health\n`,
+  );
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`coordinator: ${(error as Error).message}\n`);
+    process.exit(2);
+  });
+}
