@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_CHAIN_BROKEN, auditCommand } from './commands/audit.command';
 import { calibrateCommand } from './commands/calibrate.command';
+import { clientsCommand } from './commands/clients.command';
 import { evalCommand } from './commands/eval.command';
 import { simCommand } from './commands/sim.command';
 import { startCommand } from './commands/start.command';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
   program.addCommand(auditCommand());
+  program.addCommand(clientsCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -105,24 +105,25 @@ export class Cell {
       const clock = () => simulation.timestamp(simulation.plant.time).getTime();
       const wallMs = (simulatedMs: number) => Math.max(10, simulatedMs / timeFactor);
 
-      const agents: StepAgent[] = [];
-      for (const step of model.steps) {
-        const agent = await StepAgent.start({
-          site,
-          cell: cellId,
-          step: step.id,
-          model,
-          bus: options.bus,
-          modelsDir: options.modelsDir,
-          mode: 'automatic',
-          cycleMs: wallMs(60_000),
-          modelPollMs: 5000,
-          clock,
-          log: (line) => log(`step-agent ${step.id}: ${line}`),
-        });
-        agents.push(agent);
-        started.push(agent);
-      }
+      // Started together: each joins its consumer groups, which takes seconds on Kafka.
+      const agents = await Promise.all(
+        model.steps.map((step) =>
+          StepAgent.start({
+            site,
+            cell: cellId,
+            step: step.id,
+            model,
+            bus: options.bus,
+            modelsDir: options.modelsDir,
+            mode: 'automatic',
+            cycleMs: wallMs(60_000),
+            modelPollMs: 5000,
+            clock,
+            log: (line) => log(`step-agent ${step.id}: ${line}`),
+          }),
+        ),
+      );
+      started.push(...agents);
 
       const coordinator = await Coordinator.start({
         site,

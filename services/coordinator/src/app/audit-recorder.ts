@@ -75,11 +75,11 @@ export class AuditRecorder {
     const group = (step: string, stream: string) =>
       `${this.options.group ?? 'coordinator'}.${cell}.${step}.audit.${stream}`;
     const deadLetter = deadLetterTopic(site, cell);
-    for (const step of this.options.steps) {
+    const subscribe = (step: string) => {
       const topic = (stream: 'setpoints' | 'confirmations' | 'state' | 'alarms') =>
         topicName({ site, cell, step, stream });
-      this.subscriptions.push(
-        await subscribeEvents(bus, {
+      return [
+        subscribeEvents(bus, {
           group: group(step, 'setpoints'),
           topic: topic('setpoints'),
           codec: setpointCommandCodec,
@@ -88,14 +88,14 @@ export class AuditRecorder {
             this.commands.set(command.commandId, { command, at: Date.now() });
           },
         }),
-        await subscribeEvents(bus, {
+        subscribeEvents(bus, {
           group: group(step, 'confirmations'),
           topic: topic('confirmations'),
           codec: writeConfirmationCodec,
           deadLetterTopic: deadLetter,
           handler: async (confirmation) => this.onConfirmation(step, confirmation),
         }),
-        await subscribeEvents(bus, {
+        subscribeEvents(bus, {
           group: group(step, 'state'),
           topic: topic('state'),
           codec: deviceStateCodec,
@@ -120,7 +120,7 @@ export class AuditRecorder {
             });
           },
         }),
-        await subscribeEvents(bus, {
+        subscribeEvents(bus, {
           group: group(step, 'alarms'),
           topic: topic('alarms'),
           codec: alarmCodec,
@@ -143,8 +143,10 @@ export class AuditRecorder {
             });
           },
         }),
-      );
-    }
+      ];
+    };
+    // Joined in parallel: each consumer group's join takes seconds on Kafka.
+    this.subscriptions = await Promise.all(this.options.steps.flatMap(subscribe));
     this.schedule();
   }
 

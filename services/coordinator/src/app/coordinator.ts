@@ -147,24 +147,27 @@ export class Coordinator {
     // One consumer group per step and stream: a Kafka group's members share one subscription.
     const group = (step: string, stream: string) =>
       `${this.options.group ?? 'coordinator'}.${cell}.${step}.${stream}`;
-    for (const step of model.steps) {
-      this.subscriptions.push(
-        await subscribeEvents(bus, {
-          group: group(step.id, 'sensors'),
-          topic: topicName({ site, cell, step: step.id, stream: 'sensors' }),
-          codec: sensorReadingCodec,
-          deadLetterTopic: deadLetter,
-          handler: async (reading) => this.readings.update(step.id, reading),
-        }),
-        await subscribeEvents(bus, {
-          group: group(step.id, 'status'),
-          topic: topicName({ site, cell, step: step.id, stream: 'status' }),
-          codec: stepStatusCodec,
-          deadLetterTopic: deadLetter,
-          handler: async (status) => this.readings.updateStatus(step.id, status),
-        }),
-      );
-    }
+    // Joined in parallel: each consumer group's join takes seconds on Kafka.
+    this.subscriptions.push(
+      ...(await Promise.all(
+        model.steps.flatMap((step) => [
+          subscribeEvents(bus, {
+            group: group(step.id, 'sensors'),
+            topic: topicName({ site, cell, step: step.id, stream: 'sensors' }),
+            codec: sensorReadingCodec,
+            deadLetterTopic: deadLetter,
+            handler: async (reading) => this.readings.update(step.id, reading),
+          }),
+          subscribeEvents(bus, {
+            group: group(step.id, 'status'),
+            topic: topicName({ site, cell, step: step.id, stream: 'status' }),
+            codec: stepStatusCodec,
+            deadLetterTopic: deadLetter,
+            handler: async (status) => this.readings.updateStatus(step.id, status),
+          }),
+        ]),
+      )),
+    );
     await this.recorder.start();
     if (this.options.autoCycle ?? true) {
       this.timer = setInterval(

@@ -338,39 +338,42 @@ export class StepAgent {
     // One consumer group per stream: a Kafka group's members share one subscription.
     const group = (stream: string) => `${this.options.group ?? 'step-agent'}.${step}.${stream}`;
     this.subscriptions.push(
-      await subscribeEvents(bus, {
-        group: group('sensors'),
-        topic: this.topics.sensors,
-        codec: sensorReadingCodec,
-        deadLetterTopic: this.deadLetter,
-        handler: async (reading) => {
-          this.tracker.update(reading);
-          this.stats.readings++;
-          this.stats.lastReadingAt = this.clock();
-        },
-      }),
-      await subscribeEvents(bus, {
-        group: group('targets'),
-        topic: this.topics.targets,
-        codec: throughputTargetCodec,
-        deadLetterTopic: this.deadLetter,
-        fromBeginning: true,
-        handler: async (target) => this.onTarget(target),
-      }),
-      await subscribeEvents(bus, {
-        group: group('state'),
-        topic: this.topics.state,
-        codec: deviceStateCodec,
-        deadLetterTopic: this.deadLetter,
-        handler: async (state) => this.onModeRequest(state),
-      }),
-      await subscribeEvents(bus, {
-        group: group('setpoints'),
-        topic: this.topics.setpoints,
-        codec: setpointCommandCodec,
-        deadLetterTopic: this.deadLetter,
-        handler: async (command) => this.onSetpointCommand(command),
-      }),
+      // Joined in parallel: each consumer group's join takes seconds on Kafka.
+      ...(await Promise.all([
+        subscribeEvents(bus, {
+          group: group('sensors'),
+          topic: this.topics.sensors,
+          codec: sensorReadingCodec,
+          deadLetterTopic: this.deadLetter,
+          handler: async (reading) => {
+            this.tracker.update(reading);
+            this.stats.readings++;
+            this.stats.lastReadingAt = this.clock();
+          },
+        }),
+        subscribeEvents(bus, {
+          group: group('targets'),
+          topic: this.topics.targets,
+          codec: throughputTargetCodec,
+          deadLetterTopic: this.deadLetter,
+          fromBeginning: true,
+          handler: async (target) => this.onTarget(target),
+        }),
+        subscribeEvents(bus, {
+          group: group('state'),
+          topic: this.topics.state,
+          codec: deviceStateCodec,
+          deadLetterTopic: this.deadLetter,
+          handler: async (state) => this.onModeRequest(state),
+        }),
+        subscribeEvents(bus, {
+          group: group('setpoints'),
+          topic: this.topics.setpoints,
+          codec: setpointCommandCodec,
+          deadLetterTopic: this.deadLetter,
+          handler: async (command) => this.onSetpointCommand(command),
+        }),
+      ])),
     );
     this.stats.busConnected = true;
     if (this.options.autoCycle ?? true) {
@@ -549,7 +552,8 @@ export class StepAgent {
         report.source === 'fallback' || this.requestedSource === 'fallback'
           ? AutomaticSource.FALLBACK
           : SOURCE_WIRE.agent,
-      conversion: Number.isFinite(conversion) ? conversion : 0,
+      // The contract's range; analyser noise reads a little past 1 near full conversion.
+      conversion: Number.isFinite(conversion) ? Math.min(1, Math.max(0, conversion)) : 0,
       outletFlow,
       productionRate:
         product !== undefined && Number.isFinite(product) && product > 0
