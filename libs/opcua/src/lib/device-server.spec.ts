@@ -60,7 +60,7 @@ describe('DeviceServer and DeviceClient on loopback (SignAndEncrypt, Basic256Sha
   it('reads the engineering range of each setpoint from the device (EURange)', async () => {
     const client = await connect();
     try {
-      expect(client.setpointRange('P-101')).toEqual({ low: 0, high: 12 }) // 0 stops the pump;
+      expect(client.setpointRange('P-101')).toEqual({ low: 0, high: 12 }); // 0 stops the pump
       expect(client.setpointRange('TC-101')).toEqual({ low: 10, high: 50 });
     } finally {
       await client.close();
