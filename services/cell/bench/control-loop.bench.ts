@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { KafkaBus, subscribeEvents } from '@pipac/bus';
 import { deadLetterTopic, topicName, writeConfirmationCodec } from '@pipac/contracts';
 import { DeviceAdapter } from '@pipac/device-adapter';
-import { freePort } from '@pipac/opcua';
+import { freePort, routeNodeOpcuaWarnings } from '@pipac/opcua';
 import { PlantSimulator } from '@pipac/plant-simulator';
 import { StepAgent } from '@pipac/step-agent';
 import { compilePlant, loadRecipe } from '@pipac/twin';
@@ -38,6 +38,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
+  routeNodeOpcuaWarnings();
   let brokers = process.env['PIPAC_KAFKA_BROKERS'];
   const ownBroker = !brokers;
   if (!brokers) {
@@ -61,6 +62,20 @@ async function main(): Promise<void> {
     warmUp: 1800,
     tickMs: 3_600_000,
   });
+  // The agent first: it is subscribed when the adapters publish every tag's first value.
+  const agent = await StepAgent.start({
+    site,
+    cell: 'cell-1',
+    step: STEP,
+    model,
+    bus,
+    modelsDir: join(root, 'models', recipe.metadata.name),
+    mode: 'automatic',
+    autoCycle: false,
+    modelPollMs: 0,
+    group: `bench-agent-${site}`,
+    log: () => undefined,
+  });
   const adapters = [];
   for (const device of [`${STEP}-module`, 'AT-201']) {
     adapters.push(
@@ -82,18 +97,6 @@ async function main(): Promise<void> {
       }),
     );
   }
-  const agent = await StepAgent.start({
-    site,
-    cell: 'cell-1',
-    step: STEP,
-    model,
-    bus,
-    modelsDir: join(root, 'models', recipe.metadata.name),
-    mode: 'automatic',
-    autoCycle: false,
-    modelPollMs: 0,
-    log: () => undefined,
-  });
   const confirmations: number[] = [];
   const watch = await subscribeEvents(bus, {
     group: `bench-${site}`,
