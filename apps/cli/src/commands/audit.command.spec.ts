@@ -1,16 +1,8 @@
 import { ApiClientStore, AuditTrail } from '@pipac/persistence';
 import { scratchSqlite } from '@pipac/persistence/testing';
-import { main } from '../main';
+import { pipac } from '../testing/run-pipac';
 
 describe('pipac audit verify', () => {
-  const out: string[] = [];
-  beforeEach(() => {
-    out.length = 0;
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => out.push(String(chunk)) > 0);
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => out.push(String(chunk)) > 0);
-  });
-  afterEach(() => jest.restoreAllMocks());
-
   it('verifies a chain and exits 3 naming the first entry changed', async () => {
     const scratch = scratchSqlite();
     const db = await scratch.open();
@@ -25,48 +17,50 @@ describe('pipac audit verify', () => {
         reason: 'shift change',
       });
     }
-    expect(await main(['audit', 'verify', '--db', scratch.url])).toBe(0);
-    expect(out.join('')).toMatch(/audit trail verified: 5 entries, head [0-9a-f]{64}/);
+    const verified = await pipac('audit', 'verify', '--db', scratch.url);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/audit trail verified: 5 entries, head [0-9a-f]{64}/);
     await db.dataSource.query('DROP TRIGGER audit_entry_no_update');
     await db.dataSource.query(`UPDATE audit_entry SET actor = 'someone else' WHERE sequence = 4`);
     await db.close();
-    out.length = 0;
-    expect(await main(['audit', 'verify', '--db', scratch.url, '--format', 'json'])).toBe(3);
-    expect(JSON.parse(out[0]!)).toEqual({
+    const broken = await pipac('audit', 'verify', '--db', scratch.url, '--format', 'json');
+    expect(broken.code).toBe(3);
+    expect(JSON.parse(broken.stdout)).toEqual({
       ok: false,
       entries: 3,
       broken: { sequence: 4, reason: 'its fields do not match its hash (the entry was changed)' },
     });
-    expect(await main(['audit', 'verify', '--db', 'mysql://x'])).toBe(2);
+    expect(broken.stderr).toMatch(/audit trail broken at entry 4/);
+    expect((await pipac('audit', 'verify', '--db', 'mysql://x')).code).toBe(2);
     await scratch.dispose();
   });
 });
 
 describe('pipac clients', () => {
-  const out: string[] = [];
-  beforeEach(() => {
-    out.length = 0;
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => out.push(String(chunk)) > 0);
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => out.push(String(chunk)) > 0);
-  });
-  afterEach(() => jest.restoreAllMocks());
-
   it('adds a client with its roles, prints its key once, lists and revokes it', async () => {
     const scratch = scratchSqlite();
-    expect(
-      await main(['clients', 'add', 'erp', '--roles', 'erp,viewer', '--db', scratch.url]),
-    ).toBe(0);
-    const key = out.join('').match(/pipac_[0-9a-f]{8}_\S+/)?.[0];
+    const added = await pipac(
+      'clients',
+      'add',
+      'erp',
+      '--roles',
+      'erp,viewer',
+      '--db',
+      scratch.url,
+    );
+    expect(added.code).toBe(0);
+    const key = added.stdout.match(/pipac_[0-9a-f]{8}_\S+/)?.[0];
     expect(key).toBeDefined();
     const db = await scratch.open();
     expect((await new ApiClientStore(db).authenticate(key!))?.roles).toEqual(['erp', 'viewer']);
     await db.close();
-    out.length = 0;
-    expect(await main(['clients', 'list', '--db', scratch.url])).toBe(0);
-    expect(out.join('')).toMatch(/erp\s+erp\s+erp,viewer/);
-    expect(out.join('')).not.toContain(key!);
-    expect(await main(['clients', 'revoke', 'erp', '--db', scratch.url])).toBe(0);
-    expect(await main(['clients', 'add', 'x', '--roles', 'root', '--db', scratch.url])).toBe(2);
+    const listed = await pipac('clients', 'list', '--db', scratch.url);
+    expect(listed.stdout).toMatch(/erp\s+erp\s+erp,viewer/);
+    expect(listed.stdout).not.toContain(key!);
+    expect((await pipac('clients', 'revoke', 'erp', '--db', scratch.url)).code).toBe(0);
+    expect((await pipac('clients', 'add', 'x', '--roles', 'root', '--db', scratch.url)).code).toBe(
+      2,
+    );
     await scratch.dispose();
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { subscribeEvents, type EventBus } from '@pipac/bus';
 import { Issuer_Kind, deadLetterTopic, setpointCommandCodec, topicName } from '@pipac/contracts';
 import { Stores, verifyWebhook } from '@pipac/erp-gateway';
+import { restClient, type RestCall } from '@pipac/erp-gateway/testing';
 import { AuditTrail } from '@pipac/persistence';
 import { Cell } from '../app/cell';
 
@@ -33,7 +34,7 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
     let io: CellTransport;
     let cell: Cell;
     let stateDir: string;
-    let api: string;
+    let call: RestCall;
     const keys: Record<string, string> = {};
     let receiver: Server;
     let secret = '';
@@ -53,7 +54,7 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
         warmUp: 1800,
         http: { host: '127.0.0.1', port: 0 },
       });
-      api = `${cell.url}/api/v1`;
+      call = restClient(`${cell.url}/api/v1`, 'x-api-key');
       const stores = cell.gateway.app.get(Stores);
       for (const [id, roles] of [
         ['erp', ['erp']],
@@ -88,26 +89,6 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
       await io?.dispose();
       if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     }, 60_000);
-
-    async function call(
-      method: string,
-      path: string,
-      key: string | undefined,
-      body?: unknown,
-      headers: Record<string, string> = {},
-    ) {
-      const response = await fetch(`${api}${path}`, {
-        method,
-        headers: {
-          ...(key ? { 'x-api-key': key } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : undefined };
-    }
 
     async function until(
       condition: () => boolean | Promise<boolean>,

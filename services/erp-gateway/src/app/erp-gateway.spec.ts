@@ -22,6 +22,7 @@ import type { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WebhookDispatcher as Dispatcher } from './webhooks/webhook-dispatcher';
 import { Stores } from './stores';
 import { verifyWebhook } from './webhooks/webhook-signature';
+import { restClient, type RestCall } from '../testing/rest-client';
 
 const REPO = join(__dirname, '../../../..');
 const STEPS = ['nitration', 'hydrogenation', 'acetylation'];
@@ -29,6 +30,7 @@ const STEPS = ['nitration', 'hydrogenation', 'acetylation'];
 describeDatabases('erp-gateway', (db) => {
   let app: NestExpressApplication;
   let base: string;
+  let call: RestCall;
   let bus: InProcessBus;
   let stores: Stores;
   let dispatcher: WebhookDispatcher;
@@ -55,6 +57,7 @@ describeDatabases('erp-gateway', (db) => {
     ));
     await app.listen(0, '127.0.0.1');
     base = `${await app.getUrl()}/api/v1`.replace('[::1]', '127.0.0.1');
+    call = restClient(base);
     stores = app.get(Stores);
     dispatcher = app.get(Dispatcher);
     for (const [id, roles] of [
@@ -71,32 +74,6 @@ describeDatabases('erp-gateway', (db) => {
     await app.close();
     await bus.disconnect();
   });
-
-  async function call(
-    method: string,
-    path: string,
-    key: string | undefined,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(key ? { authorization: `Bearer ${key}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      ...(body !== undefined
-        ? { body: typeof body === 'string' ? body : JSON.stringify(body) }
-        : {}),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      type: response.headers.get('content-type') ?? '',
-      body: text ? (JSON.parse(text) as Record<string, any>) : {},
-    };
-  }
 
   const order = { erpReference: 'SAP-4711', product: 'paracetamol', quantity: 25, unit: 'g' };
 

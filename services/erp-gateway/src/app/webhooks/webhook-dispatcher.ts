@@ -126,11 +126,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       return;
     }
     const delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempts - 1));
-    await this.stores.webhooks.attemptFailed(
-      delivery.id,
-      attempts,
-      error,
-      Date.now() + delay,
-    );
+    await this.stores.webhooks.attemptFailed(delivery.id, attempts, error, Date.now() + delay);
   }
 }

@@ -18,7 +18,6 @@ import { InvalidInputException } from '../http/problem';
 import { validated } from '../http/validation';
 import { Stores } from '../stores';
 
-
 const EVENT_TYPES = [ORDER_STATE_CHANGED] as const;
 
 export class SubscribeDto {
