@@ -147,7 +147,8 @@ export class OrdersController {
   @HttpCode(200)
   @Roles('erp', 'operator')
   @ApiOperation({
-    summary: 'Hold an order (Released, Ready or Running → Held); the cell stops feeding it',
+    summary:
+      'Hold an order (Released, Ready or Running → Held): the cell books nothing more to it until it is resumed',
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiBody({ type: OrderCommandDto })
