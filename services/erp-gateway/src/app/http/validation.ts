@@ -1,5 +1,38 @@
-import { ValidationPipe, type Type, type ValidationError } from '@nestjs/common';
+import {
+  ParseUUIDPipe,
+  ValidationPipe,
+  applyDecorators,
+  type Type,
+  type ValidationError,
+} from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Length, Matches } from 'class-validator';
 import { InvalidInputException, type FieldProblem } from './problem';
+
+/** An order id in a path: a UUID, or a 400 that names `id`. */
+export const orderIdPipe = new ParseUUIDPipe({
+  version: '4',
+  exceptionFactory: () =>
+    new InvalidInputException([{ field: 'id', reason: 'must be an order id (a UUID)' }]),
+});
+
+/**
+ * The `reason` every change carries (it goes to the audit trail): 1–500 characters, not
+ * blank.
+ */
+export function Reason(example?: string): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({
+      type: String,
+      description: 'Why (recorded in the audit trail)',
+      ...(example ? { example } : {}),
+      maxLength: 500,
+    }),
+    IsString(),
+    Length(1, 500),
+    Matches(/\S/, { message: 'reason must not be blank' }),
+  );
+}
 
 /**
  * Validates a body or query against its DTO class. The class is named explicitly

@@ -1,15 +1,9 @@
-import { Controller, Get, Inject, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Genealogy, MaterialLotEntity, PerformanceTotal } from '@pipac/persistence';
-import { InvalidInputException } from '../http/problem';
+import { orderIdPipe } from '../http/validation';
 import { Stores } from '../stores';
 import { batchRecord, type BatchRecord } from './batch-record';
-
-const uuid = new ParseUUIDPipe({
-  version: '4',
-  exceptionFactory: () =>
-    new InvalidInputException([{ field: 'id', reason: 'must be an order id (a UUID)' }]),
-});
 
 @ApiTags('lots')
 @ApiSecurity('apiKey')
@@ -23,7 +17,7 @@ export class LotsController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ description: 'Material lots' })
-  async lotsOfOrder(@Param('id', uuid) id: string): Promise<MaterialLotEntity[]> {
+  async lotsOfOrder(@Param('id', orderIdPipe) id: string): Promise<MaterialLotEntity[]> {
     await this.stores.orders.get(id);
     return this.stores.lots.lotsOfOrder(id);
   }
@@ -34,7 +28,7 @@ export class LotsController {
   })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ description: 'Totals per step, material and kind' })
-  async performance(@Param('id', uuid) id: string): Promise<PerformanceTotal[]> {
+  async performance(@Param('id', orderIdPipe) id: string): Promise<PerformanceTotal[]> {
     await this.stores.orders.get(id);
     return this.stores.lots.performance(id);
   }

@@ -16,7 +16,7 @@ import type { Actor, ModelRegistryEntryEntity } from '@pipac/persistence';
 import { Caller } from '../auth/caller.decorator';
 import { Roles } from '../auth/roles';
 import { InvalidInputException } from '../http/problem';
-import { validated } from '../http/validation';
+import { Reason, validated } from '../http/validation';
 import { GATEWAY_OPTIONS, type ErpGatewayOptions } from '../gateway-options';
 import { Stores } from '../stores';
 
@@ -33,10 +33,7 @@ export class RegisterModelDto {
 }
 
 export class DeployModelDto {
-  @ApiProperty({ type: String, description: 'Why (recorded in the audit trail)', maxLength: 500 })
-  @IsString()
-  @Length(1, 500)
-  @Matches(/\S/, { message: 'reason must not be blank' })
+  @Reason()
   reason!: string;
 }
 

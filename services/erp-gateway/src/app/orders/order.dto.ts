@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Reason } from '../http/validation';
 import {
   IsBoolean,
   IsIn,
@@ -91,15 +92,7 @@ export class CreateOrderDto {
 
 /** POST /orders/{id}/release|hold|resume|abort|close */
 export class OrderCommandDto {
-  @ApiProperty({
-    type: String,
-    description: 'Why (recorded in the audit trail)',
-    example: 'customer request',
-    maxLength: 500,
-  })
-  @IsString()
-  @Length(1, 500)
-  @Matches(/\S/, { message: 'reason must not be blank' })
+  @Reason('customer request')
   reason!: string;
 
   @ApiPropertyOptional({

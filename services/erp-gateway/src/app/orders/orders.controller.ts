@@ -6,7 +6,6 @@ import {
   HttpCode,
   Inject,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
   Res,
@@ -26,7 +25,7 @@ import type { Response } from 'express';
 import { Caller } from '../auth/caller.decorator';
 import { Roles } from '../auth/roles';
 import { InvalidInputException } from '../http/problem';
-import { validated } from '../http/validation';
+import { orderIdPipe, validated } from '../http/validation';
 import { GATEWAY_OPTIONS, type ErpGatewayOptions } from '../gateway-options';
 import { Stores } from '../stores';
 import {
@@ -39,12 +38,6 @@ import {
 } from './order.dto';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
-const uuid = new ParseUUIDPipe({
-  version: '4',
-  exceptionFactory: () =>
-    new InvalidInputException([{ field: 'id', reason: 'must be an order id (a UUID)' }]),
-});
-
 @ApiTags('orders')
 @ApiSecurity('apiKey')
 @Controller('orders')
@@ -124,7 +117,7 @@ export class OrdersController {
   @ApiOperation({ summary: "An order's state and progress" })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: OrderView })
-  async get(@Param('id', uuid) id: string): Promise<OrderView> {
+  async get(@Param('id', orderIdPipe) id: string): Promise<OrderView> {
     return orderView(await this.stores.orders.get(id));
   }
 
@@ -136,7 +129,7 @@ export class OrdersController {
   @ApiBody({ type: OrderCommandDto })
   @ApiOkResponse({ type: OrderView })
   release(
-    @Param('id', uuid) id: string,
+    @Param('id', orderIdPipe) id: string,
     @Caller() caller: Actor,
     @Body(validated(OrderCommandDto)) body: OrderCommandDto,
   ) {
@@ -154,7 +147,7 @@ export class OrdersController {
   @ApiBody({ type: OrderCommandDto })
   @ApiOkResponse({ type: OrderView })
   hold(
-    @Param('id', uuid) id: string,
+    @Param('id', orderIdPipe) id: string,
     @Caller() caller: Actor,
     @Body(validated(OrderCommandDto)) body: OrderCommandDto,
   ) {
@@ -169,7 +162,7 @@ export class OrdersController {
   @ApiBody({ type: OrderCommandDto })
   @ApiOkResponse({ type: OrderView })
   resume(
-    @Param('id', uuid) id: string,
+    @Param('id', orderIdPipe) id: string,
     @Caller() caller: Actor,
     @Body(validated(OrderCommandDto)) body: OrderCommandDto,
   ) {
@@ -184,7 +177,7 @@ export class OrdersController {
   @ApiBody({ type: OrderCommandDto })
   @ApiOkResponse({ type: OrderView })
   abort(
-    @Param('id', uuid) id: string,
+    @Param('id', orderIdPipe) id: string,
     @Caller() caller: Actor,
     @Body(validated(OrderCommandDto)) body: OrderCommandDto,
   ) {
@@ -199,7 +192,7 @@ export class OrdersController {
   @ApiBody({ type: OrderCommandDto })
   @ApiOkResponse({ type: OrderView })
   close(
-    @Param('id', uuid) id: string,
+    @Param('id', orderIdPipe) id: string,
     @Caller() caller: Actor,
     @Body(validated(OrderCommandDto)) body: OrderCommandDto,
   ) {

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Reason } from '../http/validation';
 import { IsIn, IsNumber, IsOptional, IsString, Length, Matches } from 'class-validator';
 
 export const STEP_MODES = ['offline', 'operator', 'automatic'] as const;
@@ -20,10 +21,7 @@ export class ModeRequestDto {
   @IsIn(['agent', 'fallback'])
   source?: 'agent' | 'fallback';
 
-  @ApiProperty({ type: String, description: 'Why (recorded in the audit trail)', maxLength: 500 })
-  @IsString()
-  @Length(1, 500)
-  @Matches(/\S/, { message: 'reason must not be blank' })
+  @Reason()
   reason!: string;
 }
 
@@ -47,10 +45,7 @@ export class SetpointOverrideDto {
   @Length(1, 16)
   unit!: string;
 
-  @ApiProperty({ type: String, description: 'Why (recorded in the audit trail)', maxLength: 500 })
-  @IsString()
-  @Length(1, 500)
-  @Matches(/\S/, { message: 'reason must not be blank' })
+  @Reason()
   reason!: string;
 }
 
