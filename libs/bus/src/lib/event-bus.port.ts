@@ -53,6 +53,11 @@ export interface Subscription {
   resume(): void;
   /** Finishes the message in hand, commits, and leaves the group. */
   close(): Promise<void>;
+  /**
+   * Messages behind the end of each topic, over the partitions this member holds (Kafka: as of
+   * the last fetch; in-process: now). A topic not fetched yet is absent.
+   */
+  lag(): Record<string, number>;
 }
 
 export interface EventBus {

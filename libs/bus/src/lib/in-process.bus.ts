@@ -113,6 +113,11 @@ export class InProcessBus implements EventBus {
     return Array.from({ length: count }, (_, p) => p).filter((p) => p % members.length === index);
   }
 
+  /** Messages in a partition (the next offset). */
+  length(topic: string, partition: number): number {
+    return this.topic(topic).partitions[partition]?.length ?? 0;
+  }
+
   read(topic: string, partition: number, offset: number): BusMessage | undefined {
     return this.topic(topic).partitions[partition]?.[offset];
   }
@@ -173,6 +178,19 @@ class InProcessSubscription implements Subscription {
     this.wake();
     await this.loop;
     this.onClose();
+  }
+
+  lag(): Record<string, number> {
+    const result: Record<string, number> = {};
+    for (const topic of this.topics) {
+      const offsets = this.positions.get(topic)!;
+      let sum = 0;
+      for (const partition of this.bus.assigned(this, topic)) {
+        sum += this.bus.length(topic, partition) - (offsets[partition] ?? 0);
+      }
+      result[topic] = sum;
+    }
+    return result;
   }
 
   private async run(): Promise<void> {

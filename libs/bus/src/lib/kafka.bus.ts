@@ -178,6 +178,8 @@ class KafkaSubscription implements Subscription {
   private closing = false;
   private resumed: (() => void) | undefined;
   private inHand: Promise<boolean> | undefined;
+  /** topic → partition → messages behind the high watermark after the last handled one. */
+  private readonly behind = new Map<string, Map<number, number>>();
 
   constructor(
     private readonly consumer: Consumer,
@@ -249,6 +251,7 @@ class KafkaSubscription implements Subscription {
             if (!done) return;
             handled = message.offset;
             resolveOffset(message.offset);
+            this.recordLag(batch.topic, batch.partition, batch.highWatermark, message.offset);
           }
         } finally {
           await commit();
@@ -280,6 +283,22 @@ class KafkaSubscription implements Subscription {
         await heartbeat();
       }
     }
+  }
+
+  lag(): Record<string, number> {
+    const result: Record<string, number> = {};
+    for (const [topic, partitions] of this.behind) {
+      let sum = 0;
+      for (const lag of partitions.values()) sum += lag;
+      result[topic] = sum;
+    }
+    return result;
+  }
+
+  private recordLag(topic: string, partition: number, highWatermark: string, offset: string): void {
+    let partitions = this.behind.get(topic);
+    if (!partitions) this.behind.set(topic, (partitions = new Map()));
+    partitions.set(partition, Math.max(0, Number(highWatermark) - Number(offset) - 1));
   }
 
   pause(): void {

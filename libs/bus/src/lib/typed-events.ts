@@ -1,20 +1,42 @@
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { EventDecodeError, HEADERS, SCHEMA_VERSION, type EventCodec } from '@pipac/contracts';
+import {
+  METRICS,
+  SPANS,
+  SpanKind,
+  counter,
+  extractTraceContext,
+  hasActiveSpan,
+  histogram,
+  inSpan,
+  injectTraceContext,
+  observableGauge,
+  observe,
+} from '@pipac/telemetry';
 import type { BusMessage, EventBus, OutgoingMessage, Subscription } from './event-bus.port';
 
-/** Encodes (validating) one event as a bus message, with its type and schema headers. */
+/**
+ * Encodes (validating) one event as a bus message, with its type and schema headers, and the
+ * active span's trace context (`traceparent`) when there is one.
+ */
 export function encodeEvent<Desc extends DescMessage>(
   codec: EventCodec<Desc>,
   key: string,
   event: MessageShape<Desc>,
   headers?: Record<string, string>,
 ): OutgoingMessage {
+  const traced = hasActiveSpan();
   return {
     key,
     value: codec.encode(event),
-    headers: headers
-      ? { ...headers, [HEADERS.type]: codec.typeName, [HEADERS.schema]: SCHEMA_VERSION }
-      : typeHeaders(codec.typeName),
+    headers:
+      headers || traced
+        ? injectTraceContext({
+            ...headers,
+            [HEADERS.type]: codec.typeName,
+            [HEADERS.schema]: SCHEMA_VERSION,
+          })
+        : typeHeaders(codec.typeName),
   };
 }
 
@@ -60,37 +82,88 @@ export interface EventSubscription<Desc extends DescMessage> {
  * fails validation is published to the dead-letter topic, unchanged, with the code, reason and
  * original topic in headers, and is then committed, so one bad event never blocks a stream
  * and is never lost.
+ *
+ * Observed: each message is handled in a consumer span continuing the publisher's trace (from
+ * its `traceparent`), so what the handler publishes stays in that trace; the delivery latency,
+ * dead letters, handler errors and the group's lag are metrics (`service` is the group's first
+ * segment: `step-agent.nitration.sensors` → `step-agent`).
  */
-export function subscribeEvents<Desc extends DescMessage>(
+export async function subscribeEvents<Desc extends DescMessage>(
   bus: EventBus,
   options: EventSubscription<Desc>,
 ): Promise<Subscription> {
-  return bus.subscribe({
+  const service = options.group.split('.')[0] ?? options.group;
+  const stream = options.topic.slice(options.topic.lastIndexOf('.') + 1);
+  const labels = { service, stream };
+  const delivery = histogram(METRICS.busDeliveryLatency);
+  const deadLetters = counter(METRICS.busDeadLetters);
+  const errors = counter(METRICS.errors);
+  const spanName = SPANS.consume(stream);
+  const subscription = await bus.subscribe({
     group: options.group,
     topics: [options.topic],
     ...(options.fromBeginning !== undefined ? { fromBeginning: options.fromBeginning } : {}),
     ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
     handler: async (message) => {
-      let event: MessageShape<Desc>;
-      try {
-        event = options.codec.decode(message.value, message.headers[HEADERS.type]);
-      } catch (error) {
-        if (!(error instanceof EventDecodeError)) throw error;
-        await bus.publish(options.deadLetterTopic, [
-          {
-            key: message.key,
-            value: message.value,
-            headers: {
-              ...message.headers,
-              [HEADERS.deadLetterCode]: error.code,
-              [HEADERS.deadLetterReason]: error.message,
-              [HEADERS.deadLetterTopic]: `${message.topic}/${message.partition}/${message.offset}`,
-            },
+      delivery.record(Math.max(0, Date.now() - message.timestamp) / 1000, labels);
+      return inSpan(
+        spanName,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: extractTraceContext(message.headers),
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': message.topic,
+            'messaging.consumer.group.name': options.group,
+            'messaging.kafka.offset': Number(message.offset),
           },
-        ]);
-        return;
-      }
-      await options.handler(event, message);
+        },
+        () =>
+          handle(message).catch((error: unknown) => {
+            errors.add(1, { service, kind: `${stream} handler` });
+            throw error;
+          }),
+      );
     },
   });
+  const lag = observableGauge(METRICS.busConsumerLag);
+  const stopObserving = observe([lag], (result) => {
+    for (const [topic, behind] of Object.entries(subscription.lag())) {
+      result.observe(lag, behind, { service, group: options.group, topic });
+    }
+  });
+  return {
+    pause: () => subscription.pause(),
+    resume: () => subscription.resume(),
+    lag: () => subscription.lag(),
+    close: async () => {
+      stopObserving();
+      await subscription.close();
+    },
+  };
+
+  async function handle(message: BusMessage): Promise<void> {
+    let event: MessageShape<Desc>;
+    try {
+      event = options.codec.decode(message.value, message.headers[HEADERS.type]);
+    } catch (error) {
+      if (!(error instanceof EventDecodeError)) throw error;
+      deadLetters.add(1, { ...labels, code: error.code });
+      await bus.publish(options.deadLetterTopic, [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...message.headers,
+            [HEADERS.deadLetterCode]: error.code,
+            [HEADERS.deadLetterReason]: error.message,
+            [HEADERS.deadLetterTopic]: `${message.topic}/${message.partition}/${message.offset}`,
+          },
+        },
+      ]);
+      return;
+    }
+    await options.handler(event, message);
+  }
 }

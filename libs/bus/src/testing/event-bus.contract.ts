@@ -51,6 +51,36 @@ export function describeEventBus(adapter: string, makeBus: () => Promise<EventBu
       return seen;
     }
 
+    it('reports how far a member is behind: the messages left while its handler is held', async () => {
+      const topic = unique('lag');
+      await bus.ensureTopics([{ name: topic }]);
+      await bus.publish(
+        topic,
+        Array.from({ length: 5 }, (_, i) => ({ key: 'k', value: bytes(`m${i}`) })),
+      );
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let first!: () => void;
+      const started = new Promise<void>((resolve) => (first = resolve));
+      let handled = 0;
+      const subscription = await bus.subscribe({
+        group: unique('group'),
+        topics: [topic],
+        fromBeginning: true,
+        handler: async () => {
+          handled++;
+          if (handled === 2) first();
+          if (handled === 2) await held;
+        },
+      });
+      await started;
+      // The first message is handled; the second is in hand: four behind the first.
+      expect(subscription.lag()[topic]).toBe(4);
+      release();
+      await waitFor(() => handled === 5 && subscription.lag()[topic] === 0);
+      await subscription.close();
+    });
+
     it('delivers what was published, in order per key, with its headers', async () => {
       const topic = unique('order');
       await bus.ensureTopics([{ name: topic, partitions: 3 }]);

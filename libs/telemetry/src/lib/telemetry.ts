@@ -1,0 +1,169 @@
+import type { Server } from 'node:http';
+import { metrics } from '@opentelemetry/api';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { startProcessMetrics } from './process-metrics';
+
+export interface TelemetryOptions {
+  /** `service.name` of the traces, and the `service` label of the platform metrics. */
+  serviceName: string;
+  /** @default the package version */
+  serviceVersion?: string;
+  /**
+   * The Prometheus endpoint (`GET /metrics`): its own HTTP server, so the metrics port can be
+   * opened to the monitoring namespace alone. `false`: none. @default { host: '0.0.0.0', port: 9464 }
+   */
+  prometheus?: { host?: string; port?: number } | false;
+  /**
+   * OTLP over HTTP to a collector: traces and, if asked, metrics. Off unless an endpoint is
+   * given here or in OTEL_EXPORTER_OTLP_ENDPOINT.
+   */
+  otlp?: { endpoint?: string; traces?: boolean; metrics?: boolean; metricsIntervalMs?: number };
+  /** Share of new traces recorded (a reading starts one); children follow their parent. @default 1 */
+  sampleRatio?: number;
+  /** More span processors (tests: an in-memory exporter; the benchmark: a counting one). */
+  spanProcessors?: SpanProcessor[];
+  /** More metric readers. */
+  metricReaders?: IMetricReader[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * OpenTelemetry for one process: the Node SDK with a Prometheus endpoint, optional OTLP
+ * export, W3C trace-context propagation, and the process metrics. Start it before the service
+ * builds its instruments (`pipacMetrics()`): until then every instrument and span is the
+ * API's no-op, which is also what "telemetry off" is. One per process: the SDK registers the
+ * global providers, and a second start is refused.
+ *
+ * The SDK is configured here, not from OTEL_* variables, so an unset variable never turns on
+ * an exporter that sends to a default address (the SDK's default for traces and logs is OTLP
+ * to localhost); only OTEL_EXPORTER_OTLP_ENDPOINT is honoured, as the collector's address.
+ */
+export class Telemetry {
+  private static running: Telemetry | undefined;
+
+  private constructor(
+    private readonly sdk: NodeSDK,
+    private readonly prometheus: PrometheusExporter | undefined,
+    private readonly stopProcessMetrics: () => void,
+    readonly serviceName: string,
+    readonly tracing: boolean,
+  ) {}
+
+  static async start(options: TelemetryOptions): Promise<Telemetry> {
+    if (Telemetry.running) {
+      throw new Error(
+        `telemetry already runs in this process (for ${Telemetry.running.serviceName})`,
+      );
+    }
+    const env = options.env ?? process.env;
+    const endpoint = options.otlp?.endpoint ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+    const readers: IMetricReader[] = [...(options.metricReaders ?? [])];
+    let prometheus: PrometheusExporter | undefined;
+    if (options.prometheus !== false) {
+      prometheus = new PrometheusExporter({
+        host: options.prometheus?.host ?? '0.0.0.0',
+        port: options.prometheus?.port ?? 9464,
+        preventServerStart: true,
+      });
+      readers.push(prometheus);
+    }
+    if (endpoint && options.otlp?.metrics) {
+      readers.push(
+        new PeriodicExportingMetricReader({
+          exporter: new OTLPMetricExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/metrics` }),
+          exportIntervalMillis: options.otlp.metricsIntervalMs ?? 15_000,
+        }),
+      );
+    }
+    const spanProcessors = [...(options.spanProcessors ?? [])];
+    if (endpoint && (options.otlp?.traces ?? true)) {
+      spanProcessors.push(
+        new BatchSpanProcessor(
+          new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }),
+        ),
+      );
+    }
+    const sdk = new NodeSDK({
+      serviceName: options.serviceName,
+      resource: resourceFromAttributes({
+        'service.version': options.serviceVersion ?? VERSION,
+      }),
+      autoDetectResources: false,
+      metricReaders: readers,
+      spanProcessors,
+      sampler: new ParentBasedSampler({
+        root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 1),
+      }),
+      logRecordProcessors: [],
+      instrumentations: [],
+    });
+    sdk.start();
+    if (prometheus) {
+      // Started here, not by the exporter's constructor, so a port in use fails start-up.
+      await listen(prometheus);
+    }
+    const stopProcessMetrics = startProcessMetrics(options.serviceName, options.serviceVersion);
+    const telemetry = new Telemetry(
+      sdk,
+      prometheus,
+      stopProcessMetrics,
+      options.serviceName,
+      spanProcessors.length > 0,
+    );
+    Telemetry.running = telemetry;
+    return telemetry;
+  }
+
+  /** The Prometheus endpoint's address, or undefined without one. */
+  get metricsUrl(): string | undefined {
+    const server = (this.prometheus as unknown as { _server?: Server } | undefined)?._server;
+    const address = server?.address();
+    if (!address || typeof address === 'string') return undefined;
+    const host =
+      address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+    return `http://${host}:${address.port}/metrics`;
+  }
+
+  /** Flushes what is pending and unregisters the global providers. */
+  async shutdown(): Promise<void> {
+    this.stopProcessMetrics();
+    await this.sdk.shutdown();
+    metrics.disable();
+    const { trace, propagation, context } = await import('@opentelemetry/api');
+    trace.disable();
+    propagation.disable();
+    context.disable();
+    if (Telemetry.running === this) Telemetry.running = undefined;
+  }
+}
+
+/** The package version, for `service.version` and pipac_build_info. */
+export const VERSION: string = (() => {
+  try {
+    return (require('../../../../package.json') as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+function listen(exporter: PrometheusExporter): Promise<void> {
+  return exporter.startServer().then(
+    () => undefined,
+    (error: Error) => {
+      throw new Error(`the Prometheus endpoint could not listen: ${error.message}`, {
+        cause: error,
+      });
+    },
+  );
+}
