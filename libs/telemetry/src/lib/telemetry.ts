@@ -113,7 +113,10 @@ export class Telemetry {
       // Started here, not by the exporter's constructor, so a port in use fails start-up.
       await listen(prometheus);
     }
-    const stopProcessMetrics = startProcessMetrics(options.serviceName, options.serviceVersion);
+    const stopProcessMetrics = startProcessMetrics(
+      options.serviceName,
+      options.serviceVersion ?? VERSION,
+    );
     const telemetry = new Telemetry(
       sdk,
       prometheus,

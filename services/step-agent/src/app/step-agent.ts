@@ -39,6 +39,7 @@ import {
   type ThroughputTarget,
 } from '@pipac/contracts';
 import type { PlantModel } from '@pipac/twin';
+import { AgentTelemetry } from './agent-telemetry';
 import { ReadingsTracker } from './readings-tracker';
 
 /** NAMUR MTP operating modes of a step (VDI/VDE/NAMUR 2658-4: Offline, Operator, Automatic). */
@@ -153,7 +154,10 @@ export class StepAgent {
   /** Why the coordinator paused the step (a target of 0), or undefined while it runs. */
   private pausedBy: string | undefined;
   private readonly capacity: StepCapacityEstimator;
+  private readonly telemetry: AgentTelemetry;
   private cycleCount = 0;
+  /** Who decided the last cycle, for the metrics. */
+  private lastDecision: CycleReport['source'] = 'none';
   /** Who wrote last cycle: a hand-over writes every setpoint once, changed or not. */
   private lastSource: 'agent' | 'fallback' | undefined;
   readonly modeLog: ModeChange[] = [];
@@ -194,6 +198,11 @@ export class StepAgent {
     this.deadLetter = deadLetterTopic(site, cell);
     this.nominalOutletFlow = this.liquidFlow(this.space.nominalSetpoints());
     this.capacity = new StepCapacityEstimator(this.space);
+    this.telemetry = new AgentTelemetry(this.space, this.tracker.conversionTag, () => ({
+      mode: this.currentMode,
+      source: this.lastDecision,
+      modelVersion: this.modelVersion,
+    }));
   }
 
   /** Whether the coordinator has paused the step (MTP Pause: feed pumps off, reactor full). */
@@ -310,7 +319,9 @@ export class StepAgent {
 
   /** One control cycle (the timer calls it; tests may too). Cycles never overlap. */
   cycle(): Promise<CycleReport> {
-    this.cycling ??= this.runCycle().finally(() => (this.cycling = undefined));
+    this.cycling ??= this.telemetry
+      .cycle(() => this.runCycle())
+      .finally(() => (this.cycling = undefined));
     return this.cycling;
   }
 
@@ -323,6 +334,7 @@ export class StepAgent {
     await this.loaded?.policy.release();
     this.loaded = undefined;
     this.stats.busConnected = false;
+    this.telemetry.stop();
   }
 
   private async begin(): Promise<void> {
@@ -345,10 +357,11 @@ export class StepAgent {
           topic: this.topics.sensors,
           codec: sensorReadingCodec,
           deadLetterTopic: this.deadLetter,
-          handler: async (reading) => {
+          handler: async (reading, message) => {
             this.tracker.update(reading);
             this.stats.readings++;
             this.stats.lastReadingAt = this.clock();
+            this.telemetry.reading(reading.tag, message.headers);
           },
         }),
         subscribeEvents(bus, {
@@ -467,6 +480,7 @@ export class StepAgent {
     for (const i of decision.interventions) {
       this.stats.interventions[i.reason] = (this.stats.interventions[i.reason] ?? 0) + 1;
     }
+    this.telemetry.decided(decision.setpoints, decision.interventions);
     if (!this.shadow && decision.source !== 'hold') {
       const handover = decision.source !== this.lastSource;
       report.commands = await this.publishCommands(
@@ -525,6 +539,7 @@ export class StepAgent {
         tag,
         command,
       );
+      this.telemetry.commanded(tag, source);
     }
     this.stats.commands += messages.length;
     return messages.length;
@@ -540,6 +555,7 @@ export class StepAgent {
     const capacity = readings ? this.capacity.update(readings) : this.capacity.estimate;
     const capacityKnown = capacity.status !== 'unknown' && Number.isFinite(capacity.scale);
     const product = readings?.analyser?.values[`concentration:${this.space.step.spec.product}`];
+    this.lastDecision = report.source;
     const status = create(StepStatusSchema, {
       location: {
         site: this.options.site,
@@ -564,6 +580,14 @@ export class StepAgent {
       inSpec: Number.isFinite(conversion) && conversion >= this.space.step.minConversion,
       modelVersion: this.modelVersion,
       at: timestampFromMs(report.at),
+    });
+    this.telemetry.figures({
+      conversion: status.conversion,
+      productionRate: status.productionRate,
+      inSpec: status.inSpec,
+      throughputTarget: this.pausedBy === undefined ? this.target : 0,
+      readings,
+      inputAge: Math.max(0, ...this.tracker.inputStatus(report.at).map((i) => i.age)),
     });
     await publishEvent(
       this.options.bus,

@@ -24,6 +24,21 @@ describe('StepSpace', () => {
     expect(space.hasConversion).toBe(true);
   });
 
+  it.each(model.steps.map((s) => s.id))(
+    'estimates the key reactant fed by step %s from its pumps, and the nominal yield below 1',
+    (id) => {
+      const space = new StepSpace(model, id);
+      const nominal = space.nominalSetpoints();
+      expect(space.nominalKeyFeed).toBeGreaterThan(0);
+      expect(space.keyReactantFeed(nominal)).toBeCloseTo(space.nominalKeyFeed, 12);
+      const doubled = Object.fromEntries(Object.entries(nominal).map(([t, v]) => [t, 2 * v]));
+      expect(space.keyReactantFeed(doubled)).toBeCloseTo(2 * space.nominalKeyFeed, 12);
+      const nominalYield = space.nominalProductRate / space.nominalKeyFeed;
+      expect(nominalYield).toBeGreaterThan(0.5);
+      expect(nominalYield).toBeLessThanOrEqual(1);
+    },
+  );
+
   it('maps actions onto the agent range and back, clipping outside −1..1 and refusing NaN', () => {
     const space = new StepSpace(model, 'hydrogenation');
     const low = space.toSetpoints([-1, -1, -1]);

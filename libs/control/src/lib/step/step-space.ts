@@ -73,6 +73,10 @@ const FIXED_FEATURES = [
 export class StepSpace {
   readonly step: StepModel;
   readonly manipulated: Manipulated[];
+  /** Key reactant fed at the recipe's nominal point, mol/s (the nominal steady state). */
+  readonly nominalKeyFeed: number;
+  /** Product leaving at the recipe's nominal point, mol/s. */
+  readonly nominalProductRate: number;
   /** Analyser concentration quantities observed, and their nominal steady values, mol/L. */
   readonly concentrations: { quantity: string; nominal: number }[];
   readonly features: string[];
@@ -144,6 +148,10 @@ export class StepSpace {
     this.keyPumps = new Set(
       (carries.length > 0 ? carries : step.inlets.slice(0, 1)).map((i) => i.pump),
     );
+    // mL/min × mol/L → mol/s
+    this.nominalKeyFeed = ((steady.inlet[step.spec.keyReactant] ?? 0) * steady.outletFlow) / 60_000;
+    this.nominalProductRate =
+      ((steady.outlet[step.spec.product] ?? 0) * steady.outletFlow) / 60_000;
     this.features = [
       ...FIXED_FEATURES,
       ...this.manipulated.map((m) => `setpoint:${m.tag}`),
@@ -152,6 +160,22 @@ export class StepSpace {
     this.maxTemperature = kelvinToCelsius(step.maxTemperature);
     this.jacketNominal = step.thermostat.nominal;
     this.analyserPeriod = analyser ? analyser.deadTime + analyser.cadence : 1;
+  }
+
+  /**
+   * Key reactant fed at these pump setpoints, mol/s, taking the sources to hold the recipe's
+   * nominal concentrations (what a plant without inlet analysers can know): the nominal feed
+   * scaled by the key pumps' flow.
+   */
+  keyReactantFeed(setpoints: Readonly<Record<string, number>>): number {
+    let flow = 0;
+    let nominal = 0;
+    for (const inlet of this.step.inlets) {
+      if (!this.keyPumps.has(inlet.pump)) continue;
+      flow += setpoints[inlet.pump] ?? 0;
+      nominal += inlet.nominal;
+    }
+    return nominal > 0 ? (this.nominalKeyFeed * flow) / nominal : 0;
   }
 
   get observationSize(): number {
