@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { Telemetry } from '@pipac/telemetry';
 import { KafkaBus } from '@pipac/bus';
 import { Database, parseDatabaseUrl } from '@pipac/persistence';
 import { compilePlant, loadRecipe } from '@pipac/twin';
@@ -15,6 +16,9 @@ async function main(argv: string[]): Promise<void> {
   const path = argv[0];
   if (!path || argv.length > 1) throw new Error('usage: coordinator <config.yaml>');
   const config = loadCoordinatorConfig(path);
+  // Before the service builds its instruments: they bind to the providers it registers.
+  const telemetry = await Telemetry.start(config.telemetry);
+  process.once('beforeExit', () => void telemetry.shutdown());
   const model = compilePlant(loadRecipe(config.recipe));
   const db = await Database.open(parseDatabaseUrl(config.database));
   const app = await NestFactory.create(

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { Telemetry } from '@pipac/telemetry';
 import { KafkaBus } from '@pipac/bus';
 import { routeNodeOpcuaWarnings } from '@pipac/opcua';
 import { loadAdapterConfig } from './app/adapter.config';
@@ -14,6 +15,9 @@ async function main(argv: string[]): Promise<void> {
   const path = argv[0];
   if (!path || argv.length > 1) throw new Error('usage: device-adapter <config.yaml>');
   const config = loadAdapterConfig(path);
+  // Before the service builds its instruments: they bind to the providers it registers.
+  const telemetry = await Telemetry.start(config.telemetry);
+  process.once('beforeExit', () => void telemetry.shutdown());
   routeNodeOpcuaWarnings();
   const password = process.env['PIPAC_OPCUA_PASSWORD'];
   const app = await NestFactory.create(

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { KafkaBus } from '@pipac/bus';
+import { Telemetry } from '@pipac/telemetry';
 import { Database, parseDatabaseUrl } from '@pipac/persistence';
 import { compilePlant, loadRecipe } from '@pipac/twin';
 import { createErpGateway } from './app/erp-gateway.app';
@@ -14,6 +15,9 @@ async function main(argv: string[]): Promise<void> {
   const path = argv[0];
   if (!path || argv.length > 1) throw new Error('usage: erp-gateway <config.yaml>');
   const config = loadGatewayConfig(path);
+  // Before the service builds its instruments: they bind to the providers it registers.
+  const telemetry = await Telemetry.start(config.telemetry);
+  process.once('beforeExit', () => void telemetry.shutdown());
   const model = compilePlant(loadRecipe(config.recipe));
   const db = await Database.open(parseDatabaseUrl(config.database));
   const bus = new KafkaBus({

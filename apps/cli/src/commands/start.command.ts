@@ -11,6 +11,7 @@ import { formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';
 import { DEFAULT_DATABASE } from './audit.command';
 import { CellMonitor, type CellSnapshot } from './cell-monitor';
+import { Telemetry } from '@pipac/telemetry';
 
 interface StartOptions {
   recipe: string;
@@ -27,6 +28,8 @@ interface StartOptions {
   maxTime: string;
   refresh: string;
   keepRunning: boolean;
+  metrics: string | false;
+  otlp?: string;
 }
 
 /**
@@ -77,6 +80,16 @@ export function startCommand(): Command {
     )
     .option('--refresh <seconds>', 'progress refresh, wall-clock seconds', '2')
     .option(
+      '--metrics <host:port>',
+      'Prometheus endpoint of the cell (GET /metrics; port 0: any free port)',
+      '127.0.0.1:9464',
+    )
+    .option('--no-metrics', 'no telemetry at all (no endpoint, no traces)')
+    .option(
+      '--otlp <url>',
+      'send traces to an OpenTelemetry collector (OTLP over HTTP, e.g. http://127.0.0.1:4318)',
+    )
+    .option(
       '--keep-running',
       'keep the cell running after the order completes (Ctrl-C stops it)',
       false,
@@ -101,6 +114,15 @@ export function startCommand(): Command {
       out(
         `pipac start: ${recipe.metadata.name}, ${timeFactor}× real time, ${options.kafka ? `Kafka ${options.kafka}` : 'in-process bus'}, ${options.db}`,
       );
+      // Telemetry first: every part builds its instruments on the providers it registers.
+      const telemetry =
+        options.metrics === false
+          ? undefined
+          : await Telemetry.start({
+              serviceName: 'pipac-cell',
+              prometheus: parseHostPort(options.metrics, '--metrics'),
+              ...(options.otlp ? { otlp: { endpoint: options.otlp, traces: true } } : {}),
+            });
       const cell = await Cell.start({
         recipePath: options.recipe,
         modelsDir: models,
@@ -123,6 +145,7 @@ export function startCommand(): Command {
         out(
           `REST API: ${cell.url}/api/v1 (OpenAPI: ${cell.url}/api/v1/openapi.json, docs: ${cell.url}/api/v1/docs)`,
         );
+        if (telemetry?.metricsUrl) out(`metrics: ${telemetry.metricsUrl}`);
         out(
           `API key of ${cell.client.id} (${cell.client.roles.join(', ')}), shown once: ${cell.client.key}`,
         );
@@ -155,8 +178,16 @@ export function startCommand(): Command {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         await cell.stop();
+        await telemetry?.shutdown();
       }
     });
+}
+
+function parseHostPort(text: string, flag: string): { host: string; port: number } {
+  const match = /^(.+):(\d+)$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) throw new UsageError(`${flag}: "${text}" is not host:port`);
+  return { host: match[1]!, port };
 }
 
 async function placeDemoOrder(cell: Cell, grams: number): Promise<string> {

@@ -22,7 +22,72 @@ export const CONFIG_SCHEMA = {
       port: { type: 'integer', minimum: 0, maximum: 65535 },
     },
   },
+  telemetry: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      serviceName: { type: 'string', minLength: 1 },
+      prometheus: {
+        oneOf: [
+          { const: false },
+          {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              host: { type: 'string', minLength: 1 },
+              port: { type: 'integer', minimum: 0, maximum: 65535 },
+            },
+          },
+        ],
+      },
+      otlp: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          endpoint: { type: 'string', pattern: '^https?://' },
+          traces: { type: 'boolean' },
+          metrics: { type: 'boolean' },
+        },
+      },
+      sampleRatio: { type: 'number', minimum: 0, maximum: 1 },
+    },
+  },
 } as const;
+
+/** A service's `telemetry:` block, with defaults (libs/telemetry TelemetryOptions takes it). */
+export interface TelemetrySettings {
+  serviceName: string;
+  /** false: no endpoint. @default 0.0.0.0:9464 */
+  prometheus: { host: string; port: number } | false;
+  /** OTLP over HTTP; OTEL_EXPORTER_OTLP_ENDPOINT also sets the endpoint. */
+  otlp?: { endpoint?: string; traces?: boolean; metrics?: boolean };
+  /** @default 1 */
+  sampleRatio: number;
+}
+
+export interface TelemetryBlock {
+  serviceName?: string;
+  prometheus?: { host?: string; port?: number } | false;
+  otlp?: { endpoint?: string; traces?: boolean; metrics?: boolean };
+  sampleRatio?: number;
+}
+
+/** The telemetry settings of a service, `serviceName` defaulting to the service's own. */
+export function telemetrySettings(
+  raw: TelemetryBlock | undefined,
+  serviceName: string,
+): TelemetrySettings {
+  const prometheus = raw?.prometheus;
+  return {
+    serviceName: raw?.serviceName ?? serviceName,
+    prometheus:
+      prometheus === false
+        ? false
+        : { host: prometheus?.host ?? '0.0.0.0', port: prometheus?.port ?? 9464 },
+    ...(raw?.otlp ? { otlp: raw.otlp } : {}),
+    sampleRatio: raw?.sampleRatio ?? 1,
+  };
+}
 
 const ajv = new Ajv({ allErrors: true });
 

@@ -5,6 +5,7 @@ import {
   type Gauge,
   type Histogram,
   type Meter,
+  type ObservableCounter,
   type ObservableGauge,
 } from '@opentelemetry/api';
 import type { MetricSpec } from './metric-catalogue';
@@ -35,6 +36,11 @@ export function histogram(spec: MetricSpec & { kind: 'histogram' }): Histogram {
 
 export function observableGauge(spec: MetricSpec & { kind: 'gauge' }): ObservableGauge {
   return meter().createObservableGauge(spec.name, { description: spec.help });
+}
+
+/** A counter whose total its owner already keeps (read at scrape time). */
+export function observableCounter(spec: MetricSpec & { kind: 'counter' }): ObservableCounter {
+  return meter().createObservableCounter(spec.name, { description: spec.help });
 }
 
 /**

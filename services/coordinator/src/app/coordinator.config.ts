@@ -5,6 +5,8 @@ import {
   httpEndpoint,
   kafkaBrokers,
   readConfigFile,
+  telemetrySettings,
+  type TelemetrySettings,
 } from '@pipac/config';
 
 /** The coordinator's configuration file (YAML or JSON), after validation and defaults. */
@@ -21,6 +23,8 @@ export interface CoordinatorConfig {
   cycleSeconds: number;
   /** Health endpoints. @default 0.0.0.0:8080 */
   http: { host: string; port: number };
+  /** Prometheus endpoint (default 0.0.0.0:9464), OTLP export. */
+  telemetry: TelemetrySettings;
 }
 
 const SCHEMA = {
@@ -35,6 +39,7 @@ const SCHEMA = {
     kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
     cycleSeconds: { type: 'number', minimum: 1 },
     http: CONFIG_SCHEMA.http,
+    telemetry: CONFIG_SCHEMA.telemetry,
   },
 } as const;
 
@@ -54,5 +59,6 @@ export function loadCoordinatorConfig(
     kafkaBrokers: kafkaBrokers(path, raw.kafkaBrokers, env),
     cycleSeconds: raw.cycleSeconds ?? 60,
     http: httpEndpoint(raw.http),
+    telemetry: telemetrySettings(raw.telemetry, 'coordinator'),
   };
 }

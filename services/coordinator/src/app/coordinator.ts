@@ -27,6 +27,7 @@ import {
   notifyOrderStateChanges,
   type Database,
 } from '@pipac/persistence';
+import { METRICS, counter, gauge } from '@pipac/telemetry';
 import type { PlantModel } from '@pipac/twin';
 import { AuditRecorder } from './audit-recorder';
 import { CellReadings } from './cell-readings';
@@ -91,6 +92,13 @@ export class Coordinator {
   private cycling: Promise<CoordinatorReport> | undefined;
   private lastCycleAt: number | undefined;
   private readonly lastTargets = new Map<string, string>();
+  private readonly metrics = {
+    cycles: counter(METRICS.coordinatorCycles),
+    tankLevel: gauge(METRICS.tankLevel),
+    targetFlow: gauge(METRICS.coordinatorTargetFlow),
+    progress: gauge(METRICS.orderProgress),
+    produced: counter(METRICS.producedProduct),
+  };
   last: CoordinatorReport | undefined;
 
   private constructor(private readonly options: CoordinatorOptions) {
@@ -198,6 +206,7 @@ export class Coordinator {
       this.lastCycleAt === undefined ? 0 : Math.max(0, (now - this.lastCycleAt) / 1000);
     this.lastCycleAt = now;
     const progress = await this.keeper.cycle(this.readings, seconds);
+    this.record(progress);
     const report: CoordinatorReport = {
       at: now,
       tanks: {},
@@ -206,7 +215,10 @@ export class Coordinator {
     };
     for (const tank of this.balancer.chain.tanks) {
       const level = this.readings.good(tankLevelTag(tank.id));
-      if (level !== undefined) report.tanks[tank.id] = level;
+      if (level !== undefined) {
+        report.tanks[tank.id] = level;
+        this.metrics.tankLevel.record(level, { tank: tank.id });
+      }
     }
     for (const step of this.balancer.chain.steps) {
       const status = this.readings.status(step.id);
@@ -239,12 +251,28 @@ export class Coordinator {
     return report;
   }
 
+  /** The cycle's figures for Prometheus: order progress and the final product booked. */
+  private record(progress: OrderProgress | undefined): void {
+    this.metrics.cycles.add(1);
+    this.metrics.progress.record(progress ? Math.min(1, progress.produced / progress.target) : 0);
+    const last = progress?.actuals.find((a) => a.step === this.balancer.chain.steps.at(-1)?.id);
+    if (!progress || !last) return;
+    const product = progress.order.product;
+    this.metrics.produced.add(last.inSpec, { product, in_spec: 'true' });
+    this.metrics.produced.add(Math.max(0, last.produced - last.inSpec), {
+      product,
+      in_spec: 'false',
+    });
+  }
+
   private async publishTargets(decision: BalanceDecision, now: number): Promise<void> {
     const { site, cell, bus } = this.options;
     const orderId = this.keeper.active?.order.id ?? '';
     const changes = [];
     for (const target of decision.targets) {
       if (target.action === 'none') continue;
+      // mL/min → L/s
+      this.metrics.targetFlow.record(target.outletFlow / 60_000, { step: target.step });
       await publishEvent(
         bus,
         topicName({ site, cell, step: target.step, stream: 'targets' }),

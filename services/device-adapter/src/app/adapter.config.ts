@@ -7,6 +7,9 @@ import {
   httpEndpoint,
   kafkaBrokers,
   readConfigFile,
+  telemetrySettings,
+  type TelemetrySettings,
+  type TelemetryBlock,
 } from '@pipac/config';
 import {
   parseNodeMap,
@@ -46,6 +49,8 @@ export interface AdapterConfig {
   memoryLimit: number;
   /** Health endpoints (/health/live, /health/ready). @default 0.0.0.0:8080 */
   http: { host: string; port: number };
+  /** Prometheus endpoint (default 0.0.0.0:9464), OTLP export. */
+  telemetry: TelemetrySettings;
 }
 
 export { ConfigError };
@@ -79,6 +84,7 @@ const SCHEMA = {
     spoolMaxBytes: { type: 'integer', minimum: 16777216 },
     memoryLimit: { type: 'integer', minimum: 100 },
     http: CONFIG_SCHEMA.http,
+    telemetry: CONFIG_SCHEMA.telemetry,
   },
 } as const;
 
@@ -102,6 +108,7 @@ export function loadAdapterConfig(
     spoolMaxBytes?: number;
     memoryLimit?: number;
     http?: { host?: string; port?: number };
+    telemetry?: TelemetryBlock;
   }>(path, SCHEMA);
   const nodeMapSource =
     typeof raw.nodeMap === 'string' ? resolve(base, raw.nodeMap) : `${path} nodeMap`;
@@ -118,11 +125,12 @@ export function loadAdapterConfig(
   if (opcua.username && !env['PIPAC_OPCUA_PASSWORD']) {
     throw new ConfigError(`${path}: /opcua/username is set, PIPAC_OPCUA_PASSWORD is not`);
   }
+  const nodeMap = parseNodeMap(nodeMapDocument, nodeMapSource);
   return {
     site: raw.site,
     cell: raw.cell,
     step: raw.step,
-    nodeMap: parseNodeMap(nodeMapDocument, nodeMapSource),
+    nodeMap,
     opcua: {
       securityMode: opcua.securityMode ?? 'SignAndEncrypt',
       securityPolicy: opcua.securityPolicy ?? 'Basic256Sha256',
@@ -137,5 +145,6 @@ export function loadAdapterConfig(
     spoolMaxBytes: raw.spoolMaxBytes ?? 256 * 1024 * 1024,
     memoryLimit: raw.memoryLimit ?? 100_000,
     http: httpEndpoint(raw.http),
+    telemetry: telemetrySettings(raw.telemetry, `device-adapter.${nodeMap.device}`),
   };
 }

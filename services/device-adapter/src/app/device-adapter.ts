@@ -1,9 +1,11 @@
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import {
   AlarmSchema,
   Alarm_Severity,
   Alarm_State,
   STREAMS,
+  WriteConfirmation_Outcome,
   alarmCodec,
   create,
   deadLetterTopic,
@@ -26,6 +28,18 @@ import {
   type Subscription,
 } from '@pipac/bus';
 import { DeviceClient, type DeviceClientOptions, type NodeMap, type TagSample } from '@pipac/opcua';
+import {
+  METRICS,
+  SPANS,
+  SpanKind,
+  counter,
+  gauge,
+  histogram,
+  inSpan,
+  observableCounter,
+  observableGauge,
+  observe,
+} from '@pipac/telemetry';
 import { CommandJournal } from './command-journal';
 import { toSensorReading } from './sensor-reading.mapper';
 import { SetpointCommandHandler } from './setpoint-command.handler';
@@ -85,6 +99,7 @@ export class DeviceAdapter {
   private stopping = false;
   private readonly lastReadings = new Map<string, OutgoingMessage>();
   private refresher: NodeJS.Timeout | undefined;
+  private stopObserving: (() => void) | undefined;
 
   private constructor(
     private readonly options: DeviceAdapterOptions,
@@ -149,6 +164,9 @@ export class DeviceAdapter {
       CommandJournal.open(join(options.stateDir, 'commands.jsonl')),
       { location, units, now },
     );
+    const labels = { step, device };
+    const writes = counter(METRICS.adapterWrites);
+    const writeDuration = histogram(METRICS.adapterWriteDuration);
     let commands: Subscription;
     try {
       commands = await subscribeEvents(bus, {
@@ -158,15 +176,35 @@ export class DeviceAdapter {
         deadLetterTopic: deadLetters,
         retryDelayMs: 200,
         handler: async (command) => {
-          const confirmation = await handler.handle(command);
-          if (!confirmation) return;
-          if (self.adapter) self.adapter.counters.commands++;
-          await publishEvent(
-            bus,
-            topics.confirmations,
-            writeConfirmationCodec,
-            command.targetTag,
-            confirmation,
+          if (!handler.isMine(command)) return;
+          const started = performance.now();
+          // The write, read-back and confirmation in one span, in the command's trace.
+          await inSpan(
+            SPANS.write,
+            {
+              kind: SpanKind.CLIENT,
+              attributes: {
+                'pipac.device': device,
+                'pipac.tag': command.targetTag,
+                'pipac.command_id': command.commandId,
+              },
+            },
+            async (span) => {
+              const confirmation = await handler.handle(command);
+              if (!confirmation) return;
+              const outcome = WriteConfirmation_Outcome[confirmation.outcome].toLowerCase();
+              span.setAttribute('pipac.outcome', outcome);
+              writes.add(1, { ...labels, outcome });
+              writeDuration.record((performance.now() - started) / 1000, labels);
+              if (self.adapter) self.adapter.counters.commands++;
+              await publishEvent(
+                bus,
+                topics.confirmations,
+                writeConfirmationCodec,
+                command.targetTag,
+                confirmation,
+              );
+            },
           );
         },
       });
@@ -178,6 +216,20 @@ export class DeviceAdapter {
 
     const adapter = new DeviceAdapter(options, client, publisher, commands, topics);
     self.adapter = adapter;
+    const reconnects = counter(METRICS.adapterReconnects);
+    const errors = counter(METRICS.errors);
+    const readingsCounter = counter(METRICS.adapterReadings);
+    const lastReading = gauge(METRICS.adapterLastReading);
+    const connected = observableGauge(METRICS.adapterConnected);
+    const depth = observableGauge(METRICS.adapterBufferDepth);
+    const dropped = observableCounter(METRICS.adapterDropped);
+    adapter.stopObserving = observe([connected, depth, dropped], (result) => {
+      const stats = publisher.stats;
+      result.observe(connected, client.connected ? 1 : 0, labels);
+      result.observe(depth, stats.inMemory, { ...labels, store: 'memory' });
+      result.observe(depth, stats.onDisk, { ...labels, store: 'disk' });
+      result.observe(dropped, stats.dropped, labels);
+    });
     const readingUnits = new Map(
       Object.entries(options.nodeMap.readings).map(([tag, e]) => [tag, e.unit]),
     );
@@ -189,9 +241,10 @@ export class DeviceAdapter {
         `lost the OPC UA connection to ${device}; reconnecting`,
       ),
     );
-    client.on('reconnected', () =>
-      adapter.alarm('connection', false, Alarm_Severity.HIGH, `reconnected to ${device}`),
-    );
+    client.on('reconnected', () => {
+      reconnects.add(1, labels);
+      adapter.alarm('connection', false, Alarm_Severity.HIGH, `reconnected to ${device}`);
+    });
     client.on('heartbeat-lost', () => {
       adapter.heartbeat = false;
       adapter.alarm('heartbeat', true, Alarm_Severity.HIGH, `${device} server heartbeat stopped`);
@@ -200,12 +253,25 @@ export class DeviceAdapter {
       adapter.heartbeat = true;
       adapter.alarm('heartbeat', false, Alarm_Severity.HIGH, `${device} server heartbeat back`);
     });
-    await client.monitor((sample: TagSample) => {
+    const publishSample = (sample: TagSample): void => {
       adapter.counters.readings++;
+      readingsCounter.add(1, labels);
+      lastReading.record(Date.now() / 1000, labels);
       const reading = toSensorReading(sample, location, readingUnits.get(sample.tag) ?? '', now());
+      // In the notification's span: the event carries its trace context.
       const message = encodeEvent(sensorReadingCodec, sample.tag, reading);
       adapter.lastReadings.set(sample.tag, message);
       publisher.enqueue(topics.sensors, message);
+    };
+    await client.monitor((sample: TagSample) => {
+      void inSpan(
+        SPANS.reading,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: { 'pipac.device': device, 'pipac.tag': sample.tag },
+        },
+        () => publishSample(sample),
+      ).catch(() => errors.add(1, { service: 'device-adapter', kind: 'reading not published' }));
     });
     const refreshMs = options.refreshMs ?? 10_000;
     if (refreshMs > 0) {
@@ -234,6 +300,7 @@ export class DeviceAdapter {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopObserving?.();
     if (this.refresher) clearInterval(this.refresher);
     await this.commands.close();
     await this.client.close();

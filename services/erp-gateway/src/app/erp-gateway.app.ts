@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { ErpGatewayModule } from './erp-gateway.module';
 import type { ErpGatewayOptions } from './gateway-options';
+import { requestMetrics } from './http/request-metrics';
 
 /** Every REST path starts here; the version is in the path so v2 can run beside v1. */
 export const API_PREFIX = 'api/v1';
@@ -26,6 +27,7 @@ export async function createErpGateway(
     bodyParser: false,
   });
   // JSON bodies only, and small ones: an order is a few hundred bytes.
+  app.use(requestMetrics());
   app.useBodyParser('json', { limit: '64kb', strict: true });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   app.enableShutdownHooks();

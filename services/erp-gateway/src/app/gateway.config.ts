@@ -5,6 +5,8 @@ import {
   httpEndpoint,
   kafkaBrokers,
   readConfigFile,
+  telemetrySettings,
+  type TelemetrySettings,
 } from '@pipac/config';
 import type { WebhookRetryOptions } from './gateway-options';
 
@@ -22,6 +24,8 @@ export interface GatewayConfig {
   kafkaBrokers: string[];
   /** REST API and probes. @default 0.0.0.0:8080 */
   http: { host: string; port: number };
+  /** Prometheus endpoint (default 0.0.0.0:9464), OTLP export. */
+  telemetry: TelemetrySettings;
   webhooks: Partial<WebhookRetryOptions>;
 }
 
@@ -37,6 +41,7 @@ const SCHEMA = {
     database: CONFIG_SCHEMA.database,
     kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
     http: CONFIG_SCHEMA.http,
+    telemetry: CONFIG_SCHEMA.telemetry,
     webhooks: {
       type: 'object',
       additionalProperties: false,
@@ -68,6 +73,7 @@ export function loadGatewayConfig(
     database: databaseUrl(path, raw.database, env),
     kafkaBrokers: kafkaBrokers(path, raw.kafkaBrokers, env),
     http: httpEndpoint(raw.http),
+    telemetry: telemetrySettings(raw.telemetry, 'erp-gateway'),
     webhooks: raw.webhooks ?? {},
   };
 }

@@ -1,5 +1,12 @@
 import { dirname, resolve } from 'node:path';
-import { CONFIG_SCHEMA, httpEndpoint, kafkaBrokers, readConfigFile } from '@pipac/config';
+import {
+  CONFIG_SCHEMA,
+  httpEndpoint,
+  kafkaBrokers,
+  readConfigFile,
+  telemetrySettings,
+  type TelemetrySettings,
+} from '@pipac/config';
 import type { StepMode } from './step-agent';
 
 export { ConfigError } from '@pipac/config';
@@ -25,6 +32,8 @@ export interface AgentConfig {
   kafkaBrokers: string[];
   /** Health endpoints. @default 0.0.0.0:8080 */
   http: { host: string; port: number };
+  /** Prometheus endpoint (default 0.0.0.0:9464), OTLP export. */
+  telemetry: TelemetrySettings;
 }
 
 const SCHEMA = {
@@ -43,6 +52,7 @@ const SCHEMA = {
     modelPollSeconds: { type: 'number', minimum: 0 },
     kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
     http: CONFIG_SCHEMA.http,
+    telemetry: CONFIG_SCHEMA.telemetry,
   },
 } as const;
 
@@ -64,5 +74,6 @@ export function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = process.e
     modelPollSeconds: raw.modelPollSeconds ?? 5,
     kafkaBrokers: kafkaBrokers(path, raw.kafkaBrokers, env),
     http: httpEndpoint(raw.http),
+    telemetry: telemetrySettings(raw.telemetry, `step-agent.${raw.step}`),
   };
 }

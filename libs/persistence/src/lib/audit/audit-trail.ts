@@ -2,6 +2,7 @@ import { MoreThan, type EntityManager } from 'typeorm';
 import type { Database } from '../database';
 import { AuditEntryEntity, type ActorKind } from '../entities/audit-entry.entity';
 import { GENESIS_HASH, auditEntryHash } from './audit-hash';
+import { METRICS, counter } from '@pipac/telemetry';
 
 export interface Actor {
   kind: ActorKind;
@@ -61,6 +62,8 @@ const APPEND_LOCK = 0x70697061; // "pipa"
  * the first entry that does not fit.
  */
 export class AuditTrail {
+  private readonly appended = counter(METRICS.auditEntries);
+
   constructor(
     private readonly db: Database,
     private readonly clock: () => number = Date.now,
@@ -91,6 +94,7 @@ export class AuditTrail {
     record: AuditRecord,
   ): Promise<AuditEntryEntity> {
     if (!record.reason.trim()) throw new Error('an audit entry needs a reason');
+    this.appended.add(1, { kind: record.kind });
     if (!this.db.isSqlite) {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
     }

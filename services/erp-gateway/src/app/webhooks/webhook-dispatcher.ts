@@ -13,6 +13,7 @@ import {
 } from '../gateway-options';
 import { Stores } from '../stores';
 import { WEBHOOK_HEADERS, signWebhook } from './webhook-signature';
+import { METRICS, counter } from '@pipac/telemetry';
 
 /**
  * Tells the ERP about every order state change. The event is written to the outbox in the
@@ -30,6 +31,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly deliveries = counter(METRICS.webhookDeliveries);
 
   constructor(
     @Inject(Stores) private readonly stores: Stores,
@@ -111,12 +113,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       await response.arrayBuffer().catch(() => undefined);
       if (response.ok) {
         await this.stores.webhooks.delivered(delivery.id, attempts);
+        this.deliveries.add(1, { outcome: 'delivered' });
         return;
       }
       error = `HTTP ${response.status}`;
     } catch (cause) {
       error = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     }
+    this.deliveries.add(1, { outcome: 'failed' });
     if (attempts >= this.retry.maxAttempts) {
       await this.stores.webhooks.attemptFailed(
         delivery.id,
