@@ -6,7 +6,8 @@
  *   `datasource` variable; panel ids are unique; panels stay inside the 24 columns and do not
  *   overlap; every panel and target uses the `${datasource}` variable; every panel has a
  *   description, and graphs and stats a unit;
- * - every PromQL expression (panel targets, variable queries, alert rules) parses, names only
+ * - every PromQL expression (panel targets, variable queries, alert rules) parses by Prometheus'
+ *   own Lezer grammar (./promql.ts), names only
  *   series the catalogue exports (plus `up` and `target_info`), and uses only labels those series
  *   carry (plus `job` and `instance` from Prometheus, `otel_scope_*` from the OpenTelemetry
  *   exporter, `le` on buckets): in matchers, `by`/`without`, `on`/`ignoring`, `group_left`,
@@ -16,6 +17,8 @@
  *   runbook_url whose anchor exists in docs/observability.md, which also lists every metric;
  * - with `promtool` on the PATH: the rule file passes `promtool check rules`, and every
  *   dashboard expression, variables substituted, passes it too as a recording rule.
+ *
+ * Before all that, a self-test feeds it broken expressions it must flag.
  *
  * Run: npx tsx --tsconfig tsconfig.base.json scripts/observability/check-dashboards.ts
  *
@@ -28,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { exportedName, METRICS, type MetricSpec } from '@pipac/telemetry';
+import { parsePromQL, type PromNode } from './promql';
 
 const ROOT = resolve(__dirname, '../..');
 /** The dashboards, one JSON file each. */
@@ -208,483 +212,20 @@ function isCounterSeries(name: string): boolean {
   return /_(total|bucket|count|sum)$/.test(name);
 }
 
-// ─── PromQL: a small parser, enough to find names and labels ────────────────────────────────
+// ─── PromQL: what functions and operators do to labels ──────────────────────────────────────
 
-type Token =
-  | { type: 'ident'; text: string; pos: number }
-  | { type: 'number'; text: string; pos: number }
-  | { type: 'duration'; text: string; pos: number }
-  | { type: 'string'; text: string; value: string; pos: number }
-  | { type: 'punct'; text: string; pos: number }
-  | { type: 'eof'; text: ''; pos: number };
-
-class PromQLSyntaxError extends Error {
-  constructor(
-    message: string,
-    readonly pos: number,
-  ) {
-    super(`${message} at offset ${pos}`);
-  }
-}
-
-function tokenize(source: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  const puncts = [
-    '=~',
-    '!~',
-    '!=',
-    '==',
-    '<=',
-    '>=',
-    '(',
-    ')',
-    '{',
-    '}',
-    '[',
-    ']',
-    ',',
-    '=',
-    '<',
-    '>',
-    '+',
-    '-',
-    '*',
-    '/',
-    '%',
-    '^',
-    '@',
-    ':',
-  ];
-  while (i < source.length) {
-    const c = source[i]!;
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === '#') {
-      while (i < source.length && source[i] !== '\n') i++;
-    } else if (c === '"' || c === "'" || c === '`') {
-      const start = i++;
-      let value = '';
-      while (i < source.length && source[i] !== c) {
-        if (source[i] === '\\' && c !== '`') {
-          value += source[i + 1] ?? '';
-          i += 2;
-        } else {
-          value += source[i++];
-        }
-      }
-      if (i >= source.length) throw new PromQLSyntaxError('unterminated string', start);
-      i++;
-      tokens.push({ type: 'string', text: source.slice(start, i), value, pos: start });
-    } else if (/[0-9.]/.test(c)) {
-      const duration = /^(?:[0-9]+(?:ms|s|m|h|d|w|y))+/.exec(source.slice(i));
-      if (duration) {
-        tokens.push({ type: 'duration', text: duration[0], pos: i });
-        i += duration[0].length;
-        continue;
-      }
-      const number = /^(?:0x[0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)/.exec(
-        source.slice(i),
-      );
-      if (!number) throw new PromQLSyntaxError(`unexpected "${c}"`, i);
-      tokens.push({ type: 'number', text: number[0], pos: i });
-      i += number[0].length;
-    } else if (/[a-zA-Z_]/.test(c)) {
-      const ident = /^[a-zA-Z_][a-zA-Z0-9_:]*/.exec(source.slice(i))!;
-      tokens.push({ type: 'ident', text: ident[0], pos: i });
-      i += ident[0].length;
-    } else {
-      const p = puncts.find((q) => source.startsWith(q, i));
-      if (!p) throw new PromQLSyntaxError(`unexpected "${c}"`, i);
-      tokens.push({ type: 'punct', text: p, pos: i });
-      i += p.length;
-    }
-  }
-  tokens.push({ type: 'eof', text: '', pos: source.length });
-  return tokens;
-}
-
-interface Matcher {
-  label: string;
-  op: string;
-  value: string;
-}
-
-interface Grouping {
-  without: boolean;
-  labels: string[];
-}
-
-interface VectorMatching {
-  on: boolean;
-  labels: string[];
-  group?: { side: 'left' | 'right'; labels: string[] };
-}
-
-type PromNode =
-  | { kind: 'number' }
-  | { kind: 'string'; value: string }
-  | { kind: 'selector'; name?: string; matchers: Matcher[]; pos: number }
-  | { kind: 'range'; expr: PromNode; ranges: string[] }
-  | { kind: 'call'; func: string; args: PromNode[] }
-  | { kind: 'aggregate'; op: string; grouping?: Grouping; param?: PromNode; expr: PromNode }
-  | {
-      kind: 'binary';
-      op: string;
-      bool: boolean;
-      matching?: VectorMatching;
-      lhs: PromNode;
-      rhs: PromNode;
-    }
-  | { kind: 'unary'; expr: PromNode }
-  | { kind: 'paren'; expr: PromNode };
-
-const AGGREGATIONS = new Set([
-  'sum',
-  'avg',
-  'min',
-  'max',
-  'count',
-  'group',
-  'stddev',
-  'stdvar',
-  'topk',
-  'bottomk',
-  'quantile',
-  'count_values',
-  'limitk',
-  'limit_ratio',
-]);
-const PARAM_AGGREGATIONS = new Set([
-  'topk',
-  'bottomk',
-  'quantile',
-  'count_values',
-  'limitk',
-  'limit_ratio',
-]);
-
-/** PromQL functions, and which argument is the vector whose labels they keep. */
-const FUNCTIONS: Record<string, number | 'none' | 'absent'> = {
-  abs: 0,
-  absent: 'absent',
-  absent_over_time: 'absent',
-  ceil: 0,
-  changes: 0,
-  clamp: 0,
-  clamp_max: 0,
-  clamp_min: 0,
-  day_of_month: 0,
-  day_of_week: 0,
-  day_of_year: 0,
-  days_in_month: 0,
-  delta: 0,
-  deriv: 0,
-  exp: 0,
-  floor: 0,
-  histogram_count: 0,
-  histogram_sum: 0,
+/** Functions whose result keeps the labels of another argument than the first. */
+const LABELS_FROM_ARGUMENT: Readonly<Record<string, number>> = {
   histogram_fraction: 2,
   histogram_quantile: 1,
-  holt_winters: 0,
-  hour: 0,
-  idelta: 0,
-  increase: 0,
-  irate: 0,
-  label_join: 0,
-  label_replace: 0,
-  ln: 0,
-  log2: 0,
-  log10: 0,
-  minute: 0,
-  month: 0,
-  predict_linear: 0,
-  rate: 0,
-  resets: 0,
-  round: 0,
-  scalar: 'none',
-  sgn: 0,
-  sort: 0,
-  sort_desc: 0,
-  sqrt: 0,
-  time: 'none',
-  timestamp: 0,
-  vector: 'none',
-  year: 0,
-  avg_over_time: 0,
-  min_over_time: 0,
-  max_over_time: 0,
-  sum_over_time: 0,
-  count_over_time: 0,
   quantile_over_time: 1,
-  stddev_over_time: 0,
-  stdvar_over_time: 0,
-  last_over_time: 0,
-  present_over_time: 0,
-  acos: 0,
-  acosh: 0,
-  asin: 0,
-  asinh: 0,
-  atan: 0,
-  atanh: 0,
-  cos: 0,
-  cosh: 0,
-  sin: 0,
-  sinh: 0,
-  tan: 0,
-  tanh: 0,
-  deg: 0,
-  rad: 0,
-  pi: 'none',
 };
-
-const BINARY_PRECEDENCE: Record<string, number> = {
-  or: 1,
-  and: 2,
-  unless: 2,
-  '==': 3,
-  '!=': 3,
-  '<=': 3,
-  '<': 3,
-  '>=': 3,
-  '>': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-  atan2: 5,
-  '^': 6,
-};
+/** Functions that return a scalar (vector() returns a vector without labels). */
+const SCALAR_FUNCTIONS = new Set(['scalar', 'time', 'pi']);
+/** absent() and absent_over_time() carry the selector's equality matchers. */
+const ABSENT_FUNCTIONS = new Set(['absent', 'absent_over_time']);
 const COMPARISONS = new Set(['==', '!=', '<=', '<', '>=', '>']);
 const SET_OPERATORS = new Set(['and', 'or', 'unless']);
-
-class PromQLParser {
-  private readonly tokens: Token[];
-  private index = 0;
-
-  constructor(source: string) {
-    this.tokens = tokenize(source);
-  }
-
-  parse(): PromNode {
-    const node = this.expression(0);
-    if (this.peek().type !== 'eof') throw this.error('unexpected');
-    return node;
-  }
-
-  private peek(offset = 0): Token {
-    return this.tokens[Math.min(this.index + offset, this.tokens.length - 1)]!;
-  }
-
-  private next(): Token {
-    return this.tokens[this.index++]!;
-  }
-
-  private error(what: string): PromQLSyntaxError {
-    const t = this.peek();
-    return new PromQLSyntaxError(`${what} "${t.text || 'end'}"`, t.pos);
-  }
-
-  private accept(text: string): boolean {
-    const t = this.peek();
-    if ((t.type === 'punct' || t.type === 'ident') && t.text === text) {
-      this.index++;
-      return true;
-    }
-    return false;
-  }
-
-  private expect(text: string): void {
-    if (!this.accept(text)) throw this.error(`expected "${text}", found`);
-  }
-
-  private binaryOperator(): string | undefined {
-    const t = this.peek();
-    if ((t.type === 'punct' || t.type === 'ident') && t.text in BINARY_PRECEDENCE) return t.text;
-    return undefined;
-  }
-
-  private expression(minPrecedence: number): PromNode {
-    let lhs = this.unary();
-    for (;;) {
-      const op = this.binaryOperator();
-      if (!op) return lhs;
-      const precedence = BINARY_PRECEDENCE[op]!;
-      if (precedence < minPrecedence) return lhs;
-      this.next();
-      const bool = this.accept('bool');
-      let matching: VectorMatching | undefined;
-      if (this.peek().text === 'on' || this.peek().text === 'ignoring') {
-        const on = this.next().text === 'on';
-        matching = { on, labels: this.labelList() };
-        if (this.peek().text === 'group_left' || this.peek().text === 'group_right') {
-          const side = this.next().text === 'group_left' ? 'left' : 'right';
-          matching.group = { side, labels: this.peek().text === '(' ? this.labelList() : [] };
-        }
-      }
-      // `^` is right-associative, the others left.
-      const rhs = this.expression(op === '^' ? precedence : precedence + 1);
-      lhs = { kind: 'binary', op, bool, ...(matching ? { matching } : {}), lhs, rhs };
-    }
-  }
-
-  private unary(): PromNode {
-    if (this.peek().type === 'punct' && (this.peek().text === '-' || this.peek().text === '+')) {
-      this.next();
-      return { kind: 'unary', expr: this.unary() };
-    }
-    return this.postfix(this.primary());
-  }
-
-  private postfix(node: PromNode): PromNode {
-    for (;;) {
-      if (this.accept('[')) {
-        const ranges: string[] = [];
-        const range = this.next();
-        if (range.type !== 'duration')
-          throw new PromQLSyntaxError(`expected a duration, found "${range.text}"`, range.pos);
-        ranges.push(range.text);
-        if (this.accept(':')) {
-          if (this.peek().type === 'duration') ranges.push(this.next().text);
-        }
-        this.expect(']');
-        node = { kind: 'range', expr: node, ranges };
-      } else if (this.accept('offset')) {
-        this.accept('-');
-        if (this.next().type !== 'duration')
-          throw this.error('expected a duration after offset, found');
-      } else if (this.accept('@')) {
-        const t = this.next();
-        if (t.type === 'ident' && (t.text === 'start' || t.text === 'end')) {
-          this.expect('(');
-          this.expect(')');
-        } else if (t.type !== 'number') {
-          throw new PromQLSyntaxError(`expected a timestamp after @, found "${t.text}"`, t.pos);
-        }
-      } else {
-        return node;
-      }
-    }
-  }
-
-  private primary(): PromNode {
-    const t = this.peek();
-    if (t.type === 'number') {
-      this.next();
-      return { kind: 'number' };
-    }
-    if (t.type === 'string') {
-      this.next();
-      return { kind: 'string', value: t.value };
-    }
-    if (t.type === 'punct' && t.text === '(') {
-      this.next();
-      const expr = this.expression(0);
-      this.expect(')');
-      return { kind: 'paren', expr };
-    }
-    if (t.type === 'punct' && t.text === '{') {
-      return { kind: 'selector', matchers: this.matchers(), pos: t.pos };
-    }
-    if (t.type !== 'ident') throw this.error('unexpected');
-    if (t.text === 'Inf' || t.text === 'NaN' || t.text === 'inf' || t.text === 'nan') {
-      this.next();
-      return { kind: 'number' };
-    }
-    const after = this.peek(1);
-    if (
-      AGGREGATIONS.has(t.text) &&
-      (after.text === 'by' || after.text === 'without' || after.text === '(')
-    ) {
-      return this.aggregate();
-    }
-    if (after.type === 'punct' && after.text === '(') {
-      this.next();
-      if (!(t.text in FUNCTIONS))
-        throw new PromQLSyntaxError(`unknown function "${t.text}"`, t.pos);
-      return { kind: 'call', func: t.text, args: this.arguments() };
-    }
-    this.next();
-    const matchers = this.peek().text === '{' ? this.matchers() : [];
-    return { kind: 'selector', name: t.text, matchers, pos: t.pos };
-  }
-
-  private aggregate(): PromNode {
-    const op = this.next().text;
-    let grouping = this.grouping();
-    const args = this.arguments();
-    grouping ??= this.grouping();
-    const expected = PARAM_AGGREGATIONS.has(op) ? 2 : 1;
-    if (args.length !== expected) throw this.error(`${op} takes ${expected} argument(s); next`);
-    return {
-      kind: 'aggregate',
-      op,
-      ...(grouping ? { grouping } : {}),
-      ...(expected === 2 ? { param: args[0]! } : {}),
-      expr: args[expected - 1]!,
-    };
-  }
-
-  private grouping(): Grouping | undefined {
-    const t = this.peek();
-    if (t.type === 'ident' && (t.text === 'by' || t.text === 'without')) {
-      this.next();
-      return { without: t.text === 'without', labels: this.labelList() };
-    }
-    return undefined;
-  }
-
-  private arguments(): PromNode[] {
-    this.expect('(');
-    const args: PromNode[] = [];
-    if (this.accept(')')) return args;
-    do {
-      args.push(this.expression(0));
-    } while (this.accept(','));
-    this.expect(')');
-    return args;
-  }
-
-  private labelList(): string[] {
-    this.expect('(');
-    const labels: string[] = [];
-    while (!this.accept(')')) {
-      const t = this.next();
-      if (t.type !== 'ident')
-        throw new PromQLSyntaxError(`expected a label name, found "${t.text}"`, t.pos);
-      labels.push(t.text);
-      if (!this.accept(',') && this.peek().text !== ')')
-        throw this.error('expected "," or ")", found');
-    }
-    return labels;
-  }
-
-  private matchers(): Matcher[] {
-    this.expect('{');
-    const matchers: Matcher[] = [];
-    while (!this.accept('}')) {
-      const label = this.next();
-      if (label.type !== 'ident')
-        throw new PromQLSyntaxError(`expected a label name, found "${label.text}"`, label.pos);
-      const op = this.next();
-      if (!['=', '!=', '=~', '!~'].includes(op.text))
-        throw new PromQLSyntaxError(`expected a matcher, found "${op.text}"`, op.pos);
-      const value = this.next();
-      if (value.type !== 'string')
-        throw new PromQLSyntaxError(`expected a string, found "${value.text}"`, value.pos);
-      matchers.push({ label: label.text, op: op.text, value: value.value });
-      if (!this.accept(',') && this.peek().text !== '}')
-        throw this.error('expected "," or "}", found');
-    }
-    return matchers;
-  }
-}
-
-/** Parses a PromQL expression (no Grafana variables left in it). */
-export function parsePromQL(expr: string): PromNode {
-  return new PromQLParser(expr).parse();
-}
 
 // ─── what an expression uses ────────────────────────────────────────────────────────────────
 
@@ -775,12 +316,9 @@ export function analyseExpression(
               problems.push(`${node.func}() of ${name}, which is not a counter`);
           }
         }
-        const keeps = FUNCTIONS[node.func];
-        if (keeps === 'none')
-          return node.func === 'scalar' || node.func === 'time' || node.func === 'pi'
-            ? 'scalar'
-            : new Set();
-        if (keeps === 'absent') {
+        if (SCALAR_FUNCTIONS.has(node.func)) return 'scalar';
+        if (node.func === 'vector') return new Set();
+        if (ABSENT_FUNCTIONS.has(node.func)) {
           const arg = node.args[0];
           const inner = arg?.kind === 'range' ? arg.expr : arg;
           return new Set(
@@ -789,7 +327,7 @@ export function analyseExpression(
               : [],
           );
         }
-        let labels = args[keeps ?? 0] ?? new Set<string>();
+        let labels = args[LABELS_FROM_ARGUMENT[node.func] ?? 0] ?? new Set<string>();
         if (node.func === 'histogram_quantile' && labels !== 'scalar') {
           if (!labels.has('le'))
             problems.push(
@@ -1180,11 +718,43 @@ export function promtoolCheck(
   return problems;
 }
 
+// ─── self-test ──────────────────────────────────────────────────────────────────────────────
+
+/** Expressions over a made-up catalogue, and a piece of the problem each must raise ('' for none). */
+const SELF_TEST: readonly (readonly [string, string])[] = [
+  ['pipac_nope_total', 'unknown series pipac_nope_total'],
+  ['sum by (device) (rate(demo_total[1m]))', 'sum by "device"'],
+  ['rate(demo_ratio[5m])', 'rate() of demo_ratio, which is not a counter'],
+  ['demo_total{device="a"}', 'demo_total has no label "device"'],
+  ['histogram_quantile(0.9, sum by (job) (rate(demo_seconds_bucket[5m])))', 'without "le"'],
+  ['demo_total * on (job) group_left (device) demo_ratio', 'group_left (device)'],
+  ['sum(rate(demo_total[1m])', 'does not parse'],
+  ['topk(demo_ratio)', 'does not parse'],
+  ['histogram_quantile(0.9, sum by (le, step) (rate(demo_seconds_bucket[5m])))', ''],
+];
+
+/** Runs SELF_TEST: the checker must still see what it is there to see. */
+function selfTest(): string[] {
+  const series = new Map([
+    ['demo_total', new Set(['job', 'step'])],
+    ['demo_ratio', new Set(['job'])],
+    ['demo_seconds_bucket', new Set(['job', 'step', 'le'])],
+  ]);
+  return SELF_TEST.flatMap(([expr, expected]) => {
+    const { problems } = analyseExpression(expr, series);
+    const ok = expected ? problems.some((p) => p.includes(expected)) : problems.length === 0;
+    return ok
+      ? []
+      : [`self-test: ${expr} gave [${problems.join('; ')}], expected ${expected || 'none'}`];
+  });
+}
+
 // ─── main ───────────────────────────────────────────────────────────────────────────────────
 
 function main(): void {
   const series = knownSeries();
   const problems = [
+    ...selfTest(),
     ...checkDashboards(DASHBOARD_DIR, series),
     ...checkAlertRules(RULES_FILE, DOCS_FILE, series),
     ...checkDocsCatalogue(),
