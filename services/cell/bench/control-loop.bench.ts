@@ -1,40 +1,147 @@
 /**
  * Control-loop latency on the real parts, Kafka on loopback: from a value changing at the
- * simulated device to the confirmed setpoint write. A script, not a test: it prints what it
- * measured against the target and never fails a build. Run with `npm run bench:loop`
- * (starts the project's broker unless PIPAC_KAFKA_BROKERS is set).
+ * simulated device to the confirmed setpoint write, with telemetry off and on, side by side.
+ * A script, not a test: it prints what it measured against the targets and never fails a
+ * build. Run with `npm run bench:loop` (starts the project's broker unless
+ * PIPAC_KAFKA_BROKERS is set).
  *
  * The path measured, per sample: the hydrogenation's analyser result (AT-201.conversion)
  * changes on the plant simulator's OPC UA server → the device adapter's subscription
  * (SignAndEncrypt) → Kafka → the step agent (observation, ONNX policy, safety shield) → its
  * setpoint commands on Kafka → the module's adapter: checks, OPC UA write and read-back,
- * journal → the write confirmation on Kafka. The agent decides as soon as it holds the new
- * value (in service it decides on its 60 s cycle; the benchmark removes that wait, which is
- * not latency). The twin is frozen, so only the injected changes move values.
- * BENCH_SAMPLES (default 300) samples, one at a time; BENCH_PUBLISHING_MS (default 50) is
- * the adapters' OPC UA publishing interval.
+ * journal → the write confirmation on Kafka (services/cell/src/testing/control-loop.rig.ts).
+ *
+ * Telemetry off: no SDK (the API's no-ops). On: the SDK as a service runs it (metrics with the
+ * Prometheus endpoint, scraped every second as Prometheus would; every span recorded and
+ * batched to an exporter that counts them, so the export's network cost is not in the
+ * figure). Runs alternate off, on, off, on… (BENCH_ROUNDS pairs, default 2), each with a fresh
+ * rig, so drift of the machine falls on both sides alike.
+ * BENCH_SAMPLES (default 300) samples per run; BENCH_PUBLISHING_MS (default 50) is the
+ * adapters' OPC UA publishing interval.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KafkaBus, subscribeEvents } from '@pipac/bus';
-import { deadLetterTopic, topicName, writeConfirmationCodec } from '@pipac/contracts';
-import { DeviceAdapter } from '@pipac/device-adapter';
-import { freePort, routeNodeOpcuaWarnings } from '@pipac/opcua';
-import { PlantSimulator } from '@pipac/plant-simulator';
-import { StepAgent } from '@pipac/step-agent';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { ExportResultCode } from '@opentelemetry/core';
+import {
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { KafkaBus } from '@pipac/bus';
+import { ControlLoopRig, type LoopSample } from '@pipac/cell/testing';
+import { routeNodeOpcuaWarnings } from '@pipac/opcua';
+import { Telemetry } from '@pipac/telemetry';
 
 const root = join(__dirname, '..', '..', '..');
 const samples = Number(process.env['BENCH_SAMPLES'] ?? 300);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 2);
 const publishingMs = Number(process.env['BENCH_PUBLISHING_MS'] ?? 50);
 const TARGET_P99_MS = 50;
-const USER = { username: 'bench', password: 'bench password' };
-const STEP = 'hydrogenation';
+const TARGET_OVERHEAD = 0.05;
 
-function percentile(sorted: number[], p: number): number {
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Counts spans and drops them: the SDK's work without a collector's network. */
+class CountingExporter implements SpanExporter {
+  spans = 0;
+  export(spans: ReadableSpan[], done: (result: { code: ExportResultCode }) => void): void {
+    this.spans += spans.length;
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+interface Run {
+  telemetry: boolean;
+  samples: LoopSample[];
+  noCommand: number;
+  timedOut: number;
+  spans: number;
+  scrapes: number;
+}
+
+async function run(brokers: string[], telemetryOn: boolean, index: number): Promise<Run> {
+  const exporter = new CountingExporter();
+  const telemetry = telemetryOn
+    ? await Telemetry.start({
+        serviceName: 'bench-loop',
+        prometheus: { host: '127.0.0.1', port: 0 },
+        spanProcessors: [new BatchSpanProcessor(exporter)],
+      })
+    : undefined;
+  let scrapes = 0;
+  const scraper = telemetry
+    ? setInterval(
+        () =>
+          void fetch(telemetry.metricsUrl!)
+            .then((r) => r.text())
+            .then(() => scrapes++),
+        1000,
+      )
+    : undefined;
+  const bus = new KafkaBus({ brokers, clientId: `bench-loop-${index}` });
+  await bus.connect();
+  const rig = await ControlLoopRig.start({
+    bus,
+    site: `bench-${Date.now().toString(36)}-${index}`,
+    publishingMs,
+  });
+  const result: Run = {
+    telemetry: telemetryOn,
+    samples: [],
+    noCommand: 0,
+    timedOut: 0,
+    spans: 0,
+    scrapes: 0,
+  };
+  for (let i = 0; i < samples; i++) {
+    // Alternate around the minimum conversion, so the policy moves the setpoints each time.
+    const sample = await rig.sample(0.9 + 0.09 * ((i % 7) / 6));
+    if (sample === 'no command') result.noCommand++;
+    else if (sample === 'timed out') result.timedOut++;
+    else result.samples.push(sample);
+  }
+  await rig.stop();
+  await bus.disconnect();
+  if (scraper) clearInterval(scraper);
+  await telemetry?.shutdown();
+  result.spans = exporter.spans;
+  result.scrapes = scrapes;
+  return result;
+}
+
+function summary(runs: Run[]): {
+  p50: number;
+  p99: number;
+  toAgent99: number;
+  decide99: number;
+  n: number;
+} {
+  const all = runs.flatMap((r) => r.samples);
+  return {
+    p50: percentile(
+      all.map((s) => s.total),
+      50,
+    ),
+    p99: percentile(
+      all.map((s) => s.total),
+      99,
+    ),
+    toAgent99: percentile(
+      all.map((s) => s.toAgent),
+      99,
+    ),
+    decide99: percentile(
+      all.map((s) => s.decide),
+      99,
+    ),
+    n: all.length,
+  };
 }
 
 async function main(): Promise<void> {
@@ -47,134 +154,39 @@ async function main(): Promise<void> {
       encoding: 'utf8',
     }).trim();
   }
-  const dir = mkdtempSync(join(tmpdir(), 'pipac-bench-loop-'));
-  const site = `bench-${Date.now().toString(36)}`;
-  const recipe = loadRecipe(join(root, 'recipes/paracetamol.yaml'));
-  const model = compilePlant(recipe);
-  const bus = new KafkaBus({ brokers: brokers.split(','), clientId: 'bench-loop' });
-  await bus.connect();
-  // The twin frozen after its warm-up: the simulation loop ticks once an hour.
-  const simulator = await PlantSimulator.start({
-    recipe,
-    port: await freePort(),
-    pkiFolder: join(dir, 'pki-server'),
-    security: { users: [USER], acceptUnknownCertificates: true },
-    warmUp: 1800,
-    tickMs: 3_600_000,
-  });
-  // The agent first: it is subscribed when the adapters publish every tag's first value.
-  const agent = await StepAgent.start({
-    site,
-    cell: 'cell-1',
-    step: STEP,
-    model,
-    bus,
-    modelsDir: join(root, 'models', recipe.metadata.name),
-    mode: 'automatic',
-    autoCycle: false,
-    modelPollMs: 0,
-    group: `bench-agent-${site}`,
-    log: () => undefined,
-  });
-  const adapters = [];
-  for (const device of [`${STEP}-module`, 'AT-201']) {
-    adapters.push(
-      await DeviceAdapter.start({
-        site,
-        cell: 'cell-1',
-        step: STEP,
-        nodeMap: simulator.server.nodeMap(device),
-        bus,
-        opcua: {
-          pkiFolder: join(dir, 'pki-adapters'),
-          acceptUnknownCertificates: true,
-          user: USER,
-          publishingIntervalMs: publishingMs,
-        },
-        stateDir: join(dir, device),
-        spoolSync: false,
-        refreshMs: 0,
-      }),
-    );
+  const runs: Run[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const on of [false, true]) {
+      process.stderr.write(
+        `round ${round + 1}/${rounds}, telemetry ${on ? 'on' : 'off'}: ${samples} samples…\n`,
+      );
+      const r = await run(brokers.split(','), on, runs.length);
+      runs.push(r);
+      const s = summary([r]);
+      process.stderr.write(
+        `  p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms (${s.n} measured, ${r.noCommand} without a command, ${r.timedOut} timed out` +
+          `${on ? `; ${r.spans} spans, ${r.scrapes} scrapes` : ''})\n`,
+      );
+    }
   }
-  const confirmations: number[] = [];
-  const watch = await subscribeEvents(bus, {
-    group: `bench-${site}`,
-    topic: topicName({ site, cell: 'cell-1', step: STEP, stream: 'confirmations' }),
-    codec: writeConfirmationCodec,
-    deadLetterTopic: deadLetterTopic(site, 'cell-1'),
-    handler: async () => void confirmations.push(performance.now()),
-  });
-  const wait = async (condition: () => boolean, ms: number) => {
-    const end = performance.now() + ms;
-    while (!condition()) {
-      if (performance.now() > end) return false;
-      await new Promise((r) => setImmediate(r));
-    }
-    return true;
-  };
-  // Every tag once, so the agent has a complete picture before the first sample.
-  for (let tries = 0; (await agent.cycle()).missing; tries++) {
-    if (tries > 300) throw new Error('the agent never had every reading');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await new Promise((r) => setTimeout(r, 2000));
-
-  const latencies: number[] = [];
-  const split = { toAgent: [] as number[], decide: [] as number[] };
-  let noCommand = 0;
-  let timedOut = 0;
-  for (let i = 0; i < samples; i++) {
-    const readingsBefore = agent.stats.readings;
-    const confirmedBefore = confirmations.length;
-    const commandsBefore = agent.stats.commands;
-    // Alternate around the minimum conversion, so the policy moves the setpoints each time.
-    const conversion = 0.9 + 0.09 * ((i % 7) / 6);
-    const t0 = performance.now();
-    simulator.server.update('AT-201.conversion', { value: conversion, sourceTime: new Date() });
-    if (!(await wait(() => agent.stats.readings > readingsBefore, 5000))) {
-      timedOut++;
-      continue;
-    }
-    const t1 = performance.now();
-    await agent.cycle();
-    const t2 = performance.now();
-    if (agent.stats.commands === commandsBefore) {
-      noCommand++;
-      continue;
-    }
-    if (!(await wait(() => confirmations.length > confirmedBefore, 5000))) {
-      timedOut++;
-      continue;
-    }
-    latencies.push(confirmations[confirmedBefore]! - t0);
-    split.toAgent.push(t1 - t0);
-    split.decide.push(t2 - t1);
-    // Let every confirmation of this cycle land before the next sample.
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const p = (list: number[], q: number) =>
-    percentile(
-      [...list].sort((a, b) => a - b),
-      q,
-    ).toFixed(1);
-  const p99 = percentile(sorted, 99);
+  const off = summary(runs.filter((r) => !r.telemetry));
+  const on = summary(runs.filter((r) => r.telemetry));
+  const overhead50 = on.p50 / off.p50 - 1;
+  const overhead99 = on.p99 / off.p99 - 1;
+  const row = (name: string, a: number, b: number, change?: number) =>
+    `${name.padEnd(44)}${a.toFixed(1).padStart(10)}${b.toFixed(1).padStart(10)}${change === undefined ? '' : `${(change * 100).toFixed(1).padStart(9)} %`}\n`;
   process.stdout.write(
     `\ncontrol loop, device value change → confirmed setpoint write (Kafka on loopback, OPC UA publishing ${publishingMs} ms)\n` +
-      `samples: ${latencies.length} measured, ${noCommand} without a command, ${timedOut} timed out\n` +
-      `latency p50 ${p(latencies, 50)} ms, p99 ${p99.toFixed(1)} ms, max ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} ms` +
-      `   target p99 ≤ ${TARGET_P99_MS} ms: ${p99 <= TARGET_P99_MS ? 'met' : 'NOT met'}\n` +
-      `  device change → reading at the agent: p50 ${p(split.toAgent, 50)} ms, p99 ${p(split.toAgent, 99)} ms (OPC UA notification, adapter, Kafka)\n` +
-      `  agent cycle (observe, ONNX, shield, publish): p50 ${p(split.decide, 50)} ms, p99 ${p(split.decide, 99)} ms\n` +
-      `  the rest is the command to the adapter, the OPC UA write and read-back, the journal and the confirmation back\n`,
+      `${rounds} rounds of ${samples} samples per side, alternating off / on\n` +
+      `${''.padEnd(44)}${'off'.padStart(10)}${'on'.padStart(10)}${'change'.padStart(11)}\n` +
+      row('samples measured', off.n, on.n) +
+      row('latency p50, ms', off.p50, on.p50, overhead50) +
+      row('latency p99, ms', off.p99, on.p99, overhead99) +
+      row('  device change → reading at the agent p99, ms', off.toAgent99, on.toAgent99) +
+      row('  agent cycle (observe, ONNX, shield, publish) p99', off.decide99, on.decide99) +
+      `telemetry overhead on p50: ${(overhead50 * 100).toFixed(1)} % (target ≤ ${TARGET_OVERHEAD * 100} %: ${overhead50 <= TARGET_OVERHEAD ? 'met' : 'NOT met'})\n` +
+      `loop latency p99 (telemetry on): ${on.p99.toFixed(1)} ms (target ≤ ${TARGET_P99_MS} ms: ${on.p99 <= TARGET_P99_MS ? 'met' : 'NOT met'})\n`,
   );
-  await watch.close();
-  await agent.stop();
-  for (const adapter of adapters) await adapter.stop();
-  await simulator.stop();
-  await bus.disconnect();
-  rmSync(dir, { recursive: true, force: true });
   if (ownBroker) execFileSync('bash', [join(root, 'scripts/kafka/kafka.sh'), 'stop']);
 }
 

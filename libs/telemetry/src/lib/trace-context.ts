@@ -30,6 +30,12 @@ export function hasActiveSpan(): boolean {
   return span !== undefined && trace.isSpanContextValid(span.spanContext());
 }
 
+/** The active span's context, to continue later (a link or a parent), or undefined. */
+export function activeSpanContext(): SpanContext | undefined {
+  const spanContext = trace.getSpan(context.active())?.spanContext();
+  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext : undefined;
+}
+
 /** Writes the active (or the given) context into message headers. */
 export function injectTraceContext(
   headers: Record<string, string>,
@@ -95,3 +101,4 @@ export async function inSpan<T>(
 }
 
 export { SpanKind };
+export type { SpanContext };

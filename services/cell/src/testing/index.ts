@@ -1,1 +1,2 @@
 export * from './cell.scenarios';
+export * from './control-loop.rig';

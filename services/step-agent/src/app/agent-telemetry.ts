@@ -9,7 +9,8 @@ import {
   inSpan,
   observableGauge,
   observe,
-  spanContextOf,
+  activeSpanContext,
+  type SpanContext,
   type SpanOptions,
 } from '@pipac/telemetry';
 
@@ -59,9 +60,9 @@ export class AgentTelemetry {
   private readonly inputAge = gauge(METRICS.stepInputAge);
   private readonly stopObserving: () => void;
   private readonly units: Map<string, string>;
-  /** traceparent of the newest reading since the last cycle, and of the newest analyser result. */
-  private newestReading: string | undefined;
-  private newestResult: string | undefined;
+  /** The span that took in the newest reading since the last cycle, and the newest analyser result. */
+  private newestReading: SpanContext | undefined;
+  private newestResult: SpanContext | undefined;
   private previousSetpoints: Readonly<Record<string, number>> | undefined;
 
   constructor(
@@ -84,20 +85,19 @@ export class AgentTelemetry {
     });
   }
 
-  /** A sensor event taken in (its headers carry the trace it belongs to). */
-  reading(tag: string, headers: Readonly<Record<string, string>>): void {
+  /** A sensor event taken in, inside the span that consumes it (in the reading's trace). */
+  reading(tag: string): void {
     this.readingsTaken.add(1, this.step);
-    const traceparent = headers['traceparent'];
-    if (traceparent === undefined) return;
-    this.newestReading = traceparent;
-    if (tag === this.conversionTag) this.newestResult = traceparent;
+    const consumed = activeSpanContext();
+    if (consumed === undefined) return;
+    this.newestReading = consumed;
+    if (tag === this.conversionTag) this.newestResult = consumed;
   }
 
   /** Runs one cycle in its span, timing it. */
   async cycle<T>(run: () => Promise<T>): Promise<T> {
-    const parentHeader = this.newestResult ?? this.newestReading;
+    const parent = this.newestResult ?? this.newestReading;
     this.newestResult = this.newestReading = undefined;
-    const parent = parentHeader ? spanContextOf({ traceparent: parentHeader }) : undefined;
     const options: SpanOptions = {
       attributes: { 'pipac.step': this.space.step.id },
       ...(parent ? { parent } : {}),

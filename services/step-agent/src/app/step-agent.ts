@@ -357,11 +357,11 @@ export class StepAgent {
           topic: this.topics.sensors,
           codec: sensorReadingCodec,
           deadLetterTopic: this.deadLetter,
-          handler: async (reading, message) => {
+          handler: async (reading) => {
             this.tracker.update(reading);
             this.stats.readings++;
             this.stats.lastReadingAt = this.clock();
-            this.telemetry.reading(reading.tag, message.headers);
+            this.telemetry.reading(reading.tag);
           },
         }),
         subscribeEvents(bus, {
