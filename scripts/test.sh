@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test command: starts the real services the tests need (Kafka), checks the event
-# contracts, then type-checks, lints and tests every project. Needs Java 17 and Maven for the
-# broker; later issues add PostgreSQL and Prometheus here.
+# The test command: starts the real services the tests need (Kafka, PostgreSQL; Prometheus is
+# installed here and started by its test with the cell's address), checks the event contracts,
+# the dashboards and alert rules, and the Helm chart, then type-checks, lints and tests every
+# project. Needs Java 17 and Maven for the broker, Go for Helm, apt for PostgreSQL and Prometheus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +34,17 @@ if [ -z "${PIPAC_POSTGRES_URL:-}" ]; then
 fi
 export PIPAC_POSTGRES_URL
 
+# Prometheus and promtool (the distribution's): the observability test scrapes the running cell.
+PIPAC_PROMETHEUS_BIN=$(bash scripts/prometheus/prometheus.sh ensure)
+export PIPAC_PROMETHEUS_BIN
+export PATH="$PIPAC_PROMETHEUS_BIN:$PATH"
+
 # Event contracts: lint, no breaking change to released schemas, generated code up to date.
 bash scripts/contracts.sh check
+
+# Dashboards and alert rules against the metric catalogue (and promtool), then the Helm chart:
+# lint, render over the CI value sets, every object validated against the Kubernetes schemas.
+npx tsx --tsconfig tsconfig.base.json scripts/observability/check-dashboards.ts
+bash scripts/helm/check.sh
 
 npx nx run-many -t typecheck lint test --parallel=2 --outputStyle=stream

@@ -1,5 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment --
-   Prometheus's HTTP API answers untyped JSON. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +6,8 @@ import { InProcessBus } from '@pipac/bus';
 import { Cell } from '@pipac/cell';
 import { freePort } from '@pipac/opcua/testing';
 import { Telemetry } from '@pipac/telemetry';
+// scripts/ is no Nx project: the dashboards' checker is shared with the test command's static check.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import {
   DEFAULT_VARIABLE_VALUES,
   RULES_FILE,
@@ -16,6 +16,16 @@ import {
 } from '../scripts/observability/check-dashboards';
 
 const REPO = join(__dirname, '..');
+
+/** The parts of Prometheus's HTTP API answers the test reads. */
+interface QueryAnswer {
+  status: 'success' | 'error';
+  data?: { resultType: string; result: unknown };
+  error?: string;
+}
+interface RulesAnswer {
+  data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+}
 
 /** Polls an asynchronous condition every 500 ms; fails with `why()` after `timeoutMs`. */
 async function poll(condition: () => Promise<boolean>, timeoutMs: number, why: () => string) {
@@ -42,9 +52,9 @@ describe('Prometheus scraping the running cell', () => {
   let api: string;
   let log = '';
 
-  const query = async (expr: string): Promise<{ status: string; data: any; error?: string }> => {
+  const query = async (expr: string): Promise<QueryAnswer> => {
     const response = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    return (await response.json()) as { status: string; data: any; error?: string };
+    return (await response.json()) as QueryAnswer;
   };
 
   beforeAll(async () => {
@@ -109,7 +119,7 @@ describe('Prometheus scraping the running cell', () => {
     await poll(
       async () => {
         const up = await query('up{job="pipac-cell"} == 1').catch(() => undefined);
-        return (up?.data?.result?.length ?? 0) > 0;
+        return Array.isArray(up?.data?.result) && up.data.result.length > 0;
       },
       60_000,
       () => `Prometheus never scraped the cell: ${log}`,
@@ -125,10 +135,10 @@ describe('Prometheus scraping the running cell', () => {
 
   it('loads the alert rules of the chart, healthy', async () => {
     const response = await fetch(`${api}/api/v1/rules`);
-    const body = (await response.json()) as any;
-    const rules = body.data.groups.flatMap((g: any) => g.rules);
+    const body = (await response.json()) as RulesAnswer;
+    const rules = body.data.groups.flatMap((g) => g.rules);
     expect(rules.length).toBeGreaterThan(0);
-    expect(rules.filter((r: any) => r.health !== 'ok' && r.health !== 'unknown')).toEqual([]);
+    expect(rules.filter((r) => r.health !== 'ok' && r.health !== 'unknown')).toEqual([]);
   });
 
   it('answers every query of every dashboard with data', async () => {

@@ -28,7 +28,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { KafkaBus } from '@pipac/bus';
-import { ControlLoopRig, type LoopSample } from '@pipac/cell/testing';
+import { ControlLoopRig, type LoopSample } from '../src/testing';
 import { routeNodeOpcuaWarnings } from '@pipac/opcua';
 import { Telemetry } from '@pipac/telemetry';
 

@@ -297,7 +297,7 @@ class KafkaSubscription implements Subscription {
 
   private recordLag(topic: string, partition: number, highWatermark: string, offset: string): void {
     let partitions = this.behind.get(topic);
-    if (!partitions) this.behind.set(topic, (partitions = new Map()));
+    if (!partitions) this.behind.set(topic, (partitions = new Map<number, number>()));
     partitions.set(partition, Math.max(0, Number(highWatermark) - Number(offset) - 1));
   }
 

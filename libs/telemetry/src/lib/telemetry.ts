@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { dirname, join } from 'node:path';
 import { metrics } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -151,12 +153,22 @@ export class Telemetry {
   }
 }
 
-/** The package version, for `service.version` and pipac_build_info. */
+/**
+ * The package version, for `service.version` and pipac_build_info: from the workspace's
+ * package.json, found upward from this file (the source tree, or a service bundle in an image).
+ */
 export const VERSION: string = (() => {
-  try {
-    return (require('../../../../package.json') as { version: string }).version;
-  } catch {
-    return '0.0.0';
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (manifest.name === '@pipac/source' && manifest.version) return manifest.version;
+    } catch {
+      // no package.json here: look further up
+    }
+    if (dirname(dir) === dir) return '0.0.0';
   }
 })();
 
