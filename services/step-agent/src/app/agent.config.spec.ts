@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAgentConfig } from './agent.config';
@@ -26,7 +26,29 @@ describe('step agent configuration', () => {
       modelPollSeconds: 5,
       kafkaBrokers: ['k:9092'],
       http: { host: '0.0.0.0', port: 8080 },
+      telemetry: {
+        serviceName: 'step-agent.nitration',
+        prometheus: { host: '0.0.0.0', port: 9464 },
+        sampleRatio: 1,
+      },
     });
+  });
+
+  it('takes a telemetry block: no Prometheus endpoint, OTLP to a collector', () => {
+    const path = join(dir, 'telemetry.yaml');
+    writeFileSync(
+      path,
+      'site: demo\ncell: cell-1\nstep: nitration\nrecipe: r.yaml\nmodels: m\nkafkaBrokers: [k:9092]\n' +
+        'telemetry: { prometheus: false, otlp: { endpoint: "http://collector:4318" }, sampleRatio: 0.1 }\n',
+    );
+    expect(loadAgentConfig(path, {}).telemetry).toEqual({
+      serviceName: 'step-agent.nitration',
+      prometheus: false,
+      otlp: { endpoint: 'http://collector:4318' },
+      sampleRatio: 0.1,
+    });
+    writeFileSync(path, readFileSync(path, 'utf8').replace('0.1 }', '2 }'));
+    expect(() => loadAgentConfig(path, {})).toThrow(/\/telemetry\/sampleRatio must be <= 1/);
   });
 
   it('refuses an unknown mode and a missing models folder, naming the fields', () => {
