@@ -1,0 +1,282 @@
+/**
+ * Checks of the rendered Helm chart that need pipac's own code or the operators' schemas
+ * (the built-in kinds are validate-k8s.py's):
+ *
+ * - every service configuration the chart renders (a ConfigMap's config.yaml) is accepted by
+ *   that service's own loader, with its schema (unknown keys refused) and defaults, so the
+ *   chart and the services cannot drift apart;
+ * - the Strimzi KafkaTopics are exactly the topics the cell uses, by libs/contracts (every
+ *   stream of every step of the configurations, and the dead-letter topic), compacted where
+ *   the stream is last-value; each validates against the KafkaTopic schema in ./schemas;
+ * - PodMonitors and PrometheusRules validate against prometheus-operator's CRD schemas (the
+ *   compiled validators of the @kubernetes-models/prometheus-operator package, installed by
+ *   check.sh), and every PodMonitor selects pods that have its port.
+ *
+ * Run: npx tsx --tsconfig tsconfig.base.json scripts/helm/check-rendered.ts \
+ *        --operator-models <dir holding node_modules/@kubernetes-models> rendered.yaml…
+ * Prints one line per problem and a count per kind; exits 1 on any problem.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Ajv from 'ajv';
+import { parseAllDocuments } from 'yaml';
+import { deadLetterTopic, parseTopic, stepTopics } from '@pipac/contracts';
+import { routeNodeOpcuaWarnings } from '@pipac/opcua';
+import { loadCoordinatorConfig } from '../../services/coordinator/src/app/coordinator.config';
+import { loadAdapterConfig } from '../../services/device-adapter/src/app/adapter.config';
+import { loadGatewayConfig } from '../../services/erp-gateway/src/app/gateway.config';
+import { loadAgentConfig } from '../../services/step-agent/src/app/agent.config';
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+type Validator = ((data: unknown) => boolean) & {
+  errors?: { instancePath: string; message?: string; keyword: string; params: unknown }[] | null;
+};
+
+/** The loaders the services run at start, by the chart's component label. */
+const LOADERS: Record<string, (path: string, env: NodeJS.ProcessEnv) => unknown> = {
+  'step-agent': loadAgentConfig,
+  'device-adapter': loadAdapterConfig,
+  coordinator: loadCoordinatorConfig,
+  'erp-gateway': loadGatewayConfig,
+};
+
+/** What the pods get from the Secret and the values, as far as the loaders look. */
+const ENV: NodeJS.ProcessEnv = {
+  PIPAC_KAFKA_BROKERS: 'kafka:9092',
+  PIPAC_DATABASE_URL: 'postgres://pipac@db:5432/pipac',
+  PIPAC_OPCUA_PASSWORD: 'check',
+};
+
+/** Stands in for a node map the chart mounts from the operator's ConfigMap. */
+const STUB_NODE_MAP = {
+  device: 'stub',
+  endpointUrl: 'opc.tcp://stub:4840',
+  namespaceUri: 'urn:stub',
+  readings: {},
+  setpoints: {},
+};
+
+const OPERATOR_KINDS = ['PodMonitor', 'PrometheusRule', 'ServiceMonitor'];
+
+async function main(argv: string[]): Promise<number> {
+  routeNodeOpcuaWarnings(); // the device adapter's loader brings node-opcua in
+  const at = argv.indexOf('--operator-models');
+  const modelsDir = at >= 0 ? argv[at + 1] : undefined;
+  const files = argv.filter((_, i) => i !== at && i !== at + 1);
+  if (!modelsDir || files.length === 0) {
+    process.stderr.write('usage: check-rendered.ts --operator-models <dir> rendered.yaml…\n');
+    return 2;
+  }
+  const operatorValidators = await loadOperatorValidators(modelsDir);
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const kafkaTopicSchema = JSON.parse(
+    readFileSync(join(__dirname, 'schemas', 'kafkatopic-kafka.strimzi.io-v1beta2.json'), 'utf8'),
+  ) as object;
+  const validateKafkaTopic = ajv.compile(kafkaTopicSchema) as Validator;
+
+  const work = mkdtempSync(join(tmpdir(), 'pipac-helm-check-'));
+  const problems: string[] = [];
+  const counts = new Map<string, number>();
+  const count = (what: string) => counts.set(what, (counts.get(what) ?? 0) + 1);
+  try {
+    for (const file of files) {
+      const objects = readObjects(file);
+      const report = (what: string) => problems.push(`${file}: ${what}`);
+      const cells = checkConfigs(objects, work, report, count);
+      for (const object of objects) {
+        const validator = operatorValidators.get(object.kind);
+        if (object.apiVersion.startsWith('monitoring.coreos.com/')) {
+          if (!validator) report(`${object.kind}/${object.metadata.name}: no schema for this kind`);
+          else if (validate(validator, object, report)) count(object.kind);
+        } else if (object.kind === 'KafkaTopic') {
+          if (validate(validateKafkaTopic, object, report)) count('KafkaTopic');
+        }
+      }
+      checkTopics(objects, cells, report);
+      checkPodMonitors(objects, report);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  for (const problem of problems) process.stdout.write(`${problem}\n`);
+  const summary = [...counts].map(([what, n]) => `${what} ${n}`).join(', ');
+  process.stdout.write(`  pipac and operator schemas: ${summary || 'nothing to check'}\n`);
+  return problems.length > 0 ? 1 : 0;
+}
+
+function readObjects(file: string): K8sObject[] {
+  return parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null && typeof o === 'object');
+}
+
+/**
+ * Loads every rendered service configuration with its service's loader; returns the topic
+ * path of each (site, cell and, for agents and adapters, step).
+ */
+function checkConfigs(
+  objects: K8sObject[],
+  work: string,
+  report: (what: string) => void,
+  count: (what: string) => void,
+): { site: string; cell: string; step?: string }[] {
+  const cells: { site: string; cell: string; step?: string }[] = [];
+  for (const object of objects) {
+    const component = object.metadata.labels?.['app.kubernetes.io/component'];
+    const loader = component ? LOADERS[component] : undefined;
+    const text = (object['data'] as Record<string, string> | undefined)?.['config.yaml'];
+    if (object.kind !== 'ConfigMap' || !loader || text === undefined) continue;
+    const config = parseAllDocuments(text)[0]?.toJS() as Record<string, unknown>;
+    if (component === 'device-adapter' && typeof config['nodeMap'] === 'string') {
+      const stub = join(work, `${object.metadata.name}.node-map.json`);
+      writeFileSync(stub, JSON.stringify(STUB_NODE_MAP));
+      config['nodeMap'] = stub;
+    }
+    const path = join(work, `${object.metadata.name}.yaml`);
+    writeFileSync(path, JSON.stringify(config));
+    try {
+      loader(path, ENV);
+      count(`${component} configuration`);
+    } catch (error) {
+      report(
+        `ConfigMap/${object.metadata.name}: ${component} refuses it: ${(error as Error).message}`,
+      );
+    }
+    cells.push({
+      site: String(config['site']),
+      cell: String(config['cell']),
+      ...(typeof config['step'] === 'string' ? { step: config['step'] } : {}),
+    });
+  }
+  return cells;
+}
+
+/**
+ * KafkaTopics, where there are any: every stream of every step the configurations name (or,
+ * for plain topic manifests, the topic names name) and the cell's dead-letter topic, nothing
+ * else, compacted as the streams are.
+ */
+function checkTopics(
+  objects: K8sObject[],
+  cells: { site: string; cell: string; step?: string }[],
+  report: (what: string) => void,
+): void {
+  const rendered = new Map<string, string | undefined>();
+  for (const object of objects.filter((o) => o.kind === 'KafkaTopic')) {
+    const spec = object['spec'] as { topicName?: string; config?: Record<string, unknown> };
+    const name = spec.topicName ?? object.metadata.name;
+    rendered.set(name, spec.config?.['cleanup.policy'] as string | undefined);
+  }
+  if (rendered.size === 0) return;
+  const paths = [...cells];
+  for (const name of rendered.keys()) {
+    try {
+      paths.push(parseTopic(name));
+    } catch {
+      // The dead-letter topic, or a stranger that the comparison below names.
+    }
+  }
+  const expected = new Map<string, string>();
+  for (const { site, cell, step } of paths) {
+    expected.set(deadLetterTopic(site, cell), 'delete');
+    if (step === undefined) continue;
+    for (const topic of stepTopics(site, cell, step)) {
+      expected.set(topic.name, topic.compacted ? 'compact' : 'delete');
+    }
+  }
+  for (const [name, policy] of expected) {
+    if (!rendered.has(name)) report(`KafkaTopic ${name} is missing`);
+    else if (rendered.get(name) !== policy)
+      report(
+        `KafkaTopic ${name}: cleanup.policy ${rendered.get(name)}, the stream needs ${policy}`,
+      );
+  }
+  for (const name of rendered.keys()) {
+    if (!expected.has(name)) report(`KafkaTopic ${name} is not a topic of the cell`);
+  }
+}
+
+/** Every PodMonitor selects at least one pod template that has the port it scrapes. */
+function checkPodMonitors(objects: K8sObject[], report: (what: string) => void): void {
+  const templates = objects
+    .filter((o) => o.kind === 'Deployment')
+    .map((o) => {
+      const template = (
+        o['spec'] as {
+          template: {
+            metadata: { labels: Record<string, string> };
+            spec: { containers: { ports?: { name?: string }[] }[] };
+          };
+        }
+      ).template;
+      return {
+        labels: template.metadata.labels,
+        ports: template.spec.containers.flatMap((c) => (c.ports ?? []).map((p) => p.name)),
+      };
+    });
+  for (const monitor of objects.filter((o) => o.kind === 'PodMonitor')) {
+    const spec = monitor['spec'] as {
+      selector: { matchLabels?: Record<string, string> };
+      podMetricsEndpoints: { port?: string }[];
+    };
+    const selected = templates.filter((t) =>
+      Object.entries(spec.selector.matchLabels ?? {}).every(([k, v]) => t.labels[k] === v),
+    );
+    if (selected.length === 0) report(`PodMonitor/${monitor.metadata.name} selects no pods`);
+    for (const endpoint of spec.podMetricsEndpoints) {
+      if (selected.some((t) => !t.ports.includes(endpoint.port))) {
+        report(
+          `PodMonitor/${monitor.metadata.name}: a pod it selects has no port "${endpoint.port}"`,
+        );
+      }
+    }
+  }
+}
+
+function validate(
+  validator: Validator,
+  object: K8sObject,
+  report: (what: string) => void,
+): boolean {
+  if (validator(object)) return true;
+  for (const error of validator.errors ?? []) {
+    report(
+      `${object.kind}/${object.metadata.name}: ${error.instancePath || '/'} ${error.message ?? `${error.keyword} ${JSON.stringify(error.params)}`}`,
+    );
+  }
+  return false;
+}
+
+/** prometheus-operator's schemas, as compiled validators (ES modules) of the npm package. */
+async function loadOperatorValidators(dir: string): Promise<Map<string, Validator>> {
+  const schemas = resolve(dir, 'node_modules/@kubernetes-models/prometheus-operator/_schemas');
+  const validators = new Map<string, Validator>();
+  for (const kind of OPERATOR_KINDS) {
+    const file = join(
+      schemas,
+      `ComGithubPrometheusOperatorPrometheusOperatorPkgApisMonitoringV1${kind}.js`,
+    );
+    const module = (await import(pathToFileURL(file).href)) as { validate: Validator };
+    validators.set(kind, module.validate);
+  }
+  return validators;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`check-rendered: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
