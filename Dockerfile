@@ -17,9 +17,9 @@
 # Runtime contract (what the Helm chart relies on): the user is 10001:10001; nothing is written
 # under /app, so the root filesystem can be read-only; HOME is /tmp (node-opcua and npm write
 # there if asked to); writable state goes to /tmp or to volumes under /var/lib/pipac (device
-# adapter spool and journal, OPC UA certificates, deployed models, training work). Paths the
-# sources derive from their own location (the CLI's and the simulator's default recipe, models
-# and PKI folders) do not resolve in a bundle: pass them (--recipe /app/recipes/…, --pki …).
+# adapter spool and journal, OPC UA certificates, deployed models, training work). The bundles
+# find /app as their workspace (its package.json), so the default recipe and models resolve;
+# default writable folders under it do not work on a read-only root: pass them (--pki, --out).
 
 ARG NODE_IMAGE=node:22-bookworm-slim
 

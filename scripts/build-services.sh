@@ -14,10 +14,11 @@
 # resolve through tsconfig.base.json.
 #
 # What a bundle changes compared with tsx: `__dirname` is the bundle's folder (dist/<name>),
-# not the source file's. Two places derive the repository root from it (the CLI's default
-# recipe, models and work folders; the simulator's default recipe and PKI folder): with a
-# bundle, give those paths explicitly (--recipe, --models, --out, --pki), as the Helm chart
-# does. Decorators need no metadata: Nest classes name their injection tokens (see
+# not the source file's. Code that needs the repository root (the CLI's and the simulator's
+# default recipe, models and folders; the version telemetry reports) finds it upward, as the
+# folder whose package.json is the workspace's (libs/config findWorkspace): the repository, or
+# the image's /app. Writable defaults under it are read-only in the image: the Helm chart
+# passes those paths (--out, --pki) explicitly. Decorators need no metadata: Nest classes name their injection tokens (see
 # services/README.md). `--keep-names` keeps class names, which Nest and TypeORM print and key on.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

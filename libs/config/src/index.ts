@@ -1,1 +1,2 @@
 export * from './lib/service-config';
+export * from './lib/workspace';

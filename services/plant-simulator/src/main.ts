@@ -2,11 +2,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { workspaceRoot } from '@pipac/config';
 import { SCENARIO_NAMES, loadRecipe } from '@pipac/twin';
 import { routeNodeOpcuaWarnings, type SecurityModeName, type UserCredential } from '@pipac/opcua';
 import { PlantSimulator } from './app/plant-simulator';
 
-const REPOSITORY_ROOT = join(__dirname, '..', '..', '..');
+// The repository (or the image's /app, where the bundle runs).
+const REPOSITORY_ROOT = workspaceRoot(join(__dirname, '..', '..', '..'));
 
 interface Options {
   recipe: string;

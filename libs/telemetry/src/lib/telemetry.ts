@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { dirname, join } from 'node:path';
 import { metrics } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -14,6 +12,7 @@ import {
   TraceIdRatioBasedSampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { findWorkspace } from '@pipac/config';
 import { startProcessMetrics } from './process-metrics';
 
 export interface TelemetryOptions {
@@ -153,24 +152,8 @@ export class Telemetry {
   }
 }
 
-/**
- * The package version, for `service.version` and pipac_build_info: from the workspace's
- * package.json, found upward from this file (the source tree, or a service bundle in an image).
- */
-export const VERSION: string = (() => {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (manifest.name === '@pipac/source' && manifest.version) return manifest.version;
-    } catch {
-      // no package.json here: look further up
-    }
-    if (dirname(dir) === dir) return '0.0.0';
-  }
-})();
+/** The workspace's version, for `service.version` and pipac_build_info. */
+export const VERSION: string = findWorkspace()?.version ?? '0.0.0';
 
 function listen(exporter: PrometheusExporter): Promise<void> {
   return exporter.startServer().then(
