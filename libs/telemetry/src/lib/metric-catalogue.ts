@@ -119,6 +119,12 @@ export const METRICS = {
     LATENCY_BUCKETS,
   ),
   stepReadings: metric('pipac_step_readings', 'counter', 'Sensor events taken in.', ['step']),
+  stepLastCycle: metric(
+    'pipac_step_last_cycle_timestamp_seconds',
+    'gauge',
+    'Wall-clock time the last control cycle ended (Unix seconds): a loop that stops while its process is up.',
+    ['step'],
+  ),
   stepInputAge: metric(
     'pipac_step_input_age_seconds',
     'gauge',

@@ -47,6 +47,7 @@ export class AgentTelemetry {
   private readonly step: { step: string };
   private readonly cycles = counter(METRICS.stepCycles);
   private readonly cycleDuration = histogram(METRICS.stepCycleDuration);
+  private readonly lastCycle = gauge(METRICS.stepLastCycle);
   private readonly readingsTaken = counter(METRICS.stepReadings);
   private readonly interventions = counter(METRICS.stepShieldInterventions);
   private readonly moves = counter(METRICS.stepSetpointMoves);
@@ -108,6 +109,7 @@ export class AgentTelemetry {
     } finally {
       this.cycles.add(1, this.step);
       this.cycleDuration.record((performance.now() - started) / 1000, this.step);
+      this.lastCycle.record(Date.now() / 1000, this.step);
     }
   }
 
