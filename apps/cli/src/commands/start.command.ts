@@ -12,6 +12,7 @@ import { UsageError } from '../format/usage.error';
 import { DEFAULT_DATABASE } from './audit.command';
 import { CellMonitor, type CellSnapshot } from './cell-monitor';
 import { Telemetry } from '@pipac/telemetry';
+import { routeNodeOpcuaWarnings } from '@pipac/opcua';
 
 interface StartOptions {
   recipe: string;
@@ -95,6 +96,8 @@ export function startCommand(): Command {
       false,
     )
     .action(async (options: StartOptions) => {
+      // node-opcua's benign start-up warnings (the LADS NodeSet's double parents) left out.
+      routeNodeOpcuaWarnings();
       const timeFactor = parsePositive(options.timeFactor, '--time-factor');
       const maxTime = parseDuration(options.maxTime, '--max-time');
       const refresh = parsePositive(options.refresh, '--refresh');

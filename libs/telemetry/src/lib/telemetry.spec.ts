@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { context, trace } from '@opentelemetry/api';
 import { startTestTelemetry, type TestTelemetry } from '../testing';
 import { METRICS, exportedSeriesNames } from './metric-catalogue';
@@ -83,6 +85,37 @@ describe('Telemetry', () => {
     await expect(Telemetry.start({ serviceName: 'again', prometheus: false })).rejects.toThrow(
       /already runs in this process \(for telemetry-spec\)/,
     );
+  });
+});
+
+describe('the Prometheus endpoint', () => {
+  it('takes any free port for port 0, and answers 404 beside /metrics', async () => {
+    const t = await startTestTelemetry({ serviceName: 'port-zero' });
+    try {
+      const url = new URL(t.telemetry.metricsUrl!);
+      expect(Number(url.port)).toBeGreaterThan(0);
+      expect(url.port).not.toBe('9464');
+      expect((await fetch(new URL('/other', url))).status).toBe(404);
+      expect(await t.scrape()).toContain('pipac_build_info');
+    } finally {
+      await t.shutdown();
+    }
+  });
+
+  it('fails start-up on a port in use, naming it, and leaves telemetry off', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      await expect(
+        Telemetry.start({ serviceName: 'clash', prometheus: { host: '127.0.0.1', port } }),
+      ).rejects.toThrow(`could not listen on 127.0.0.1:${port}: listen EADDRINUSE`);
+      // Nothing left registered: a later start works.
+      const t = await startTestTelemetry({ serviceName: 'after-clash' });
+      await t.shutdown();
+    } finally {
+      taken.close();
+    }
   });
 });
 

@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
-import { metrics } from '@opentelemetry/api';
+import { createServer, type Server } from 'node:http';
+import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -55,7 +55,7 @@ export class Telemetry {
 
   private constructor(
     private readonly sdk: NodeSDK,
-    private readonly prometheus: PrometheusExporter | undefined,
+    private readonly endpoint: Server | undefined,
     private readonly stopProcessMetrics: () => void,
     readonly serviceName: string,
     readonly tracing: boolean,
@@ -68,30 +68,28 @@ export class Telemetry {
       );
     }
     const env = options.env ?? process.env;
-    const endpoint = options.otlp?.endpoint ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+    const collector = options.otlp?.endpoint ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
     const readers: IMetricReader[] = [...(options.metricReaders ?? [])];
     let prometheus: PrometheusExporter | undefined;
     if (options.prometheus !== false) {
-      prometheus = new PrometheusExporter({
-        host: options.prometheus?.host ?? '0.0.0.0',
-        port: options.prometheus?.port ?? 9464,
-        preventServerStart: true,
-      });
+      // The exporter's own server takes port 0 for its default (9464): the endpoint is served
+      // here instead, with the exporter's handler, so port 0 means any free port.
+      prometheus = new PrometheusExporter({ preventServerStart: true });
       readers.push(prometheus);
     }
-    if (endpoint && options.otlp?.metrics) {
+    if (collector && options.otlp?.metrics) {
       readers.push(
         new PeriodicExportingMetricReader({
-          exporter: new OTLPMetricExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/metrics` }),
+          exporter: new OTLPMetricExporter({ url: `${collector.replace(/\/$/, '')}/v1/metrics` }),
           exportIntervalMillis: options.otlp.metricsIntervalMs ?? 15_000,
         }),
       );
     }
     const spanProcessors = [...(options.spanProcessors ?? [])];
-    if (endpoint && (options.otlp?.traces ?? true)) {
+    if (collector && (options.otlp?.traces ?? true)) {
       spanProcessors.push(
         new BatchSpanProcessor(
-          new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }),
+          new OTLPTraceExporter({ url: `${collector.replace(/\/$/, '')}/v1/traces` }),
         ),
       );
     }
@@ -110,9 +108,19 @@ export class Telemetry {
       instrumentations: [],
     });
     sdk.start();
-    if (prometheus) {
-      // Started here, not by the exporter's constructor, so a port in use fails start-up.
-      await listen(prometheus);
+    let endpoint: Server | undefined;
+    try {
+      endpoint = prometheus
+        ? await serveMetrics(
+            prometheus,
+            options.prometheus ? (options.prometheus.host ?? '0.0.0.0') : '0.0.0.0',
+            options.prometheus ? (options.prometheus.port ?? 9464) : 9464,
+          )
+        : undefined;
+    } catch (error) {
+      await sdk.shutdown();
+      disableGlobals();
+      throw error;
     }
     const stopProcessMetrics = startProcessMetrics(
       options.serviceName,
@@ -120,7 +128,7 @@ export class Telemetry {
     );
     const telemetry = new Telemetry(
       sdk,
-      prometheus,
+      endpoint,
       stopProcessMetrics,
       options.serviceName,
       spanProcessors.length > 0,
@@ -131,8 +139,7 @@ export class Telemetry {
 
   /** The Prometheus endpoint's address, or undefined without one. */
   get metricsUrl(): string | undefined {
-    const server = (this.prometheus as unknown as { _server?: Server } | undefined)?._server;
-    const address = server?.address();
+    const address = this.endpoint?.address();
     if (!address || typeof address === 'string') return undefined;
     const host =
       address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
@@ -142,12 +149,11 @@ export class Telemetry {
   /** Flushes what is pending and unregisters the global providers. */
   async shutdown(): Promise<void> {
     this.stopProcessMetrics();
+    await new Promise<void>((resolve) =>
+      this.endpoint ? this.endpoint.close(() => resolve()) : resolve(),
+    );
     await this.sdk.shutdown();
-    metrics.disable();
-    const { trace, propagation, context } = await import('@opentelemetry/api');
-    trace.disable();
-    propagation.disable();
-    context.disable();
+    disableGlobals();
     if (Telemetry.running === this) Telemetry.running = undefined;
   }
 }
@@ -155,13 +161,32 @@ export class Telemetry {
 /** The workspace's version, for `service.version` and pipac_build_info. */
 export const VERSION: string = findWorkspace()?.version ?? '0.0.0';
 
-function listen(exporter: PrometheusExporter): Promise<void> {
-  return exporter.startServer().then(
-    () => undefined,
-    (error: Error) => {
-      throw new Error(`the Prometheus endpoint could not listen: ${error.message}`, {
-        cause: error,
-      });
-    },
-  );
+/** Unregisters the SDK's global providers: the API is back to its no-ops. */
+function disableGlobals(): void {
+  metrics.disable();
+  trace.disable();
+  propagation.disable();
+  context.disable();
+}
+
+/** `GET /metrics` on its own HTTP server; a port in use fails start-up. */
+function serveMetrics(exporter: PrometheusExporter, host: string, port: number): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (request.method === 'GET' && path === '/metrics') {
+      exporter.getMetricsRequestHandler(request, response);
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('metrics are at /metrics\n');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) =>
+      reject(
+        new Error(`the Prometheus endpoint could not listen on ${host}:${port}: ${error.message}`, {
+          cause: error,
+        }),
+      ),
+    );
+    server.listen(port, host, () => resolve(server.unref()));
+  });
 }
