@@ -8,9 +8,10 @@
  * - the Strimzi KafkaTopics are exactly the topics the cell uses, by libs/contracts (every
  *   stream of every step of the configurations, and the dead-letter topic), compacted where
  *   the stream is last-value; each validates against the KafkaTopic schema in ./schemas;
- * - PodMonitors and PrometheusRules validate against prometheus-operator's CRD schemas (the
- *   compiled validators of the @kubernetes-models/prometheus-operator package, installed by
- *   check.sh), and every PodMonitor selects pods that have its port.
+ * - PodMonitors, ServiceMonitors and PrometheusRules validate against prometheus-operator's
+ *   CRD schemas (the compiled validators of the @kubernetes-models/prometheus-operator
+ *   package, installed by check.sh); every PodMonitor selects pods that have its port, every
+ *   ServiceMonitor Services that have its port and select pods with a `metrics` port.
  *
  * Run: npx tsx --tsconfig tsconfig.base.json scripts/helm/check-rendered.ts \
  *        --operator-models <dir holding node_modules/@kubernetes-models> rendered.yaml…
@@ -101,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       checkTopics(objects, cells, report);
-      checkPodMonitors(objects, report);
+      checkMonitors(objects, report);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -205,38 +206,139 @@ function checkTopics(
   }
 }
 
-/** Every PodMonitor selects at least one pod template that has the port it scrapes. */
-function checkPodMonitors(objects: K8sObject[], report: (what: string) => void): void {
-  const templates = objects
-    .filter((o) => o.kind === 'Deployment')
-    .map((o) => {
-      const template = (
-        o['spec'] as {
-          template: {
-            metadata: { labels: Record<string, string> };
-            spec: { containers: { ports?: { name?: string }[] }[] };
-          };
-        }
-      ).template;
-      return {
-        labels: template.metadata.labels,
-        ports: template.spec.containers.flatMap((c) => (c.ports ?? []).map((p) => p.name)),
-      };
-    });
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+interface PodTemplate {
+  owner: string;
+  labels: Record<string, string>;
+  ports: { name?: string; containerPort: number }[];
+}
+
+/** Whether a label selector (a Kubernetes LabelSelector) picks the given labels. */
+function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return (
+    byLabel &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      switch (operator) {
+        case 'In':
+          return key in labels && values.includes(labels[key] as string);
+        case 'NotIn':
+          return !(key in labels) || !values.includes(labels[key] as string);
+        case 'Exists':
+          return key in labels;
+        default: // DoesNotExist
+          return !(key in labels);
+      }
+    })
+  );
+}
+
+/** The pod templates of the workloads (Deployments, Jobs…): their labels and container ports. */
+function podTemplates(objects: K8sObject[]): PodTemplate[] {
+  return objects.flatMap((o) => {
+    const template = (
+      o['spec'] as
+        | {
+            template?: {
+              metadata?: { labels?: Record<string, string> };
+              spec?: { containers?: { ports?: { name?: string; containerPort: number }[] }[] };
+            };
+          }
+        | undefined
+    )?.template;
+    if (!template?.spec?.containers) return [];
+    return [
+      {
+        owner: `${o.kind}/${o.metadata.name}`,
+        labels: template.metadata?.labels ?? {},
+        ports: template.spec.containers.flatMap((c) => c.ports ?? []),
+      },
+    ];
+  });
+}
+
+/**
+ * The monitors find what they scrape:
+ * - every PodMonitor selects at least one pod template, and each has the port it scrapes;
+ * - every ServiceMonitor selects at least one Service, and only Services that have the port
+ *   it scrapes; each such Service publishes the addresses of pods that are not ready (as a
+ *   PodMonitor scrapes them) and selects at least one pod template, each of which has a
+ *   container port named `metrics` that the Service's port targets.
+ */
+function checkMonitors(objects: K8sObject[], report: (what: string) => void): void {
+  const templates = podTemplates(objects);
   for (const monitor of objects.filter((o) => o.kind === 'PodMonitor')) {
     const spec = monitor['spec'] as {
-      selector: { matchLabels?: Record<string, string> };
+      selector: LabelSelector;
       podMetricsEndpoints: { port?: string }[];
     };
-    const selected = templates.filter((t) =>
-      Object.entries(spec.selector.matchLabels ?? {}).every(([k, v]) => t.labels[k] === v),
-    );
+    const selected = templates.filter((t) => selects(spec.selector, t.labels));
     if (selected.length === 0) report(`PodMonitor/${monitor.metadata.name} selects no pods`);
     for (const endpoint of spec.podMetricsEndpoints) {
-      if (selected.some((t) => !t.ports.includes(endpoint.port))) {
+      for (const t of selected.filter((t) => !t.ports.some((p) => p.name === endpoint.port))) {
         report(
-          `PodMonitor/${monitor.metadata.name}: a pod it selects has no port "${endpoint.port}"`,
+          `PodMonitor/${monitor.metadata.name}: the pods of ${t.owner} have no port "${endpoint.port}"`,
         );
+      }
+    }
+  }
+
+  const services = objects.filter((o) => o.kind === 'Service');
+  for (const monitor of objects.filter((o) => o.kind === 'ServiceMonitor')) {
+    const name = `ServiceMonitor/${monitor.metadata.name}`;
+    const spec = monitor['spec'] as { selector: LabelSelector; endpoints: { port?: string }[] };
+    const selected = services.filter((s) => selects(spec.selector, s.metadata.labels ?? {}));
+    if (selected.length === 0) report(`${name} selects no Service`);
+    for (const service of selected) {
+      const serviceSpec = service['spec'] as {
+        selector?: Record<string, string>;
+        publishNotReadyAddresses?: boolean;
+        ports?: { name?: string; port: number; targetPort?: number | string }[];
+      };
+      const where = `${name}: Service/${service.metadata.name}`;
+      // A Service without the port (the gateway's API Service, say) should not be selected at
+      // all; the rest would only repeat that.
+      const missing = spec.endpoints.filter(
+        (e) => e.port === undefined || !serviceSpec.ports?.some((p) => p.name === e.port),
+      );
+      if (missing.length > 0) {
+        for (const { port } of missing) {
+          report(
+            port === undefined
+              ? `${name}: an endpoint names no port`
+              : `${where} has no port "${port}"`,
+          );
+        }
+        continue;
+      }
+      if (serviceSpec.publishNotReadyAddresses !== true) {
+        report(`${where} leaves out pods that are not ready (publishNotReadyAddresses)`);
+      }
+      const pods = serviceSpec.selector
+        ? templates.filter((t) => selects({ matchLabels: serviceSpec.selector }, t.labels))
+        : [];
+      if (pods.length === 0) report(`${where} selects no pods`);
+      for (const pod of pods.filter((t) => !t.ports.some((p) => p.name === 'metrics'))) {
+        report(`${where}: the pods of ${pod.owner} have no container port "metrics"`);
+      }
+      for (const endpoint of spec.endpoints) {
+        const port = serviceSpec.ports?.find((p) => p.name === endpoint.port);
+        // Kubernetes: targetPort is a container port's name or number, by default the port.
+        const target = port?.targetPort ?? port?.port;
+        for (const pod of pods) {
+          const found = pod.ports.some((p) =>
+            typeof target === 'string' ? p.name === target : p.containerPort === target,
+          );
+          if (!found) {
+            report(
+              `${where}: port "${endpoint.port}" targets ${target}, which the pods of ${pod.owner} lack`,
+            );
+          }
+        }
       }
     }
   }

@@ -2,14 +2,15 @@
 # The deployment check: the Helm chart and the platform manifests, offline.
 #
 #   1. `helm lint --strict` and `helm template` over every value set in helm/pipac/ci/, plus
-#      the chart without any dashboard or alert file, and values with a typo (which the
-#      chart's values.schema.json must refuse);
+#      the chart without any dashboard or alert file, values with a typo (which the chart's
+#      values.schema.json must refuse) and PodMonitors with ServiceMonitors (which the chart
+#      must refuse: every pod would be scraped twice);
 #   2. every rendered object, and those of `kubectl kustomize k8s` and k8s/*.example.yaml,
 #      against the Kubernetes API's JSON schemas of the oldest and the newest version the chart
 #      supports (validate-k8s.py: kubernetes-validate, strict: unknown fields are errors);
 #   3. every rendered service configuration through the service's own loader, the KafkaTopics
-#      against libs/contracts, PodMonitors and PrometheusRules against prometheus-operator's
-#      schemas (check-rendered.ts);
+#      against libs/contracts, PodMonitors, ServiceMonitors and PrometheusRules against
+#      prometheus-operator's schemas, and what each monitor selects (check-rendered.ts);
 #   4. the Dockerfile with hadolint.
 #
 # The tools come from the registries, once, into .cache/helm (PIPAC_HELM_CACHE): Helm built
@@ -116,6 +117,16 @@ if "$helm" template pipac-typo "$chart" --kube-version "${KUBE_VERSIONS[0]}" \
 fi
 grep -q 'cycleSecond' "$out/typo.log" ||
   { cat "$out/typo.log"; say "the refusal of a misspelt key does not name it" >&2; exit 1; }
+
+# PodMonitors and ServiceMonitors are alternatives: both at once must fail, saying why.
+if "$helm" template pipac-monitors "$chart" --kube-version "${KUBE_VERSIONS[0]}" \
+  -f "$chart/ci/reference-plant-simulated.yaml" --set monitoring.serviceMonitors.enabled=true \
+  >/dev/null 2>"$out/monitors.log"; then
+  say "the chart accepted monitoring.podMonitors and monitoring.serviceMonitors together" >&2
+  exit 1
+fi
+grep -q 'scrape every pod twice' "$out/monitors.log" ||
+  { cat "$out/monitors.log"; say "the refusal of both monitors does not say why" >&2; exit 1; }
 
 # ── the platform manifests ────────────────────────────────────────────────────────────────
 kubectl kustomize k8s >"$out/k8s.yaml"

@@ -222,6 +222,25 @@ affinity:
 {{- end }}
 {{- end }}
 
+{{/* The components that serve metrics, as JSON (fromJsonArray): those the PodMonitors or the
+     ServiceMonitors scrape. The simulator and the trainer export none. */}}
+{{- define "pipac.metricsComponents" -}}
+{{- $components := list }}
+{{- if .Values.steps }}{{ $components = append $components "step-agent" }}{{ end }}
+{{- if .Values.coordinator.enabled }}{{ $components = append $components "coordinator" }}{{ end }}
+{{- if .Values.erpGateway.enabled }}{{ $components = append $components "erp-gateway" }}{{ end }}
+{{- if .Values.devices }}{{ $components = append $components "device-adapter" }}{{ end }}
+{{- toJson $components }}
+{{- end }}
+
+{{/* PodMonitors and ServiceMonitors are alternatives: with both, Prometheus would scrape
+     every pod twice (two jobs, every series doubled, every sum in the alerts twice as big). */}}
+{{- define "pipac.monitorsExclusive" -}}
+{{- if and .Values.monitoring.podMonitors.enabled .Values.monitoring.serviceMonitors.enabled }}
+{{- fail "monitoring.podMonitors.enabled and monitoring.serviceMonitors.enabled are both true: Prometheus would scrape every pod twice; enable one of them" }}
+{{- end }}
+{{- end }}
+
 {{/* The metrics port of a container, when metrics are on. */}}
 {{- define "pipac.metricsPort" -}}
 {{- if .Values.telemetry.prometheus.enabled }}
