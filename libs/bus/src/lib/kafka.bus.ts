@@ -144,7 +144,8 @@ export class KafkaBus implements EventBus {
     );
     for (const { topic, partitions } of committed) {
       if (partitions.some((p) => p.offset !== '-1')) continue;
-      const ends = await this.admin.fetchTopicOffsets(topic);
+      // Retried: right after a topic is made, its partition may have no leader yet.
+      const ends = await retryRetriable(() => this.admin.fetchTopicOffsets(topic));
       await retryRetriable(() =>
         this.admin.setOffsets({
           groupId: group,

@@ -73,7 +73,7 @@ export class AuditRecorder {
     const { site, cell, bus } = this.options;
     // One consumer group per step and stream: a Kafka group's members share one subscription.
     const group = (step: string, stream: string) =>
-      `${this.options.group ?? 'coordinator'}.${cell}.${step}.audit.${stream}`;
+      `${this.options.group ?? 'coordinator'}.${site}.${cell}.${step}.audit.${stream}`;
     const deadLetter = deadLetterTopic(site, cell);
     const subscribe = (step: string) => {
       const topic = (stream: 'setpoints' | 'confirmations' | 'state' | 'alarms') =>

@@ -154,7 +154,7 @@ export class Coordinator {
     ]);
     // One consumer group per step and stream: a Kafka group's members share one subscription.
     const group = (step: string, stream: string) =>
-      `${this.options.group ?? 'coordinator'}.${cell}.${step}.${stream}`;
+      `${this.options.group ?? 'coordinator'}.${site}.${cell}.${step}.${stream}`;
     // Joined in parallel: each consumer group's join takes seconds on Kafka.
     this.subscriptions.push(
       ...(await Promise.all(

@@ -170,7 +170,7 @@ export class DeviceAdapter {
     let commands: Subscription;
     try {
       commands = await subscribeEvents(bus, {
-        group: `device-adapter.${device}`,
+        group: `device-adapter.${site}.${cell}.${device}`,
         topic: topics.setpoints,
         codec: setpointCommandCodec,
         deadLetterTopic: deadLetters,

@@ -348,7 +348,10 @@ export class StepAgent {
     ]);
     await this.reloadModel();
     // One consumer group per stream: a Kafka group's members share one subscription.
-    const group = (stream: string) => `${this.options.group ?? 'step-agent'}.${step}.${stream}`;
+    // Named by site and cell too: cells that share a Kafka cluster never share a group.
+    const { site, cell } = this.options;
+    const group = (stream: string) =>
+      `${this.options.group ?? 'step-agent'}.${site}.${cell}.${step}.${stream}`;
     this.subscriptions.push(
       // Joined in parallel: each consumer group's join takes seconds on Kafka.
       ...(await Promise.all([

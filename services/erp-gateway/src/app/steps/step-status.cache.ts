@@ -56,7 +56,7 @@ export class StepStatusCache implements OnApplicationBootstrap, OnApplicationShu
     // Every replica reads every status (its own groups), one group per step: a Kafka group's
     // members share one subscription.
     const group = (step: string) =>
-      `erp-gateway.${cell}.${step}.status.${hostname()}.${process.pid}`;
+      `erp-gateway.${site}.${cell}.${step}.status.${hostname()}.${process.pid}`;
     this.subscriptions = await Promise.all(
       this.options.steps.map((step) =>
         subscribeEvents(bus, {
