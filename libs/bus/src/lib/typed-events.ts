@@ -2,11 +2,11 @@ import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { EventDecodeError, HEADERS, SCHEMA_VERSION, type EventCodec } from '@pipac/contracts';
 import {
   METRICS,
+  activeSpanContext,
   SPANS,
   SpanKind,
   counter,
   extractTraceContext,
-  hasActiveSpan,
   histogram,
   inSpan,
   injectTraceContext,
@@ -25,7 +25,7 @@ export function encodeEvent<Desc extends DescMessage>(
   event: MessageShape<Desc>,
   headers?: Record<string, string>,
 ): OutgoingMessage {
-  const traced = hasActiveSpan();
+  const traced = activeSpanContext() !== undefined;
   return {
     key,
     value: codec.encode(event),

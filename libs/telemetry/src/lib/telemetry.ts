@@ -58,7 +58,6 @@ export class Telemetry {
     private readonly endpoint: Server | undefined,
     private readonly stopProcessMetrics: () => void,
     readonly serviceName: string,
-    readonly tracing: boolean,
   ) {}
 
   static async start(options: TelemetryOptions): Promise<Telemetry> {
@@ -68,19 +67,24 @@ export class Telemetry {
       );
     }
     const env = options.env ?? process.env;
-    const collector = options.otlp?.endpoint ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+    const collector = (options.otlp?.endpoint ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'])?.replace(
+      /\/$/,
+      '',
+    );
+    const version = options.serviceVersion ?? VERSION;
+    const scrape =
+      options.prometheus === false
+        ? undefined
+        : { host: options.prometheus?.host ?? '0.0.0.0', port: options.prometheus?.port ?? 9464 };
     const readers: IMetricReader[] = [...(options.metricReaders ?? [])];
-    let prometheus: PrometheusExporter | undefined;
-    if (options.prometheus !== false) {
-      // The exporter's own server takes port 0 for its default (9464): the endpoint is served
-      // here instead, with the exporter's handler, so port 0 means any free port.
-      prometheus = new PrometheusExporter({ preventServerStart: true });
-      readers.push(prometheus);
-    }
+    // The exporter's own server takes port 0 for its default (9464): the endpoint is served
+    // here instead, with the exporter's handler, so port 0 means any free port.
+    const prometheus = scrape ? new PrometheusExporter({ preventServerStart: true }) : undefined;
+    if (prometheus) readers.push(prometheus);
     if (collector && options.otlp?.metrics) {
       readers.push(
         new PeriodicExportingMetricReader({
-          exporter: new OTLPMetricExporter({ url: `${collector.replace(/\/$/, '')}/v1/metrics` }),
+          exporter: new OTLPMetricExporter({ url: `${collector}/v1/metrics` }),
           exportIntervalMillis: options.otlp.metricsIntervalMs ?? 15_000,
         }),
       );
@@ -88,15 +92,13 @@ export class Telemetry {
     const spanProcessors = [...(options.spanProcessors ?? [])];
     if (collector && (options.otlp?.traces ?? true)) {
       spanProcessors.push(
-        new BatchSpanProcessor(
-          new OTLPTraceExporter({ url: `${collector.replace(/\/$/, '')}/v1/traces` }),
-        ),
+        new BatchSpanProcessor(new OTLPTraceExporter({ url: `${collector}/v1/traces` })),
       );
     }
     const sdk = new NodeSDK({
       serviceName: options.serviceName,
       resource: resourceFromAttributes({
-        'service.version': options.serviceVersion ?? VERSION,
+        'service.version': version,
       }),
       autoDetectResources: false,
       metricReaders: readers,
@@ -110,29 +112,15 @@ export class Telemetry {
     sdk.start();
     let endpoint: Server | undefined;
     try {
-      endpoint = prometheus
-        ? await serveMetrics(
-            prometheus,
-            options.prometheus ? (options.prometheus.host ?? '0.0.0.0') : '0.0.0.0',
-            options.prometheus ? (options.prometheus.port ?? 9464) : 9464,
-          )
-        : undefined;
+      endpoint =
+        prometheus && scrape ? await serveMetrics(prometheus, scrape.host, scrape.port) : undefined;
     } catch (error) {
       await sdk.shutdown();
       disableGlobals();
       throw error;
     }
-    const stopProcessMetrics = startProcessMetrics(
-      options.serviceName,
-      options.serviceVersion ?? VERSION,
-    );
-    const telemetry = new Telemetry(
-      sdk,
-      endpoint,
-      stopProcessMetrics,
-      options.serviceName,
-      spanProcessors.length > 0,
-    );
+    const stopProcessMetrics = startProcessMetrics(options.serviceName, version);
+    const telemetry = new Telemetry(sdk, endpoint, stopProcessMetrics, options.serviceName);
     Telemetry.running = telemetry;
     return telemetry;
   }

@@ -24,12 +24,6 @@ const headerGetter = {
   get: (carrier: Record<string, string>, key: string) => carrier[key],
 };
 
-/** True when the active context holds a span to continue (so publishing should carry it). */
-export function hasActiveSpan(): boolean {
-  const span = trace.getSpan(context.active());
-  return span !== undefined && trace.isSpanContextValid(span.spanContext());
-}
-
 /** The active span's context, to continue later (a link or a parent), or undefined. */
 export function activeSpanContext(): SpanContext | undefined {
   const spanContext = trace.getSpan(context.active())?.spanContext();
@@ -48,13 +42,6 @@ export function injectTraceContext(
 /** The context carried by message headers (the root context when there is none). */
 export function extractTraceContext(headers: Readonly<Record<string, string>>): Context {
   return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
-}
-
-/** The span context carried by message headers, for a link, or undefined. */
-export function spanContextOf(headers: Readonly<Record<string, string>>): SpanContext | undefined {
-  const span = trace.getSpan(extractTraceContext(headers));
-  const spanContext = span?.spanContext();
-  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext : undefined;
 }
 
 export interface SpanOptions {
