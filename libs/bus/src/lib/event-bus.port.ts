@@ -70,6 +70,20 @@ export interface EventBus {
   subscribe(options: SubscribeOptions): Promise<Subscription>;
 }
 
+/**
+ * Waits for subscriptions started together (each group's join takes seconds on Kafka, so
+ * services start theirs in parallel). If any fails, the ones that started are closed before the
+ * first failure is thrown: a service that could not start leaves no consumer in a group.
+ */
+export async function subscribeAll(starts: Promise<Subscription>[]): Promise<Subscription[]> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (!failed) return started;
+  await Promise.allSettled(started.map((s) => s.close()));
+  throw failed.reason;
+}
+
 /** A bus failure (not an event's fault); `retriable` says whether trying again may help. */
 export class BusError extends Error {
   constructor(

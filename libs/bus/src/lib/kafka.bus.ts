@@ -50,6 +50,8 @@ export class KafkaBus implements EventBus {
   private readonly producer: Producer;
   private readonly subscriptions = new Set<KafkaSubscription>();
   private readonly knownTopics = new Set<string>();
+  /** The admin client's calls, one at a time (see `withAdmin`). */
+  private adminQueue: Promise<unknown> = Promise.resolve();
   private connected = false;
 
   constructor(private readonly options: KafkaBusOptions) {
@@ -92,6 +94,13 @@ export class KafkaBus implements EventBus {
 
   async ensureTopics(topics: TopicSpec[]): Promise<void> {
     this.requireConnected();
+    await this.withAdmin(() => this.createTopics(topics));
+  }
+
+  private async createTopics(topics: TopicSpec[]): Promise<void> {
+    // kafkajs waits for the new topics' leaders only when none of them existed before: if one
+    // already did (a shared dead-letter topic), it returns at once, and a consumer subscribing
+    // to a topic made in the same request can be told it does not exist (seen in CI).
     await this.admin.createTopics({
       waitForLeaders: true,
       topics: topics.map((t) => ({
@@ -101,6 +110,7 @@ export class KafkaBus implements EventBus {
         configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
     });
+    await retryRetriable(() => this.requireLeaders(topics.map((t) => t.name)));
     for (const t of topics) this.knownTopics.add(t.name);
   }
 
@@ -133,32 +143,58 @@ export class KafkaBus implements EventBus {
       this.subscriptions.delete(subscription),
     );
     this.subscriptions.add(subscription);
-    await subscription.start();
+    try {
+      await subscription.start();
+    } catch (error) {
+      // A consumer that failed to join leaves nothing running: no fetch loop, no member.
+      await subscription.close().catch(() => undefined);
+      throw error;
+    }
     return subscription;
   }
 
-  /** Positions a group without committed offsets at the end of each topic. */
+  /**
+   * Positions a group without committed offsets at the end of each topic, with an admin client
+   * of its own: subscriptions start in parallel, and positioning one (kafkajs's `setOffsets`
+   * joins the group with a temporary consumer) takes seconds, so sharing the serialised admin
+   * would start them one after another (measured: 6 subscribes in 31 s instead of 6 s).
+   */
   private async startAtEnd(group: string, topics: string[]): Promise<void> {
-    const committed = await retryRetriable(() =>
-      this.admin.fetchOffsets({ groupId: group, topics }),
-    );
-    for (const { topic, partitions } of committed) {
-      if (partitions.some((p) => p.offset !== '-1')) continue;
-      // Retried: right after a topic is made, its partition may have no leader yet.
-      const ends = await retryRetriable(() => this.admin.fetchTopicOffsets(topic));
-      await retryRetriable(() =>
-        this.admin.setOffsets({
-          groupId: group,
-          topic,
-          partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
-        }),
-      );
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await positionAtEnd(admin, group, topics);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * Runs the shared admin client's requests one at a time. kafkajs's admin keeps one metadata
+   * cache, and concurrent calls overwrite it with their own topics: `fetchTopicOffsets` for one
+   * topic then finds no partitions (a TypeError inside kafkajs 2.2.4), which a service starting
+   * its subscriptions in parallel hit (reproduced: 6 of 75 subscribes, 15 at a time, failed).
+   * The calls are short and few (start-up); a promise chain is all the lock they need.
+   */
+  private withAdmin<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.adminQueue.then(work);
+    this.adminQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async requireLeaders(topics: string[]): Promise<void> {
+    const metadata = await this.admin.fetchTopicMetadata({ topics });
+    const leaderless = metadata.topics
+      .filter((t) => t.partitions.some((p) => p.leader < 0))
+      .map((t) => t.name);
+    if (leaderless.length > 0) {
+      throw new BusError('BROKER', `no partition leader yet for ${leaderless.join(', ')}`, true);
     }
   }
 
   private async requireTopic(topic: string): Promise<void> {
     if (this.knownTopics.has(topic)) return;
-    const existing = await this.admin.listTopics();
+    const existing = await this.withAdmin(() => this.admin.listTopics());
     if (!existing.includes(topic)) {
       throw new BusError(
         'UNKNOWN_TOPIC',
@@ -188,19 +224,31 @@ class KafkaSubscription implements Subscription {
     private readonly onClose: () => void,
   ) {}
 
-  /** Resolves once the consumer has joined its group. */
+  /** Resolves once the consumer has joined its group; rejects if it crashes before that. */
   async start(): Promise<void> {
-    const joined = new Promise<void>((resolve) => {
-      const remove = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        remove();
+    const joined = new Promise<void>((resolve, reject) => {
+      const removeJoin = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        removeJoin();
+        removeCrash();
         resolve();
       });
+      const removeCrash = this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart) return; // kafkajs restarts the consumer itself
+        removeJoin();
+        removeCrash();
+        reject(payload.error);
+      });
     });
+    joined.catch(() => undefined); // observed below; not unhandled if subscribing fails first
     await this.consumer.connect();
-    await this.consumer.subscribe({
-      topics: this.options.topics,
-      fromBeginning: this.options.fromBeginning ?? false,
-    });
+    // The consumer's own metadata refresh gives up at once on an unknown topic; a broker that
+    // has not yet replayed the topic's creation answers so for a moment (see ensureTopics).
+    await retryRetriable(() =>
+      this.consumer.subscribe({
+        topics: this.options.topics,
+        fromBeginning: this.options.fromBeginning ?? false,
+      }),
+    );
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -329,6 +377,22 @@ function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
     result[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
   }
   return result;
+}
+
+async function positionAtEnd(admin: Admin, group: string, topics: string[]): Promise<void> {
+  const committed = await retryRetriable(() => admin.fetchOffsets({ groupId: group, topics }));
+  for (const { topic, partitions } of committed) {
+    if (partitions.some((p) => p.offset !== '-1')) continue;
+    // Retried: right after a topic is made, its partition may have no leader yet.
+    const ends = await retryRetriable(() => admin.fetchTopicOffsets(topic));
+    await retryRetriable(() =>
+      admin.setOffsets({
+        groupId: group,
+        topic,
+        partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
+      }),
+    );
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   setpointCommandCodec,
   type SetpointCommand,
 } from '@pipac/contracts';
-import type { BusMessage, EventBus } from '../lib/event-bus.port';
+import { subscribeAll, type BusMessage, type EventBus } from '../lib/event-bus.port';
 import { publishEvent, subscribeEvents } from '../lib/typed-events';
 
 /**
@@ -228,6 +228,32 @@ export function describeEventBus(adapter: string, makeBus: () => Promise<EventBu
           new RegExp(`^${topic.replace(/\./g, '\\.')}/`),
         );
       }
+    });
+
+    it('subscriptions started together: if one fails, the others are closed and leave their groups', async () => {
+      const topic = unique('together');
+      const group = unique('group');
+      await bus.ensureTopics([{ name: topic }]);
+      const first: string[] = [];
+      await expect(
+        subscribeAll([
+          bus.subscribe({
+            group,
+            topics: [topic],
+            handler: async (m) => void first.push(text(m)),
+          }),
+          bus.subscribe({
+            group: unique('group'),
+            topics: [unique('missing')],
+            handler: async () => undefined,
+          }),
+        ]),
+      ).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
+      await bus.publish(topic, [{ key: 'k', value: bytes('after') }]);
+      // The group starts again where the closed member was positioned, and is alone in it.
+      const seen = await collect(topic, 1, group);
+      expect(seen.map(text)).toEqual(['after']);
+      expect(first).toEqual([]);
     });
 
     it('refuses to publish to a topic that does not exist', async () => {
