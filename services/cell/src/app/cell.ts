@@ -106,7 +106,7 @@ export class Cell {
       const wallMs = (simulatedMs: number) => Math.max(10, simulatedMs / timeFactor);
 
       // Started together: each joins its consumer groups, which takes seconds on Kafka.
-      const agents = await Promise.all(
+      const starting = await Promise.allSettled(
         model.steps.map((step) =>
           StepAgent.start({
             site,
@@ -123,7 +123,10 @@ export class Cell {
           }),
         ),
       );
-      started.push(...agents);
+      const agents = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      started.push(...agents); // stopped below if another agent failed to start
+      const failed = starting.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
 
       const coordinator = await Coordinator.start({
         site,

@@ -84,7 +84,8 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
     }, 180_000);
 
     afterAll(async () => {
-      await new Promise((resolve) => receiver?.close(resolve));
+      // Each part only if it was made: a failed start must not hang the clean-up too.
+      if (receiver) await new Promise((resolve) => receiver.close(resolve));
       await cell?.stop();
       await io?.dispose();
       if (stateDir) rmSync(stateDir, { recursive: true, force: true });

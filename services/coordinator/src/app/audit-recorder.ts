@@ -1,4 +1,4 @@
-import { subscribeEvents, type EventBus, type Subscription } from '@pipac/bus';
+import { subscribeAll, subscribeEvents, type EventBus, type Subscription } from '@pipac/bus';
 import {
   Alarm_Severity,
   Alarm_State,
@@ -146,7 +146,7 @@ export class AuditRecorder {
       ];
     };
     // Joined in parallel: each consumer group's join takes seconds on Kafka.
-    this.subscriptions = await Promise.all(this.options.steps.flatMap(subscribe));
+    this.subscriptions = await subscribeAll(this.options.steps.flatMap(subscribe));
     this.schedule();
   }
 

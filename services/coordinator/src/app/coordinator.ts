@@ -1,4 +1,10 @@
-import { publishEvent, subscribeEvents, type EventBus, type Subscription } from '@pipac/bus';
+import {
+  publishEvent,
+  subscribeAll,
+  subscribeEvents,
+  type EventBus,
+  type Subscription,
+} from '@pipac/bus';
 import {
   ThroughputBalancer,
   type BalanceDecision,
@@ -141,7 +147,12 @@ export class Coordinator {
 
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const coordinator = new Coordinator(options);
-    await coordinator.begin();
+    try {
+      await coordinator.begin();
+    } catch (error) {
+      await coordinator.stop().catch(() => undefined); // leaves no consumer, timer or model behind
+      throw error;
+    }
     return coordinator;
   }
 
@@ -157,7 +168,7 @@ export class Coordinator {
       `${this.options.group ?? 'coordinator'}.${site}.${cell}.${step}.${stream}`;
     // Joined in parallel: each consumer group's join takes seconds on Kafka.
     this.subscriptions.push(
-      ...(await Promise.all(
+      ...(await subscribeAll(
         model.steps.flatMap((step) => [
           subscribeEvents(bus, {
             group: group(step.id, 'sensors'),

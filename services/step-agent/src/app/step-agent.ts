@@ -3,7 +3,13 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { publishEvent, subscribeEvents, type EventBus, type Subscription } from '@pipac/bus';
+import {
+  publishEvent,
+  subscribeAll,
+  subscribeEvents,
+  type EventBus,
+  type Subscription,
+} from '@pipac/bus';
 import {
   ConversionPidController,
   StepCapacityEstimator,
@@ -212,7 +218,12 @@ export class StepAgent {
 
   static async start(options: StepAgentOptions): Promise<StepAgent> {
     const agent = new StepAgent(options);
-    await agent.begin();
+    try {
+      await agent.begin();
+    } catch (error) {
+      await agent.stop().catch(() => undefined); // leaves no consumer, timer or model behind
+      throw error;
+    }
     return agent;
   }
 
@@ -354,7 +365,7 @@ export class StepAgent {
       `${this.options.group ?? 'step-agent'}.${site}.${cell}.${step}.${stream}`;
     this.subscriptions.push(
       // Joined in parallel: each consumer group's join takes seconds on Kafka.
-      ...(await Promise.all([
+      ...(await subscribeAll([
         subscribeEvents(bus, {
           group: group('sensors'),
           topic: this.topics.sensors,

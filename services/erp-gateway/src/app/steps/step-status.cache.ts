@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { subscribeEvents, type Subscription } from '@pipac/bus';
+import { subscribeAll, subscribeEvents, type Subscription } from '@pipac/bus';
 import {
   AutomaticSource,
   Mode,
@@ -57,7 +57,7 @@ export class StepStatusCache implements OnApplicationBootstrap, OnApplicationShu
     // members share one subscription.
     const group = (step: string) =>
       `erp-gateway.${site}.${cell}.${step}.status.${hostname()}.${process.pid}`;
-    this.subscriptions = await Promise.all(
+    this.subscriptions = await subscribeAll(
       this.options.steps.map((step) =>
         subscribeEvents(bus, {
           group: group(step),
