@@ -56,6 +56,12 @@ export const METRICS = {
     'Product leaving the step: outlet flow × measured product concentration.',
     ['step'],
   ),
+  stepConversionSpec: metric(
+    'pipac_step_conversion_spec_ratio',
+    'gauge',
+    "The conversion the step's specification requires: at or above it the step is in spec (0..1).",
+    ['step'],
+  ),
   stepInSpec: metric(
     'pipac_step_in_spec',
     'gauge',
@@ -128,8 +134,14 @@ export const METRICS = {
   stepInputAge: metric(
     'pipac_step_input_age_seconds',
     'gauge',
-    "Age of the step's oldest gated input (hot spot, analyser result) at the last cycle, in plant time.",
-    ['step'],
+    "Age of each input the safety shield gates (the hot-spot temperature, the analyser's result) at the last cycle, in plant time.",
+    ['step', 'input'],
+  ),
+  stepInputAgeLimit: metric(
+    'pipac_step_input_age_limit_seconds',
+    'gauge',
+    'The oldest each gated input may be: past it the safety shield refuses the agent and the fallback controller decides.',
+    ['step', 'input'],
   ),
 
   // ── device adapters: one series set per device ────────────────────────────────────────
@@ -191,6 +203,12 @@ export const METRICS = {
     'Surge tank level between two steps, from its level transmitter.',
     ['tank'],
   ),
+  tankLevelBand: metric(
+    'pipac_tank_level_band_liters',
+    'gauge',
+    "The lines a surge tank's level is steered between: the tank's min and max, the coordinator's guard levels (low, high) and its level setpoint.",
+    ['tank', 'line'],
+  ),
   coordinatorTargetFlow: metric(
     'pipac_coordinator_target_flow_liters_per_second',
     'gauge',
@@ -201,6 +219,12 @@ export const METRICS = {
     'pipac_order_progress_ratio',
     'gauge',
     'In-spec product booked to the running order as a share of the ordered quantity (0 with no order running).',
+    [],
+  ),
+  orderActive: metric(
+    'pipac_order_active',
+    'gauge',
+    '1 while an order is being made, else 0 (tells "no order" from "an order at 0 %").',
     [],
   ),
   producedProduct: metric(

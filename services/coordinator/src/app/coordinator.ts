@@ -33,7 +33,7 @@ import {
   notifyOrderStateChanges,
   type Database,
 } from '@pipac/persistence';
-import { METRICS, counter, gauge } from '@pipac/telemetry';
+import { METRICS, counter, gauge, observableGauge, observe } from '@pipac/telemetry';
 import type { PlantModel } from '@pipac/twin';
 import { AuditRecorder } from './audit-recorder';
 import { CellReadings } from './cell-readings';
@@ -103,8 +103,10 @@ export class Coordinator {
     tankLevel: gauge(METRICS.tankLevel),
     targetFlow: gauge(METRICS.coordinatorTargetFlow),
     progress: gauge(METRICS.orderProgress),
+    orderActive: gauge(METRICS.orderActive),
     produced: counter(METRICS.producedProduct),
   };
+  private stopObserving: (() => void) | undefined;
   last: CoordinatorReport | undefined;
 
   private constructor(private readonly options: CoordinatorOptions) {
@@ -188,6 +190,7 @@ export class Coordinator {
       )),
     );
     await this.recorder.start();
+    this.stopObserving = this.observeTankBands();
     if (this.options.autoCycle ?? true) {
       this.timer = setInterval(
         () => void this.cycle().catch((e: Error) => this.log(`cycle failed: ${e.message}`)),
@@ -203,6 +206,21 @@ export class Coordinator {
     await Promise.all(this.subscriptions.map((s) => s.close()));
     this.subscriptions.length = 0;
     await this.recorder.stop();
+    this.stopObserving?.();
+    this.stopObserving = undefined;
+  }
+
+  /** Each tank's lines for Prometheus (constant; read at scrape time). */
+  private observeTankBands(): () => void {
+    const band = observableGauge(METRICS.tankLevelBand);
+    return observe([band], (result) => {
+      for (const tank of this.balancer.chain.tanks) {
+        const { low, high, setpoint } = this.balancer.levels(tank.id);
+        const lines = { min: tank.minLevel, low, setpoint, high, max: tank.maxLevel };
+        for (const [line, liters] of Object.entries(lines))
+          result.observe(band, liters, { tank: tank.id, line });
+      }
+    });
   }
 
   /** One balancing cycle (the timer calls it; tests and `pipac start` may too). Never overlaps. */
@@ -266,6 +284,7 @@ export class Coordinator {
   private record(progress: OrderProgress | undefined): void {
     this.metrics.cycles.add(1);
     this.metrics.progress.record(progress ? Math.min(1, progress.produced / progress.target) : 0);
+    this.metrics.orderActive.record(this.keeper.active ? 1 : 0);
     const last = progress?.actuals.find((a) => a.step === this.balancer.chain.steps.at(-1)?.id);
     if (!progress || !last) return;
     const product = progress.order.product;

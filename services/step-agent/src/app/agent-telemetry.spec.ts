@@ -102,6 +102,23 @@ describe('StepAgent telemetry', () => {
       return match ? Number(match[1]) : Number.NaN;
     };
     expect(value('pipac_step_conversion_ratio')).toBeCloseTo(space.step.minConversion + 0.02, 6);
+    expect(value('pipac_step_conversion_spec_ratio')).toBe(space.step.minConversion);
+    // One age and one limit per gated input: the hot spot (30 s) and the analyser's conversion
+    // (its dead time and three sampling intervals).
+    const limits = [
+      ...text.matchAll(/^pipac_step_input_age_limit_seconds\{[^}]*input="([^"]+)"[^}]*\} (\S+)$/gm),
+    ];
+    const analyser = space.step.spec.analyser!;
+    expect(limits.map((m) => Number(m[2])).sort((a, b) => a - b)).toEqual(
+      [30, analyser.deadTime + 3 * analyser.cadence].sort((a, b) => a - b),
+    );
+    const tags = new Set(readings.map((r) => r.tag));
+    for (const [, input] of limits) {
+      expect(tags.has(input!)).toBe(true);
+      expect(text).toMatch(
+        new RegExp(`^pipac_step_input_age_seconds\\{[^}]*input="${input}"[^}]*\\} \\S+$`, 'm'),
+      );
+    }
     expect(value('pipac_step_yield_ratio')).toBeGreaterThan(0);
     expect(value('pipac_step_yield_ratio')).toBeLessThanOrEqual(1);
     expect(Number.isFinite(value('pipac_step_reward'))).toBe(true);

@@ -34,7 +34,14 @@ export interface StepFigures {
   inSpec: boolean;
   throughputTarget: number;
   readings: StepReadings | undefined;
-  inputAge: number;
+  /** Age of each gated input, s (those the agent has had a value of). */
+  inputs: readonly { tag: string; age: number }[];
+}
+
+/** An input the safety shield gates, and the oldest it may be, s. */
+export interface InputGate {
+  tag: string;
+  maxAge: number;
 }
 
 /**
@@ -69,6 +76,7 @@ export class AgentTelemetry {
   constructor(
     private readonly space: StepSpace,
     private readonly conversionTag: string | undefined,
+    gates: readonly InputGate[],
     state: () => AgentState,
   ) {
     this.step = { step: space.step.id };
@@ -76,7 +84,13 @@ export class AgentTelemetry {
     const mode = observableGauge(METRICS.stepMode);
     const source = observableGauge(METRICS.stepDecisionSource);
     const model = observableGauge(METRICS.stepModelInfo);
-    this.stopObserving = observe([mode, source, model], (result) => {
+    // The lines the step is judged against, exported so a dashboard or alert can draw them.
+    const spec = observableGauge(METRICS.stepConversionSpec);
+    const ageLimit = observableGauge(METRICS.stepInputAgeLimit);
+    this.stopObserving = observe([mode, source, model, spec, ageLimit], (result) => {
+      result.observe(spec, space.step.minConversion, this.step);
+      for (const gate of gates)
+        result.observe(ageLimit, gate.maxAge, { ...this.step, input: gate.tag });
       const now = state();
       for (const m of ['offline', 'operator', 'automatic'] as const)
         result.observe(mode, now.mode === m ? 1 : 0, { ...this.step, mode: m });
@@ -128,7 +142,8 @@ export class AgentTelemetry {
   }
 
   figures(f: StepFigures): void {
-    this.inputAge.record(f.inputAge, this.step);
+    for (const input of f.inputs)
+      this.inputAge.record(Math.max(0, input.age), { ...this.step, input: input.tag });
     this.target.record(f.throughputTarget, this.step);
     if (!f.readings) return;
     if (Number.isFinite(f.conversion)) this.conversion.record(f.conversion, this.step);

@@ -189,10 +189,8 @@ export class StepAgent {
       this.space,
       options.fallbackTuning ?? tuneConversionPid(model, step),
     );
-    this.shield = new SafetyShield({
-      setpoints: this.space.shieldLimits(),
-      inputs: this.tracker.gates(),
-    });
+    const gates = this.tracker.gates();
+    this.shield = new SafetyShield({ setpoints: this.space.shieldLimits(), inputs: gates });
     const topic = (stream: keyof StepAgent['topics']) => topicName({ site, cell, step, stream });
     this.topics = {
       sensors: topic('sensors'),
@@ -204,7 +202,7 @@ export class StepAgent {
     this.deadLetter = deadLetterTopic(site, cell);
     this.nominalOutletFlow = this.liquidFlow(this.space.nominalSetpoints());
     this.capacity = new StepCapacityEstimator(this.space);
-    this.telemetry = new AgentTelemetry(this.space, this.tracker.conversionTag, () => ({
+    this.telemetry = new AgentTelemetry(this.space, this.tracker.conversionTag, gates, () => ({
       mode: this.currentMode,
       source: this.lastDecision,
       modelVersion: this.modelVersion,
@@ -601,7 +599,7 @@ export class StepAgent {
       inSpec: status.inSpec,
       throughputTarget: this.pausedBy === undefined ? this.target : 0,
       readings,
-      inputAge: Math.max(0, ...this.tracker.inputStatus(report.at).map((i) => i.age)),
+      inputs: this.tracker.inputStatus(report.at),
     });
     await publishEvent(
       this.options.bus,
