@@ -29,6 +29,12 @@ export interface KafkaBusOptions {
   replicationFactor?: number;
   /** Longest a fetch waits for data, ms (also bounds how long closing a consumer takes). @default 250 */
   fetchWaitMs?: number;
+  /**
+   * Longest `subscribe` waits for the consumer to join its group, ms; past it, it fails with a
+   * BROKER error instead of waiting for ever (a broker that cannot form the group). A join can
+   * legitimately wait a rebalance timeout (60 s) for the group's other members. @default 120_000
+   */
+  joinTimeoutMs?: number;
   /** Passed through to kafkajs (SSL, SASL, retry …). */
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
 }
@@ -139,8 +145,11 @@ export class KafkaBus implements EventBus {
       // events should not sit in a half-empty fetch (loopback costs little per request).
       maxWaitTimeInMs: this.options.fetchWaitMs ?? 250,
     });
-    const subscription = new KafkaSubscription(consumer, options, () =>
-      this.subscriptions.delete(subscription),
+    const subscription = new KafkaSubscription(
+      consumer,
+      options,
+      this.options.joinTimeoutMs ?? 120_000,
+      () => this.subscriptions.delete(subscription),
     );
     this.subscriptions.add(subscription);
     try {
@@ -221,6 +230,7 @@ class KafkaSubscription implements Subscription {
   constructor(
     private readonly consumer: Consumer,
     private readonly options: SubscribeOptions,
+    private readonly joinTimeoutMs: number,
     private readonly onClose: () => void,
   ) {}
 
@@ -249,7 +259,9 @@ class KafkaSubscription implements Subscription {
         fromBeginning: this.options.fromBeginning ?? false,
       }),
     );
-    await this.consumer.run({
+    // kafkajs joins the group inside `run`; a join that fails crashes the consumer, which then
+    // restarts itself (GROUP_JOIN or a final CRASH settles `joined`).
+    const running = this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       // kafkajs passes these as closures over the batch, not methods needing their object.
@@ -307,7 +319,25 @@ class KafkaSubscription implements Subscription {
         }
       },
     });
-    await joined;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const group = this.options.group;
+        const error = `consumer group "${group}" did not join within ${this.joinTimeoutMs} ms`;
+        reject(new BusError('BROKER', error, true));
+      }, this.joinTimeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all([running, joined]), late]);
+    } catch (error) {
+      // kafkajs cannot abort a join: disconnected mid-join, the consumer still becomes a member
+      // and holds its partitions until the session times out (seen in the start-up test). Let
+      // the join settle (bounded by a session timeout) before the caller closes the consumer.
+      await settledWithin(running, 30_000);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -393,6 +423,14 @@ async function positionAtEnd(admin: Admin, group: string, topics: string[]): Pro
       }),
     );
   }
+}
+
+/** Waits until the promise settles, or `ms` at most; never rejects. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([promise.catch(() => undefined), elapsed]);
+  clearTimeout(timer);
 }
 
 /**

@@ -39,6 +39,12 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
     let receiver: Server;
     let secret = '';
     const acknowledged: { id: string; state: string }[] = [];
+    // The cell's log with seconds since the suite began: a failure shows what the cell did last.
+    const began = Date.now();
+    const trace: string[] = [];
+    const note = (line: string) =>
+      trace.push(`${((Date.now() - began) / 1000).toFixed(1).padStart(6)} s  ${line}`);
+    const recent = () => `\ncell log, last lines:\n${trace.slice(-40).join('\n')}`;
 
     beforeAll(async () => {
       io = await transport();
@@ -53,7 +59,9 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
         timeFactor: 240,
         warmUp: 1800,
         http: { host: '127.0.0.1', port: 0 },
+        log: note,
       });
+      note('cell started');
       call = restClient(`${cell.url}/api/v1`, 'x-api-key');
       const stores = cell.gateway.app.get(Stores);
       for (const [id, roles] of [
@@ -99,8 +107,24 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
       const deadline = Date.now() + timeoutMs;
       while (!(await condition())) {
         if (Date.now() > deadline)
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${recent()}`);
         await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+
+    /** The step's promise, or an error naming the step if it takes longer than `timeoutMs`. */
+    async function within<T>(what: string, step: Promise<T>, timeoutMs = 60_000): Promise<T> {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${what}: not done after ${timeoutMs} ms${recent()}`)),
+          timeoutMs,
+        );
+      });
+      try {
+        return await Promise.race([step, late]);
+      } finally {
+        clearTimeout(timer);
       }
     }
 
@@ -199,26 +223,35 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
       const mine = acknowledged.filter((a) => a.id.startsWith(id));
       expect(mine.map((a) => a.state)).toEqual(['Released', 'Ready', 'Running', 'Completed']);
       expect(new Set(mine.map((a) => a.id)).size).toBe(mine.length);
-    });
+    }, 240_000);
 
     it('stops the agent writing when an operator switches its step to Operator mode', async () => {
       const step = 'acetylation';
       const agent = cell.agents.find((a) => a.space.step.id === step)!;
       expect(agent.mode).toBe('automatic');
       const commands: { issuer: Issuer_Kind; at: number }[] = [];
-      const subscription = await subscribeEvents(io.bus, {
-        group: `e2e-watch-${io.site}`,
-        topic: topicName({ site: io.site, cell: 'cell-1', step, stream: 'setpoints' }),
-        codec: setpointCommandCodec,
-        deadLetterTopic: deadLetterTopic(io.site, 'cell-1'),
-        handler: async (c) =>
-          void commands.push({ issuer: c.issuer?.kind ?? Issuer_Kind.UNSPECIFIED, at: Date.now() }),
-      });
+      const subscription = await within(
+        'subscribing to the setpoints',
+        subscribeEvents(io.bus, {
+          group: `e2e-watch-${io.site}`,
+          topic: topicName({ site: io.site, cell: 'cell-1', step, stream: 'setpoints' }),
+          codec: setpointCommandCodec,
+          deadLetterTopic: deadLetterTopic(io.site, 'cell-1'),
+          handler: async (c) =>
+            void commands.push({
+              issuer: c.issuer?.kind ?? Issuer_Kind.UNSPECIFIED,
+              at: Date.now(),
+            }),
+        }),
+      );
       try {
-        const asked = await call('POST', `/steps/${step}/mode`, keys['operator'], {
-          mode: 'operator',
-          reason: 'sampling for the lab',
-        });
+        const asked = await within(
+          'asking for Operator mode',
+          call('POST', `/steps/${step}/mode`, keys['operator'], {
+            mode: 'operator',
+            reason: 'sampling for the lab',
+          }),
+        );
         expect(asked.status).toBe(202);
         await until(() => agent.mode === 'operator', 'the agent to take Operator mode', 30_000);
         const switched = Date.now();
@@ -227,7 +260,7 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
         // Commands already in flight may land just after the switch; none is issued after it.
         const late = commands.filter((c) => c.at > switched + 200 && c.issuer !== Issuer_Kind.USER);
         expect(late).toEqual([]);
-        await cell.coordinator.recorder.flush();
+        await within('flushing the audit recorder', cell.coordinator.recorder.flush());
         const trail = await new AuditTrail(cell.db).entries({ kinds: ['mode'], limit: 1000 });
         expect(trail.at(-1)).toMatchObject({
           step,
@@ -237,9 +270,9 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
           reason: 'sampling for the lab',
         });
       } finally {
-        await subscription.close();
+        await within('closing the subscription', subscription.close());
       }
-    });
+    }, 240_000);
 
     it('finds a tampered audit row and names it', async () => {
       const audit = new AuditTrail(cell.db);
