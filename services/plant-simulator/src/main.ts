@@ -162,6 +162,7 @@ export function buildProgram(): Command {
         ...(options.scenario
           ? { scenario: { name: options.scenario, duration: options.duration } }
           : {}),
+        log: (line) => process.stderr.write(`${line}\n`),
       });
       if (options.nodeMaps) {
         mkdirSync(options.nodeMaps, { recursive: true });

@@ -99,6 +99,7 @@ export class Cell {
         tickMs: 100,
         seed: options.seed ?? 1,
         ...(options.scenario ? { scenario: options.scenario } : {}),
+        log,
       });
       started.push(simulator);
       const simulation = simulator.simulation;

@@ -53,6 +53,28 @@ describe('PlantSimulation', () => {
     expect(simulation.simulatedSeconds).toBe(601);
   });
 
+  it("lets the plant's clock slip rather than compute past a tick's budget", () => {
+    // A wall clock that moves 20 ms with every reading: each plant step "takes" 20 ms.
+    const model = compilePlant(recipe);
+    const plant = new Plant(model, { dt: 1 });
+    let wall = 1_700_000_000_000;
+    const simulation = new PlantSimulation(plant, [], new RecordingSink(), {
+      timeFactor: 60,
+      now: () => (wall += 20),
+      tickBudgetMs: 50,
+    });
+    simulation.start();
+    wall += 10_000; // 600 steps due
+    expect(simulation.tick()).toBe(3); // 20, 40, 60 ms: the budget is spent after the third
+    expect(simulation.slippedSteps).toBe(598);
+    // The backlog is gone: the next tick owes only what the wall clock added since.
+    wall += 1000;
+    const taken = simulation.tick();
+    expect(taken).toBeGreaterThan(0);
+    expect(taken).toBeLessThanOrEqual(3);
+    expect(simulation.slippedSteps).toBeLessThan(598 + 70);
+  });
+
   it('publishes every module value with the simulated time as source time', () => {
     const { sink, simulation, advance, start } = setup(10);
     advance(1000);

@@ -22,8 +22,14 @@ export interface PlantSimulationOptions {
   timeFactor?: number;
   /** Wall clock, ms since the epoch. @default Date.now */
   now?: () => number;
-  /** Most plant steps taken in one tick, so a stalled process catches up in bounded bites. @default 10_000 */
-  maxStepsPerTick?: number;
+  /**
+   * Longest one tick may compute, wall-clock ms. A plant that cannot keep up with the time
+   * factor (a reactor running hot or fast needs up to 2000 substeps per step) must not catch
+   * up by blocking the event loop: the OPC UA server and everything else in the process would
+   * starve (a CI run's cell stalled for minutes, its OPC UA sessions timing out). The plant's
+   * clock slips instead, and `slippedSteps` counts the steps dropped. @default 50
+   */
+  tickBudgetMs?: number;
 }
 
 interface ModuleReading {
@@ -52,14 +58,17 @@ interface AnalyserBinding {
 export class PlantSimulation {
   readonly timeFactor: number;
   private readonly now: () => number;
-  private readonly maxStepsPerTick: number;
+  private readonly tickBudgetMs: number;
   private readonly moduleReadings: ModuleReading[];
   private readonly analysers: AnalyserBinding[];
+  /** Wall clock at start(): the epoch of the data's timestamps. */
   private wallStart = 0;
+  /** Wall clock the pace is measured from: start(), moved on by every slip. */
+  private paceStart = 0;
   private readonly simStart: number;
   private steps = 0;
-  /** Steps the plant fell behind the wall clock (capped ticks), summed. */
-  lagSteps = 0;
+  /** Plant steps dropped because a tick ran out of budget: the plant's clock slipped by them. */
+  slippedSteps = 0;
 
   constructor(
     readonly plant: Plant,
@@ -71,7 +80,7 @@ export class PlantSimulation {
     if (!(this.timeFactor > 0))
       throw new Error(`time factor must be positive, got ${this.timeFactor}`);
     this.now = options.now ?? Date.now;
-    this.maxStepsPerTick = options.maxStepsPerTick ?? 10_000;
+    this.tickBudgetMs = options.tickBudgetMs ?? 50;
     this.simStart = plant.time;
     const served = new Set(devices.map((d) => d.id));
     this.moduleReadings = plant.units
@@ -90,7 +99,7 @@ export class PlantSimulation {
 
   /** Starts following the wall clock from now, and publishes the current values. */
   start(): void {
-    this.wallStart = this.now();
+    this.wallStart = this.paceStart = this.now();
     this.publish();
   }
 
@@ -100,19 +109,30 @@ export class PlantSimulation {
   }
 
   /**
-   * Advances the plant to where the wall clock says it should be (at most maxStepsPerTick
-   * steps) and publishes. Returns the number of steps taken.
+   * Advances the plant to where the wall clock says it should be, within the tick's budget,
+   * and publishes. Steps still due when the budget is spent are dropped: the plant's clock
+   * slips behind the time factor rather than falling ever further behind. Returns the number
+   * of steps taken.
    */
   tick(): number {
-    const elapsed = ((this.now() - this.wallStart) / 1000) * this.timeFactor;
+    const began = this.now();
+    const elapsed = ((began - this.paceStart) / 1000) * this.timeFactor;
     const due = Math.floor(elapsed / this.plant.dt + 1e-9) - this.steps;
     if (due <= 0) return 0;
-    const take = Math.min(due, this.maxStepsPerTick);
-    if (take < due) this.lagSteps += due - take;
-    for (let i = 0; i < take; i++) this.plant.step();
-    this.steps += take;
+    let taken = 0;
+    while (taken < due) {
+      this.plant.step();
+      taken++;
+      if (this.now() - began >= this.tickBudgetMs) break;
+    }
+    this.steps += taken;
+    if (taken < due) {
+      const dropped = due - taken;
+      this.slippedSteps += dropped;
+      this.paceStart += (dropped * this.plant.dt * 1000) / this.timeFactor;
+    }
     this.publish();
-    return take;
+    return taken;
   }
 
   /** Timestamp of simulated time t (s): the start of the simulation plus t. */

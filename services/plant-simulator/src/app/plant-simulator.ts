@@ -28,6 +28,8 @@ export interface PlantSimulatorOptions {
   tickMs?: number;
   /** Wall clock, ms since the epoch. @default Date.now */
   now?: () => number;
+  /** Where the simulator says that the plant's clock slipped (at most every 10 s). @default none */
+  log?: (line: string) => void;
 }
 
 /**
@@ -69,14 +71,34 @@ export class PlantSimulator {
       applicationUri: 'urn:pipac:plant-simulator',
       onTargetWritten: (tag, value) => target.simulation?.applySetpoint(tag, value),
     });
+    const tickMs = options.tickMs ?? 100;
     const simulation = new PlantSimulation(plant, devices, server, {
       timeFactor: options.timeFactor ?? 1,
       ...(options.now ? { now: options.now } : {}),
+      // Half of every tick at most: the OPC UA server has the rest.
+      tickBudgetMs: tickMs / 2,
     });
     target.simulation = simulation;
-    const simulator = new PlantSimulator(server, simulation, options.tickMs ?? 100);
+    const simulator = new PlantSimulator(server, simulation, tickMs);
     simulation.start();
-    simulator.timer = setInterval(() => simulation.tick(), simulator.tickMs);
+    const log = options.log;
+    let reported = 0;
+    let reportedAt = 0;
+    simulator.timer = setInterval(() => {
+      simulation.tick();
+      const slipped = simulation.slippedSteps;
+      if (!log || slipped === reported || Date.now() - reportedAt < 10_000) return;
+      const plantSeconds = (slipped - reported) * plant.dt;
+      // The reactors' reaction substeps per plant step say which one is stiff (up to 2000).
+      const substeps = plant.units.map((u) => `${u.step.id} ${u.substeps}`).join(', ');
+      log(
+        `plant simulator: cannot keep up with ${simulation.timeFactor}x; its clock slipped ` +
+          `${plantSeconds} s of plant time (${slipped * plant.dt} s in all); ` +
+          `reaction substeps per step: ${substeps}`,
+      );
+      reported = slipped;
+      reportedAt = Date.now();
+    }, simulator.tickMs);
     return simulator;
   }
 
