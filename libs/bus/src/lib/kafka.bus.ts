@@ -104,10 +104,7 @@ export class KafkaBus implements EventBus {
   }
 
   private async createTopics(topics: TopicSpec[]): Promise<void> {
-    // kafkajs waits for the new topics' leaders only when none of them existed before: if one
-    // already did (a shared dead-letter topic), it returns at once, and a consumer subscribing
-    // to a topic made in the same request can be told it does not exist (seen in CI).
-    await this.admin.createTopics({
+    const created = await this.admin.createTopics({
       waitForLeaders: true,
       topics: topics.map((t) => ({
         topic: t.name,
@@ -116,7 +113,11 @@ export class KafkaBus implements EventBus {
         configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
     });
-    await retryRetriable(() => this.requireLeaders(topics.map((t) => t.name)));
+    // kafkajs waits for the new topics' leaders only when it created them all (`true`): if one
+    // already existed (a shared dead-letter topic), it returns `false` at once, and a consumer
+    // subscribing to a topic made in the same request can be told it does not exist (seen in
+    // CI). Then wait here.
+    if (!created) await retryRetriable(() => this.requireLeaders(topics.map((t) => t.name)));
     for (const t of topics) this.knownTopics.add(t.name);
   }
 
