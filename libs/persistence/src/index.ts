@@ -11,3 +11,7 @@ export * from './lib/clients/api-client-store';
 export * from './lib/models/model-registry';
 export * from './lib/webhooks/webhook-store';
 export * from './lib/webhooks/order-events';
+export * from './lib/audit/audit-checkpoint';
+export * from './lib/audit/audit-signing';
+export * from './lib/audit/audit-text';
+export * from './lib/audit/audit-key-files';

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { AuditKeyring, AuditSigner } from './audit/audit-signing';
 import { ENTITIES } from './entities';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
@@ -33,6 +34,17 @@ export function parseDatabaseUrl(url: string): DatabaseConfig {
   throw new Error(`database "${url}" must be sqlite:<file> or postgres://user:password@host/db`);
 }
 
+/** How this process treats the records, beside where they are. */
+export interface DatabaseOptions {
+  /**
+   * The audit trail's keys, from outside the database. With a signer, every append is signed
+   * (a checkpoint in the same transaction); with a keyring, verification checks those
+   * signatures and treats entries no signature covers as tampering.
+   * @default neither: the hash chain alone
+   */
+  audit?: { signer?: AuditSigner | undefined; keyring?: AuditKeyring | undefined };
+}
+
 /** A connected database with its schema migrated; hands out serialised write transactions. */
 export class Database {
   private writeQueue: Promise<unknown> = Promise.resolve();
@@ -40,13 +52,14 @@ export class Database {
   private constructor(
     readonly dataSource: DataSource,
     readonly config: DatabaseConfig,
+    readonly options: DatabaseOptions,
   ) {}
 
   /**
    * Connects and applies pending migrations (never schema synchronisation: production schemas
    * change only through reviewed migrations).
    */
-  static async open(config: DatabaseConfig): Promise<Database> {
+  static async open(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
     const common = {
       entities: ENTITIES,
       synchronize: false,
@@ -84,7 +97,7 @@ export class Database {
       await dataSource.destroy();
       throw error;
     }
-    return new Database(dataSource, config);
+    return new Database(dataSource, config, options);
   }
 
   get isSqlite(): boolean {

@@ -52,9 +52,13 @@ describeDatabases('persistence', (db) => {
       );
       const entries = await audit.entries({ limit: 1000 });
       expect(entries.map((e) => e.sequence)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-      expect(await audit.verify()).toEqual({ ok: true, entries: 40, head: entries[39]!.hash });
+      expect(await audit.verify()).toMatchObject({
+        ok: true,
+        entries: 40,
+        head: entries[39]!.hash,
+      });
       // Paged verification gives the same answer.
-      expect(await audit.verify(7)).toMatchObject({ ok: true, entries: 40 });
+      expect(await audit.verify({ pageSize: 7 })).toMatchObject({ ok: true, entries: 40 });
     });
 
     it('appends a burst in one transaction, in order', async () => {
@@ -87,9 +91,9 @@ describeDatabases('persistence', (db) => {
       await tamper(db().isSqlite, async (run) => {
         await run(`UPDATE audit_entry SET "newValue" = '9.99' WHERE sequence = 17`);
       });
-      expect(await audit.verify()).toEqual({
+      expect(await audit.verify()).toMatchObject({
         ok: false,
-        entries: 16,
+        entries: 43,
         broken: {
           sequence: 17,
           reason: 'its fields do not match its hash (the entry was changed)',

@@ -1,4 +1,5 @@
 import { ApiClientEntity } from './api-client.entity';
+import { AuditCheckpointEntity } from './audit-checkpoint.entity';
 import { AuditEntryEntity } from './audit-entry.entity';
 import { LotLinkEntity } from './lot-link.entity';
 import { MaterialLotEntity } from './material-lot.entity';
@@ -9,6 +10,7 @@ import { QualityResultEntity } from './quality-result.entity';
 import { WebhookDeliveryEntity, WebhookSubscriptionEntity } from './webhook.entity';
 
 export * from './api-client.entity';
+export * from './audit-checkpoint.entity';
 export * from './audit-entry.entity';
 export * from './lot-link.entity';
 export * from './material-lot.entity';
@@ -28,6 +30,7 @@ export const ENTITIES = [
   ModelRegistryEntryEntity,
   ApiClientEntity,
   AuditEntryEntity,
+  AuditCheckpointEntity,
   WebhookSubscriptionEntity,
   WebhookDeliveryEntity,
 ];

@@ -1,4 +1,5 @@
 import type { MigrationInterface } from 'typeorm';
+import { AuditCheckpoint1796606698351 } from './1796606698351-audit-checkpoint';
 import { Initial1795922304339 } from './1795922304339-initial';
 import { AuditAppendOnly1795922304340 } from './1795922304340-audit-append-only';
 
@@ -6,4 +7,5 @@ import { AuditAppendOnly1795922304340 } from './1795922304340-audit-append-only'
 export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
   Initial1795922304339,
   AuditAppendOnly1795922304340,
+  AuditCheckpoint1796606698351,
 ];
