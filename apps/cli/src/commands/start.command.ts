@@ -9,7 +9,7 @@ import { parseDuration, parsePositive } from '../format/duration';
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
 import { formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';
-import { DEFAULT_DATABASE } from './audit.command';
+import { DEFAULT_AUDIT_KEYS, DEFAULT_DATABASE } from './audit.command';
 import { CellMonitor, type CellSnapshot } from './cell-monitor';
 import { Telemetry } from '@pipac/telemetry';
 import { routeNodeOpcuaWarnings } from '@pipac/opcua';
@@ -23,6 +23,7 @@ interface StartOptions {
   seed: string;
   db: string;
   state: string;
+  auditKeys: string;
   host: string;
   port: string;
   kafka?: string;
@@ -68,6 +69,11 @@ export function startCommand(): Command {
       process.env['PIPAC_DATABASE_URL'] ?? DEFAULT_DATABASE,
     )
     .option('--state <dir>', 'spools, journals and certificates', '.pipac/cell')
+    .option(
+      '--audit-keys <dir>',
+      "the audit trail's signing key, keyring and exported head (made on first start)",
+      DEFAULT_AUDIT_KEYS,
+    )
     .option('--host <host>', 'REST API host', '127.0.0.1')
     .option('-p, --port <port>', 'REST API port (0: any free port)', '8090')
     .option(
@@ -132,6 +138,7 @@ export function startCommand(): Command {
         bus,
         database: options.db,
         stateDir: resolve(options.state),
+        auditKeys: resolve(options.auditKeys),
         timeFactor,
         seed: Number(options.seed) || 1,
         ...(options.scenario ? { scenario: { name: options.scenario, duration: maxTime } } : {}),
@@ -257,7 +264,7 @@ async function summarise(cell: Cell, orderId: string, out: (line: string) => voi
   );
   out(`lots: ${lots.map((l) => l.id).join(', ')}`);
   out(
-    `audit trail: ${verification.ok ? `verified, ${verification.entries} entries` : `BROKEN at entry ${verification.broken.sequence}`}`,
+    `audit trail: ${verification.ok ? `verified, ${verification.entries} entries` : `BROKEN at entry ${verification.broken?.sequence} (pipac audit verify names every finding)`}`,
   );
   const finalLot = order.outputLotId;
   if (finalLot) {
