@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Telemetry } from '@pipac/telemetry';
 import { KafkaBus } from '@pipac/bus';
-import { Database, parseDatabaseUrl } from '@pipac/persistence';
+import {
+  AuditHeadExporter,
+  AuditTrail,
+  Database,
+  loadAuditKeys,
+  parseDatabaseUrl,
+} from '@pipac/persistence';
 import { compilePlant, loadRecipe } from '@pipac/twin';
 import { loadCoordinatorConfig } from './app/coordinator.config';
 import { CoordinatorModule } from './app/coordinator.module';
@@ -20,7 +26,24 @@ async function main(argv: string[]): Promise<void> {
   const telemetry = await Telemetry.start(config.telemetry);
   process.once('beforeExit', () => void telemetry.shutdown());
   const model = compilePlant(loadRecipe(config.recipe));
-  const db = await Database.open(parseDatabaseUrl(config.database));
+  // The signing key is read once, at start (a rotated key takes a restart).
+  const db = await Database.open(parseDatabaseUrl(config.database), {
+    ...(config.audit ? { audit: loadAuditKeys(config.audit.keys, { create: false }) } : {}),
+  });
+  if (!config.audit) {
+    process.stderr.write('coordinator: no audit keys configured: audit entries are not signed\n');
+  }
+  if (config.audit?.head) {
+    // The signed head, published outside the database every 10 s and at shutdown.
+    const head = new AuditHeadExporter(new AuditTrail(db), config.audit.head);
+    const publish = () =>
+      head
+        .export()
+        .catch((e: unknown) => process.stderr.write(`coordinator: audit head: ${String(e)}\n`));
+    const timer = setInterval(() => void publish(), 10_000);
+    timer.unref();
+    process.once('SIGTERM', () => void publish());
+  }
   const app = await NestFactory.create(
     CoordinatorModule.forRoot({
       site: config.site,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   CONFIG_SCHEMA,
   ConfigError,
+  auditSettings,
   httpEndpoint,
   kafkaBrokers,
   readConfigFile,
@@ -51,6 +52,25 @@ describe('service configuration', () => {
     }
     expect(() => readConfigFile(file('site: [unclosed\n'), SCHEMA)).toThrow(ConfigError);
     expect(() => readConfigFile(join(dir, 'missing.yaml'), SCHEMA)).toThrow(/missing\.yaml/);
+  });
+
+  it('resolves the audit keys against the file, PIPAC_AUDIT_KEYS first, and refuses a block without keys', () => {
+    expect(auditSettings('/etc/pipac/c.yaml', undefined, {})).toBeUndefined();
+    expect(
+      auditSettings('/etc/pipac/c.yaml', { keys: 'audit', head: '/var/head.json' }, {}),
+    ).toEqual({
+      keys: '/etc/pipac/audit',
+      head: '/var/head.json',
+    });
+    expect(
+      auditSettings('/etc/pipac/c.yaml', undefined, { PIPAC_AUDIT_KEYS: '/run/keys' }),
+    ).toEqual({
+      keys: '/run/keys',
+    });
+    const schema = { type: 'object', properties: { audit: CONFIG_SCHEMA.audit } };
+    expect(() => readConfigFile(file('audit: { head: h.json }\n'), schema)).toThrow(
+      /must have required property 'keys'/,
+    );
   });
 
   it('takes the brokers from PIPAC_KAFKA_BROKERS over the file, and refuses none', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Ajv, { type Schema } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 
@@ -14,6 +15,15 @@ export const CONFIG_SCHEMA = {
   segment: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
   kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
   database: { type: 'string', minLength: 1 },
+  audit: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['keys'],
+    properties: {
+      keys: { type: 'string', minLength: 1 },
+      head: { type: 'string', minLength: 1 },
+    },
+  },
   http: {
     type: 'object',
     additionalProperties: false,
@@ -53,6 +63,33 @@ export const CONFIG_SCHEMA = {
     },
   },
 } as const;
+
+/**
+ * Where the audit trail's keys are (a folder with `signing-key.pem` and `keyring.json`, e.g. a
+ * mounted Secret) and where the process exports the signed head (a file on a volume of its own).
+ */
+export interface AuditSettings {
+  keys: string;
+  head?: string;
+}
+
+/**
+ * The `audit:` block, paths resolved against the configuration file; PIPAC_AUDIT_KEYS overrides
+ * the keys folder. Absent: the process does not sign (and says so at start).
+ */
+export function auditSettings(
+  path: string,
+  fromFile: AuditSettings | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): AuditSettings | undefined {
+  const keys = env['PIPAC_AUDIT_KEYS']?.trim() || fromFile?.keys;
+  if (!keys) return undefined;
+  const base = dirname(path);
+  return {
+    keys: resolve(base, keys),
+    ...(fromFile?.head ? { head: resolve(base, fromFile.head) } : {}),
+  };
+}
 
 /** A service's `telemetry:` block, with defaults (libs/telemetry TelemetryOptions takes it). */
 export interface TelemetrySettings {

@@ -1,6 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import {
   CONFIG_SCHEMA,
+  auditSettings,
+  type AuditSettings,
   databaseUrl,
   httpEndpoint,
   kafkaBrokers,
@@ -17,6 +19,11 @@ export interface CoordinatorConfig {
   recipe: string;
   /** PIPAC_DATABASE_URL overrides. */
   database: string;
+  /**
+   * The audit trail's signing keys and exported head (PIPAC_AUDIT_KEYS overrides the keys).
+   * @default none: appends are not signed
+   */
+  audit?: AuditSettings;
   /** PIPAC_KAFKA_BROKERS (comma-separated) overrides. */
   kafkaBrokers: string[];
   /** @default 60 */
@@ -36,6 +43,7 @@ const SCHEMA = {
     cell: CONFIG_SCHEMA.segment,
     recipe: { type: 'string', minLength: 1 },
     database: CONFIG_SCHEMA.database,
+    audit: CONFIG_SCHEMA.audit,
     kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
     cycleSeconds: { type: 'number', minimum: 1 },
     http: CONFIG_SCHEMA.http,
@@ -56,9 +64,14 @@ export function loadCoordinatorConfig(
     cell: raw.cell,
     recipe: resolve(dirname(path), raw.recipe),
     database: databaseUrl(path, raw.database, env),
+    ...optional('audit', auditSettings(path, raw.audit, env)),
     kafkaBrokers: kafkaBrokers(path, raw.kafkaBrokers, env),
     cycleSeconds: raw.cycleSeconds ?? 60,
     http: httpEndpoint(raw.http),
     telemetry: telemetrySettings(raw.telemetry, 'coordinator'),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [k in K]?: V });
 }
