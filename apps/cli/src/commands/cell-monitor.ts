@@ -1,5 +1,5 @@
 import type { Cell } from '@pipac/cell';
-import { Stores } from '@pipac/erp-gateway';
+import type { Stores } from '@pipac/erp-gateway';
 import type { ProductionOrderEntity } from '@pipac/persistence';
 
 export interface StepLine {
@@ -30,13 +30,14 @@ export class CellMonitor {
   constructor(
     private readonly cell: Cell,
     private readonly tty: boolean,
+    /** The gateway's records (`cell.gateway.app.get(Stores)`). */
+    private readonly stores: Stores,
   ) {
     this.startedAt = cell.now();
   }
 
   async snapshot(orderId: string | undefined): Promise<CellSnapshot> {
-    const { cell } = this;
-    const stores = cell.gateway.app.get(Stores);
+    const { cell, stores } = this;
     const id = orderId ?? cell.coordinator.keeper.active?.order.id;
     const order = id ? await stores.orders.get(id) : undefined;
     const report = cell.coordinator.last;

@@ -2,8 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { InProcessBus, KafkaBus, type EventBus } from '@pipac/bus';
-import { Cell } from '@pipac/cell';
-import { Stores } from '@pipac/erp-gateway';
+// The cell (the OPC UA stack, NestJS, the gateway) loads only when `start` runs: the other
+// commands neither wait for it nor get node-opcua's start-up warnings in their output.
+import type { Cell } from '@pipac/cell';
 import { SCENARIO_NAMES, loadRecipe } from '@pipac/twin';
 import { parseDuration, parsePositive } from '../format/duration';
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
@@ -12,7 +13,6 @@ import { UsageError } from '../format/usage.error';
 import { DEFAULT_AUDIT_KEYS, DEFAULT_DATABASE } from './audit.command';
 import { CellMonitor, type CellSnapshot } from './cell-monitor';
 import { Telemetry } from '@pipac/telemetry';
-import { routeNodeOpcuaWarnings } from '@pipac/opcua';
 
 interface StartOptions {
   recipe: string;
@@ -103,7 +103,9 @@ export function startCommand(): Command {
     )
     .action(async (options: StartOptions) => {
       // node-opcua's benign start-up warnings (the LADS NodeSet's double parents) left out.
+      const { routeNodeOpcuaWarnings } = await import('@pipac/opcua');
       routeNodeOpcuaWarnings();
+      const { Cell } = await import('@pipac/cell');
       const timeFactor = parsePositive(options.timeFactor, '--time-factor');
       const maxTime = parseDuration(options.maxTime, '--max-time');
       const refresh = parsePositive(options.refresh, '--refresh');
@@ -168,7 +170,12 @@ export function startCommand(): Command {
         } else {
           out('no demo order: POST one to /api/v1/orders (Ctrl-C stops the cell)');
         }
-        const monitor = new CellMonitor(cell, process.stdout.isTTY === true);
+        const { Stores } = await import('@pipac/erp-gateway');
+        const monitor = new CellMonitor(
+          cell,
+          process.stdout.isTTY === true,
+          cell.gateway.app.get(Stores),
+        );
         const startedAt = cell.now();
         let last: CellSnapshot | undefined;
         while (!stopping.signal.aborted) {
@@ -229,6 +236,7 @@ async function placeDemoOrder(cell: Cell, grams: number): Promise<string> {
 async function summarise(cell: Cell, orderId: string, out: (line: string) => void): Promise<void> {
   // The last events (confirmations, the completion) reach the audit trail first.
   await cell.coordinator.recorder.flush();
+  const { Stores } = await import('@pipac/erp-gateway');
   const stores = cell.gateway.app.get(Stores);
   const order = await stores.orders.get(orderId);
   const lots = await stores.lots.lotsOfOrder(orderId);
