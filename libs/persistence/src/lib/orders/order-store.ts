@@ -6,6 +6,10 @@ import { ProductionOrderEntity } from '../entities/production-order.entity';
 import { PersistenceError } from '../errors';
 import { decodeCursor, encodeCursor } from '../pagination';
 import { ORDER_STATES, nextOrderState, type OrderCommand, type OrderState } from './order-states';
+import { orderQuantityProblem } from './order-quantity';
+
+// The quantity rule is part of the orders' public face: exported with the store.
+export { ORDER_QUANTITY, ORDER_UNIT_GRAMS, orderQuantityProblem } from './order-quantity';
 
 export interface NewOrder {
   erpReference: string;
@@ -79,12 +83,9 @@ export class OrderStore {
     idempotencyKey: string,
     order: NewOrder,
   ): Promise<{ order: ProductionOrderEntity; created: boolean }> {
-    if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) {
-      throw new PersistenceError(
-        'INVALID_ARGUMENT',
-        'quantity must be a positive number',
-        'quantity',
-      );
+    const quantityProblem = orderQuantityProblem(order.quantity, order.unit);
+    if (quantityProblem) {
+      throw new PersistenceError('INVALID_ARGUMENT', quantityProblem, 'quantity');
     }
     const requestHash = createHash('sha256')
       .update(
