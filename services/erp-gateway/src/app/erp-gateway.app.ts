@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { ErpGatewayModule } from './erp-gateway.module';
 import type { ErpGatewayOptions } from './gateway-options';
+import { BODY_LIMIT_BYTES, jsonBodiesOnly, jsonBodyShape } from './http/json-body';
 import { requestMetrics } from './http/request-metrics';
 
 /** Every REST path starts here; the version is in the path so v2 can run beside v1. */
@@ -26,9 +27,12 @@ export async function createErpGateway(
     logger: nest.logger ?? ['error', 'warn'],
     bodyParser: false,
   });
-  // JSON bodies only, and small ones: an order is a few hundred bytes.
+  // JSON bodies only (415 for any other type), small (413) and shallow (400): an order is a
+  // few hundred bytes.
   app.use(requestMetrics());
-  app.useBodyParser('json', { limit: '64kb', strict: true });
+  app.use(jsonBodiesOnly());
+  app.useBodyParser('json', { limit: BODY_LIMIT_BYTES, strict: true });
+  app.use(jsonBodyShape());
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   app.enableShutdownHooks();
   const openapi = SwaggerModule.createDocument(

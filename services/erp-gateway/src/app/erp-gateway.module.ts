@@ -12,12 +12,15 @@ import { StepStatusCache } from './steps/step-status.cache';
 import { StepsController } from './steps/steps.controller';
 import { Stores } from './stores';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { WebhookTargetPolicy } from './webhooks/webhook-target-policy';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** The ERP gateway: REST for orders, lots, batch records, operators and engineers; webhooks out. */
 @Module({})
 export class ErpGatewayModule {
   static forRoot(options: ErpGatewayOptions): DynamicModule {
+    // Built here so a bad allowNetworks entry stops start-up, naming it.
+    const webhookTargets = new WebhookTargetPolicy(options.webhooks?.allowNetworks ?? []);
     return {
       module: ErpGatewayModule,
       imports: [TerminusModule.forRoot({ logger: false })],
@@ -31,6 +34,7 @@ export class ErpGatewayModule {
       ],
       providers: [
         { provide: GATEWAY_OPTIONS, useValue: options },
+        { provide: WebhookTargetPolicy, useValue: webhookTargets },
         Stores,
         StepStatusCache,
         WebhookDispatcher,

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return --
    The tests probe JSON answers as the ERP would: untyped. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InProcessBus, subscribeEvents } from '@pipac/bus';
@@ -22,7 +22,7 @@ import type { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WebhookDispatcher as Dispatcher } from './webhooks/webhook-dispatcher';
 import { Stores } from './stores';
 import { verifyWebhook } from './webhooks/webhook-signature';
-import { restClient, type RestCall } from '../testing/rest-client';
+import { restClient, type RestAnswer, type RestCall } from '../testing/rest-client';
 
 const REPO = join(__dirname, '../../../..');
 const STEPS = ['nitration', 'hydrogenation', 'acetylation'];
@@ -51,7 +51,14 @@ describeDatabases('erp-gateway', (db) => {
         db: db(),
         bus,
         modelsDir,
-        webhooks: { initialDelayMs: 20, pollMs: 20, maxAttempts: 5, timeoutMs: 2000 },
+        webhooks: {
+          initialDelayMs: 20,
+          pollMs: 20,
+          maxAttempts: 5,
+          timeoutMs: 2000,
+          // The tests' receiver listens on loopback, which webhooks may not reach by default.
+          allowNetworks: ['127.0.0.0/8'],
+        },
       },
       { logger: false },
     ));
@@ -355,16 +362,18 @@ describeDatabases('erp-gateway', (db) => {
   });
 
   it('registers and deploys a model by role, and audits it', async () => {
-    const source = mkdtempSync(join(tmpdir(), 'pipac-trained-'));
-    cpSync(join(REPO, 'models/paracetamol/nitration'), source, { recursive: true });
-    const location = join(source, 'alternate-2.onnx');
+    // Models are registered from inside the models directory only.
+    cpSync(join(REPO, 'models/paracetamol/nitration'), join(modelsDir, 'candidates'), {
+      recursive: true,
+    });
+    const location = 'candidates/alternate-2.onnx';
     expect((await call('POST', '/models', keys['erp'], { location })).status).toBe(403);
     expect(
-      (await call('POST', '/models', keys['eng'], { location: join(source, 'missing.onnx') }))
-        .status,
+      (await call('POST', '/models', keys['eng'], { location: 'candidates/missing.onnx' })).status,
     ).toBe(422);
     const registered = await call('POST', '/models', keys['eng'], { location });
     expect(registered.status).toBe(201);
+    expect(registered.body['location']).toBe(location);
     const version = registered.body['version'] as string;
     expect(version).toMatch(/^sha256:[0-9a-f]{64}$/);
     const deployed = await call('POST', `/models/${version}/deploy`, keys['eng'], {
@@ -372,14 +381,248 @@ describeDatabases('erp-gateway', (db) => {
     });
     expect(deployed).toMatchObject({
       status: 200,
-      body: { status: 'deployed', deployedBy: 'eng' },
+      body: { status: 'deployed', deployedBy: 'eng', location },
     });
-    expect(readFileSync(join(modelsDir, 'nitration/policy.onnx'))).toEqual(readFileSync(location));
+    expect(readFileSync(join(modelsDir, 'nitration/policy.onnx'))).toEqual(
+      readFileSync(join(modelsDir, location)),
+    );
     expect(existsSync(join(modelsDir, 'nitration/policy.card.json'))).toBe(true);
     const audit = await stores.audit.entries({ kinds: ['model.deployed'] });
     expect(audit.map((e) => [e.actor, e.newValue, e.reason])).toEqual([
       ['eng', version, 'better on feed drift'],
     ]);
+  });
+
+  /** A request with a raw body and content type, as a misbehaving client would send it. */
+  async function raw(
+    path: string,
+    body: string,
+    contentType: string | undefined,
+    key = keys['erp'],
+  ): Promise<RestAnswer> {
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'idempotency-key': `raw-${Math.random()}`,
+        ...(contentType ? { 'content-type': contentType } : {}),
+      },
+      body,
+    });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type') ?? '',
+      body: JSON.parse(await response.text()),
+    };
+  }
+
+  const fields = (answer: RestAnswer) =>
+    (answer.body['errors'] ?? []).map((e: { field: string }) => e.field);
+
+  it('answers bodies it cannot take with 413, 415 or 400 problem details, never a 500', async () => {
+    const json = JSON.stringify(order);
+    const cases: [string, string, string | undefined, number, string][] = [
+      [
+        '10 MB',
+        JSON.stringify({ ...order, pad: 'x'.repeat(10_000_000) }),
+        'application/json',
+        413,
+        'body',
+      ],
+      ['Latin-1', json, 'application/json; charset=iso-8859-1', 415, 'Content-Type'],
+      ['UTF-16', json, 'application/json; charset=utf-16', 415, 'Content-Type'],
+      ['text', json, 'text/plain', 415, 'Content-Type'],
+      [
+        'form',
+        'erpReference=SAP-1&quantity=25',
+        'application/x-www-form-urlencoded',
+        415,
+        'Content-Type',
+      ],
+      ['XML', '<order><quantity>25</quantity></order>', 'application/xml', 415, 'Content-Type'],
+      ['untyped', json, undefined, 415, 'Content-Type'],
+      ['30 KB of [', '['.repeat(15_000) + ']'.repeat(15_000), 'application/json', 400, '0.0.0.0.0'],
+      [
+        'deep object',
+        '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000),
+        'application/json',
+        400,
+        'a.a.a.a',
+      ],
+    ];
+    for (const [what, body, type, status, field] of cases) {
+      const answer = await raw('/orders', body, type);
+      expect({ what, status: answer.status }).toEqual({ what, status });
+      expect(answer.type).toContain('application/problem+json');
+      expect({ what, detail: answer.body['detail'] }).toEqual({ what, detail: expect.any(String) });
+      expect({ what, field: fields(answer)[0] }).toEqual({
+        what,
+        field: expect.stringContaining(field),
+      });
+    }
+    expect((await raw('/orders', json, 'application/json; charset=UTF-8')).status).toBe(201);
+  });
+
+  it('refuses prototype keys, control characters and ill-formed Unicode, naming the field', async () => {
+    const { body: created } = await call(
+      'POST',
+      '/orders',
+      keys['erp'],
+      { ...order, erpReference: 'SAP-8000' },
+      { 'idempotency-key': 'erp-text' },
+    );
+    const id = created['id'] as string;
+    const json = JSON.stringify(order).slice(0, -1);
+    const cases: [string, string, string][] = [
+      ['/orders', `${json},"__proto__":{"admin":true}}`, '__proto__'],
+      ['/orders', `${json},"constructor":{"prototype":{}}}`, 'constructor'],
+      ['/orders', JSON.stringify({ ...order, product: 'para\u0000cetamol' }), 'product'],
+      // A lone surrogate, as the JSON escape an ERP would send (issue 13, item 1).
+      [`/orders/${id}/release`, '{"reason":"x \\ud800"}', 'reason'],
+      [`/orders/${id}/release`, '{"reason":"x \\udc00 y"}', 'reason'],
+      [`/orders/${id}/release`, JSON.stringify({ reason: 'planned\u0000' }), 'reason'],
+      [`/orders/${id}/release`, JSON.stringify({ reason: 'planned\r\nforged line' }), 'reason'],
+      [`/orders/${id}/release`, JSON.stringify({ reason: 'ok', ['x\ud800']: 1 }), 'x'],
+      ['/webhooks', JSON.stringify({ url: 'https://erp.example/\ud800' }), 'url'],
+    ];
+    for (const [path, body, field] of cases) {
+      const answer = await raw(path, body, 'application/json');
+      expect({ body, status: answer.status }).toEqual({ body, status: 400 });
+      expect({ body, fields: fields(answer) }).toEqual({
+        body,
+        fields: [expect.stringContaining(field)],
+      });
+    }
+    // Nothing of it reached the order or its trail; a well-formed reason still does.
+    expect((await stores.audit.entries({ orderId: id })).map((e) => e.newValue)).toEqual([
+      'Forecast',
+    ]);
+    const released = await call('POST', `/orders/${id}/release`, keys['erp'], {
+      reason: 'Freigabe durch Planung 🧪',
+    });
+    expect(released.body['state']).toBe('Released');
+    const trail = await stores.audit.entries({ orderId: id });
+    expect(trail.at(-1)?.reason).toBe('Freigabe durch Planung 🧪');
+  });
+
+  it('refuses malformed path parameters and out-of-range numbers with a 400', async () => {
+    const cases: [string, string, string][] = [
+      ['GET', '/lots/L-1%00x', 'lotId'],
+      ['GET', `/lots/${'L'.repeat(65)}/genealogy`, 'lotId'],
+      ['GET', '/lots/%ED%A0%80/batch-record', ''],
+      ['DELETE', '/webhooks/not-a-uuid', 'id'],
+      ['POST', '/models/sha256%3Ax%00/deploy', 'version'],
+      ['GET', '/orders?cursor=a%00b', 'cursor'],
+    ];
+    for (const [method, path, field] of cases) {
+      const answer = await call(
+        method,
+        path,
+        method === 'GET' || method === 'DELETE' ? keys['erp'] : keys['eng'],
+        method === 'POST' ? { reason: 'x' } : undefined,
+      );
+      expect({ path, status: answer.status }).toEqual({ path, status: 400 });
+      if (field) expect({ path, fields: fields(answer) }).toEqual({ path, fields: [field] });
+    }
+    const { body: created } = await call(
+      'POST',
+      '/orders',
+      keys['erp'],
+      { ...order, erpReference: 'SAP-8100' },
+      { 'idempotency-key': 'erp-version' },
+    );
+    const stale = await call('POST', `/orders/${created['id']}/hold`, keys['op'], {
+      reason: 'x',
+      expectedVersion: 1e300,
+    });
+    expect({ status: stale.status, fields: fields(stale) }).toEqual({
+      status: 400,
+      fields: ['expectedVersion'],
+    });
+  });
+
+  it('bounds order quantities as masses, after unit conversion, in whole milligrams', async () => {
+    const cases: [number, string, number][] = [
+      [5e-324, 'g', 400],
+      [0.0009, 'g', 400],
+      [25.0001, 'g', 400],
+      [1_000_000, 'kg', 400],
+      [1_000_001, 'g', 400],
+      [1_000, 'kg', 201],
+      [1_000_000, 'g', 201],
+      [0.001, 'g', 201],
+      [0.000001, 'kg', 201],
+      [30.1, 'g', 201],
+    ];
+    for (const [quantity, unit, status] of cases) {
+      const answer = await call(
+        'POST',
+        '/orders',
+        keys['erp'],
+        { ...order, erpReference: 'SAP-9000', quantity, unit },
+        { 'idempotency-key': `q-${quantity}-${unit}` },
+      );
+      expect({ quantity, unit, status: answer.status }).toEqual({ quantity, unit, status });
+      if (status === 400) expect(fields(answer)).toEqual(['quantity']);
+    }
+  });
+
+  it('confines model locations to the models directory and shows no host paths', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'pipac-outside-'));
+    cpSync(join(REPO, 'models/paracetamol/nitration'), outside, { recursive: true });
+    const refusals = await Promise.all(
+      [
+        join(outside, 'alternate-2.onnx'), // exists
+        join(outside, 'nothing-here.onnx'), // does not
+        '../' + join(outside, 'alternate-2.onnx'),
+        `../${outside.split('/').pop()}/alternate-2.onnx`,
+        'candidates/../../x.onnx',
+        '/etc/passwd.onnx',
+      ].map((location) => call('POST', '/models', keys['eng'], { location })),
+    );
+    // One answer whether or not the file exists: nothing to learn about the host.
+    for (const answer of refusals) {
+      expect(answer.status).toBe(400);
+      expect(answer.body['errors']).toEqual([
+        {
+          field: 'location',
+          reason: 'must be a path inside the models directory (relative, without ..)',
+        },
+      ]);
+    }
+    // A card holding `null` (or not JSON) is bad input, not a server error.
+    mkdirSync(join(modelsDir, 'broken'), { recursive: true });
+    cpSync(join(outside, 'alternate-2.onnx'), join(modelsDir, 'broken/a.onnx'));
+    writeFileSync(join(modelsDir, 'broken/a.card.json'), 'null');
+    const nullCard = await call('POST', '/models', keys['eng'], { location: 'broken/a.onnx' });
+    expect(nullCard).toMatchObject({ status: 400, body: { errors: [{ field: 'location' }] } });
+    expect(nullCard.body['detail']).toMatch(/not a JSON object/);
+    const listed = await call('GET', '/models', keys['viewer']);
+    expect(listed.status).toBe(200);
+    expect(JSON.stringify(listed.body)).not.toContain(modelsDir);
+    expect(JSON.stringify(listed.body)).not.toContain(tmpdir());
+  });
+
+  it('refuses webhooks to loopback, link-local and metadata addresses it was not allowed', async () => {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fd00:ec2::254]/',
+      'http://[::1]:8080/hooks',
+      'http://[::ffff:169.254.169.254]/',
+      'http://0.0.0.0:8080/',
+      'http://[fe80::1]/',
+    ]) {
+      const answer = await call('POST', '/webhooks', keys['erp'], { url });
+      expect({ url, status: answer.status }).toEqual({ url, status: 400 });
+      expect(answer.body['errors'][0]).toMatchObject({
+        field: 'url',
+        reason: expect.stringMatching(/is (a|not a) .*address/),
+      });
+    }
+    // 127.0.0.0/8 is allowed in this suite's configuration.
+    const allowed = await call('POST', '/webhooks', keys['erp'], { url: 'http://127.0.0.1:9/x' });
+    expect(allowed.status).toBe(201);
+    await stores.webhooks.unsubscribe(allowed.body['id'] as string);
   });
 
   it('assembles the batch record of a lot and verifies the trail behind it', async () => {

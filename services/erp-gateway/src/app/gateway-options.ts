@@ -14,6 +14,16 @@ export interface WebhookRetryOptions {
   pollMs: number;
 }
 
+/** Where webhooks may be delivered, besides the retry settings. */
+export interface WebhookOptions extends WebhookRetryOptions {
+  /**
+   * Networks (CIDR) webhooks may reach although they are loopback, link-local or cloud
+   * metadata addresses, refused otherwise (WebhookTargetPolicy), e.g. `['127.0.0.0/8']` for a
+   * receiver on the gateway's own host. Checked at start-up. @default [] (none)
+   */
+  allowNetworks: string[];
+}
+
 export interface ErpGatewayOptions {
   site: string;
   cell: string;
@@ -29,7 +39,7 @@ export interface ErpGatewayOptions {
   modelsDir: string;
   /** @default Date.now */
   clock?: () => number;
-  webhooks?: Partial<WebhookRetryOptions>;
+  webhooks?: Partial<WebhookOptions>;
 }
 
 export const GATEWAY_OPTIONS = Symbol('ERP_GATEWAY_OPTIONS');

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import {
   CONFIG_SCHEMA,
+  ConfigError,
   databaseUrl,
   httpEndpoint,
   kafkaBrokers,
@@ -8,7 +9,8 @@ import {
   telemetrySettings,
   type TelemetrySettings,
 } from '@pipac/config';
-import type { WebhookRetryOptions } from './gateway-options';
+import type { WebhookOptions } from './gateway-options';
+import { WebhookTargetPolicy } from './webhooks/webhook-target-policy';
 
 /** The gateway's configuration file (YAML or JSON), after validation and defaults. */
 export interface GatewayConfig {
@@ -26,7 +28,7 @@ export interface GatewayConfig {
   http: { host: string; port: number };
   /** Prometheus endpoint (default 0.0.0.0:9464), OTLP export. */
   telemetry: TelemetrySettings;
-  webhooks: Partial<WebhookRetryOptions>;
+  webhooks: Partial<WebhookOptions>;
 }
 
 const SCHEMA = {
@@ -51,6 +53,7 @@ const SCHEMA = {
         maxAttempts: { type: 'integer', minimum: 1 },
         timeoutMs: { type: 'integer', minimum: 1 },
         pollMs: { type: 'integer', minimum: 10 },
+        allowNetworks: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 64 },
       },
     },
   },
@@ -65,6 +68,12 @@ export function loadGatewayConfig(
     Partial<GatewayConfig> & Pick<GatewayConfig, 'site' | 'cell' | 'recipe' | 'models'>
   >(path, SCHEMA);
   const base = dirname(path);
+  try {
+    // Only to check the networks now, naming the file, rather than when the gateway starts.
+    new WebhookTargetPolicy(raw.webhooks?.allowNetworks ?? []);
+  } catch (error) {
+    throw new ConfigError(`${path}: ${(error as Error).message}`);
+  }
   return {
     site: raw.site,
     cell: raw.cell,

@@ -1,7 +1,8 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { PersistenceError, type PersistenceErrorCode } from '@pipac/persistence';
 import type { Response } from 'express';
-import type { Problem } from './problem';
+import { BODY_LIMIT_BYTES } from './json-body';
+import { STATUS_TITLES as TITLES, type Problem } from './problem';
 
 const STATUS: Record<PersistenceErrorCode, number> = {
   NOT_FOUND: 404,
@@ -9,20 +10,6 @@ const STATUS: Record<PersistenceErrorCode, number> = {
   INVALID_TRANSITION: 409,
   IDEMPOTENCY_MISMATCH: 422,
   INVALID_ARGUMENT: 400,
-};
-
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
 };
 
 /**
@@ -53,6 +40,8 @@ export function toProblem(error: unknown): Problem {
       ...(error.field ? { errors: [{ field: error.field, reason: error.message }] } : {}),
     };
   }
+  const parser = bodyParserProblem(error);
+  if (parser) return parser;
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const body = error.getResponse();
@@ -65,6 +54,49 @@ export function toProblem(error: unknown): Problem {
     title: TITLES[500]!,
     status: 500,
     detail: 'internal error; see the gateway log',
+  };
+}
+
+/**
+ * Express's body parser fails with http-errors that carry a status and a `type` (body-parser's
+ * README, "Errors"); Nest maps only its SyntaxError (to a 400), the rest would be a 500. Each known one
+ * gets its status and a fixed sentence (the parser's own messages are not meant for callers).
+ */
+const BODY_PARSER_ERRORS: Record<string, { status: number; field: string; reason: string }> = {
+  'entity.too.large': {
+    status: 413,
+    field: 'body',
+    reason: `larger than the ${BODY_LIMIT_BYTES / 1024} kB the API takes`,
+  },
+  'charset.unsupported': {
+    status: 415,
+    field: 'Content-Type',
+    reason: 'JSON must be UTF-8 (RFC 8259)',
+  },
+  'encoding.unsupported': {
+    status: 415,
+    field: 'Content-Encoding',
+    reason: 'the body must not be compressed',
+  },
+  'request.size.invalid': {
+    status: 400,
+    field: 'Content-Length',
+    reason: 'does not match the body received',
+  },
+  'entity.verify.failed': { status: 400, field: 'body', reason: 'was refused' },
+};
+
+function bodyParserProblem(error: unknown): Problem | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const type = (error as { type?: unknown }).type;
+  const known = typeof type === 'string' ? BODY_PARSER_ERRORS[type] : undefined;
+  if (!known) return undefined;
+  return {
+    type: 'about:blank',
+    title: TITLES[known.status] ?? 'Error',
+    status: known.status,
+    detail: `${known.field}: ${known.reason}`,
+    errors: [{ field: known.field, reason: known.reason }],
   };
 }
 

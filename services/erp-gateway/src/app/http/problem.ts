@@ -18,14 +18,28 @@ export interface Problem {
   errors?: FieldProblem[];
 }
 
+/** RFC 9110's reason phrases of the statuses the API answers. */
+export const STATUS_TITLES: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
 /** A 4xx naming the fields at fault. */
 export class InvalidInputException extends HttpException {
   constructor(errors: FieldProblem[], status = 400) {
     super(
       {
         type: 'about:blank',
-        title:
-          status === 422 ? 'Unprocessable Content' : status === 404 ? 'Not Found' : 'Bad Request',
+        title: STATUS_TITLES[status] ?? 'Error',
         status,
         detail: errors.map((e) => `${e.field}: ${e.reason}`).join('; '),
         errors,

@@ -1,9 +1,28 @@
-import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Param, applyDecorators } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Genealogy, MaterialLotEntity, PerformanceTotal } from '@pipac/persistence';
-import { orderIdPipe } from '../http/validation';
+import { orderIdPipe, textParam } from '../http/validation';
 import { Stores } from '../stores';
 import { batchRecord, type BatchRecord } from './batch-record';
+
+/** Lot ids are at most 64 characters (the column's width). */
+const lotIdPipe = textParam('lotId', 64);
+
+/** The lot id path parameter and the answers it brings. */
+const LotIdParam = () =>
+  applyDecorators(
+    ApiParam({ name: 'lotId', schema: { type: 'string', minLength: 1, maxLength: 64 } }),
+    ApiBadRequestResponse({ description: 'A lot id that is too long or not one line of text' }),
+    ApiNotFoundResponse({ description: 'No such lot' }),
+  );
 
 @ApiTags('lots')
 @ApiSecurity('apiKey')
@@ -35,15 +54,17 @@ export class LotsController {
 
   @Get('lots/:lotId')
   @ApiOperation({ summary: 'A material lot' })
+  @LotIdParam()
   @ApiOkResponse({ description: 'The lot' })
-  lot(@Param('lotId') lotId: string): Promise<MaterialLotEntity> {
+  lot(@Param('lotId', lotIdPipe) lotId: string): Promise<MaterialLotEntity> {
     return this.stores.lots.getLot(lotId);
   }
 
   @Get('lots/:lotId/genealogy')
   @ApiOperation({ summary: 'Every lot that went into this one, and every lot it went into' })
+  @LotIdParam()
   @ApiOkResponse({ description: 'Ancestors and descendants with the quantities that passed' })
-  genealogy(@Param('lotId') lotId: string): Promise<Genealogy> {
+  genealogy(@Param('lotId', lotIdPipe) lotId: string): Promise<Genealogy> {
     return this.stores.lots.genealogy(lotId);
   }
 
@@ -54,8 +75,9 @@ export class LotsController {
       'Genealogy, production performance, setpoint and mode changes, alarms, model versions and quality results ' +
       'while it was made, and the audit-trail verification behind them.',
   })
+  @LotIdParam()
   @ApiOkResponse({ description: 'The batch record' })
-  batchRecord(@Param('lotId') lotId: string): Promise<BatchRecord> {
+  batchRecord(@Param('lotId', lotIdPipe) lotId: string): Promise<BatchRecord> {
     return batchRecord(this.stores, lotId);
   }
 }

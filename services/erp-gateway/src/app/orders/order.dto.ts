@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Reason } from '../http/validation';
+import { IsFreeText, Reason } from '../http/validation';
 import {
   IsBoolean,
   IsIn,
@@ -14,15 +14,42 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
 } from 'class-validator';
 import {
+  ORDER_QUANTITY,
   ORDER_STATES,
+  orderQuantityProblem,
   orderSnapshot,
   type OrderState,
   type ProductionOrderEntity,
 } from '@pipac/persistence';
 
 export const ORDER_UNITS = ['g', 'kg'] as const;
+
+/** The largest integer PostgreSQL's `integer` holds: versions are counted in one. */
+const MAX_VERSION = 2_147_483_647;
+
+/**
+ * The order's quantity, bounded as a mass in its unit (the rule is the order store's: 1 mg to
+ * 1 t, whole milligrams), so the ERP learns of it with the other fields at fault.
+ */
+function IsOrderQuantity(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isOrderQuantity',
+    validator: {
+      validate: (value: unknown, args) => {
+        const unit = (args?.object as { unit?: unknown } | undefined)?.unit;
+        // A bad unit is reported on `unit`; the quantity is judged only in a known one.
+        if (typeof value !== 'number' || !ORDER_UNITS.includes(unit as 'g')) return true;
+        return orderQuantityProblem(value, unit as string) === undefined;
+      },
+      defaultMessage: (args) =>
+        orderQuantityProblem(args?.value as number, (args?.object as { unit: string }).unit) ??
+        'quantity is out of range',
+    },
+  });
+}
 
 /** POST /orders: a production request (ISA-95 ProductionRequest, B2MML in spirit). */
 export class CreateOrderDto {
@@ -41,21 +68,28 @@ export class CreateOrderDto {
     type: String,
     description: "The product: the cell's recipe product",
     example: 'paracetamol',
+    minLength: 1,
+    maxLength: 64,
   })
   @IsString()
   @Length(1, 64)
+  @IsFreeText()
   product!: string;
 
   @ApiProperty({
     type: Number,
-    description: 'Quantity of product to make, in `unit`',
+    description:
+      `Quantity of product to make, in \`unit\`: ${ORDER_QUANTITY.minGrams * 1000} mg to ` +
+      `${ORDER_QUANTITY.maxGrams / 1e6} t after conversion (0.001 to 1,000,000 g, 0.000001 to 1,000 kg), ` +
+      'in whole milligrams',
     example: 50,
-    exclusiveMinimum: true,
-    minimum: 0,
+    // The widest range over the units: the least in kg, the most in g.
+    minimum: ORDER_QUANTITY.minGrams / 1000,
+    maximum: ORDER_QUANTITY.maxGrams,
   })
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsPositive()
-  @Max(1_000_000)
+  @IsOrderQuantity()
   quantity!: number;
 
   @ApiProperty({ type: String, enum: ORDER_UNITS, example: 'g' })
@@ -98,10 +132,13 @@ export class OrderCommandDto {
   @ApiPropertyOptional({
     type: Number,
     description: 'Refuse (409) unless the order is still at this version',
+    minimum: 1,
+    maximum: MAX_VERSION,
   })
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(MAX_VERSION)
   expectedVersion?: number;
 }
 
@@ -114,6 +151,7 @@ export class ListOrdersQuery {
   })
   @IsOptional()
   @IsString()
+  @MaxLength(256)
   state?: string;
 
   @ApiPropertyOptional({ type: Number, default: 50, minimum: 1, maximum: 500 })
@@ -125,6 +163,7 @@ export class ListOrdersQuery {
   @IsOptional()
   @IsString()
   @MaxLength(512)
+  @IsFreeText()
   cursor?: string;
 }
 

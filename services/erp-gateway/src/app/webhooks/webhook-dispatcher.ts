@@ -12,7 +12,9 @@ import {
   type WebhookRetryOptions,
 } from '../gateway-options';
 import { Stores } from '../stores';
+import { postWebhook } from './webhook-post';
 import { WEBHOOK_HEADERS, signWebhook } from './webhook-signature';
+import { WebhookTargetPolicy } from './webhook-target-policy';
 import { METRICS, counter } from '@pipac/telemetry';
 
 /**
@@ -36,6 +38,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @Inject(Stores) private readonly stores: Stores,
     @Inject(GATEWAY_OPTIONS) options: ErpGatewayOptions,
+    @Inject(WebhookTargetPolicy) private readonly targets: WebhookTargetPolicy,
   ) {
     this.retry = { ...DEFAULT_WEBHOOK_RETRY, ...options.webhooks };
   }
@@ -93,9 +96,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const timestamp = Math.floor(Date.now() / 1000);
     let error: string;
     try {
-      const response = await fetch(subscription.url, {
-        method: 'POST',
-        headers: {
+      const status = await postWebhook(
+        subscription.url,
+        {
           'content-type': 'application/json',
           [WEBHOOK_HEADERS.id]: delivery.eventId,
           [WEBHOOK_HEADERS.type]: delivery.eventType,
@@ -106,17 +109,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
             delivery.payload,
           ),
         },
-        body: delivery.payload,
-        signal: AbortSignal.timeout(this.retry.timeoutMs),
-      });
-      // Drain the body so the connection can be reused.
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) {
+        delivery.payload,
+        { policy: this.targets, timeoutMs: this.retry.timeoutMs },
+      );
+      if (status >= 200 && status < 300) {
         await this.stores.webhooks.delivered(delivery.id, attempts);
         this.deliveries.add(1, { outcome: 'delivered' });
         return;
       }
-      error = `HTTP ${response.status}`;
+      error = `HTTP ${status}`;
     } catch (cause) {
       error = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     }

@@ -1,8 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBody,
   ApiCreatedResponse,
   ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiParam,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
@@ -10,12 +13,13 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsUrl } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsUrl, MaxLength } from 'class-validator';
 import { ORDER_STATE_CHANGED, type Actor } from '@pipac/persistence';
 import { Caller } from '../auth/caller.decorator';
 import { Roles } from '../auth/roles';
 import { InvalidInputException } from '../http/problem';
-import { validated } from '../http/validation';
+import { IsFreeText, subscriptionIdPipe, validated } from '../http/validation';
+import { WebhookTargetError, WebhookTargetPolicy } from './webhook-target-policy';
 import { Stores } from '../stores';
 
 const EVENT_TYPES = [ORDER_STATE_CHANGED] as const;
@@ -23,10 +27,15 @@ const EVENT_TYPES = [ORDER_STATE_CHANGED] as const;
 export class SubscribeDto {
   @ApiProperty({
     type: String,
-    description: 'Where to POST events (http or https)',
+    description:
+      'Where to POST events (http or https). Loopback, link-local and cloud metadata addresses are refused ' +
+      "unless the gateway's configuration allows their network (webhooks.allowNetworks)",
     example: 'https://erp.example/pipac/events',
+    maxLength: 1024,
   })
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  @MaxLength(1024)
+  @IsFreeText()
   url!: string;
 
   @ApiPropertyOptional({
@@ -61,7 +70,10 @@ export class NewSubscriptionView extends SubscriptionView {
 @ApiSecurity('apiKey')
 @Controller('webhooks')
 export class WebhooksController {
-  constructor(@Inject(Stores) private readonly stores: Stores) {}
+  constructor(
+    @Inject(Stores) private readonly stores: Stores,
+    @Inject(WebhookTargetPolicy) private readonly targets: WebhookTargetPolicy,
+  ) {}
 
   @Post()
   @Roles('erp')
@@ -74,10 +86,19 @@ export class WebhooksController {
   })
   @ApiBody({ type: SubscribeDto })
   @ApiCreatedResponse({ type: NewSubscriptionView })
+  @ApiBadRequestResponse({
+    description: 'A malformed URL, or one whose host is (or resolves to) a refused address',
+  })
   async subscribe(
     @Caller() caller: Actor,
     @Body(validated(SubscribeDto)) body: SubscribeDto,
   ): Promise<NewSubscriptionView> {
+    await this.targets.check(body.url).catch((error: unknown) => {
+      if (error instanceof WebhookTargetError) {
+        throw new InvalidInputException([{ field: 'url', reason: error.reason }]);
+      }
+      throw error;
+    });
     const s = await this.stores.webhooks.subscribe(caller.id, body.url, body.events ?? []);
     return { id: s.id, url: s.url, events: s.events, createdAt: s.createdAt, secret: s.secret };
   }
@@ -99,8 +120,14 @@ export class WebhooksController {
   @HttpCode(204)
   @Roles('erp')
   @ApiOperation({ summary: 'Unsubscribe (pending deliveries are dropped)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse()
-  async unsubscribe(@Caller() caller: Actor, @Param('id') id: string): Promise<void> {
+  @ApiBadRequestResponse({ description: 'An id that is not a UUID' })
+  @ApiNotFoundResponse({ description: 'No subscription of yours with that id' })
+  async unsubscribe(
+    @Caller() caller: Actor,
+    @Param('id', subscriptionIdPipe) id: string,
+  ): Promise<void> {
     const subscription = await this.stores.webhooks.subscription(id);
     if (!subscription || subscription.clientId !== caller.id || subscription.revokedAt) {
       throw new InvalidInputException(
