@@ -32,6 +32,12 @@ export interface CellOptions {
   scenario?: { name: string; duration: number };
   /** @default 1 */
   seed?: number;
+  /**
+   * Networks (CIDR) the gateway's webhooks may reach although they are loopback or link-local
+   * (its `webhooks.allowNetworks`), e.g. `['127.0.0.0/8']` for an ERP receiver on this
+   * machine. @default none
+   */
+  webhookAllowNetworks?: string[];
   /** The REST API. @default 127.0.0.1:8090 (port 0: any free port) */
   http?: { host: string; port: number };
   /** Simulated seconds the plant runs at the recipe before the cell takes over. @default 3600 */
@@ -176,6 +182,7 @@ export class Cell {
           bus: options.bus,
           modelsDir: options.modelsDir,
           clock,
+          webhooks: { allowNetworks: options.webhookAllowNetworks ?? [] },
         },
         { logger: ['error'] },
       );

@@ -59,6 +59,8 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
         timeFactor: 240,
         warmUp: 1800,
         http: { host: '127.0.0.1', port: 0 },
+        // The ERP's receiver below listens on loopback, which webhooks may not reach unless allowed.
+        webhookAllowNetworks: ['127.0.0.0/8'],
         log: note,
       });
       note('cell started');
