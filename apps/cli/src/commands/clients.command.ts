@@ -1,8 +1,22 @@
+import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { ApiClientStore, Database, ROLES, parseDatabaseUrl, type Role } from '@pipac/persistence';
+import {
+  ApiClientStore,
+  AuditTrail,
+  Database,
+  PersistenceError,
+  ROLES,
+  parseDatabaseUrl,
+  type Actor,
+  type ClientChange,
+  type Role,
+} from '@pipac/persistence';
 import { formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';
 import { DEFAULT_DATABASE } from './audit.command';
+
+/** The embedded cell's id (`pipac start`): where client changes are recorded. */
+const DEFAULT_CELL = 'cell-1';
 
 const dbOption = (command: Command) =>
   command.option(
@@ -10,6 +24,9 @@ const dbOption = (command: Command) =>
     'the cell database: sqlite:<file> or postgres://…',
     process.env['PIPAC_DATABASE_URL'] ?? DEFAULT_DATABASE,
   );
+
+const changeOptions = (command: Command) =>
+  command.option('--cell <id>', 'the cell whose audit trail records the change', DEFAULT_CELL);
 
 async function withClients<T>(
   url: string,
@@ -23,33 +40,81 @@ async function withClients<T>(
   }
   const db = await Database.open(config);
   try {
-    return await work(new ApiClientStore(db));
+    return await work(new ApiClientStore(db, Date.now, new AuditTrail(db)));
+  } catch (error) {
+    // An unknown or duplicate client is bad input: exit 2 with the store's sentence.
+    if (error instanceof PersistenceError && error.code !== 'INVALID_TRANSITION') {
+      throw new UsageError(error.message);
+    }
+    throw error;
   } finally {
     await db.close();
   }
+}
+
+/**
+ * Who runs the command, for the audit trail: the operating-system user (a person at the
+ * plant's console), or `system` where there is none (a container without a passwd entry).
+ */
+export function commandLineActor(): Actor {
+  try {
+    const { username } = userInfo();
+    if (username) return { kind: 'user', id: username };
+  } catch {
+    // No user name to be had: fall through.
+  }
+  return { kind: 'system', id: 'system' };
+}
+
+/** A reason fit for the audit trail: one line, not blank. */
+function reasonOf(reason: string): string {
+  const trimmed = reason.trim();
+  if (!trimmed) throw new UsageError('--reason must not be blank');
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) {
+    throw new UsageError('--reason must be one line without control characters');
+  }
+  if (trimmed.length > 500) throw new UsageError('--reason must be at most 500 characters');
+  return trimmed;
 }
 
 /** `pipac clients`: the REST API's callers and their roles (keys are stored hashed, shown once). */
 export function clientsCommand(): Command {
   const clients = new Command('clients').description("The REST API's clients: add, list, revoke");
   dbOption(
-    clients
-      .command('add <id>')
-      .description(
-        `Register a client and print its API key (shown once). Roles: ${ROLES.join(', ')}`,
-      )
-      .requiredOption('--roles <roles>', 'comma-separated roles')
-      .option('--name <name>', 'what the client is (e.g. "SAP S/4HANA production")'),
-  ).action(async (id: string, options: { roles: string; name?: string; db: string }) => {
-    const roles = options.roles.split(',').map((r) => r.trim()) as Role[];
-    const unknown = roles.filter((r) => !ROLES.includes(r));
-    if (unknown.length > 0)
-      throw new UsageError(`--roles: unknown ${unknown.join(', ')} (known: ${ROLES.join(', ')})`);
-    const { key } = await withClients(options.db, (store) =>
-      store.create(id, options.name ?? id, roles),
-    );
-    process.stdout.write(`client ${id} (${roles.join(', ')}); its API key, shown once:\n${key}\n`);
-  });
+    changeOptions(
+      clients
+        .command('add <id>')
+        .description(
+          `Register a client and print its API key (shown once); recorded in the audit trail. Roles: ${ROLES.join(', ')}`,
+        )
+        .requiredOption('--roles <roles>', 'comma-separated roles')
+        .option('--name <name>', 'what the client is (e.g. "SAP S/4HANA production")')
+        .option('--reason <text>', 'why, for the audit trail (default: "new client <name>")'),
+    ),
+  ).action(
+    async (
+      id: string,
+      options: { roles: string; name?: string; reason?: string; cell: string; db: string },
+    ) => {
+      const roles = options.roles.split(',').map((r) => r.trim()) as Role[];
+      const unknown = roles.filter((r) => !ROLES.includes(r));
+      if (unknown.length > 0)
+        throw new UsageError(`--roles: unknown ${unknown.join(', ')} (known: ${ROLES.join(', ')})`);
+      const name = options.name ?? id;
+      const change: ClientChange = {
+        actor: commandLineActor(),
+        cell: options.cell,
+        reason: reasonOf(options.reason ?? `new client ${name}`),
+      };
+      const { key } = await withClients(options.db, (store) =>
+        store.create(id, name, roles, change),
+      );
+      process.stdout.write(
+        `client ${id} (${roles.join(', ')}); its API key, shown once:\n${key}\n`,
+      );
+    },
+  );
   dbOption(
     clients
       .command('list')
@@ -70,11 +135,33 @@ export function clientsCommand(): Command {
       )}\n`,
     );
   });
-  dbOption(clients.command('revoke <id>').description("Revoke a client's key at once")).action(
-    async (id: string, options: { db: string }) => {
-      await withClients(options.db, (store) => store.revoke(id));
-      process.stdout.write(`client ${id} revoked\n`);
-    },
-  );
+  dbOption(
+    changeOptions(
+      clients
+        .command('revoke <id>')
+        .description(
+          "Revoke a client's key at once; recorded in the audit trail. An unknown id fails (exit 2)",
+        )
+        .option(
+          '--reason <text>',
+          'why, for the audit trail (e.g. "key leaked"; default: "key revoked from the command line")',
+        ),
+    ),
+  ).action(async (id: string, options: { reason?: string; cell: string; db: string }) => {
+    const change: ClientChange = {
+      actor: commandLineActor(),
+      cell: options.cell,
+      reason: reasonOf(options.reason ?? 'key revoked from the command line'),
+    };
+    const { revokedAt, already } = await withClients(options.db, (store) =>
+      store.revoke(id, change),
+    );
+    process.stdout.write(
+      already ? `client ${id} was already revoked (${revokedAt})\n` : `client ${id} revoked\n`,
+    );
+  });
+  // main() overrides exits on the top-level commands only: without this a bad option here
+  // would end the process from inside commander instead of exiting 2 through main().
+  for (const command of clients.commands) command.exitOverride();
   return clients;
 }
