@@ -15,3 +15,5 @@ export * from './lib/coordination/plant-chain';
 export * from './lib/coordination/step-capacity';
 export * from './lib/coordination/throughput-balancer';
 export * from './lib/coordination/coordinated-run';
+export * from './lib/operator-setpoint';
+export * from './lib/controller-write-gate';
