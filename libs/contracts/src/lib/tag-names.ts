@@ -4,6 +4,14 @@
  * and the coordinator read them.
  */
 
+/**
+ * Device id of a step's flow-reactor module: the `location.device` of the commands for its
+ * pumps, jacket and back-pressure, and of its adapter's readings and confirmations.
+ */
+export function moduleDeviceId(step: string): string {
+  return `${step}-module`;
+}
+
 /** Tag prefix of a step's reactor sensors (the recipe names no reactor tag). */
 export function reactorTag(step: string): string {
   return `R-${step}`;
