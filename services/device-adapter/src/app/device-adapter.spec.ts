@@ -3,12 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InProcessBus, encodeEvent, subscribeEvents, type BusMessage } from '@pipac/bus';
 import {
+  DeviceStateSchema,
   HEADERS,
+  IssuerSchema,
   Issuer_Kind,
+  Mode,
   SetpointCommandSchema,
   WriteConfirmation_Outcome as Outcome,
   create,
   deadLetterTopic,
+  deviceStateCodec,
   sensorReadingCodec,
   setpointCommandCodec,
   timestampFromMs,
@@ -24,7 +28,7 @@ import { DeviceAdapter } from './device-adapter';
 
 const USER = { username: 'adapter', password: 'not anonymous' };
 const place = { site: 'site', cell: 'cell', step: 'nitration' };
-const topic = (stream: 'sensors' | 'setpoints' | 'confirmations') =>
+const topic = (stream: 'sensors' | 'setpoints' | 'confirmations' | 'state') =>
   topicName({ ...place, stream });
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -206,5 +210,56 @@ describe('DeviceAdapter with the in-process bus and a real OPC UA server', () =>
     expect(deadLetters[0]!.headers[HEADERS.deadLetterTopic]).toMatch(
       /^pipac\.site\.cell\.nitration\.setpoints\//,
     );
+  });
+  const operator = (id: string, tag: string, value: number, issuedAt = Date.now()) => {
+    const c = command(id, tag, value);
+    c.location!.device = '';
+    c.issuer = create(IssuerSchema, { kind: Issuer_Kind.USER, id: 'olga' });
+    c.reason = 'lab sample';
+    c.issuedAt = timestampFromMs(issuedAt);
+    return c;
+  };
+
+  it("takes an operator's setpoint named by its target-value reading, confirmed under the setpoint's tag", async () => {
+    await send(operator('op-1', 'P-101.SP', 4.5));
+    const [confirmation] = await confirmationOf('op-1');
+    expect(confirmation).toMatchObject({
+      outcome: Outcome.APPLIED,
+      targetTag: 'P-101',
+      valueReadBack: 4.5,
+    });
+    expect(server.value('P-101.SP')).toBe(4.5);
+  });
+
+  it("refuses the agent's commands after an operator's setpoint, until the step is in Automatic again", async () => {
+    const t0 = Date.now();
+    await send(operator('op-2', 'P-101', 5.5, t0));
+    expect((await confirmationOf('op-2'))[0]!.outcome).toBe(Outcome.APPLIED);
+    // An agent command issued after the operator acted (the agent had not seen it yet).
+    const late = command('agent-late', 'P-101', 7);
+    late.issuedAt = timestampFromMs(t0 + 1);
+    await send(late);
+    const [refused] = await confirmationOf('agent-late');
+    expect(refused).toMatchObject({ outcome: Outcome.REFUSED_MODE, targetTag: 'P-101' });
+    expect(refused!.reason).toMatch(/Operator mode since .*user:olga took the hand/);
+    expect(server.value('P-101.SP')).toBe(5.5);
+    // A person puts the step back in Automatic: the agent writes again.
+    await bus.publish(topic('state'), [
+      encodeEvent(
+        deviceStateCodec,
+        'nitration',
+        create(DeviceStateSchema, {
+          location: { ...place, device: '' },
+          mode: Mode.AUTOMATIC,
+          changedBy: { kind: Issuer_Kind.USER, id: 'olga' },
+          reason: 'sample taken',
+          changedAt: timestampFromMs(t0 + 2),
+        }),
+      ),
+    ]);
+    await new Promise((r) => setTimeout(r, 100));
+    await send(command('agent-again', 'P-101', 7));
+    expect((await confirmationOf('agent-again'))[0]!.outcome).toBe(Outcome.APPLIED);
+    expect(server.value('P-101.SP')).toBe(7);
   });
 });

@@ -1,19 +1,27 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ControllerWriteGate, type StepOperatingMode } from '@pipac/control';
 import {
   AlarmSchema,
   Alarm_Severity,
   Alarm_State,
+  Issuer_Kind,
+  Mode,
+  STEP_MODE_FEEDBACK,
   STREAMS,
   WriteConfirmation_Outcome,
   alarmCodec,
   create,
   deadLetterTopic,
+  deviceStateCodec,
   sensorReadingCodec,
   setpointCommandCodec,
   timestampFromMs,
+  timestampMs,
   topicName,
   writeConfirmationCodec,
+  type DeviceState,
   type Stream,
 } from '@pipac/contracts';
 import {
@@ -21,6 +29,7 @@ import {
   DiskSpool,
   encodeEvent,
   publishEvent,
+  subscribeAll,
   subscribeEvents,
   type BufferedPublisherStats,
   type EventBus,
@@ -88,6 +97,9 @@ export interface DeviceAdapterStats extends BufferedPublisherStats {
  *   committed (a command whose confirmation cannot be published is redelivered, and the
  *   journal keeps it from being applied twice); malformed commands go to the dead-letter
  *   topic;
+ * - the step's modes (requests and the agent's feedback on `state`, read from the start of the
+ *   compacted topic) and the operators' own setpoints decide whether the agent's commands are
+ *   still written: out of Automatic they are refused (REFUSED_MODE), so the operator wins;
  * - connection and heartbeat losses are raised (and cleared) as alarms;
  * - every tag's last value is published again every `refreshMs` (a birth certificate in
  *   Sparkplug terms), so late subscribers need not wait for a change.
@@ -105,7 +117,7 @@ export class DeviceAdapter {
     private readonly options: DeviceAdapterOptions,
     private readonly client: DeviceClient,
     private readonly publisher: BufferedPublisher,
-    private readonly commands: Subscription,
+    private readonly subscriptions: Subscription[],
     private readonly topics: Record<Stream, string>,
   ) {}
 
@@ -121,7 +133,7 @@ export class DeviceAdapter {
     ) as Record<Stream, string>;
     const deadLetters = deadLetterTopic(site, cell);
     await bus.ensureTopics([
-      ...(['sensors', 'setpoints', 'confirmations', 'alarms'] as const).map((stream) => ({
+      ...(['sensors', 'setpoints', 'confirmations', 'alarms', 'state'] as const).map((stream) => ({
         name: topics[stream],
         compacted: STREAMS[stream].compacted,
       })),
@@ -159,62 +171,76 @@ export class DeviceAdapter {
     const units = Object.fromEntries(
       Object.entries(options.nodeMap.setpoints).map(([tag, entry]) => [tag, entry.unit]),
     );
+    const gate = new ControllerWriteGate();
     const handler = new SetpointCommandHandler(
       client,
       CommandJournal.open(join(options.stateDir, 'commands.jsonl')),
-      { location, units, now },
+      { location, units, now, gate },
     );
     const labels = { step, device };
     const writes = counter(METRICS.adapterWrites);
     const writeDuration = histogram(METRICS.adapterWriteDuration);
-    let commands: Subscription;
+    let subscriptions: Subscription[];
     try {
-      commands = await subscribeEvents(bus, {
-        group: `device-adapter.${site}.${cell}.${device}`,
-        topic: topics.setpoints,
-        codec: setpointCommandCodec,
-        deadLetterTopic: deadLetters,
-        retryDelayMs: 200,
-        handler: async (command) => {
-          if (!handler.isMine(command)) return;
-          const started = performance.now();
-          // The write, read-back and confirmation in one span, in the command's trace.
-          await inSpan(
-            SPANS.write,
-            {
-              kind: SpanKind.CLIENT,
-              attributes: {
-                'pipac.device': device,
-                'pipac.tag': command.targetTag,
-                'pipac.command_id': command.commandId,
+      // Joined in parallel: each consumer group's join takes seconds on Kafka.
+      subscriptions = await subscribeAll([
+        // The step's mode: every adapter process reads the compacted topic from its start (a
+        // group of its own), so it knows the mode the step is in before the first command.
+        subscribeEvents(bus, {
+          group: `device-adapter.${site}.${cell}.${device}.state.${randomUUID()}`,
+          topic: topics.state,
+          codec: deviceStateCodec,
+          deadLetterTopic: deadLetters,
+          fromBeginning: true,
+          handler: async (state) => followMode(gate, state),
+        }),
+        subscribeEvents(bus, {
+          group: `device-adapter.${site}.${cell}.${device}`,
+          topic: topics.setpoints,
+          codec: setpointCommandCodec,
+          deadLetterTopic: deadLetters,
+          retryDelayMs: 200,
+          handler: async (command) => {
+            if (!handler.isMine(command)) return;
+            const started = performance.now();
+            // The write, read-back and confirmation in one span, in the command's trace.
+            await inSpan(
+              SPANS.write,
+              {
+                kind: SpanKind.CLIENT,
+                attributes: {
+                  'pipac.device': device,
+                  'pipac.tag': command.targetTag,
+                  'pipac.command_id': command.commandId,
+                },
               },
-            },
-            async (span) => {
-              const confirmation = await handler.handle(command);
-              if (!confirmation) return;
-              const outcome = WriteConfirmation_Outcome[confirmation.outcome].toLowerCase();
-              span.setAttribute('pipac.outcome', outcome);
-              writes.add(1, { ...labels, outcome });
-              writeDuration.record((performance.now() - started) / 1000, labels);
-              if (self.adapter) self.adapter.counters.commands++;
-              await publishEvent(
-                bus,
-                topics.confirmations,
-                writeConfirmationCodec,
-                command.targetTag,
-                confirmation,
-              );
-            },
-          );
-        },
-      });
+              async (span) => {
+                const confirmation = await handler.handle(command);
+                if (!confirmation) return;
+                const outcome = WriteConfirmation_Outcome[confirmation.outcome].toLowerCase();
+                span.setAttribute('pipac.outcome', outcome);
+                writes.add(1, { ...labels, outcome });
+                writeDuration.record((performance.now() - started) / 1000, labels);
+                if (self.adapter) self.adapter.counters.commands++;
+                await publishEvent(
+                  bus,
+                  topics.confirmations,
+                  writeConfirmationCodec,
+                  confirmation.targetTag,
+                  confirmation,
+                );
+              },
+            );
+          },
+        }),
+      ]);
     } catch (error) {
       await client.close();
       await publisher.close();
       throw error;
     }
 
-    const adapter = new DeviceAdapter(options, client, publisher, commands, topics);
+    const adapter = new DeviceAdapter(options, client, publisher, subscriptions, topics);
     self.adapter = adapter;
     const reconnects = counter(METRICS.adapterReconnects);
     const errors = counter(METRICS.errors);
@@ -302,7 +328,7 @@ export class DeviceAdapter {
     this.stopping = true;
     this.stopObserving?.();
     if (this.refresher) clearInterval(this.refresher);
-    await this.commands.close();
+    await Promise.all(this.subscriptions.map((s) => s.close()));
     await this.client.close();
     await this.publisher.close();
   }
@@ -323,4 +349,25 @@ export class DeviceAdapter {
     // Alarms take the readings' path: buffered, so an alarm raised while the bus is down still arrives.
     this.publisher.enqueue(this.topics.alarms, encodeEvent(alarmCodec, alarm.alarmId, alarm));
   }
+}
+
+const MODES: Partial<Record<Mode, StepOperatingMode>> = {
+  [Mode.OFFLINE]: 'offline',
+  [Mode.OPERATOR]: 'operator',
+  [Mode.AUTOMATIC]: 'automatic',
+};
+
+/**
+ * A step's mode event into the controllers' write gate: a person's request for the step, or
+ * the agent's feedback (both name the step, not a device); a device's own state is not a mode.
+ */
+function followMode(gate: ControllerWriteGate, state: DeviceState): void {
+  if (state.location?.device) return;
+  const mode = MODES[state.mode];
+  if (!mode || !state.changedAt) return;
+  const person = state.changedBy?.kind === Issuer_Kind.USER;
+  // A request (no state) counts only from a person; the feedback says STEP_MODE_FEEDBACK.
+  if (state.state !== STEP_MODE_FEEDBACK && !(person && state.state === '')) return;
+  const by = person ? `user:${state.changedBy?.id ?? ''}` : state.changedBy?.id || 'step-agent';
+  gate.modeChanged(mode, timestampMs(state.changedAt), by);
 }

@@ -1,4 +1,6 @@
+import { ControllerWriteGate, setpointTagOf } from '@pipac/control';
 import {
+  Issuer_Kind,
   WriteConfirmation_Outcome as Outcome,
   WriteConfirmationSchema,
   create,
@@ -24,6 +26,11 @@ export interface SetpointCommandHandlerOptions {
   units: Record<string, string>;
   /** ms since the epoch. @default Date.now */
   now?: () => number;
+  /**
+   * Whether the step's controllers may write (fed with the step's modes by the adapter).
+   * @default a gate of its own, fed by the operators' commands only
+   */
+  gate?: ControllerWriteGate;
 }
 
 /**
@@ -32,13 +39,19 @@ export interface SetpointCommandHandlerOptions {
  * - a command id seen before is never applied again: its original confirmation is repeated,
  *   or, if the id comes back with another tag or value, the reuse is refused (DUPLICATE);
  * - refused when past its deadline (REFUSED_EXPIRED), for an unknown tag or unit (FAILED),
- *   or outside the device's engineering range (REFUSED_LIMITS), before anything is written;
+ *   outside the device's engineering range (REFUSED_LIMITS), or from a controller (agent or
+ *   fallback) while the step is out of Automatic (REFUSED_MODE: an operator's setpoint ends
+ *   Automatic, so a controller command still on its way never overwrites it), before anything
+ *   is written;
+ * - a tag may be named as the setpoint (`P-101`) or as its target-value reading (`P-101.SP`,
+ *   the event contract's example); the confirmation names the setpoint;
  * - otherwise written and read back: APPLIED only when the device confirms the value.
  * Final answers are journaled before they are returned; a failure to reach the device is not,
  * so a redelivered command may try again (a setpoint write is idempotent).
  */
 export class SetpointCommandHandler {
   private readonly now: () => number;
+  readonly gate: ControllerWriteGate;
 
   constructor(
     private readonly writer: SetpointWriter,
@@ -46,22 +59,31 @@ export class SetpointCommandHandler {
     private readonly options: SetpointCommandHandlerOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.gate = options.gate ?? new ControllerWriteGate();
   }
 
   /** True when the command names this adapter's device (or no device and one of its tags). */
   isMine(command: SetpointCommand): boolean {
     const device = command.location?.device ?? '';
     if (device) return device === this.options.location.device;
-    return command.targetTag in this.options.units;
+    return this.tagOf(command) in this.options.units;
+  }
+
+  /** The setpoint a command names: its tag, or the tag of the target-value reading it names. */
+  private tagOf(command: SetpointCommand): string {
+    const tag = command.targetTag;
+    if (tag in this.options.units) return tag;
+    const bare = setpointTagOf(tag);
+    return bare in this.options.units ? bare : tag;
   }
 
   async handle(command: SetpointCommand): Promise<WriteConfirmation | undefined> {
     if (!this.isMine(command)) return undefined;
     const receivedAt = this.now();
+    const tag = this.tagOf(command);
     const seen = this.journal.get(command.commandId);
     if (seen) {
-      if (seen.tag === command.targetTag && seen.requested === command.value)
-        return this.confirmation(seen);
+      if (seen.tag === tag && seen.requested === command.value) return this.confirmation(seen);
       return this.answer(
         command,
         receivedAt,
@@ -71,7 +93,6 @@ export class SetpointCommandHandler {
         false,
       );
     }
-    const tag = command.targetTag;
     const unit = this.options.units[tag];
     if (command.deadline && timestampMs(command.deadline) < receivedAt) {
       return this.answer(
@@ -92,6 +113,18 @@ export class SetpointCommandHandler {
         `device ${this.options.location.device} has no setpoint ${tag}`,
         true,
       );
+    }
+    const issuer = command.issuer?.kind;
+    if (issuer === Issuer_Kind.USER) {
+      // The step agent leaves Automatic when it sees this command; from its issue time on,
+      // what the agent may still have on its way is refused.
+      const at = command.issuedAt ? timestampMs(command.issuedAt) : receivedAt;
+      this.gate.operatorWrote(at, `user:${command.issuer?.id ?? ''}`);
+    } else if (issuer === Issuer_Kind.AGENT || issuer === Issuer_Kind.FALLBACK_CONTROLLER) {
+      const refusal = this.gate.refusal();
+      if (refusal !== undefined) {
+        return this.answer(command, receivedAt, Outcome.REFUSED_MODE, Number.NaN, refusal, true);
+      }
     }
     if (command.unit && command.unit !== unit) {
       return this.answer(
@@ -170,7 +203,7 @@ export class SetpointCommandHandler {
   ): WriteConfirmation {
     const entry: JournalEntry = {
       commandId: command.commandId,
-      tag: command.targetTag,
+      tag: this.tagOf(command),
       requested: command.value,
       outcome,
       valueReadBack,
