@@ -14,10 +14,12 @@ import {
   ConversionPidController,
   StepCapacityEstimator,
   type ShieldDecision,
+  OperatorSetpoints,
   PolicyController,
   SafetyShield,
   StepSpace,
   loadStepPolicy,
+  setpointTagOf,
   tuneConversionPid,
   type ConversionPidTuning,
   type Intervention,
@@ -146,6 +148,8 @@ export class StepAgent {
   private readonly subscriptions: Subscription[] = [];
   private readonly instance = randomUUID().slice(0, 8);
   private readonly nominalOutletFlow: number;
+  /** Every setpoint of the step a person may write (an operator's write ends Automatic). */
+  private readonly setpointTags: ReadonlySet<string>;
   private loaded: LoadedPolicy | undefined;
   private agent: PolicyController | undefined;
   private loadedMtime = 0;
@@ -201,6 +205,9 @@ export class StepAgent {
     };
     this.deadLetter = deadLetterTopic(site, cell);
     this.nominalOutletFlow = this.liquidFlow(this.space.nominalSetpoints());
+    this.setpointTags = new Set(
+      (new OperatorSetpoints(model).of(step) ?? []).map((setpoint) => setpoint.tag),
+    );
     this.capacity = new StepCapacityEstimator(this.space);
     this.telemetry = new AgentTelemetry(this.space, this.tracker.conversionTag, gates, () => ({
       mode: this.currentMode,
@@ -646,15 +653,19 @@ export class StepAgent {
     this.setMode(mode, `user:${state.changedBy.id}`, state.reason || 'mode request', source);
   }
 
-  /** An operator writing a setpoint of this step takes it out of Automatic: the operator wins. */
+  /**
+   * An operator writing any setpoint of this step (a pump, the jacket, the back-pressure; named
+   * as `P-101` or `P-101.SP`) takes it out of Automatic: the operator wins.
+   */
   private onSetpointCommand(command: SetpointCommand): void {
     if (command.issuer?.kind !== Issuer_Kind.USER) return;
     if (this.currentMode !== 'automatic') return;
-    if (!this.space.manipulated.some((m) => m.tag === command.targetTag)) return;
+    const tag = setpointTagOf(command.targetTag);
+    if (!this.setpointTags.has(tag)) return;
     this.setMode(
       'operator',
       `user:${command.issuer.id}`,
-      `operator set ${command.targetTag} to ${command.value} ${command.unit}: ${command.reason}`,
+      `operator set ${tag} to ${command.value} ${command.unit}: ${command.reason}`,
     );
   }
 

@@ -331,6 +331,32 @@ export function describeStepAgentScenarios(
       expect(commands.at(-1)?.issuer?.kind).toBe(Issuer_Kind.FALLBACK_CONTROLLER);
     });
 
+    it.each([
+      ['its back-pressure', 'PCV-201', 6, 'bar'],
+      ['a pump named by its target-value reading', 'MFC-201.SP', 300, 'NmL/min'],
+    ])("ends Automatic on an operator's setpoint of %s (%s)", async (_what, tag, value, unit) => {
+      await publishReadings();
+      agent.setMode('automatic', 'test', 'start');
+      await agent.cycle();
+      const command = create(SetpointCommandSchema, {
+        commandId: `operator-${tag}`,
+        location: { site, cell: 'cell', step: 'hydrogenation', device: 'hydrogenation-module' },
+        targetTag: tag,
+        value,
+        unit,
+        issuer: { kind: Issuer_Kind.USER, id: 'carol' },
+        reason: 'manual check',
+        issuedAt: timestampFromMs(now),
+        deadline: timestampFromMs(now + 60_000),
+      });
+      await bus.publish(topic('setpoints'), [encodeEvent(setpointCommandCodec, tag, command)]);
+      await until(() => agent.mode === 'operator');
+      const change = agent.modeLog.at(-1);
+      expect([change?.mode, change?.by]).toEqual(['operator', 'user:carol']);
+      expect(change?.reason).toMatch(/manual check$/);
+      expect((await agent.cycle()).commands).toBe(0);
+    });
+
     it('loads a new model without a restart, and keeps the old one when the new does not fit', async () => {
       const first = agent.modelVersion;
       // A later file time, as a deployment that replaces the files would give.
