@@ -16,6 +16,7 @@ import {
   writeConfirmationCodec,
   type Issuer,
   type SetpointCommand,
+  type WriteConfirmation,
 } from '@pipac/contracts';
 import type { Actor, AuditRecord, AuditTrail } from '@pipac/persistence';
 
@@ -33,6 +34,11 @@ export interface AuditRecorderOptions {
   flushMs?: number;
   /** Commands are kept this long for their confirmation, ms. @default 600_000 */
   commandMemoryMs?: number;
+  /**
+   * A confirmation that comes before its command (the two topics are read apart) waits this
+   * long for it, ms, before it is recorded without knowing who asked. @default 10_000
+   */
+  commandWaitMs?: number;
 }
 
 const MODES: Record<number, string> = {
@@ -51,12 +57,18 @@ const REFUSALS: Partial<Record<WriteConfirmation_Outcome, string>> = {
 /**
  * Writes what happens on the cell's topics into the audit trail: every setpoint a device
  * confirms as changed (joined with its command: who, why, trace, model version; the old value
- * is the last one applied), every refused or failed write, every mode change a step agent
- * announces, every alarm. Entries are buffered briefly and appended in bursts, in the order
- * the events arrived.
+ * is the last one applied), every refused or failed write (with the device's reason and the
+ * requester's), every mode change a step agent announces, every alarm. Entries are buffered
+ * briefly and appended in bursts, in the order the events arrived; a confirmation that comes
+ * before its command waits for it (`commandWaitMs`), so an operator's write is never recorded
+ * without its author.
  */
 export class AuditRecorder {
   private readonly commands = new Map<string, { command: SetpointCommand; at: number }>();
+  private readonly early = new Map<
+    string,
+    { step: string; confirmation: WriteConfirmation; at: number }
+  >();
   private readonly lastApplied = new Map<string, number>();
   private readonly lastMode = new Map<string, string>();
   private readonly pending: AuditRecord[] = [];
@@ -86,6 +98,11 @@ export class AuditRecorder {
           deadLetterTopic: deadLetter,
           handler: async (command) => {
             this.commands.set(command.commandId, { command, at: Date.now() });
+            const early = this.early.get(command.commandId);
+            if (early) {
+              this.early.delete(command.commandId);
+              this.record(early.step, early.confirmation);
+            }
           },
         }),
         subscribeEvents(bus, {
@@ -155,6 +172,9 @@ export class AuditRecorder {
     this.timer = undefined;
     await Promise.all(this.subscriptions.map((s) => s.close()));
     this.subscriptions = [];
+    // Confirmations still waiting for their command are recorded as they are, not lost.
+    for (const { step, confirmation } of this.early.values()) this.record(step, confirmation);
+    this.early.clear();
     await this.flush();
   }
 
@@ -184,17 +204,23 @@ export class AuditRecorder {
     this.timer.unref();
   }
 
-  private onConfirmation(
-    step: string,
-    confirmation: Parameters<typeof writeConfirmationCodec.encode>[0],
-  ): void {
+  private onConfirmation(step: string, confirmation: WriteConfirmation): void {
+    if (this.commands.has(confirmation.commandId)) return this.record(step, confirmation);
+    this.early.set(confirmation.commandId, { step, confirmation, at: Date.now() });
+  }
+
+  private record(step: string, confirmation: WriteConfirmation): void {
     const known = this.commands.get(confirmation.commandId);
     const command = known?.command;
     const tag = confirmation.targetTag;
     const at = confirmation.confirmedAt ? timestampMs(confirmation.confirmedAt) : undefined;
     const base = {
       actor: actorOf(command?.issuer, step),
-      device: command?.location?.device || tag.split('.')[0],
+      device:
+        confirmation.location?.device ||
+        command?.location?.device ||
+        tag.split('.')[0] ||
+        undefined,
       object: tag,
       unit: confirmation.unit || command?.unit || undefined,
       traceId: command?.traceId || undefined,
@@ -225,7 +251,9 @@ export class AuditRecorder {
       kind: 'setpoint.refused',
       oldValue: this.lastApplied.get(tag) ?? null,
       newValue: command?.value ?? null,
-      reason: `${refusal}${confirmation.reason ? `: ${confirmation.reason}` : ''}`,
+      reason:
+        `${refusal}${confirmation.reason ? `: ${confirmation.reason}` : ''}` +
+        (command?.reason ? `; reason given: ${command.reason}` : ''),
     });
   }
 
@@ -247,10 +275,20 @@ export class AuditRecorder {
     });
   }
 
-  /** Drops commands whose confirmation will not come any more. */
+  /**
+   * Drops commands whose confirmation will not come any more, and records the confirmations
+   * whose command did not come in time, as they are.
+   */
   private forget(): void {
-    const horizon = Date.now() - (this.options.commandMemoryMs ?? 600_000);
+    const now = Date.now();
+    const horizon = now - (this.options.commandMemoryMs ?? 600_000);
     for (const [id, { at }] of this.commands) if (at < horizon) this.commands.delete(id);
+    const waited = now - (this.options.commandWaitMs ?? 10_000);
+    for (const [id, { step, confirmation, at }] of this.early) {
+      if (at > waited) continue;
+      this.early.delete(id);
+      this.record(step, confirmation);
+    }
   }
 }
 
