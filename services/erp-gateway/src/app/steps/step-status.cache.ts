@@ -11,13 +11,16 @@ import {
   AutomaticSource,
   Mode,
   deadLetterTopic,
+  setpointCommandCodec,
   stepStatusCodec,
   stepTopics,
   timestampMs,
   topicName,
+  writeConfirmationCodec,
   type StepStatus,
 } from '@pipac/contracts';
 import { GATEWAY_OPTIONS, type ErpGatewayOptions } from '../gateway-options';
+import { SetpointOutcomes } from './setpoint-outcomes';
 
 export class StepView {
   @ApiProperty({ type: String }) step!: string;
@@ -39,10 +42,15 @@ const MODES: Record<number, string> = {
   [Mode.AUTOMATIC]: 'automatic',
 };
 
-/** The latest StepStatus of each step, for GET /steps (every gateway replica reads them all). */
+/**
+ * The latest StepStatus of each step, for GET /steps, and what became of the operators' recent
+ * setpoint commands (their confirmations), for GET /steps/{step}/setpoints/{id}. Every gateway
+ * replica reads them all.
+ */
 @Injectable()
 export class StepStatusCache implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly latest = new Map<string, StepStatus>();
+  readonly outcomes = new SetpointOutcomes();
   private subscriptions: Subscription[] = [];
 
   constructor(@Inject(GATEWAY_OPTIONS) private readonly options: ErpGatewayOptions) {}
@@ -55,20 +63,35 @@ export class StepStatusCache implements OnApplicationBootstrap, OnApplicationShu
     ]);
     // Every replica reads every status (its own groups), one group per step: a Kafka group's
     // members share one subscription.
-    const group = (step: string) =>
-      `erp-gateway.${site}.${cell}.${step}.status.${hostname()}.${process.pid}`;
+    const group = (step: string, stream: string) =>
+      `erp-gateway.${site}.${cell}.${step}.${stream}.${hostname()}.${process.pid}`;
+    const deadLetter = deadLetterTopic(site, cell);
     this.subscriptions = await subscribeAll(
-      this.options.steps.map((step) =>
+      this.options.steps.flatMap((step) => [
         subscribeEvents(bus, {
-          group: group(step),
+          group: group(step, 'status'),
           topic: topicName({ site, cell, step, stream: 'status' }),
           codec: stepStatusCodec,
-          deadLetterTopic: deadLetterTopic(site, cell),
+          deadLetterTopic: deadLetter,
           handler: async (status) => {
             this.latest.set(step, status);
           },
         }),
-      ),
+        subscribeEvents(bus, {
+          group: group(step, 'setpoints'),
+          topic: topicName({ site, cell, step, stream: 'setpoints' }),
+          codec: setpointCommandCodec,
+          deadLetterTopic: deadLetter,
+          handler: async (command) => this.outcomes.issued(step, command),
+        }),
+        subscribeEvents(bus, {
+          group: group(step, 'confirmations'),
+          topic: topicName({ site, cell, step, stream: 'confirmations' }),
+          codec: writeConfirmationCodec,
+          deadLetterTopic: deadLetter,
+          handler: async (confirmation) => this.outcomes.confirmed(confirmation),
+        }),
+      ]),
     );
   }
 

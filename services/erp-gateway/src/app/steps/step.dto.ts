@@ -25,14 +25,26 @@ export class ModeRequestDto {
   reason!: string;
 }
 
-/** POST /steps/{step}/setpoints: an operator's setpoint; the step leaves Automatic. */
+/**
+ * POST /steps/{step}/setpoints: an operator's setpoint; the step leaves Automatic. Checked
+ * against the plant (a setpoint of this step, its unit, its engineering limits) before it is
+ * sent; the agent's narrower range does not apply to a person.
+ */
 export class SetpointOverrideDto {
-  @ApiProperty({ type: String, description: 'Target tag, e.g. P-101.SP', example: 'P-101.SP' })
+  @ApiProperty({
+    type: String,
+    description:
+      "A setpoint of the step (a pump, the jacket, the back-pressure), as its tag or its target-value reading's",
+    example: 'P-101.SP',
+    pattern: '^[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$',
+    maxLength: 64,
+  })
   @IsString()
-  @Matches(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, { message: 'tag must look like P-101.SP' })
+  @Length(1, 64)
+  @Matches(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/, { message: 'tag must look like P-101 or P-101.SP' })
   tag!: string;
 
-  @ApiProperty({ type: Number })
+  @ApiProperty({ type: Number, description: "Within the setpoint's engineering limits" })
   @IsNumber({ allowNaN: false, allowInfinity: false })
   value!: number;
 
@@ -56,4 +68,40 @@ export class CommandAccepted {
     description: 'The command id; its outcome lands in the audit trail',
   })
   commandId!: string;
+}
+
+/** 202 to a setpoint: where to follow it. */
+export class SetpointAccepted extends CommandAccepted {
+  @ApiProperty({
+    type: String,
+    description: "The command's outcome: GET it (pending until the device confirms or refuses it)",
+    example: '/api/v1/steps/nitration/setpoints/3f0e…',
+  })
+  location!: string;
+}
+
+/** GET /steps/{step}/setpoints/{commandId}: an operator's setpoint and what became of it. */
+export class SetpointOutcomeView {
+  @ApiProperty({ type: String, format: 'uuid' }) commandId!: string;
+  @ApiProperty({ type: String }) step!: string;
+  @ApiProperty({ type: String, description: 'The setpoint written' }) tag!: string;
+  @ApiProperty({ type: String, description: 'The device it was sent to' }) device!: string;
+  @ApiProperty({ type: Number, description: 'The value asked for' }) value!: number;
+  @ApiProperty({ type: String }) unit!: string;
+  @ApiProperty({ type: String }) issuedBy!: string;
+  @ApiProperty({ type: String }) reason!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) issuedAt!: string | null;
+  @ApiProperty({ type: String, enum: ['pending', 'applied', 'refused', 'failed'] })
+  state!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    enum: ['applied', 'refused_limits', 'refused_expired', 'refused_mode', 'failed'],
+  })
+  outcome!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'The value the device read back' })
+  valueReadBack!: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why it was refused or failed' })
+  detail!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) confirmedAt!: string | null;
 }
