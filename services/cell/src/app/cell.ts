@@ -182,6 +182,9 @@ export class Cell {
           bus: options.bus,
           modelsDir: options.modelsDir,
           clock,
+          plant: model,
+          // A person's 30 s on the wall clock, in the cell's faster plant time.
+          setpointDeadlineMs: 30_000 * timeFactor,
           webhooks: { allowNetworks: options.webhookAllowNetworks ?? [] },
         },
         { logger: ['error'] },

@@ -276,6 +276,155 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
       }
     }, 240_000);
 
+    it("applies an operator's setpoint over REST: confirmed by read-back, the agent yields and writes no more, every attempt audited", async () => {
+      const step = 'nitration';
+      const agent = cell.agents.find((a) => a.space.step.id === step)!;
+      expect(agent.mode).toBe('automatic');
+      const audit = new AuditTrail(cell.db);
+      await within('flushing the audit recorder', cell.coordinator.recorder.flush());
+      const before = (await entriesAfter(audit, 0)).at(-1)?.sequence ?? 0;
+      const operator = `operator-${io.site}`;
+      const override = (body: Record<string, unknown>, path = `/steps/${step}/setpoints`) =>
+        within('posting a setpoint', call('POST', path, keys['operator'], body));
+
+      // What the plant refuses is refused at the edge, naming the field and the reason.
+      const refusals: [Record<string, unknown>, number, string, RegExp][] = [
+        [
+          { tag: 'P-101.SP', value: 1e308, unit: 'mL/min', reason: 'typo' },
+          422,
+          'value',
+          /outside the engineering range of P-101, 0\.\.12 mL\/min/,
+        ],
+        [
+          { tag: 'P-201.SP', value: 5, unit: 'mL/min', reason: 'wrong step' },
+          422,
+          'tag',
+          /P-201 is a setpoint of step hydrogenation, not of nitration/,
+        ],
+        [
+          { tag: 'P-101.SP', value: 5, unit: 'L/h', reason: 'wrong unit' },
+          422,
+          'unit',
+          /P-101 takes mL\/min/,
+        ],
+      ];
+      for (const [body, status, field, reason] of refusals) {
+        const refused = await override(body);
+        expect(refused.status).toBe(status);
+        expect(refused.body.errors).toEqual([{ field, reason: expect.stringMatching(reason) }]);
+      }
+      const nowhere = await override(
+        { tag: 'P-101.SP', value: 5, unit: 'mL/min', reason: 'no such step' },
+        '/steps/cooking/setpoints',
+      );
+      expect(nowhere.status).toBe(404);
+      expect(agent.mode).toBe('automatic');
+
+      const commands: { issuer: Issuer_Kind; tag: string; at: number }[] = [];
+      const subscription = await within(
+        'subscribing to the setpoints',
+        subscribeEvents(io.bus, {
+          group: `e2e-override-${io.site}`,
+          topic: topicName({ site: io.site, cell: 'cell-1', step, stream: 'setpoints' }),
+          codec: setpointCommandCodec,
+          deadLetterTopic: deadLetterTopic(io.site, 'cell-1'),
+          handler: async (c) =>
+            void commands.push({
+              issuer: c.issuer?.kind ?? Issuer_Kind.UNSPECIFIED,
+              tag: c.targetTag,
+              at: Date.now(),
+            }),
+        }),
+      );
+      try {
+        // 2.5 mL/min: inside P-101's engineering range (0..12), below the agent's (3..9).
+        const accepted = await override({
+          tag: 'P-101.SP',
+          value: 2.5,
+          unit: 'mL/min',
+          reason: 'feed vessel running low',
+        });
+        expect(accepted.status).toBe(202);
+        expect(accepted.body.location).toBe(
+          `/api/v1/steps/${step}/setpoints/${accepted.body.commandId}`,
+        );
+        const path = (accepted.body.location as string).slice('/api/v1'.length);
+        const outcome = async (): Promise<Record<string, unknown>> =>
+          (await call('GET', path, keys['viewer'])).body as Record<string, unknown>;
+        await until(
+          async () => (await outcome()).state === 'applied',
+          'the device to confirm',
+          30_000,
+        );
+        expect(await outcome()).toMatchObject({
+          commandId: accepted.body.commandId,
+          tag: 'P-101',
+          device: 'nitration-module',
+          value: 2.5,
+          issuedBy: operator,
+          outcome: 'applied',
+          valueReadBack: 2.5,
+        });
+        expect(cell.simulator.server.value('P-101.SP')).toBe(2.5);
+        await until(() => agent.mode === 'operator', 'the agent to leave Automatic', 30_000);
+        const switched = Date.now();
+        const cycles = agent.stats.cycles;
+        await until(() => agent.stats.cycles >= cycles + 10, 'ten more agent cycles', 60_000);
+        // The agent wrote nothing after it yielded, and nothing it had on its way overwrote
+        // the operator's value (the adapter refuses a controller's write out of Automatic).
+        expect(
+          commands.filter((c) => c.at > switched + 200 && c.issuer !== Issuer_Kind.USER),
+        ).toEqual([]);
+        expect(cell.simulator.server.value('P-101.SP')).toBe(2.5);
+        await until(
+          async () =>
+            (await call('GET', '/steps', keys['viewer'])).body.find(
+              (s: { step: string }) => s.step === step,
+            )?.mode === 'operator',
+          'GET /steps to show Operator',
+          30_000,
+        );
+
+        await within('flushing the audit recorder', cell.coordinator.recorder.flush());
+        const trail = (await entriesAfter(audit, before)).filter((e) => e.step === step || !e.step);
+        const applied = trail.filter((e) => e.kind === 'setpoint' && e.object === 'P-101');
+        expect(applied).toEqual([
+          expect.objectContaining({
+            actorKind: 'user',
+            actor: operator,
+            device: 'nitration-module',
+            newValue: '2.5',
+            unit: 'mL/min',
+            reason: 'feed vessel running low',
+            oldValue: expect.stringMatching(/^[0-9.]+$/),
+          }),
+        ]);
+        expect(applied[0]!.oldValue).not.toBe('2.5');
+        expect(trail.filter((e) => e.kind === 'mode').at(-1)).toMatchObject({
+          actorKind: 'user',
+          actor: operator,
+          newValue: 'Operator',
+          reason: expect.stringMatching(/P-101 to 2.5 mL\/min: feed vessel running low$/),
+        });
+        const refused = trail.filter(
+          (e) => e.kind === 'setpoint.refused' && e.actorKind === 'user',
+        );
+        expect(refused.map((e) => [e.actor, e.step, e.object, e.newValue, e.unit])).toEqual([
+          [operator, step, 'P-101', '1e+308', 'mL/min'],
+          [operator, step, 'P-201', '5', 'mL/min'],
+          [operator, step, 'P-101', '5', 'L/h'],
+          [operator, null, 'P-101', '5', 'mL/min'],
+        ]);
+        expect(refused[0]!.reason).toMatch(
+          /^refused by the gateway: 1e\+308 mL\/min is outside the engineering range of P-101, 0\.\.12 mL\/min; reason given: typo$/,
+        );
+        expect(refused[3]!.reason).toMatch(/"cooking" is not a step of this cell.*no such step$/);
+        expect((await audit.verify()).ok).toBe(true);
+      } finally {
+        await within('closing the subscription', subscription.close());
+      }
+    }, 240_000);
+
     it('finds a tampered audit row and names it', async () => {
       const audit = new AuditTrail(cell.db);
       const before = await audit.verify();
@@ -295,4 +444,16 @@ export function describeCellScenarios(name: string, transport: () => Promise<Cel
       expect(await audit.verify()).toMatchObject({ ok: false, broken: { sequence: victim } });
     });
   });
+}
+
+/** Every audit entry after `sequence`, a page at a time. */
+async function entriesAfter(audit: AuditTrail, sequence: number) {
+  const all: Awaited<ReturnType<AuditTrail['entries']>> = [];
+  let after = sequence;
+  for (;;) {
+    const page = await audit.entries({ after, limit: 10_000 });
+    all.push(...page);
+    if (page.length < 10_000) return all;
+    after = page.at(-1)!.sequence;
+  }
 }
