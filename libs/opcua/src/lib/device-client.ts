@@ -18,6 +18,7 @@ import {
 } from 'node-opcua';
 import type { NodeMap } from './node-map';
 import {
+  OpcuaSecurityError,
   securityMode,
   securityPolicy,
   type SecurityModeName,
@@ -35,13 +36,24 @@ export interface DeviceClientOptions {
   securityPolicy?: SecurityPolicyName;
   /** User name and password; anonymous when absent. */
   user?: { username: string; password: string };
-  /** The client's certificate and trust list (created on first use). */
+  /**
+   * The client's certificate and trust list (created on first use): the server's certificate
+   * is accepted when it is in trusted/certs, or issued by a CA in trusted/certs (or in
+   * issuers/certs with the leaf trusted) whose CRL does not list it; an unknown one is
+   * refused and filed under rejected/, and so is a revoked or expired one.
+   */
   pkiFolder: string;
   /**
    * Trust the server's certificate on first contact. Off in production: copy the server's
    * certificate into `<pkiFolder>/trusted/certs` instead. @default false
    */
   acceptUnknownCertificates?: boolean;
+  /**
+   * The client's application certificate and key (PEM), e.g. issued by the plant's CA.
+   * @default a self-signed one, made in `<pkiFolder>/own` on first use
+   */
+  certificateFile?: string;
+  privateKeyFile?: string;
   /** Reconnection back-off, ms: first delay and cap; each delay is jittered by ±50 %. @default 250, 5000 */
   reconnectInitialDelayMs?: number;
   reconnectMaxDelayMs?: number;
@@ -118,6 +130,9 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
   }
 
   static async connect(options: DeviceClientOptions): Promise<DeviceClient> {
+    if ((options.certificateFile === undefined) !== (options.privateKeyFile === undefined)) {
+      throw new OpcuaSecurityError('certificateFile and privateKeyFile go together');
+    }
     mkdirSync(options.pkiFolder, { recursive: true });
     const initialDelay = options.reconnectInitialDelayMs ?? 250;
     const certificateManager = new OPCUACertificateManager({
@@ -139,6 +154,9 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
         randomisationFactor: 0.5,
       },
       clientCertificateManager: certificateManager,
+      ...(options.certificateFile && options.privateKeyFile
+        ? { certificateFile: options.certificateFile, privateKeyFile: options.privateKeyFile }
+        : {}),
     });
     try {
       await client.connect(options.nodeMap.endpointUrl);

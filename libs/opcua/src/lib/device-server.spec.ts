@@ -5,9 +5,11 @@ import { freePort } from './free-port';
 import { recipePlant } from '../testing/reference-plant';
 import { DeviceClient, type TagSample } from './device-client';
 import { describePlantDevices } from './device-model';
-import { DeviceServer } from './device-server';
+import { DeviceServer, TargetRefusedError } from './device-server';
 
 const USER = { username: 'operator', password: 'correct horse battery staple' };
+/** A value the device in this spec cannot apply (its owner refuses it, as a plant may). */
+const REFUSED = 11.75;
 
 describe('DeviceServer and DeviceClient on loopback (SignAndEncrypt, Basic256Sha256)', () => {
   let dir: string;
@@ -21,7 +23,10 @@ describe('DeviceServer and DeviceClient on loopback (SignAndEncrypt, Basic256Sha
       port: await freePort(),
       pkiFolder: join(dir, 'server-pki'),
       security: { users: [USER], acceptUnknownCertificates: true },
-      onTargetWritten: (tag, value) => written.push([tag, value]),
+      onTargetWritten: (tag, value) => {
+        if (value === REFUSED) throw new TargetRefusedError(`${tag} cannot run at ${value}`);
+        written.push([tag, value]);
+      },
     });
   }, 60_000);
 
@@ -92,6 +97,54 @@ describe('DeviceServer and DeviceClient on loopback (SignAndEncrypt, Basic256Sha
       expect(outcome.confirmed).toBe(false);
       expect(outcome.writeStatus).toBe('BadOutOfRange');
       expect(outcome.readBack).toBe(before);
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['+Infinity', Number.POSITIVE_INFINITY],
+    ['-Infinity', Number.NEGATIVE_INFINITY],
+  ])(
+    'refuses %s before storing it (BadOutOfRange): the device keeps reporting what it applied',
+    async (_name, bad) => {
+      const client = await connect();
+      const reported: TagSample[] = [];
+      try {
+        expect((await client.writeSetpoint('P-101', 4.5)).confirmed).toBe(true);
+        await client.monitor((sample) => {
+          if (sample.tag === 'P-101.SP') reported.push(sample);
+        });
+        const before = written.length;
+        const outcome = await client.writeSetpoint('P-101', bad);
+        expect(outcome).toEqual({
+          confirmed: false,
+          writeStatus: 'BadOutOfRange',
+          readBack: 4.5,
+          readStatus: 'Good',
+        });
+        expect(server.value('P-101.SP')).toBe(4.5);
+        expect(written.length).toBe(before); // the owner was never asked to apply it
+        await new Promise((r) => setTimeout(r, 300)); // a few publishing intervals
+        expect(reported.length).toBeGreaterThan(0);
+        expect(reported.every((s) => s.value === 4.5 && s.statusCode === 0)).toBe(true);
+      } finally {
+        await client.close();
+      }
+    },
+    30_000,
+  );
+
+  it('refuses a value its owner cannot apply, and keeps the one applied before', async () => {
+    const client = await connect();
+    try {
+      expect((await client.writeSetpoint('P-101', 5.5)).confirmed).toBe(true);
+      const outcome = await client.writeSetpoint('P-101', REFUSED);
+      expect(outcome.writeStatus).toBe('BadOutOfRange');
+      expect(outcome.readBack).toBe(5.5);
+      expect(server.value('P-101.SP')).toBe(5.5);
+      expect(written.at(-1)).toEqual(['P-101', 5.5]);
     } finally {
       await client.close();
     }

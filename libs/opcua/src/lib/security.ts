@@ -6,6 +6,20 @@ export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
 export type SecurityPolicyName =
   'None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
 
+/** User identity token types a server may offer (OPC UA Part 4 §7.41; IssuedToken is not supported). */
+export type UserTokenTypeName = 'Anonymous' | 'UserName' | 'Certificate';
+
+/** An OPC UA security setting that cannot work (asked for nothing, or half of a pair). */
+export class OpcuaSecurityError extends Error {
+  readonly code = 'OPCUA_SECURITY_INVALID';
+  readonly retriable = false;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'OpcuaSecurityError';
+  }
+}
+
 export interface UserCredential {
   username: string;
   password: string;
