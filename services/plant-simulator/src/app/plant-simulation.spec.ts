@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Plant, buildScenario, compilePlant, loadRecipe } from '@pipac/twin';
-import { describePlantDevices } from '@pipac/opcua';
+import { TargetRefusedError, describePlantDevices } from '@pipac/opcua';
 import { PlantSimulation, type DeviceValueSink } from './plant-simulation';
 
 const recipe = loadRecipe(join(__dirname, '../../../../recipes/paracetamol.yaml'));
@@ -152,6 +152,15 @@ describe('PlantSimulation', () => {
     advance(3000); // 30 s against a 2 s pump lag
     simulation.tick();
     expect(sink.last('P-101.PV')!.value).toBeCloseTo(9, 3);
+  });
+
+  it('refuses a setpoint the plant cannot apply as a TargetRefusedError, and keeps the last one', () => {
+    const { plant, simulation } = setup(10);
+    simulation.applySetpoint('P-101', 9);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => simulation.applySetpoint('P-101', bad)).toThrow(TargetRefusedError);
+    }
+    expect(plant.getSetpoint('P-101')).toBe(9);
   });
 
   it('refuses a time factor that is not positive', () => {

@@ -3,6 +3,7 @@ import {
   analyserMeasureTag,
   currentValueTag,
   moduleDeviceId,
+  TargetRefusedError,
   reactorSensorTags,
   tankLevelTag,
   type DeviceDescription,
@@ -140,9 +141,17 @@ export class PlantSimulation {
     return new Date(this.wallStart + (t - this.simStart) * 1000);
   }
 
-  /** A setpoint a client wrote to a device (accepted by the server within its range). */
+  /**
+   * A setpoint a client wrote to a device, within its range, before the server stores it. A
+   * value the plant cannot apply (not finite, at or below absolute zero) is a TargetRefusedError:
+   * the write is refused (BadOutOfRange) and the device goes on reporting what the plant runs at.
+   */
   applySetpoint(tag: string, value: number): void {
-    this.plant.setSetpoint(tag, value);
+    try {
+      this.plant.setSetpoint(tag, value);
+    } catch (error) {
+      throw new TargetRefusedError((error as Error).message, { cause: error });
+    }
   }
 
   private publish(): void {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeviceClient, type TagSample } from '@pipac/opcua';
+import { DeviceClient, type DeviceClientOptions, type TagSample } from '@pipac/opcua';
 import { loadRecipe } from '@pipac/twin';
 import { freePort } from '@pipac/opcua/testing';
 import { PlantSimulator } from './plant-simulator';
@@ -40,6 +40,34 @@ describe('PlantSimulator over OPC UA', () => {
       'AT-301',
     ]);
   });
+
+  const connect = (device: string): Promise<DeviceClient> =>
+    DeviceClient.connect({
+      nodeMap: simulator.nodeMaps().find((m) => m.device === device)!,
+      pkiFolder: join(dir, 'client-pki'),
+      acceptUnknownCertificates: true,
+      user: USER,
+    } satisfies DeviceClientOptions);
+
+  it('refuses NaN and ±Infinity before storing (BadOutOfRange): the device reports what the plant runs at', async () => {
+    const client = await connect('nitration-module');
+    try {
+      expect((await client.writeSetpoint('TC-101', 30)).confirmed).toBe(true);
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        const outcome = await client.writeSetpoint('TC-101', bad);
+        expect(outcome).toMatchObject({
+          confirmed: false,
+          writeStatus: 'BadOutOfRange',
+          readBack: 30,
+          readStatus: 'Good',
+        });
+      }
+      expect(simulator.simulation.plant.getSetpoint('TC-101')).toBeCloseTo(30, 9);
+      expect(simulator.server.value('TC-101.SP')).toBe(30);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 
   it('drives a pump from a written setpoint and reports its flow as it follows', async () => {
     const map = simulator.nodeMaps().find((m) => m.device === 'nitration-module')!;

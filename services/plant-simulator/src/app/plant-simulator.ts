@@ -14,6 +14,9 @@ export interface PlantSimulatorOptions {
   host?: string;
   pkiFolder: string;
   security: DeviceServerSecurity;
+  /** The server's application certificate and key (PEM). @default self-signed, in `<pkiFolder>/own` */
+  certificateFile?: string;
+  privateKeyFile?: string;
   /** Simulated seconds per wall-clock second. @default 1 */
   timeFactor?: number;
   /** Disturbance scenario and its length, s. @default nominal */
@@ -69,7 +72,15 @@ export class PlantSimulator {
       pkiFolder: options.pkiFolder,
       security: options.security,
       applicationUri: 'urn:pipac:plant-simulator',
-      onTargetWritten: (tag, value) => target.simulation?.applySetpoint(tag, value),
+      // Applied to the plant before the server stores it, so a device never reports a target
+      // the plant does not run at; none is taken before the simulation is there.
+      onTargetWritten: (tag, value) => {
+        if (!target.simulation) throw new Error('the plant simulator is still starting');
+        target.simulation.applySetpoint(tag, value);
+      },
+      ...(options.certificateFile && options.privateKeyFile
+        ? { certificateFile: options.certificateFile, privateKeyFile: options.privateKeyFile }
+        : {}),
     });
     const tickMs = options.tickMs ?? 100;
     const simulation = new PlantSimulation(plant, devices, server, {
