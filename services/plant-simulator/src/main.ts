@@ -1,16 +1,16 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { workspaceRoot } from '@pipac/config';
 import { SCENARIO_NAMES, loadRecipe } from '@pipac/twin';
-import { routeNodeOpcuaWarnings, type SecurityModeName, type UserCredential } from '@pipac/opcua';
+import { routeNodeOpcuaWarnings } from '@pipac/opcua';
 import { PlantSimulator } from './app/plant-simulator';
+import { simulatorSecurity, type SecurityFlags } from './app/simulator.config';
 
 // The repository (or the image's /app, where the bundle runs).
 const REPOSITORY_ROOT = workspaceRoot(join(__dirname, '..', '..', '..'));
 
-interface Options {
+interface Options extends SecurityFlags {
   recipe: string;
   host: string;
   port: number;
@@ -19,11 +19,6 @@ interface Options {
   duration: number;
   seed: number;
   warmUp: number;
-  pki: string;
-  usersFile?: string;
-  allowAnonymous: boolean;
-  acceptUnknownCertificates: boolean;
-  securityMode: SecurityModeName[];
   nodeMaps?: string;
 }
 
@@ -45,36 +40,6 @@ function nonNegativeInteger(name: string) {
     }
     return value;
   };
-}
-
-/**
- * Users who may open a session: a YAML or JSON list of { username, password } from a file
- * (mounted from a Secret), or PIPAC_OPCUA_USERS="name:password,…".
- */
-function readUsers(file: string | undefined): UserCredential[] {
-  if (file) {
-    const document = parseYaml(readFileSync(file, 'utf8')) as unknown;
-    if (
-      !Array.isArray(document) ||
-      !document.every(
-        (u: unknown) =>
-          typeof u === 'object' &&
-          u !== null &&
-          typeof (u as UserCredential).username === 'string' &&
-          typeof (u as UserCredential).password === 'string',
-      )
-    ) {
-      throw new InvalidArgumentError(`${file}: expected a list of { username, password }`);
-    }
-    return document as UserCredential[];
-  }
-  const env = process.env['PIPAC_OPCUA_USERS'];
-  if (!env) return [];
-  return env.split(',').map((pair) => {
-    const at = pair.indexOf(':');
-    if (at <= 0) throw new InvalidArgumentError('PIPAC_OPCUA_USERS must be name:password,…');
-    return { username: pair.slice(0, at), password: pair.slice(at + 1) };
-  });
 }
 
 export function buildProgram(): Command {
@@ -125,8 +90,22 @@ export function buildProgram(): Command {
     )
     .option('--allow-anonymous', 'allow anonymous sessions (off by default)', false)
     .option(
+      '--user-certificates',
+      'offer X509 user identity tokens: users whose certificate the user trust list holds (off by default)',
+      false,
+    )
+    .option(
+      '--user-pki <dir>',
+      'the user trust list (trusted/certs, issuers/certs and crl, rejected); unknown user certificates are refused (default: <pki>/user)',
+    )
+    .option(
+      '--certificate <file>',
+      "the server's application certificate, PEM (default: self-signed, made in <pki>/own)",
+    )
+    .option('--private-key <file>', 'the private key of --certificate, PEM')
+    .option(
       '--accept-unknown-certificates',
-      'trust every client certificate on first contact (development only)',
+      'trust every client application certificate on first contact (development only; never user certificates)',
       false,
     )
     .addOption(
@@ -139,23 +118,12 @@ export function buildProgram(): Command {
       "write each device's node map (JSON) here, for the device adapters",
     )
     .action(async (options: Options) => {
-      const users = readUsers(options.usersFile);
-      if (users.length === 0 && !options.allowAnonymous) {
-        throw new InvalidArgumentError(
-          'give users (--users-file or PIPAC_OPCUA_USERS), or --allow-anonymous',
-        );
-      }
+      const security = simulatorSecurity(options);
       const simulator = await PlantSimulator.start({
         recipe: loadRecipe(options.recipe),
         host: options.host,
         port: options.port,
-        pkiFolder: options.pki,
-        security: {
-          modes: options.securityMode,
-          users,
-          allowAnonymous: options.allowAnonymous,
-          acceptUnknownCertificates: options.acceptUnknownCertificates,
-        },
+        ...security,
         timeFactor: options.timeFactor,
         seed: options.seed,
         warmUp: options.warmUp,
