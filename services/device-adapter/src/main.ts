@@ -35,6 +35,12 @@ async function main(argv: string[]): Promise<void> {
         securityPolicy: config.opcua.securityPolicy,
         pkiFolder: config.opcua.pkiFolder,
         acceptUnknownCertificates: config.opcua.acceptUnknownCertificates,
+        ...(config.opcua.certificateFile && config.opcua.privateKeyFile
+          ? {
+              certificateFile: config.opcua.certificateFile,
+              privateKeyFile: config.opcua.privateKeyFile,
+            }
+          : {}),
         publishingIntervalMs: config.opcua.publishingIntervalMs,
         heartbeatTimeoutMs: config.opcua.heartbeatTimeoutMs,
         ...(config.opcua.username && password

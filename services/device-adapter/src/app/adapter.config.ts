@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -31,9 +31,20 @@ export interface AdapterConfig {
     securityPolicy: SecurityPolicyName;
     /** With PIPAC_OPCUA_PASSWORD; anonymous when absent. */
     username?: string;
+    /**
+     * The client's certificate and trust list: the server's certificate is accepted when it is
+     * in trusted/certs (or issued by a CA there, with its CRL in trusted/crl); unknown, revoked
+     * and expired ones are refused. @default '.pipac/pki/device-adapter'
+     */
     pkiFolder: string;
-    /** @default false */
+    /** Trust the server's certificate on first contact: development only. @default false */
     acceptUnknownCertificates: boolean;
+    /**
+     * The adapter's application certificate and key (PEM), both or neither, e.g. issued by the
+     * plant's CA. @default a self-signed one, made in `<pkiFolder>/own` on first start
+     */
+    certificateFile?: string;
+    privateKeyFile?: string;
     /** @default 50 */
     publishingIntervalMs: number;
     /** @default 5000 */
@@ -75,6 +86,8 @@ const SCHEMA = {
         username: { type: 'string', minLength: 1 },
         pkiFolder: { type: 'string', minLength: 1 },
         acceptUnknownCertificates: { type: 'boolean' },
+        certificateFile: { type: 'string', minLength: 1 },
+        privateKeyFile: { type: 'string', minLength: 1 },
         publishingIntervalMs: { type: 'number', minimum: 1 },
         heartbeatTimeoutMs: { type: 'number', minimum: 100 },
       },
@@ -125,6 +138,15 @@ export function loadAdapterConfig(
   if (opcua.username && !env['PIPAC_OPCUA_PASSWORD']) {
     throw new ConfigError(`${path}: /opcua/username is set, PIPAC_OPCUA_PASSWORD is not`);
   }
+  if ((opcua.certificateFile === undefined) !== (opcua.privateKeyFile === undefined)) {
+    throw new ConfigError(`${path}: /opcua/certificateFile and /opcua/privateKeyFile go together`);
+  }
+  for (const field of ['certificateFile', 'privateKeyFile'] as const) {
+    const file = opcua[field];
+    if (file !== undefined && !existsSync(resolve(base, file))) {
+      throw new ConfigError(`${path}: /opcua/${field} ${resolve(base, file)} does not exist`);
+    }
+  }
   const nodeMap = parseNodeMap(nodeMapDocument, nodeMapSource);
   return {
     site: raw.site,
@@ -137,6 +159,12 @@ export function loadAdapterConfig(
       ...(opcua.username ? { username: opcua.username } : {}),
       pkiFolder: resolve(base, opcua.pkiFolder ?? '.pipac/pki/device-adapter'),
       acceptUnknownCertificates: opcua.acceptUnknownCertificates ?? false,
+      ...(opcua.certificateFile && opcua.privateKeyFile
+        ? {
+            certificateFile: resolve(base, opcua.certificateFile),
+            privateKeyFile: resolve(base, opcua.privateKeyFile),
+          }
+        : {}),
       publishingIntervalMs: opcua.publishingIntervalMs ?? 50,
       heartbeatTimeoutMs: opcua.heartbeatTimeoutMs ?? 5000,
     },
