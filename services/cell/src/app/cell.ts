@@ -6,7 +6,15 @@ import { Coordinator } from '@pipac/coordinator';
 import { DeviceAdapter } from '@pipac/device-adapter';
 import { Stores, createErpGateway, type ErpGatewayApp } from '@pipac/erp-gateway';
 import { describePlantDevices, freePort } from '@pipac/opcua';
-import { Database, parseDatabaseUrl, type Role } from '@pipac/persistence';
+import {
+  AuditHeadExporter,
+  AuditTrail,
+  Database,
+  auditKeyFiles,
+  loadAuditKeys,
+  parseDatabaseUrl,
+  type Role,
+} from '@pipac/persistence';
 import { PlantSimulator } from '@pipac/plant-simulator';
 import { StepAgent } from '@pipac/step-agent';
 import { compilePlant, loadRecipe, type PlantModel } from '@pipac/twin';
@@ -26,6 +34,13 @@ export interface CellOptions {
   database: string;
   /** Spools, journals and certificates. */
   stateDir: string;
+  /**
+   * The audit trail's signing key, keyring and exported head (made on first start), kept apart
+   * from the database. @default `<stateDir>/audit`
+   */
+  auditKeys?: string;
+  /** How often the signed head is exported to `<auditKeys>/head.json`, wall ms. @default 2000 */
+  auditHeadMs?: number;
   /** Simulated seconds per wall-clock second. @default 120 */
   timeFactor?: number;
   /** Disturbance scenario of the simulated plant. @default none (nominal) */
@@ -72,6 +87,7 @@ export class Cell {
     readonly url: string,
     readonly client: CellClient,
     private readonly bus: EventBus,
+    private readonly auditHead: { stop: () => Promise<unknown> },
   ) {}
 
   static async start(options: CellOptions): Promise<Cell> {
@@ -87,8 +103,24 @@ export class Cell {
       for (const part of started.reverse()) await part.stop().catch(() => undefined);
     };
     try {
-      const db = await Database.open(parseDatabaseUrl(options.database));
+      // Every append is signed with a key that lives outside the database; the newest signed
+      // head is exported beside it, so a shortened trail shows (see docs/audit-trail.md).
+      const auditKeys = options.auditKeys ?? join(options.stateDir, 'audit');
+      const db = await Database.open(parseDatabaseUrl(options.database), {
+        audit: loadAuditKeys(auditKeys, { create: true }),
+      });
       started.push({ stop: () => db.close() });
+      const head = new AuditHeadExporter(new AuditTrail(db), auditKeyFiles(auditKeys).head);
+      const exportHead = () => head.export().catch((e: unknown) => log(`audit head: ${String(e)}`));
+      const headTimer = setInterval(() => void exportHead(), options.auditHeadMs ?? 2000);
+      headTimer.unref();
+      const auditHead = {
+        stop: async () => {
+          clearInterval(headTimer);
+          await exportHead();
+        },
+      };
+      started.push(auditHead);
       await options.bus.connect();
       started.push({ stop: () => options.bus.disconnect() });
 
@@ -212,6 +244,7 @@ export class Cell {
         url,
         { id, key, roles },
         options.bus,
+        auditHead,
       );
     } catch (error) {
       await stopAll();
@@ -232,6 +265,7 @@ export class Cell {
     for (const adapter of this.adapters) await adapter.stop();
     await this.simulator.stop();
     await this.bus.disconnect();
+    await this.auditHead.stop();
     await this.db.close();
   }
 }
