@@ -1,5 +1,6 @@
 import type { EventBus } from '@pipac/bus';
 import type { Database } from '@pipac/persistence';
+import type { OidcOptions } from './auth/oidc.options';
 
 export interface WebhookRetryOptions {
   /** First retry after this, ms; each next one waits twice as long. @default 1000 */
@@ -40,6 +41,11 @@ export interface ErpGatewayOptions {
   /** @default Date.now */
   clock?: () => number;
   webhooks?: Partial<WebhookOptions>;
+  /**
+   * Single sign-on: bearer tokens from the plant's OpenID provider, beside API keys.
+   * @default undefined (API keys only)
+   */
+  oidc?: OidcOptions;
 }
 
 export const GATEWAY_OPTIONS = Symbol('ERP_GATEWAY_OPTIONS');

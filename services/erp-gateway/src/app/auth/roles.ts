@@ -1,5 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import type { ApiClientEntity, Role } from '@pipac/persistence';
+import type { Principal } from './principal';
 
 export const ROLES_KEY = 'pipac:roles';
 
@@ -16,6 +17,9 @@ export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
 /** The authenticated caller, put on the request by the guard. */
 export interface AuthenticatedRequest {
+  /** Who called, by API key or by access token. */
+  principal?: Principal;
+  /** The API client, when the call came with an API key. */
   client?: ApiClientEntity;
   headers: Record<string, string | string[] | undefined>;
 }
