@@ -543,6 +543,7 @@ describeDatabases('erp-gateway', (db) => {
 
   it('bounds order quantities as masses, after unit conversion, in whole milligrams', async () => {
     const cases: [number, string, number][] = [
+      [-1, 'kg', 400],
       [5e-324, 'g', 400],
       [0.0009, 'g', 400],
       [25.0001, 'g', 400],
@@ -563,6 +564,7 @@ describeDatabases('erp-gateway', (db) => {
         { 'idempotency-key': `q-${quantity}-${unit}` },
       );
       expect({ quantity, unit, status: answer.status }).toEqual({ quantity, unit, status });
+      // One reason, not one per validator.
       if (status === 400) expect(fields(answer)).toEqual(['quantity']);
     }
   });

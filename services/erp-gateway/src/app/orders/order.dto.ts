@@ -40,8 +40,11 @@ function IsOrderQuantity(): PropertyDecorator {
     validator: {
       validate: (value: unknown, args) => {
         const unit = (args?.object as { unit?: unknown } | undefined)?.unit;
-        // A bad unit is reported on `unit`; the quantity is judged only in a known one.
-        if (typeof value !== 'number' || !ORDER_UNITS.includes(unit as 'g')) return true;
+        // One reason per fault: a bad unit is reported on `unit`, a number that is not
+        // positive by IsPositive; the mass is judged only for a positive number in a known unit.
+        if (typeof value !== 'number' || !(value > 0) || !ORDER_UNITS.includes(unit as 'g')) {
+          return true;
+        }
         return orderQuantityProblem(value, unit as string) === undefined;
       },
       defaultMessage: (args) =>
