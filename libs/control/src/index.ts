@@ -17,3 +17,5 @@ export * from './lib/coordination/throughput-balancer';
 export * from './lib/coordination/coordinated-run';
 export * from './lib/operator-setpoint';
 export * from './lib/controller-write-gate';
+export * from './lib/coordination/surge-tank-inventory';
+export * from './lib/coordination/stoichiometry-check';
