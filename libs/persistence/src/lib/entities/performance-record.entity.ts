@@ -4,6 +4,13 @@ import { INSTANT } from './columns';
 export type PerformanceKind = 'produced' | 'consumed';
 
 /**
+ * How a quantity was found: `measured` from the plant's readings; `estimated` when part of it
+ * rests on an assumption (a held last good value, a tank's assumed opening composition);
+ * `unmeasured` when it could not be found at all (quantity 0, nothing booked, `note` says why).
+ */
+export type PerformanceBasis = 'measured' | 'estimated' | 'unmeasured';
+
+/**
  * Production performance (ISA-95 ProductionPerformance, material actuals): what a step made or
  * consumed for an order over one interval, in a lot. Summed per order, step and material.
  */
@@ -37,6 +44,25 @@ export class PerformanceRecordEntity {
   /** Quantity in specification (the rest was made off-spec), for `produced`. */
   @Column({ type: 'double precision', default: 0 })
   inSpecQuantity!: number;
+
+  /** Of `quantity`, what was estimated rather than measured. */
+  @Column({ type: 'double precision', default: 0 })
+  estimatedQuantity!: number;
+
+  @Column({ type: 'varchar', length: 16, default: 'measured' })
+  basis!: PerformanceBasis;
+
+  /** Why a quantity is estimated or unmeasured, or where a tank draw came from. */
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  note!: string | null;
+
+  /**
+   * mol of the step's key reactant: for `consumed`, what the input carried (0 for a reagent
+   * without it); for `produced`, what the product needs by stoichiometry. Null when not known.
+   * The batch record's stoichiometry check compares the two sums.
+   */
+  @Column({ type: 'double precision', nullable: true })
+  keyMoles!: number | null;
 
   @Column(INSTANT)
   from!: string;

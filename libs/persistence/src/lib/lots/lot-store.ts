@@ -2,7 +2,10 @@ import { In, type EntityManager } from 'typeorm';
 import type { Database } from '../database';
 import { LotLinkEntity } from '../entities/lot-link.entity';
 import { MaterialLotEntity, type LotStatus } from '../entities/material-lot.entity';
-import { PerformanceRecordEntity } from '../entities/performance-record.entity';
+import {
+  PerformanceRecordEntity,
+  type PerformanceBasis,
+} from '../entities/performance-record.entity';
 import { QualityResultEntity } from '../entities/quality-result.entity';
 import { PersistenceError } from '../errors';
 
@@ -14,6 +17,20 @@ export interface NewLot {
   unit: string;
   /** @default 'in-process' */
   status?: LotStatus;
+  /** What the lot holds when it is created (a tank's opening inventory). @default 0 */
+  quantity?: number;
+}
+
+/** How a booked quantity was found (the performance record's basis, estimate and note). */
+export interface QuantityBasis {
+  /** @default 'measured' */
+  basis?: PerformanceBasis;
+  /** Of the quantity, what was estimated. @default 0 */
+  estimated?: number;
+  /** Why it is estimated or unmeasured, or where it came from. */
+  note?: string;
+  /** mol of the step's key reactant it carries (consumed) or needs (produced). */
+  keyMoles?: number;
 }
 
 /** One step's material actuals over one interval, booked together. */
@@ -23,8 +40,14 @@ export interface StepInterval {
   /** ISO 8601 instants. */
   from: string;
   to: string;
-  produced: { lotId: string; material: string; quantity: number; inSpec: number; unit: string };
-  consumed: { lotId: string; material: string; quantity: number; unit: string }[];
+  produced: {
+    lotId: string;
+    material: string;
+    quantity: number;
+    inSpec: number;
+    unit: string;
+  } & QuantityBasis;
+  consumed: ({ lotId: string; material: string; quantity: number; unit: string } & QuantityBasis)[];
 }
 
 export interface Genealogy {
@@ -42,6 +65,25 @@ export interface PerformanceTotal {
   quantity: number;
   inSpecQuantity: number;
   unit: string;
+  /** Of `quantity`, what was estimated. */
+  estimatedQuantity: number;
+  /** Intervals whose quantity could not be found at all (booked as 0, with a note). */
+  unmeasuredIntervals: number;
+  /** Sum of the records' key-reactant moles (null when none carried one). */
+  keyMoles: number | null;
+}
+
+/** Why some of a step's figures are estimated or unmeasured: one row per distinct note. */
+export interface PerformanceNote {
+  step: string;
+  material: string;
+  kind: 'produced' | 'consumed';
+  basis: PerformanceBasis;
+  note: string;
+  intervals: number;
+  quantity: number;
+  estimatedQuantity: number;
+  unit: string;
 }
 
 /** Material lots, their genealogy, production performance and quality results. */
@@ -54,7 +96,7 @@ export class LotStore {
       material: lot.material,
       step: lot.step ?? null,
       orderId: lot.orderId ?? null,
-      quantity: 0,
+      quantity: lot.quantity ?? 0,
       unit: lot.unit,
       status: lot.status ?? 'in-process',
       createdAt: at,
@@ -92,6 +134,12 @@ export class LotStore {
   async recordInterval(interval: StepInterval): Promise<void> {
     await this.db.transaction(async (manager) => {
       const { produced } = interval;
+      const basis = (q: QuantityBasis) => ({
+        estimatedQuantity: q.estimated ?? 0,
+        basis: q.basis ?? (q.estimated ? 'estimated' : 'measured'),
+        note: q.note?.slice(0, 500) ?? null,
+        keyMoles: q.keyMoles ?? null,
+      });
       const records = [
         {
           lotId: produced.lotId,
@@ -100,6 +148,7 @@ export class LotStore {
           quantity: produced.quantity,
           inSpecQuantity: produced.inSpec,
           unit: produced.unit,
+          ...basis(produced),
         },
         ...interval.consumed.map((c) => ({
           lotId: c.lotId,
@@ -108,6 +157,7 @@ export class LotStore {
           quantity: c.quantity,
           inSpecQuantity: 0,
           unit: c.unit,
+          ...basis(c),
         })),
       ];
       await manager.insert(
@@ -125,6 +175,7 @@ export class LotStore {
         .increment({ id: produced.lotId }, 'quantity', produced.inSpec);
       const links = manager.getRepository(LotLinkEntity);
       for (const consumed of interval.consumed) {
+        if (consumed.basis === 'unmeasured' && consumed.quantity === 0) continue; // no amount to link
         const key = { fromLotId: consumed.lotId, toLotId: produced.lotId, step: interval.step };
         const updated = await links.increment(key, 'quantity', consumed.quantity);
         if (!updated.affected) {
@@ -188,6 +239,9 @@ export class LotStore {
       unit: string;
       quantity: string | number;
       inSpecQuantity: string | number;
+      estimatedQuantity: string | number;
+      unmeasuredIntervals: string | number;
+      keyMoles: string | number | null;
     }[] = await this.db.manager
       .getRepository(PerformanceRecordEntity)
       .createQueryBuilder('p')
@@ -197,6 +251,9 @@ export class LotStore {
       .addSelect('p.unit', 'unit')
       .addSelect('SUM(p.quantity)', 'quantity')
       .addSelect('SUM(p.inSpecQuantity)', 'inSpecQuantity')
+      .addSelect('SUM(p.estimatedQuantity)', 'estimatedQuantity')
+      .addSelect("SUM(CASE WHEN p.basis = 'unmeasured' THEN 1 ELSE 0 END)", 'unmeasuredIntervals')
+      .addSelect('SUM(p.keyMoles)', 'keyMoles')
       .where('p.orderId = :orderId', { orderId })
       .groupBy('p.step')
       .addGroupBy('p.material')
@@ -211,6 +268,49 @@ export class LotStore {
       ...r,
       quantity: Number(r.quantity),
       inSpecQuantity: Number(r.inSpecQuantity),
+      estimatedQuantity: Number(r.estimatedQuantity),
+      unmeasuredIntervals: Number(r.unmeasuredIntervals),
+      keyMoles: r.keyMoles === null ? null : Number(r.keyMoles),
+    }));
+  }
+
+  /** The notes behind the order's estimated and unmeasured figures, one row per distinct note. */
+  async performanceNotes(orderId: string): Promise<PerformanceNote[]> {
+    const rows: (Omit<PerformanceNote, 'intervals' | 'quantity' | 'estimatedQuantity'> & {
+      intervals: string | number;
+      quantity: string | number;
+      estimatedQuantity: string | number;
+    })[] = await this.db.manager
+      .getRepository(PerformanceRecordEntity)
+      .createQueryBuilder('p')
+      .select('p.step', 'step')
+      .addSelect('p.material', 'material')
+      .addSelect('p.kind', 'kind')
+      .addSelect('p.basis', 'basis')
+      .addSelect('p.note', 'note')
+      .addSelect('p.unit', 'unit')
+      .addSelect('COUNT(*)', 'intervals')
+      .addSelect('SUM(p.quantity)', 'quantity')
+      .addSelect('SUM(p.estimatedQuantity)', 'estimatedQuantity')
+      .where('p.orderId = :orderId', { orderId })
+      .andWhere("p.basis <> 'measured'")
+      .andWhere('p.note IS NOT NULL')
+      .groupBy('p.step')
+      .addGroupBy('p.material')
+      .addGroupBy('p.kind')
+      .addGroupBy('p.basis')
+      .addGroupBy('p.note')
+      .addGroupBy('p.unit')
+      .orderBy('p.step')
+      .addOrderBy('p.kind', 'DESC')
+      .addOrderBy('p.material')
+      .addOrderBy('p.note')
+      .getRawMany();
+    return rows.map((r) => ({
+      ...r,
+      intervals: Number(r.intervals),
+      quantity: Number(r.quantity),
+      estimatedQuantity: Number(r.estimatedQuantity),
     }));
   }
 
