@@ -24,7 +24,7 @@ import { scratchSqlite } from '@pipac/persistence/testing';
 import { compilePlant, loadRecipe } from '@pipac/twin';
 import { AuditRecorder } from './audit-recorder';
 import { CellReadings } from './cell-readings';
-import { ProductionLedger } from './production-ledger';
+import { ProductionLedger, type LedgerLabels } from './production-ledger';
 
 const model = compilePlant(loadRecipe(join(__dirname, '../../../../recipes/paracetamol.yaml')));
 const at = Date.UTC(2026, 10, 29, 8);
@@ -40,6 +40,11 @@ function reading(tag: string, value: number, time = at, quality = Quality.GOOD) 
   });
 }
 
+const labels: LedgerLabels = {
+  fill: (step) => `lot.${step.id}`,
+  opening: (tank) => `lot.${tank.id}.opening`,
+};
+
 describe('ProductionLedger', () => {
   const ledger = new ProductionLedger(model);
   const acetylation = model.steps[2]!;
@@ -53,17 +58,26 @@ describe('ProductionLedger', () => {
     readings.update('acetylation', reading(ledger.conversionTag(acetylation)!, 0.99));
     // The hydrogenation's product, drawn from tank-2.
     readings.update('hydrogenation', reading(ledger.productTag(model.steps[1]!)!, 0.4));
-    const [, , made] = ledger.actuals(readings, 60);
+    const [, , made] = ledger.advance(readings, 60, labels).actuals;
     const liquid = acetylation.inlets.filter((i) => !i.gas).reduce((sum, i) => sum + i.nominal, 0);
     const molarMass = model.molarMass[model.speciesIndex.get('paracetamol')!]!;
     // mL/min over 60 s, in L, times mol/L, times g/mol.
     expect(made!.produced).toBeCloseTo((liquid / 1000) * 0.5 * molarMass, 9);
     expect(made!.inSpec).toBe(made!.produced);
     const drawn = made!.inputs.find((i) => i.kind === 'tank')!;
-    expect(drawn).toMatchObject({ source: 'hydrogenation', material: '4-aminophenol', unit: 'g' });
+    // No tank-2 level reading yet: its contents are unknown, the draw is valued at the filler's
+    // analyser and booked as an estimate, saying so.
+    expect(drawn).toMatchObject({
+      source: 'tank-2',
+      material: '4-aminophenol',
+      unit: 'g',
+      basis: 'estimated',
+    });
+    expect(drawn.note).toMatch(/tank-2's contents not known yet/);
+    expect(drawn.quantity).toBeCloseTo(drawn.estimated, 12);
     expect(drawn.quantity).toBeGreaterThan(0);
     readings.update('acetylation', reading(ledger.conversionTag(acetylation)!, 0.5, at + 1000));
-    expect(ledger.actuals(readings, 60)[2]!.inSpec).toBe(0);
+    expect(ledger.advance(readings, 60, labels).actuals[2]!.inSpec).toBe(0);
   });
 
   it('books nothing it cannot measure, and says why', () => {
@@ -71,9 +85,28 @@ describe('ProductionLedger', () => {
     for (const inlet of acetylation.inlets)
       readings.update('acetylation', reading(currentValueTag(inlet.pump), inlet.nominal));
     readings.update('acetylation', reading(ledger.productTag(acetylation)!, 0.5, at, Quality.BAD));
-    const made = ledger.actuals(readings, 60)[2]!;
+    const made = ledger.advance(readings, 60, labels).actuals[2]!;
     expect(made.produced).toBe(0);
     expect(made.unmeasured).toMatch(/no good AT-301\.paracetamol reading/);
+    expect(made.basis).toBe('unmeasured');
+  });
+
+  it('holds a bad reading at its last good value and books the figure as an estimate', () => {
+    const readings = new CellReadings();
+    const pumps = acetylation.inlets.map((inlet) => currentValueTag(inlet.pump));
+    for (const [k, inlet] of acetylation.inlets.entries())
+      readings.update('acetylation', reading(pumps[k]!, inlet.nominal));
+    readings.update('acetylation', reading(ledger.productTag(acetylation)!, 0.5));
+    const measured = ledger.advance(readings, 60, labels).actuals[2]!;
+    expect(measured.basis).toBe('measured');
+    readings.update('acetylation', reading(pumps[0]!, 0, at + 1000, Quality.BAD));
+    const held = ledger.advance(readings, 60, labels).actuals[2]!;
+    expect(held).toMatchObject({ basis: 'estimated', inSpec: 0 });
+    expect(held.produced).toBeCloseTo(measured.produced, 12);
+    expect(held.estimated).toBe(held.produced);
+    expect(held.note).toMatch(
+      new RegExp(`no good ${pumps[0]!.replace('.', '\\.')} reading: its last good value`),
+    );
   });
 });
 

@@ -1,7 +1,13 @@
 import type { Actor, LotStore, OrderStore, ProductionOrderEntity } from '@pipac/persistence';
-import type { PlantModel } from '@pipac/twin';
+import type { PlantModel, TankModel } from '@pipac/twin';
 import type { CellReadings, LatestValue } from './cell-readings';
-import type { ProductionLedger, StepActuals } from './production-ledger';
+import {
+  UNALLOCATED,
+  type LedgerLabels,
+  type ProductionLedger,
+  type StepActuals,
+  type TankOpening,
+} from './production-ledger';
 
 export interface OrderKeeperOptions {
   model: PlantModel;
@@ -18,6 +24,10 @@ export interface ActiveOrder {
   stepLots: Map<string, string>;
   /** Lot id per feed (raw material drawn for this order). */
   feedLots: Map<string, string>;
+  /** Lot id per tank of what it held when the order started (its opening inventory). */
+  openingLots: Map<string, string>;
+  /** Taken over while already Running (the coordinator restarted mid-order). */
+  resumed: boolean;
   /** g of final product made in spec. */
   producedInSpec: number;
 }
@@ -37,8 +47,10 @@ const GRAMS: Record<string, number> = { g: 1, kg: 1000 };
 /**
  * The cell's side of the order lifecycle: takes the first released order (by priority, then
  * age), prepares and starts it (ISA-95 Released → Ready → Running), opens one lot per step
- * and per raw material, books what each step made and consumed every cycle (production
- * performance and genealogy), records the analysers' results as the lots' quality evidence,
+ * and per raw material, and one per surge tank for what it held when the order started (its
+ * opening inventory, made before the order), books what each step made and consumed every
+ * cycle (production performance and genealogy; tank draws by the lots the tank's tracked
+ * contents came from), records the analysers' results as the lots' quality evidence,
  * and completes the order when the last step has made its quantity in spec. A held order
  * is neither fed nor booked; a resumed one carries on in the same lots.
  */
@@ -76,9 +88,11 @@ export class OrderKeeper {
   async cycle(readings: CellReadings, seconds: number): Promise<OrderProgress | undefined> {
     await this.refresh();
     if (!this.current) await this.takeNext();
+    // The tanks are tracked whether or not an order runs: material flows regardless.
+    const { actuals, openings } = this.options.ledger.advance(readings, seconds, this.labels());
     const active = this.current;
     if (active?.order.state !== 'Running') return undefined;
-    const actuals = this.options.ledger.actuals(readings, seconds);
+    await this.openInventories(active, openings);
     await this.book(active, actuals, seconds);
     const target = this.targetGrams(active.order);
     if (active.producedInSpec >= target) {
@@ -151,9 +165,16 @@ export class OrderKeeper {
       order,
       stepLots: new Map(),
       feedLots: new Map(),
+      openingLots: new Map(),
+      resumed: order.state === 'Running',
       producedInSpec: 0,
     };
     await this.openLots(active);
+    if (!active.resumed) {
+      // What the tanks hold now was made before the order: each is a lot of its own.
+      const openings = this.options.ledger.allocate((tank) => this.openingLot(active, tank));
+      await this.openInventories(active, openings);
+    }
     if (order.state === 'Ready') {
       active.order = await this.options.orders.transition(
         order.id,
@@ -198,11 +219,62 @@ export class OrderKeeper {
     }
   }
 
+  /** The lots the ledger books material under: this order's, or a placeholder while none runs. */
+  private labels(): LedgerLabels {
+    const active = this.current;
+    const steps = this.options.model.steps;
+    if (!active) return { fill: () => UNALLOCATED, opening: () => UNALLOCATED };
+    return {
+      fill: (step) => active.stepLots.get(step.id)!,
+      // A tank first read during the order: its contents were made before the order, unless
+      // the coordinator restarted mid-order (then most of it is the order's own; estimated).
+      opening: (tank) =>
+        active.resumed
+          ? active.stepLots.get(steps[tank.fillingStep]!.id)!
+          : this.openingLot(active, tank),
+    };
+  }
+
+  private openingLot(active: ActiveOrder, tank: TankModel): string {
+    return lotId(active.order, `${tank.id}.opening`);
+  }
+
+  /** Creates the opening-inventory lots of tanks the ledger has allocated to the order. */
+  private async openInventories(active: ActiveOrder, openings: TankOpening[]): Promise<void> {
+    const at = new Date(this.options.clock()).toISOString();
+    for (const opening of openings) {
+      const id = this.openingLot(
+        active,
+        this.options.model.tanks.find((t) => t.id === opening.tank)!,
+      );
+      if (opening.lot !== id || active.openingLots.has(opening.tank)) continue;
+      const exists = await this.options.lots.getLot(id).then(
+        () => true,
+        () => false,
+      );
+      if (!exists)
+        await this.options.lots.createLot(
+          {
+            id,
+            material: opening.material,
+            step: opening.step,
+            orderId: active.order.id,
+            unit: 'g',
+            quantity: opening.grams,
+          },
+          at,
+        );
+      active.openingLots.set(opening.tank, id);
+    }
+  }
+
   private async book(active: ActiveOrder, actuals: StepActuals[], seconds: number): Promise<void> {
     const to = this.options.clock();
     const from = new Date(to - seconds * 1000).toISOString();
     for (const step of actuals) {
-      if (step.produced === 0 && step.inputs.length === 0) continue;
+      // Zero flows book nothing; anything estimated or unmeasured is booked with its reason.
+      const inputs = step.inputs.filter((i) => i.quantity > 0 || i.basis !== 'measured');
+      if (step.produced === 0 && step.basis === 'measured' && inputs.length === 0) continue;
       await this.options.lots.recordInterval({
         orderId: active.order.id,
         step: step.step,
@@ -214,15 +286,20 @@ export class OrderKeeper {
           quantity: step.produced,
           inSpec: step.inSpec,
           unit: 'g',
+          basis: step.basis,
+          estimated: step.estimated,
+          keyMoles: step.keyRequired,
+          ...(step.note ? { note: step.note } : {}),
         },
-        consumed: step.inputs.map((input) => ({
-          lotId:
-            input.kind === 'feed'
-              ? active.feedLots.get(input.source)!
-              : active.stepLots.get(input.source)!,
+        consumed: inputs.map((input) => ({
+          lotId: this.inputLot(active, input),
           material: input.material,
           quantity: input.quantity,
           unit: input.unit,
+          basis: input.basis,
+          estimated: input.estimated,
+          keyMoles: input.keyMoles,
+          ...(input.note ? { note: input.note } : {}),
         })),
       });
       if (step.step === this.lastStep) active.producedInSpec += step.inSpec;
@@ -234,9 +311,24 @@ export class OrderKeeper {
     active.order.producedQuantity = this.inOrderUnit(active.order, active.producedInSpec);
   }
 
+  /** The lot an input came from: its feed's, or the tank contents' lot (a placeholder: the tank's opening lot, or its filler's). */
+  private inputLot(active: ActiveOrder, input: StepActuals['inputs'][number]): string {
+    if (input.kind === 'feed') return active.feedLots.get(input.source)!;
+    if (input.lot !== UNALLOCATED) return input.lot;
+    const tank = this.options.model.tanks.find((t) => t.id === input.source)!;
+    return (
+      active.openingLots.get(tank.id) ??
+      active.stepLots.get(this.options.model.steps[tank.fillingStep]!.id)!
+    );
+  }
+
   private async closeLots(active: ActiveOrder, status: 'complete'): Promise<void> {
     const at = new Date(this.options.clock()).toISOString();
-    for (const id of [...active.feedLots.values(), ...active.stepLots.values()]) {
+    for (const id of [
+      ...active.feedLots.values(),
+      ...active.openingLots.values(),
+      ...active.stepLots.values(),
+    ]) {
       await this.options.lots.setLotStatus(id, status, at);
     }
   }
