@@ -1,8 +1,10 @@
+import { checkStoichiometry, type StoichiometryCheck } from '@pipac/control';
 import type {
   AuditEntryEntity,
   AuditVerification,
   Genealogy,
   MaterialLotEntity,
+  PerformanceNote,
   PerformanceTotal,
   QualityResultEntity,
 } from '@pipac/persistence';
@@ -30,7 +32,9 @@ export interface BatchEvent {
  * The electronic batch record of a lot (ISA-88 / 21 CFR Part 211.188 in spirit): the lot,
  * its order, its genealogy, what each step made and consumed, every setpoint and mode change
  * and alarm while it was made, the model versions that decided, the quality results of it and
- * its ancestors, and whether the audit trail behind it verifies.
+ * its ancestors, and whether the audit trail behind it verifies. Each step's figures are
+ * checked against stoichiometry (no step may report more product than the key reactant it
+ * consumed allows), and every estimated or unmeasured figure is listed with its reason.
  */
 export interface BatchRecord {
   generatedAt: string;
@@ -38,6 +42,10 @@ export interface BatchRecord {
   order: OrderView | null;
   genealogy: Pick<Genealogy, 'ancestors' | 'descendants'>;
   performance: PerformanceTotal[];
+  /** Per step, its product against the key reactant it consumed (libs/control's checkStoichiometry). */
+  stoichiometry: StoichiometryCheck[];
+  /** Why some figures of `performance` are estimated or unmeasured. */
+  estimates: PerformanceNote[];
   orderEvents: BatchEvent[];
   setpointChanges: BatchEvent[];
   modeChanges: BatchEvent[];
@@ -75,12 +83,16 @@ export async function batchRecord(stores: Stores, lotId: string): Promise<BatchR
   const quality = (
     await Promise.all(lotsOfRecord.map((id) => stores.lots.qualityResults(id)))
   ).flat();
+  const performance = order ? await stores.lots.performance(order.id) : [];
+  const estimates = order ? await stores.lots.performanceNotes(order.id) : [];
   return {
     generatedAt: new Date(stores.clock()).toISOString(),
     lot,
     order: order ? orderView(order) : null,
     genealogy: { ancestors: genealogy.ancestors, descendants: genealogy.descendants },
-    performance: order ? await stores.lots.performance(order.id) : [],
+    performance,
+    stoichiometry: stoichiometry(performance, estimates),
+    estimates,
     orderEvents: ofKind('order.state'),
     setpointChanges: ofKind('setpoint', 'setpoint.refused'),
     modeChanges: ofKind('mode'),
@@ -89,6 +101,42 @@ export async function batchRecord(stores: Stores, lotId: string): Promise<BatchR
     qualityResults: quality.sort((a, b) => a.sampledAt.localeCompare(b.sampledAt)),
     auditTrail: await stores.audit.verify(),
   };
+}
+
+/**
+ * The check per step from the booked sums: the key-reactant moles the coordinator recorded
+ * with each figure (what each input carried, what the product needs). Steps booked before
+ * those were recorded (keyMoles null) are left out.
+ */
+function stoichiometry(
+  performance: PerformanceTotal[],
+  estimates: PerformanceNote[],
+): StoichiometryCheck[] {
+  return performance
+    .filter((p) => p.kind === 'produced' && p.keyMoles !== null)
+    .map((made) => {
+      const inputs = performance.filter((p) => p.step === made.step && p.kind === 'consumed');
+      const key = inputs.reduce<PerformanceTotal | undefined>(
+        (best, p) => ((p.keyMoles ?? 0) > (best?.keyMoles ?? 0) ? p : best),
+        undefined,
+      );
+      const keyMoles = (p: PerformanceTotal) => Math.max(0, p.keyMoles ?? 0);
+      return checkStoichiometry({
+        step: made.step,
+        product: made.material,
+        keyReactant: key?.material ?? 'key reactant',
+        produced: Math.max(0, made.quantity),
+        keyRequired: keyMoles(made),
+        keyConsumed: inputs.reduce((sum, p) => sum + keyMoles(p), 0),
+        keyEstimated: inputs.reduce(
+          (sum, p) => sum + (p.quantity > 0 ? (keyMoles(p) * p.estimatedQuantity) / p.quantity : 0),
+          0,
+        ),
+        unmeasured: estimates
+          .filter((e) => e.step === made.step && e.kind === 'consumed' && e.basis === 'unmeasured')
+          .map((e) => `${e.note} (${e.intervals} interval${e.intervals === 1 ? '' : 's'})`),
+      });
+    });
 }
 
 function event(entry: AuditEntryEntity): BatchEvent {
