@@ -258,7 +258,12 @@ async function summarise(cell: Cell, orderId: string, out: (line: string) => voi
         const made = performance.find((p) => p.step === step.id && p.kind === 'produced');
         const used = performance
           .filter((p) => p.step === step.id && p.kind === 'consumed')
-          .map((p) => `${p.quantity.toFixed(1)} ${p.unit} ${p.material}`)
+          .map(
+            (p) =>
+              `${p.quantity.toFixed(1)} ${p.unit} ${p.material}` +
+              (p.estimatedQuantity > 0 ? ` (${p.estimatedQuantity.toFixed(1)} estimated)` : '') +
+              (p.unmeasuredIntervals > 0 ? ` (${p.unmeasuredIntervals} intervals unmeasured)` : ''),
+          )
           .join(', ');
         return [
           step.id,
@@ -292,8 +297,11 @@ async function summarise(cell: Cell, orderId: string, out: (line: string) => voi
       modeChanges?: unknown[];
       alarms?: unknown[];
       qualityResults?: unknown[];
+      stoichiometry?: { step: string; status: string; reason: string }[];
     };
     out(`batch record of lot ${finalLot}: ${file}`);
+    for (const check of parsed.stoichiometry ?? [])
+      out(`  stoichiometry ${check.step}: ${check.status.toUpperCase()}: ${check.reason}`);
     out(
       `  ${parsed.setpointChanges?.length ?? 0} setpoint changes, ${parsed.modeChanges?.length ?? 0} mode changes, ` +
         `${parsed.alarms?.length ?? 0} alarms, ${parsed.qualityResults?.length ?? 0} quality results`,
