@@ -35,13 +35,15 @@ async function main(argv: string[]): Promise<void> {
     bus,
     modelsDir: config.models,
     webhooks: config.webhooks,
+    oidc: config.oidc,
   });
   app.enableShutdownHooks();
   process.once('beforeExit', () => void Promise.all([db.close(), bus.disconnect()]));
   await app.listen(config.http.port, config.http.host);
   process.stderr.write(
     `erp-gateway: ${config.cell} on Kafka ${config.kafkaBrokers.join(',')}, ${db.config.type} database; ` +
-      `API on ${await app.getUrl()}/api/v1 (OpenAPI: /api/v1/openapi.json)\n`,
+      `API on ${await app.getUrl()}/api/v1 (OpenAPI: /api/v1/openapi.json); ` +
+      (config.oidc ? `API keys and access tokens from ${config.oidc.issuer}\n` : 'API keys\n'),
   );
 }
 

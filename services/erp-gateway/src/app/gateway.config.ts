@@ -9,6 +9,7 @@ import {
   telemetrySettings,
   type TelemetrySettings,
 } from '@pipac/config';
+import { OIDC_CONFIG_SCHEMA, resolveOidcOptions, type OidcOptions } from './auth/oidc.options';
 import type { WebhookOptions } from './gateway-options';
 import { WebhookTargetPolicy } from './webhooks/webhook-target-policy';
 
@@ -29,6 +30,8 @@ export interface GatewayConfig {
   /** Prometheus endpoint (default 0.0.0.0:9464), OTLP export. */
   telemetry: TelemetrySettings;
   webhooks: Partial<WebhookOptions>;
+  /** Single sign-on with the plant's OpenID provider. @default undefined (API keys only) */
+  oidc: OidcOptions | undefined;
 }
 
 const SCHEMA = {
@@ -56,6 +59,7 @@ const SCHEMA = {
         allowNetworks: { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 64 },
       },
     },
+    oidc: OIDC_CONFIG_SCHEMA,
   },
 } as const;
 
@@ -74,6 +78,11 @@ export function loadGatewayConfig(
   } catch (error) {
     throw new ConfigError(`${path}: ${(error as Error).message}`);
   }
+  try {
+    if (raw.oidc) resolveOidcOptions(raw.oidc);
+  } catch (error) {
+    throw new ConfigError(`${path}: ${(error as Error).message}`);
+  }
   return {
     site: raw.site,
     cell: raw.cell,
@@ -84,5 +93,6 @@ export function loadGatewayConfig(
     http: httpEndpoint(raw.http),
     telemetry: telemetrySettings(raw.telemetry, 'erp-gateway'),
     webhooks: raw.webhooks ?? {},
+    oidc: raw.oidc,
   };
 }

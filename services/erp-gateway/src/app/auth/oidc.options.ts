@@ -171,3 +171,34 @@ function checkProviderUrl(value: string, fail: (reason: string) => never): void 
   const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
   if (url.protocol !== 'http:' || !loopback) fail('must be https (http only on a loopback host)');
 }
+
+/** The `oidc` block of the gateway's configuration file (JSON Schema; resolveOidcOptions checks the rest). */
+export const OIDC_CONFIG_SCHEMA = {
+  type: 'object',
+  required: ['issuer', 'audience'],
+  additionalProperties: false,
+  properties: {
+    issuer: { type: 'string', minLength: 1 },
+    audience: {
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+      ],
+    },
+    jwksUri: { type: 'string', minLength: 1 },
+    algorithms: { type: 'array', minItems: 1, items: { enum: [...ASYMMETRIC_ALGORITHMS] } },
+    clockSkewSeconds: { type: 'number', minimum: 0, maximum: 600 },
+    rolesClaim: { type: 'string', minLength: 1 },
+    roleMapping: {
+      type: 'object',
+      additionalProperties: {
+        type: 'array',
+        items: { enum: ['erp', 'operator', 'engineer', 'viewer'] },
+      },
+    },
+    actorClaim: { enum: [...ACTOR_CLAIMS] },
+    jwksCooldownSeconds: { type: 'number', minimum: 0 },
+    jwksMaxAgeSeconds: { type: 'number', minimum: 1 },
+    timeoutMs: { type: 'integer', minimum: 1 },
+  },
+} as const;

@@ -2,7 +2,7 @@
    The tests probe JSON answers as the ERP would: untyped. */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -20,6 +20,7 @@ import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 import type { Configuration } from 'oidc-provider' with { 'resolution-mode': 'import' };
 import { createErpGateway } from '../erp-gateway.app';
+import { loadGatewayConfig } from '../gateway.config';
 import { Stores } from '../stores';
 import { OidcTokenVerifier } from './oidc-token.verifier';
 import { resolveOidcOptions } from './oidc.options';
@@ -472,6 +473,33 @@ describe('OidcTokenVerifier', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it("reads the configuration file's oidc block, naming the file and the field at fault", () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pipac-gw-')), 'gateway.yaml');
+    const head =
+      'site: demo\ncell: cell-1\nrecipe: r.yaml\nmodels: models\ndatabase: sqlite:c.sqlite\nkafkaBrokers: [127.0.0.1:9092]\n';
+    writeFileSync(file, head);
+    expect(loadGatewayConfig(file, {}).oidc).toBeUndefined();
+    writeFileSync(
+      file,
+      `${head}oidc:\n  issuer: https://login.plant.example/realms/pipac\n  audience: pipac-erp-gateway\n  rolesClaim: realm_access.roles\n  roleMapping: { pipac-operators: [operator, viewer] }\n`,
+    );
+    expect(loadGatewayConfig(file, {}).oidc).toEqual({
+      issuer: 'https://login.plant.example/realms/pipac',
+      audience: 'pipac-erp-gateway',
+      rolesClaim: 'realm_access.roles',
+      roleMapping: { 'pipac-operators': ['operator', 'viewer'] },
+    });
+    writeFileSync(file, `${head}oidc:\n  issuer: http://login.plant.example\n  audience: x\n`);
+    expect(() => loadGatewayConfig(file, {})).toThrow(
+      `${file}: oidc.issuer: must be https (http only on a loopback host)`,
+    );
+    writeFileSync(
+      file,
+      `${head}oidc:\n  issuer: https://idp\n  audience: x\n  algorithms: [HS256]\n`,
+    );
+    expect(() => loadGatewayConfig(file, {})).toThrow(`${file}: /oidc/algorithms/0`);
   });
 
   it('refuses unsafe configurations, naming the field', () => {
