@@ -14,4 +14,13 @@ describe('the pipac bin, as a user runs it', () => {
     expect(() => JSON.parse(stdout) as unknown).not.toThrow();
     expect(`${stdout}${stderr}`).not.toMatch(/NODE-OPCUA/);
   }, 60_000);
+
+  it('loads the cell for start (the lazily required parts resolve through the path aliases)', async () => {
+    const run = promisify(execFile)(process.execPath, [bin, 'start', '--port', 'nope']);
+    // Past the loading, the bad port is the only thing wrong: exit 2 naming it.
+    await expect(run).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--port: "nope" is not a port/) as unknown,
+    });
+  }, 60_000);
 });

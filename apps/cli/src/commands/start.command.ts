@@ -5,6 +5,19 @@ import { InProcessBus, KafkaBus, type EventBus } from '@pipac/bus';
 // The cell (the OPC UA stack, NestJS, the gateway) loads only when `start` runs: the other
 // commands neither wait for it nor get node-opcua's start-up warnings in their output.
 import type { Cell } from '@pipac/cell';
+
+/**
+ * The heavy parts, required when `start` runs. `require`, not `import()`: the bin runs this file
+ * as CommonJS through tsx, and a dynamic import() goes to Node's ESM loader, which does not know
+ * the workspace's path aliases (ERR_MODULE_NOT_FOUND @pipac/opcua).
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- see above */
+const lazy = {
+  opcua: () => require('@pipac/opcua') as typeof import('@pipac/opcua'),
+  cell: () => require('@pipac/cell') as typeof import('@pipac/cell'),
+  gateway: () => require('@pipac/erp-gateway') as typeof import('@pipac/erp-gateway'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 import { SCENARIO_NAMES, loadRecipe } from '@pipac/twin';
 import { parseDuration, parsePositive } from '../format/duration';
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
@@ -103,9 +116,9 @@ export function startCommand(): Command {
     )
     .action(async (options: StartOptions) => {
       // node-opcua's benign start-up warnings (the LADS NodeSet's double parents) left out.
-      const { routeNodeOpcuaWarnings } = await import('@pipac/opcua');
+      const { routeNodeOpcuaWarnings } = lazy.opcua();
       routeNodeOpcuaWarnings();
-      const { Cell } = await import('@pipac/cell');
+      const { Cell } = lazy.cell();
       const timeFactor = parsePositive(options.timeFactor, '--time-factor');
       const maxTime = parseDuration(options.maxTime, '--max-time');
       const refresh = parsePositive(options.refresh, '--refresh');
@@ -170,7 +183,7 @@ export function startCommand(): Command {
         } else {
           out('no demo order: POST one to /api/v1/orders (Ctrl-C stops the cell)');
         }
-        const { Stores } = await import('@pipac/erp-gateway');
+        const { Stores } = lazy.gateway();
         const monitor = new CellMonitor(
           cell,
           process.stdout.isTTY === true,
@@ -236,7 +249,7 @@ async function placeDemoOrder(cell: Cell, grams: number): Promise<string> {
 async function summarise(cell: Cell, orderId: string, out: (line: string) => void): Promise<void> {
   // The last events (confirmations, the completion) reach the audit trail first.
   await cell.coordinator.recorder.flush();
-  const { Stores } = await import('@pipac/erp-gateway');
+  const { Stores } = lazy.gateway();
   const stores = cell.gateway.app.get(Stores);
   const order = await stores.orders.get(orderId);
   const lots = await stores.lots.lotsOfOrder(orderId);
