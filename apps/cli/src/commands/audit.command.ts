@@ -4,6 +4,7 @@ import {
   AuditTrail,
   Database,
   auditKeyFiles,
+  loadAuditKeys,
   parseDatabaseUrl,
   readCheckpointFile,
   readKeyring,
@@ -36,14 +37,25 @@ const dbOption = (command: Command) =>
     process.env['PIPAC_DATABASE_URL'] ?? DEFAULT_DATABASE,
   );
 
-async function openDatabase(url: string): Promise<Database> {
+/**
+ * Opens the cell database; with `keys`, a folder holding the audit signing key, what this
+ * command appends to the trail is signed like the cell's own entries (an unsigned entry would
+ * be reported by `pipac audit verify` as appended without the key).
+ */
+export async function openDatabase(url: string, keys?: string): Promise<Database> {
   let config;
   try {
     config = parseDatabaseUrl(url);
   } catch (error) {
     throw new UsageError(`--db: ${(error as Error).message}`);
   }
-  return Database.open(config);
+  const signing = keys !== undefined && existsSync(auditKeyFiles(keys).signingKey);
+  if (keys !== undefined && !signing) {
+    process.stderr.write(
+      `pipac: no audit signing key in ${keys}: the entries this command writes are not signed\n`,
+    );
+  }
+  return Database.open(config, signing ? { audit: loadAuditKeys(keys, { create: false }) } : {});
 }
 
 /**

@@ -1,4 +1,6 @@
-import { userInfo } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir, userInfo } from 'node:os';
 import { ApiClientStore, AuditTrail } from '@pipac/persistence';
 import { scratchSqlite } from '@pipac/persistence/testing';
 import { pipac } from '../testing/run-pipac';
@@ -106,5 +108,50 @@ describe('pipac clients add / revoke', () => {
     expect((await trail.verify()).ok).toBe(true);
     await db.close();
     await scratch.dispose();
+  });
+
+  it("signs its audit entries with the cell's key, so the trail still verifies", async () => {
+    const scratch = scratchSqlite();
+    const keys = mkdtempSync(join(tmpdir(), 'pipac-keys-'));
+    const unsigned = await pipac(
+      'clients',
+      'add',
+      'a',
+      '--roles',
+      'erp',
+      '--db',
+      scratch.url,
+      '--keys',
+      keys,
+    );
+    expect(unsigned.stderr).toMatch(
+      /no audit signing key in .*: the entries this command writes are not signed/,
+    );
+    expect((await pipac('audit', 'rotate-key', '--keys', keys)).code).toBe(0);
+    const signed = ['--db', scratch.url, '--keys', keys];
+    expect((await pipac('clients', 'add', 'b', '--roles', 'viewer', ...signed)).stderr).toBe('');
+    expect(
+      (await pipac('clients', 'revoke', 'b', '--reason', 'contract ended', ...signed)).code,
+    ).toBe(0);
+    const verified = await pipac(
+      'audit',
+      'verify',
+      '--db',
+      scratch.url,
+      '--keys',
+      keys,
+      '--format',
+      'json',
+    );
+    expect(verified.code).toBe(0);
+    // The entry from before the key existed is vouched for by the first signed head only.
+    expect(JSON.parse(verified.stdout)).toMatchObject({
+      ok: true,
+      entries: 3,
+      unsignedPrefix: 1,
+      signed: { sequence: 3 },
+    });
+    await scratch.dispose();
+    rmSync(keys, { recursive: true, force: true });
   });
 });

@@ -3,17 +3,15 @@ import { Command } from 'commander';
 import {
   ApiClientStore,
   AuditTrail,
-  Database,
   PersistenceError,
   ROLES,
-  parseDatabaseUrl,
   type Actor,
   type ClientChange,
   type Role,
 } from '@pipac/persistence';
 import { formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';
-import { DEFAULT_DATABASE } from './audit.command';
+import { DEFAULT_AUDIT_KEYS, DEFAULT_DATABASE, openDatabase } from './audit.command';
 
 /** The embedded cell's id (`pipac start`): where client changes are recorded. */
 const DEFAULT_CELL = 'cell-1';
@@ -26,19 +24,21 @@ const dbOption = (command: Command) =>
   );
 
 const changeOptions = (command: Command) =>
-  command.option('--cell <id>', 'the cell whose audit trail records the change', DEFAULT_CELL);
+  command
+    .option('--cell <id>', 'the cell whose audit trail records the change', DEFAULT_CELL)
+    .option(
+      '--keys <dir>',
+      "the audit trail's signing key (the cell's; the change is signed like its own entries)",
+      DEFAULT_AUDIT_KEYS,
+    );
 
 async function withClients<T>(
   url: string,
   work: (clients: ApiClientStore) => Promise<T>,
+  /** The audit keys, for the commands that change something. */
+  keys?: string,
 ): Promise<T> {
-  let config;
-  try {
-    config = parseDatabaseUrl(url);
-  } catch (error) {
-    throw new UsageError(`--db: ${(error as Error).message}`);
-  }
-  const db = await Database.open(config);
+  const db = await openDatabase(url, keys);
   try {
     return await work(new ApiClientStore(db, Date.now, new AuditTrail(db)));
   } catch (error) {
@@ -95,7 +95,14 @@ export function clientsCommand(): Command {
   ).action(
     async (
       id: string,
-      options: { roles: string; name?: string; reason?: string; cell: string; db: string },
+      options: {
+        roles: string;
+        name?: string;
+        reason?: string;
+        cell: string;
+        keys: string;
+        db: string;
+      },
     ) => {
       const roles = options.roles.split(',').map((r) => r.trim()) as Role[];
       const unknown = roles.filter((r) => !ROLES.includes(r));
@@ -107,8 +114,10 @@ export function clientsCommand(): Command {
         cell: options.cell,
         reason: reasonOf(options.reason ?? `new client ${name}`),
       };
-      const { key } = await withClients(options.db, (store) =>
-        store.create(id, name, roles, change),
+      const { key } = await withClients(
+        options.db,
+        (store) => store.create(id, name, roles, change),
+        options.keys,
       );
       process.stdout.write(
         `client ${id} (${roles.join(', ')}); its API key, shown once:\n${key}\n`,
@@ -147,19 +156,23 @@ export function clientsCommand(): Command {
           'why, for the audit trail (e.g. "key leaked"; default: "key revoked from the command line")',
         ),
     ),
-  ).action(async (id: string, options: { reason?: string; cell: string; db: string }) => {
-    const change: ClientChange = {
-      actor: commandLineActor(),
-      cell: options.cell,
-      reason: reasonOf(options.reason ?? 'key revoked from the command line'),
-    };
-    const { revokedAt, already } = await withClients(options.db, (store) =>
-      store.revoke(id, change),
-    );
-    process.stdout.write(
-      already ? `client ${id} was already revoked (${revokedAt})\n` : `client ${id} revoked\n`,
-    );
-  });
+  ).action(
+    async (id: string, options: { reason?: string; cell: string; keys: string; db: string }) => {
+      const change: ClientChange = {
+        actor: commandLineActor(),
+        cell: options.cell,
+        reason: reasonOf(options.reason ?? 'key revoked from the command line'),
+      };
+      const { revokedAt, already } = await withClients(
+        options.db,
+        (store) => store.revoke(id, change),
+        options.keys,
+      );
+      process.stdout.write(
+        already ? `client ${id} was already revoked (${revokedAt})\n` : `client ${id} revoked\n`,
+      );
+    },
+  );
   // main() overrides exits on the top-level commands only: without this a bad option here
   // would end the process from inside commander instead of exiting 2 through main().
   for (const command of clients.commands) command.exitOverride();
