@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { KafkaBus } from '@pipac/bus';
 import { Telemetry } from '@pipac/telemetry';
-import { Database, parseDatabaseUrl } from '@pipac/persistence';
+import { Database, loadAuditKeys, parseDatabaseUrl } from '@pipac/persistence';
 import { compilePlant, loadRecipe } from '@pipac/twin';
 import { createErpGateway } from './app/erp-gateway.app';
 import { loadGatewayConfig } from './app/gateway.config';
@@ -19,7 +19,13 @@ async function main(argv: string[]): Promise<void> {
   const telemetry = await Telemetry.start(config.telemetry);
   process.once('beforeExit', () => void telemetry.shutdown());
   const model = compilePlant(loadRecipe(config.recipe));
-  const db = await Database.open(parseDatabaseUrl(config.database));
+  // The audit signing key is read once, at start (a rotated key takes a restart).
+  const db = await Database.open(parseDatabaseUrl(config.database), {
+    ...(config.audit ? { audit: loadAuditKeys(config.audit.keys, { create: false }) } : {}),
+  });
+  if (!config.audit) {
+    process.stderr.write('erp-gateway: no audit keys configured: audit entries are not signed\n');
+  }
   const bus = new KafkaBus({
     brokers: config.kafkaBrokers,
     clientId: `erp-gateway.${config.cell}`,
@@ -36,6 +42,7 @@ async function main(argv: string[]): Promise<void> {
     modelsDir: config.models,
     webhooks: config.webhooks,
     oidc: config.oidc,
+    plant: model,
   });
   app.enableShutdownHooks();
   process.once('beforeExit', () => void Promise.all([db.close(), bus.disconnect()]));

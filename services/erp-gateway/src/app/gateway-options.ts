@@ -1,5 +1,6 @@
 import type { EventBus } from '@pipac/bus';
 import type { Database } from '@pipac/persistence';
+import type { PlantModel } from '@pipac/twin';
 import type { OidcOptions } from './auth/oidc.options';
 
 export interface WebhookRetryOptions {
@@ -46,6 +47,20 @@ export interface ErpGatewayOptions {
    * @default undefined (API keys only)
    */
   oidc?: OidcOptions;
+  /**
+   * The compiled plant. With it, an operator's setpoint is checked at the REST edge (step,
+   * tag, unit, engineering limits: refused with a 4xx and audited) and addressed to the
+   * step's module; without it, the command goes out as given for the adapter to check (every
+   * service passes it; some specs of other endpoints do not).
+   * @default none
+   */
+  plant?: PlantModel;
+  /**
+   * How long an operator's setpoint stays valid on its way to the device, ms of the gateway's
+   * clock (a cell that runs faster than real time scales it, so a person still gets 30 s of
+   * wall time). @default 30_000
+   */
+  setpointDeadlineMs?: number;
 }
 
 export const GATEWAY_OPTIONS = Symbol('ERP_GATEWAY_OPTIONS');

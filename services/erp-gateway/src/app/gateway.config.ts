@@ -2,11 +2,13 @@ import { dirname, resolve } from 'node:path';
 import {
   CONFIG_SCHEMA,
   ConfigError,
+  auditSettings,
   databaseUrl,
   httpEndpoint,
   kafkaBrokers,
   readConfigFile,
   telemetrySettings,
+  type AuditSettings,
   type TelemetrySettings,
 } from '@pipac/config';
 import { OIDC_CONFIG_SCHEMA, resolveOidcOptions, type OidcOptions } from './auth/oidc.options';
@@ -23,6 +25,11 @@ export interface GatewayConfig {
   models: string;
   /** PIPAC_DATABASE_URL overrides. */
   database: string;
+  /**
+   * The audit trail's signing keys (PIPAC_AUDIT_KEYS overrides); the gateway appends (orders,
+   * clients, models, refusals), so it signs like the coordinator. @default none: not signed
+   */
+  audit: AuditSettings | undefined;
   /** PIPAC_KAFKA_BROKERS (comma-separated) overrides. */
   kafkaBrokers: string[];
   /** REST API and probes. @default 0.0.0.0:8080 */
@@ -44,6 +51,7 @@ const SCHEMA = {
     recipe: { type: 'string', minLength: 1 },
     models: { type: 'string', minLength: 1 },
     database: CONFIG_SCHEMA.database,
+    audit: CONFIG_SCHEMA.audit,
     kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
     http: CONFIG_SCHEMA.http,
     telemetry: CONFIG_SCHEMA.telemetry,
@@ -89,6 +97,7 @@ export function loadGatewayConfig(
     recipe: resolve(base, raw.recipe),
     models: resolve(base, raw.models),
     database: databaseUrl(path, raw.database, env),
+    audit: auditSettings(path, raw.audit, env),
     kafkaBrokers: kafkaBrokers(path, raw.kafkaBrokers, env),
     http: httpEndpoint(raw.http),
     telemetry: telemetrySettings(raw.telemetry, 'erp-gateway'),

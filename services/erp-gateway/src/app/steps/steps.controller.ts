@@ -53,7 +53,6 @@ import {
   SetpointOverrideDto,
   type StepModeName,
 } from './step.dto';
-import './steps.options';
 
 const MODE_WIRE: Record<StepModeName, Mode> = {
   offline: Mode.OFFLINE,
