@@ -1,4 +1,4 @@
-import { Between, MoreThan, type EntityManager } from 'typeorm';
+import { Between, type EntityManager } from 'typeorm';
 import type { Database } from '../database';
 import { PersistenceError } from '../errors';
 import { AuditCheckpointEntity } from '../entities/audit-checkpoint.entity';
@@ -261,23 +261,39 @@ export class AuditTrail {
     const pageSize = options.pageSize ?? 2_000;
     const keyring = options.keyring ?? this.db.options.audit?.keyring ?? this.signerKeyring();
     const walk = new TrailWalk(keyring, options.external ?? []);
+    const entries = this.db.manager.getRepository(AuditEntryEntity);
+    const checkpoints = this.db.manager.getRepository(AuditCheckpointEntity);
+    // The trail may grow while it is read (the cell keeps running). An entry and its checkpoint
+    // commit together, so: every checkpoint up to `signedEnd`, read first, had its entries
+    // committed before `end` was read; checkpoints past `end` up to `signedEnd` name entries
+    // that are gone (a truncation), and anything appended after `end` is left for the next run.
+    const [lastCheckpoint] = keyring
+      ? await checkpoints.find({ select: { sequence: true }, order: { sequence: 'DESC' }, take: 1 })
+      : [];
+    const [lastEntry] = await entries.find({
+      select: { sequence: true },
+      order: { sequence: 'DESC' },
+      take: 1,
+    });
+    const end = lastEntry?.sequence ?? 0;
+    const signedEnd = Math.max(end, lastCheckpoint?.sequence ?? 0);
     let after = 0;
     for (;;) {
-      const page = await this.db.manager.getRepository(AuditEntryEntity).find({
-        where: { sequence: MoreThan(after) },
+      const page = await entries.find({
+        where: { sequence: Between(after + 1, end) },
         order: { sequence: 'ASC' },
         take: pageSize,
       });
-      const complete = page.length < pageSize;
-      const last = page[page.length - 1]?.sequence ?? after;
-      // The last page also takes every checkpoint past the last entry (a truncated trail).
-      const checkpoints = keyring
-        ? await this.db.manager.getRepository(AuditCheckpointEntity).find({
-            where: { sequence: complete ? MoreThan(after) : Between(after + 1, last) },
+      const last = page[page.length - 1]?.sequence ?? end;
+      const complete = page.length < pageSize || last >= end;
+      // The last page also takes the checkpoints past the last entry (a truncated trail).
+      const covering = keyring
+        ? await checkpoints.find({
+            where: { sequence: Between(after + 1, complete ? signedEnd : last) },
             order: { sequence: 'ASC' },
           })
         : [];
-      walk.page(page, checkpoints);
+      walk.page(page, covering);
       if (complete) break;
       after = last;
     }
