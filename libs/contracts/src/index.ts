@@ -7,6 +7,7 @@ export * from './generated/pipac/v1/step_status_pb';
 export * from './generated/pipac/v1/throughput_target_pb';
 export * from './generated/pipac/v1/alarm_pb';
 export * from './lib/topics';
+export * from './lib/topic-contract';
 export * from './lib/event-codec';
 export * from './lib/event-codecs';
 export { create, toBinary, fromBinary } from '@bufbuild/protobuf';
