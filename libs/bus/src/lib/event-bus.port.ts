@@ -14,6 +14,11 @@ export interface OutgoingMessage {
   key: string;
   value: Uint8Array;
   headers?: Record<string, string>;
+  /**
+   * A tombstone: the key's last value is deleted from a compacted topic (Kafka: a null value;
+   * `value` is not sent). @default false
+   */
+  tombstone?: boolean;
 }
 
 export interface BusMessage {
@@ -26,13 +31,21 @@ export interface BusMessage {
   partition: number;
   /** Append time, ms since the epoch. */
   timestamp: number;
+  /** A null value (Kafka): the key's delete marker on a compacted topic; `value` is empty. */
+  tombstone?: boolean;
 }
 
+/**
+ * A topic to create. A topic of the contract (libs/contracts TOPIC_CONTRACT: a step's streams,
+ * the dead-letter topic) gets the contract's cleanup policy, retention, partitions, replication
+ * and min.insync.replicas, with the bus's per-stream overrides (KafkaBus `topics`); the fields
+ * here apply to other topics (and `partitions` to both, below the bus's overrides).
+ */
 export interface TopicSpec {
   name: string;
-  /** @default 1 */
+  /** @default 1 (a contract topic: the contract's) */
   partitions?: number;
-  /** Last value per key (setpoints, modes, targets). @default false */
+  /** Last value per key (setpoints, modes, targets). @default false (a contract topic: the contract's) */
   compacted?: boolean;
 }
 

@@ -68,11 +68,12 @@ export class InProcessBus implements EventBus {
       entries.push({
         topic,
         key: message.key,
-        value: message.value,
+        value: message.tombstone ? new Uint8Array(0) : message.value,
         headers: { ...message.headers },
         offset: String(entries.length),
         partition,
         timestamp: this.now(),
+        ...(message.tombstone ? { tombstone: true } : {}),
       });
     }
     for (const subscription of this.subscriptions) subscription.wake();

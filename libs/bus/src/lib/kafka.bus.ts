@@ -11,6 +11,13 @@ import {
   type Producer,
 } from 'kafkajs';
 import {
+  streamOfTopic,
+  topicConfigEntries,
+  topicSettings,
+  type ContractStream,
+  type TopicSettings,
+} from '@pipac/contracts';
+import {
   BusError,
   type BusMessage,
   type EventBus,
@@ -25,8 +32,18 @@ export interface KafkaBusOptions {
   brokers: string[];
   /** @default 'pipac' */
   clientId?: string;
-  /** Replication factor of topics this bus creates. @default 1 */
+  /**
+   * Replication factor of topics this bus creates, unless `topics` says otherwise for a
+   * stream. @default 1 (the topic contract's)
+   */
   replicationFactor?: number;
+  /**
+   * Per-stream settings of the topics this bus creates (partitions, replication factor,
+   * min.insync.replicas, retention), over the topic contract's defaults (libs/contracts
+   * TOPIC_CONTRACT, docs/topics.md); checked when the bus is made (a TopicError names the
+   * stream and field). A topic that exists already keeps its settings. @default the contract's
+   */
+  topics?: Partial<Record<ContractStream, Partial<TopicSettings>>>;
   /** Longest a fetch waits for data, ms (also bounds how long closing a consumer takes). @default 250 */
   fetchWaitMs?: number;
   /**
@@ -61,6 +78,10 @@ export class KafkaBus implements EventBus {
   private connected = false;
 
   constructor(private readonly options: KafkaBusOptions) {
+    // Checked now, not at the first topic: a bad setting stops start-up.
+    for (const [stream, overrides] of Object.entries(options.topics ?? {})) {
+      topicSettings(stream as ContractStream, this.overrides(overrides));
+    }
     this.kafka = new Kafka({
       logLevel: logLevel.NOTHING,
       socketFactory: noDelaySocketFactory,
@@ -103,15 +124,42 @@ export class KafkaBus implements EventBus {
     await this.withAdmin(() => this.createTopics(topics));
   }
 
-  private async createTopics(topics: TopicSpec[]): Promise<void> {
-    const created = await this.admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((t) => ({
+  /** The bus-wide replication factor under a stream's own overrides. */
+  private overrides(own: Partial<TopicSettings> | undefined): Partial<TopicSettings> {
+    const replicationFactor = this.options.replicationFactor;
+    return { ...(replicationFactor !== undefined ? { replicationFactor } : {}), ...own };
+  }
+
+  /** What CreateTopics gets for one spec: the contract's settings for a contract topic. */
+  private creation(t: TopicSpec) {
+    const stream = streamOfTopic(t.name);
+    if (stream === undefined) {
+      return {
         topic: t.name,
         numPartitions: t.partitions ?? 1,
         replicationFactor: this.options.replicationFactor ?? 1,
         configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      };
+    }
+    const settings = topicSettings(stream, {
+      ...(t.partitions !== undefined ? { partitions: t.partitions } : {}),
+      ...this.overrides(this.options.topics?.[stream]),
+    });
+    return {
+      topic: t.name,
+      numPartitions: settings.partitions,
+      replicationFactor: settings.replicationFactor,
+      configEntries: Object.entries(topicConfigEntries(stream, settings)).map(([name, value]) => ({
+        name,
+        value,
       })),
+    };
+  }
+
+  private async createTopics(topics: TopicSpec[]): Promise<void> {
+    const created = await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((t) => this.creation(t)),
     });
     // kafkajs waits for the new topics' leaders only when it created them all (`true`): if one
     // already existed (a shared dead-letter topic), it returns `false` at once, and a consumer
@@ -129,7 +177,8 @@ export class KafkaBus implements EventBus {
       acks: -1,
       messages: messages.map((m) => ({
         key: m.key,
-        value: Buffer.from(m.value),
+        // A null value is Kafka's tombstone: compaction deletes the key.
+        value: m.tombstone ? null : Buffer.from(m.value),
         headers: m.headers ?? {},
       })),
     });
@@ -305,6 +354,7 @@ class KafkaSubscription implements Subscription {
               offset: message.offset,
               partition: batch.partition,
               timestamp: Number(message.timestamp),
+              ...(message.value === null ? { tombstone: true } : {}),
             };
             // The message in hand completes even while closing; its offset is committed below.
             this.inHand = this.process(busMessage, isRunning, heartbeat, commit);

@@ -75,13 +75,18 @@ export interface EventSubscription<Desc extends DescMessage> {
   handler: (event: MessageShape<Desc>, message: BusMessage) => Promise<void>;
   fromBeginning?: boolean;
   retryDelayMs?: number;
+  /**
+   * Called for a tombstone (a null value: a key deleted from a compacted topic), which is
+   * committed and otherwise ignored: a legal delete, not a malformed event. @default ignored
+   */
+  onTombstone?: (message: BusMessage) => void;
 }
 
 /**
  * Subscribes with decoding: a valid event reaches the handler; one that cannot be decoded or
  * fails validation is published to the dead-letter topic, unchanged, with the code, reason and
  * original topic in headers, and is then committed, so one bad event never blocks a stream
- * and is never lost.
+ * and is never lost. A tombstone (null value) is committed and ignored (`onTombstone` counts it).
  *
  * Observed: each message is handled in a consumer span continuing the publisher's trace (from
  * its `traceparent`), so what the handler publishes stays in that trace; the delivery latency,
@@ -144,6 +149,13 @@ export async function subscribeEvents<Desc extends DescMessage>(
   };
 
   async function handle(message: BusMessage): Promise<void> {
+    // Kafka: a null value on a compacted topic deletes its key (a legal write, e.g. an
+    // operator tool clearing a retired tag's last setpoint); there is no event to decode, and
+    // it is no fault to dead-letter.
+    if (message.tombstone) {
+      options.onTombstone?.(message);
+      return;
+    }
     let event: MessageShape<Desc>;
     try {
       event = options.codec.decode(message.value, message.headers[HEADERS.type]);

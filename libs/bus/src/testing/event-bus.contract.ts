@@ -230,6 +230,49 @@ export function describeEventBus(adapter: string, makeBus: () => Promise<EventBu
       }
     });
 
+    it('ignores a tombstone (a deleted key of a compacted topic) and counts it, dead-letters nothing', async () => {
+      const topic = unique('setpoints');
+      const deadLetterTopic = unique('dead-letter');
+      await bus.ensureTopics([{ name: topic, compacted: true }, { name: deadLetterTopic }]);
+      const command: SetpointCommand = create(SetpointCommandSchema, {
+        commandId: 'c-2',
+        targetTag: 'P-101',
+        value: 5,
+        unit: 'mL/min',
+        issuer: { kind: Issuer_Kind.USER, id: 'op-1' },
+        reason: 'test',
+        issuedAt: timestampFromMs(0),
+        deadline: timestampFromMs(60_000),
+      });
+      await bus.publish(topic, [{ key: 'P-101', value: new Uint8Array(0), tombstone: true }]);
+      await publishEvent(bus, topic, setpointCommandCodec, 'P-101', command);
+      const received: SetpointCommand[] = [];
+      const tombstones: string[] = [];
+      const subscription = await subscribeEvents(bus, {
+        group: unique('group'),
+        topic,
+        codec: setpointCommandCodec,
+        deadLetterTopic,
+        fromBeginning: true,
+        handler: async (event) => void received.push(event),
+        onTombstone: (message) => void tombstones.push(message.key),
+      });
+      await waitFor(() => received.length === 1);
+      const dead: BusMessage[] = [];
+      const watcher = await bus.subscribe({
+        group: unique('group'),
+        topics: [deadLetterTopic],
+        fromBeginning: true,
+        handler: async (message) => void dead.push(message),
+      });
+      await sleep(300);
+      await watcher.close();
+      await subscription.close();
+      expect(tombstones).toEqual(['P-101']);
+      expect(received.map((c) => c.commandId)).toEqual(['c-2']);
+      expect(dead).toEqual([]);
+    });
+
     it('subscriptions started together: if one fails, the others are closed and leave their groups', async () => {
       const topic = unique('together');
       const group = unique('group');
