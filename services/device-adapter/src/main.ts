@@ -29,6 +29,7 @@ async function main(argv: string[]): Promise<void> {
       bus: new KafkaBus({
         brokers: config.kafkaBrokers,
         clientId: `device-adapter.${config.nodeMap.device}`,
+        topics: config.topics,
       }),
       opcua: {
         securityMode: config.opcua.securityMode,

@@ -65,3 +65,74 @@ describe("loadAdapterConfig: the OPC UA client's certificate and trust list", ()
     expect(() => loadAdapterConfig(write(opcua), {})).toThrow(message);
   });
 });
+
+describe('loadAdapterConfig: the topics it creates', () => {
+  let dir: string;
+  const write = (topics: object | undefined): string => {
+    const file = join(dir, `adapter-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        site: 'demo',
+        cell: 'cell-1',
+        step: 'nitration',
+        nodeMap: {
+          device: 'nitration-module',
+          endpointUrl: 'opc.tcp://127.0.0.1:4840',
+          namespaceUri: 'urn:pipac:devices',
+          readings: {},
+          setpoints: {},
+        },
+        stateDir: 'state',
+        kafkaBrokers: ['127.0.0.1:9092'],
+        ...(topics ? { topics } : {}),
+      }),
+    );
+    return file;
+  };
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'pipac-adapter-topics-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("takes the topic contract's defaults, and a stream's own settings over them", () => {
+    expect(loadAdapterConfig(write(undefined), {}).topics).toEqual({});
+    const config = loadAdapterConfig(
+      write({
+        sensors: {
+          partitions: 6,
+          replicationFactor: 3,
+          minInsyncReplicas: 2,
+          retentionMs: 86_400_000,
+        },
+        setpoints: { replicationFactor: 3, minInsyncReplicas: 2 },
+      }),
+      {},
+    );
+    expect(config.topics).toEqual({
+      sensors: {
+        partitions: 6,
+        replicationFactor: 3,
+        minInsyncReplicas: 2,
+        retentionMs: 86_400_000,
+      },
+      setpoints: { partitions: 1, replicationFactor: 3, minInsyncReplicas: 2 },
+    });
+  });
+
+  it.each([
+    ['an unknown stream', { metrics: { partitions: 2 } }, /\/topics/],
+    ['no partitions', { sensors: { partitions: 0 } }, /\/topics\/sensors\/partitions/],
+    [
+      'more in-sync copies than copies',
+      { confirmations: { minInsyncReplicas: 2 } },
+      /\/topics\/confirmations\/minInsyncReplicas: 2 exceeds replicationFactor 1/,
+    ],
+    [
+      'a retention on a compacted stream',
+      { setpoints: { retentionMs: 1000 } },
+      /\/topics\/setpoints\/retentionMs: a compacted/,
+    ],
+  ])('stops start-up on %s, naming the field', (_what, topics, message) => {
+    expect(() => loadAdapterConfig(write(topics), {})).toThrow(ConfigError);
+    expect(() => loadAdapterConfig(write(topics), {})).toThrow(message);
+  });
+});

@@ -12,6 +12,13 @@ import {
   type TelemetryBlock,
 } from '@pipac/config';
 import {
+  TOPIC_CONTRACT,
+  TopicError,
+  topicSettings,
+  type ContractStream,
+  type TopicSettings,
+} from '@pipac/contracts';
+import {
   parseNodeMap,
   type NodeMap,
   type SecurityModeName,
@@ -52,6 +59,14 @@ export interface AdapterConfig {
   };
   /** Bootstrap servers; PIPAC_KAFKA_BROKERS (comma-separated) overrides. */
   kafkaBrokers: string[];
+  /**
+   * Per stream (sensors, setpoints, confirmations, state, alarms, dead-letter): partitions,
+   * replicationFactor, minInsyncReplicas, retentionMs (delete-policy streams only) of the topics
+   * the adapter creates. @default the topic contract's (docs/topics.md): 1 partition,
+   * replication 1, min.insync.replicas 1; retention 7 d (sensors), 30 d (confirmations, alarms,
+   * dead letters)
+   */
+  topics: Partial<Record<ContractStream, TopicSettings>>;
   /** Spool and command journal. */
   stateDir: string;
   /** @default 268435456 (256 MiB) */
@@ -65,6 +80,16 @@ export interface AdapterConfig {
 }
 
 export { ConfigError };
+
+/** The streams whose topics the adapter creates. */
+const ADAPTER_STREAMS = [
+  'sensors',
+  'setpoints',
+  'confirmations',
+  'state',
+  'alarms',
+  'dead-letter',
+] as const satisfies readonly (keyof typeof TOPIC_CONTRACT)[];
 
 const SCHEMA = {
   type: 'object',
@@ -93,6 +118,25 @@ const SCHEMA = {
       },
     },
     kafkaBrokers: CONFIG_SCHEMA.kafkaBrokers,
+    topics: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(
+        ADAPTER_STREAMS.map((stream) => [
+          stream,
+          {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              partitions: { type: 'integer', minimum: 1 },
+              replicationFactor: { type: 'integer', minimum: 1 },
+              minInsyncReplicas: { type: 'integer', minimum: 1 },
+              retentionMs: { type: 'integer', minimum: -1 },
+            },
+          },
+        ]),
+      ),
+    },
     stateDir: { type: 'string', minLength: 1 },
     spoolMaxBytes: { type: 'integer', minimum: 16777216 },
     memoryLimit: { type: 'integer', minimum: 100 },
@@ -118,6 +162,7 @@ export function loadAdapterConfig(
     stateDir: string;
     opcua?: Partial<AdapterConfig['opcua']>;
     kafkaBrokers?: string[];
+    topics?: Partial<Record<ContractStream, Partial<TopicSettings>>>;
     spoolMaxBytes?: number;
     memoryLimit?: number;
     http?: { host?: string; port?: number };
@@ -147,6 +192,19 @@ export function loadAdapterConfig(
       throw new ConfigError(`${path}: /opcua/${field} ${resolve(base, file)} does not exist`);
     }
   }
+  // What the schema cannot say: min.insync.replicas within the copies, no retention on a
+  // compacted stream (a mistake here would make every write fail, or do nothing).
+  const topics: Partial<Record<ContractStream, TopicSettings>> = {};
+  for (const [stream, overrides] of Object.entries(raw.topics ?? {})) {
+    try {
+      topics[stream as ContractStream] = topicSettings(stream as ContractStream, overrides);
+    } catch (error) {
+      if (!(error instanceof TopicError)) throw error;
+      throw new ConfigError(
+        `${path}: /${error.message.replace(/^topics\.([^.]+)\./, 'topics/$1/')}`,
+      );
+    }
+  }
   const nodeMap = parseNodeMap(nodeMapDocument, nodeMapSource);
   return {
     site: raw.site,
@@ -169,6 +227,7 @@ export function loadAdapterConfig(
       heartbeatTimeoutMs: opcua.heartbeatTimeoutMs ?? 5000,
     },
     kafkaBrokers: brokers,
+    topics,
     stateDir: resolve(base, raw.stateDir),
     spoolMaxBytes: raw.spoolMaxBytes ?? 256 * 1024 * 1024,
     memoryLimit: raw.memoryLimit ?? 100_000,

@@ -5,6 +5,8 @@ import { ControllerWriteGate, type StepOperatingMode } from '@pipac/control';
 import {
   AlarmSchema,
   Alarm_Severity,
+  DeviceStateSchema,
+  REPUBLISHED_HEADER,
   Alarm_State,
   Issuer_Kind,
   Mode,
@@ -72,16 +74,25 @@ export interface DeviceAdapterOptions {
   /** ms since the epoch. @default Date.now */
   now?: () => number;
   /**
-   * Every tag's last value is published again this often (wall-clock ms; 0: never), so a
-   * consumer that starts late (an agent restarting) has every value within this time, also
-   * those that never change (setpoint read-backs). The value keeps its source time, so data-age
-   * gates still see how old it is. @default 10_000
+   * A tag whose last reading is this old (wall-clock ms; 0: never) is published again, marked
+   * with the `pipac-republished` header, so a consumer that starts late (an agent restarting)
+   * has every value within this time, also those that never change (setpoint read-backs). The
+   * value keeps its source time, so data-age gates still see how old it is; a historian drops
+   * marked messages (docs/topics.md). Tags that change more often are never repeated, and
+   * nothing is repeated while the device is unreachable (its last value is not current).
+   * @default 10_000
    */
   refreshMs?: number;
 }
 
 export interface DeviceAdapterStats extends BufferedPublisherStats {
   readings: number;
+  /** Last values published again for late joiners, marked `pipac-republished`. */
+  republished: number;
+  /** Notifications that repeated the tag's last reading (same value, status and source time), not published. */
+  repeats: number;
+  /** Tombstones (null values: deleted keys) seen on the setpoints and state topics, ignored. */
+  tombstones: number;
   commands: number;
   connected: boolean;
   heartbeat: boolean;
@@ -100,16 +111,30 @@ export interface DeviceAdapterStats extends BufferedPublisherStats {
  * - the step's modes (requests and the agent's feedback on `state`, read from the start of the
  *   compacted topic) and the operators' own setpoints decide whether the agent's commands are
  *   still written: out of Automatic they are refused (REFUSED_MODE), so the operator wins;
- * - connection and heartbeat losses are raised (and cleared) as alarms;
- * - every tag's last value is published again every `refreshMs` (a birth certificate in
- *   Sparkplug terms), so late subscribers need not wait for a change.
+ * - connection and heartbeat losses are raised (and cleared) as alarms, and the device's
+ *   connection is its DeviceState on `state` (keyed by device);
+ * - each reading is published once: a notification that repeats the tag's last reading (a
+ *   subscription's initial values after a reconnect, OPC UA Part 4 §5.13.2 TransferSubscriptions
+ *   with sendInitialValues) is dropped; a tag quiet for `refreshMs` is published again with the
+ *   `pipac-republished` header (a birth certificate in Sparkplug terms), so late subscribers
+ *   need not wait for a change and a historian can tell the repeat from a reading.
  */
 export class DeviceAdapter {
-  private readonly counters = { readings: 0, commands: 0 };
+  private readonly counters = {
+    readings: 0,
+    republished: 0,
+    repeats: 0,
+    tombstones: 0,
+    commands: 0,
+  };
   private heartbeat = true;
   /** Set when stop() begins: alarms raised while shutting down are not published. */
   private stopping = false;
-  private readonly lastReadings = new Map<string, OutgoingMessage>();
+  /** Per tag: the last reading published, what identifies it, and when (wall ms) it or its repeat went out. */
+  private readonly lastReadings = new Map<
+    string,
+    { message: OutgoingMessage; sample: TagSample; sentAt: number }
+  >();
   private refresher: NodeJS.Timeout | undefined;
   private stopObserving: (() => void) | undefined;
 
@@ -119,6 +144,7 @@ export class DeviceAdapter {
     private readonly publisher: BufferedPublisher,
     private readonly subscriptions: Subscription[],
     private readonly topics: Record<Stream, string>,
+    private readonly gate: ControllerWriteGate,
   ) {}
 
   static async start(options: DeviceAdapterOptions): Promise<DeviceAdapter> {
@@ -132,6 +158,8 @@ export class DeviceAdapter {
       ]),
     ) as Record<Stream, string>;
     const deadLetters = deadLetterTopic(site, cell);
+    // Partitions, replication, retention and cleanup policy: the topic contract's
+    // (docs/topics.md), with the deployment's overrides, applied by the bus.
     await bus.ensureTopics([
       ...(['sensors', 'setpoints', 'confirmations', 'alarms', 'state'] as const).map((stream) => ({
         name: topics[stream],
@@ -139,6 +167,9 @@ export class DeviceAdapter {
       })),
       { name: deadLetters },
     ]);
+    const countTombstone = () => {
+      if (self.adapter) self.adapter.counters.tombstones++;
+    };
 
     const location = { site, cell, step, device };
     const spool = DiskSpool.open({
@@ -192,7 +223,12 @@ export class DeviceAdapter {
           codec: deviceStateCodec,
           deadLetterTopic: deadLetters,
           fromBeginning: true,
-          handler: async (state) => followMode(gate, state),
+          onTombstone: countTombstone,
+          handler: async (state) => {
+            followMode(gate, state);
+            // What the adapter lets controllers do is part of the device's state.
+            if (!state.location?.device) self.adapter?.publishState(state.reason || 'mode');
+          },
         }),
         subscribeEvents(bus, {
           group: `device-adapter.${site}.${cell}.${device}`,
@@ -200,6 +236,8 @@ export class DeviceAdapter {
           codec: setpointCommandCodec,
           deadLetterTopic: deadLetters,
           retryDelayMs: 200,
+          // A deleted key of the compacted topic (a retired tag's last command): no command.
+          onTombstone: countTombstone,
           handler: async (command) => {
             if (!handler.isMine(command)) return;
             const started = performance.now();
@@ -240,7 +278,7 @@ export class DeviceAdapter {
       throw error;
     }
 
-    const adapter = new DeviceAdapter(options, client, publisher, subscriptions, topics);
+    const adapter = new DeviceAdapter(options, client, publisher, subscriptions, topics, gate);
     self.adapter = adapter;
     const reconnects = counter(METRICS.adapterReconnects);
     const errors = counter(METRICS.errors);
@@ -259,34 +297,50 @@ export class DeviceAdapter {
     const readingUnits = new Map(
       Object.entries(options.nodeMap.readings).map(([tag, e]) => [tag, e.unit]),
     );
-    client.on('connection-lost', () =>
+    client.on('connection-lost', () => {
       adapter.alarm(
         'connection',
         true,
         Alarm_Severity.HIGH,
         `lost the OPC UA connection to ${device}; reconnecting`,
-      ),
-    );
+      );
+      adapter.publishState('OPC UA connection lost; reconnecting');
+    });
     client.on('reconnected', () => {
       reconnects.add(1, labels);
       adapter.alarm('connection', false, Alarm_Severity.HIGH, `reconnected to ${device}`);
+      // The subscription reports every value again (its initial notification): nothing is
+      // due for a repeat until refreshMs after this.
+      const at = performance.now();
+      for (const last of adapter.lastReadings.values()) last.sentAt = at;
+      adapter.publishState('OPC UA connection re-established');
     });
     client.on('heartbeat-lost', () => {
       adapter.heartbeat = false;
       adapter.alarm('heartbeat', true, Alarm_Severity.HIGH, `${device} server heartbeat stopped`);
+      adapter.publishState('server heartbeat stopped');
     });
     client.on('heartbeat-restored', () => {
       adapter.heartbeat = true;
       adapter.alarm('heartbeat', false, Alarm_Severity.HIGH, `${device} server heartbeat back`);
+      adapter.publishState('server heartbeat back');
     });
     const publishSample = (sample: TagSample): void => {
+      const last = adapter.lastReadings.get(sample.tag);
+      if (last && sameReading(last.sample, sample)) {
+        // OPC UA sends a monitored item's current value again when a subscription is
+        // transferred or recreated after a reconnect (Part 4 §5.13.2, sendInitialValues): the
+        // same value, status and source time is the same reading, already on the topic.
+        adapter.counters.repeats++;
+        return;
+      }
       adapter.counters.readings++;
       readingsCounter.add(1, labels);
       lastReading.record(Date.now() / 1000, labels);
       const reading = toSensorReading(sample, location, readingUnits.get(sample.tag) ?? '', now());
       // In the notification's span: the event carries its trace context.
       const message = encodeEvent(sensorReadingCodec, sample.tag, reading);
-      adapter.lastReadings.set(sample.tag, message);
+      adapter.lastReadings.set(sample.tag, { message, sample, sentAt: performance.now() });
       publisher.enqueue(topics.sensors, message);
     };
     await client.monitor((sample: TagSample) => {
@@ -301,12 +355,12 @@ export class DeviceAdapter {
     });
     const refreshMs = options.refreshMs ?? 10_000;
     if (refreshMs > 0) {
-      adapter.refresher = setInterval(() => {
-        for (const message of adapter.lastReadings.values())
-          publisher.enqueue(topics.sensors, message);
-      }, refreshMs);
+      // Checked a few times per period, so a quiet tag is repeated between 1 and 1.25 periods
+      // after its last reading, and a tag that changes within the period never.
+      adapter.refresher = setInterval(() => adapter.republishQuiet(refreshMs), refreshMs / 4);
       adapter.refresher.unref();
     }
+    adapter.publishState('adapter started');
     return adapter;
   }
 
@@ -322,6 +376,53 @@ export class DeviceAdapter {
   /** Resolves once every reading received so far is on the bus. */
   flushed(): Promise<void> {
     return this.publisher.idle();
+  }
+
+  /**
+   * Publishes again, marked, the last reading of every tag that has been quiet for `refreshMs`,
+   * while the device is reachable: a value held from before an outage is not a current one.
+   */
+  private republishQuiet(refreshMs: number): void {
+    if (!this.client.connected || !this.heartbeat) return;
+    const now = performance.now();
+    for (const last of this.lastReadings.values()) {
+      if (now - last.sentAt < refreshMs) continue;
+      last.sentAt = now;
+      this.counters.republished++;
+      this.publisher.enqueue(this.topics.sensors, {
+        ...last.message,
+        headers: { ...last.message.headers, [REPUBLISHED_HEADER]: 'true' },
+      });
+    }
+  }
+
+  /**
+   * The device's state on the step's `state` topic, keyed by device (the last value per device
+   * stays on the compacted topic): whether it is reachable (session up and heartbeat alive),
+   * and the mode the adapter enforces for the step's controllers (Automatic: their writes go
+   * through; Operator or Offline: refused, REFUSED_MODE). Buffered like the alarms.
+   */
+  publishState(reason: string): void {
+    if (this.stopping) return;
+    const { site, cell, step, nodeMap } = this.options;
+    const now = this.options.now ?? Date.now;
+    const refusal = this.gate.refusal();
+    const state = create(DeviceStateSchema, {
+      location: { site, cell, step, device: nodeMap.device },
+      mode:
+        refusal === undefined
+          ? Mode.AUTOMATIC
+          : refusal.includes('Offline mode')
+            ? Mode.OFFLINE
+            : Mode.OPERATOR,
+      // The LADS DeviceState needs a read the OPC UA client does not offer yet: left empty.
+      state: '',
+      connected: this.client.connected && this.heartbeat,
+      changedBy: { kind: Issuer_Kind.UNSPECIFIED, id: `device-adapter.${nodeMap.device}` },
+      reason,
+      changedAt: timestampFromMs(now()),
+    });
+    this.publisher.enqueue(this.topics.state, encodeEvent(deviceStateCodec, nodeMap.device, state));
   }
 
   async stop(): Promise<void> {
@@ -349,6 +450,16 @@ export class DeviceAdapter {
     // Alarms take the readings' path: buffered, so an alarm raised while the bus is down still arrives.
     this.publisher.enqueue(this.topics.alarms, encodeEvent(alarmCodec, alarm.alarmId, alarm));
   }
+}
+
+/** The same reading reported twice: same value (NaN included), status and source time. */
+function sameReading(a: TagSample, b: TagSample): boolean {
+  return (
+    a.sourceTime !== undefined &&
+    a.sourceTime === b.sourceTime &&
+    a.statusCode === b.statusCode &&
+    Object.is(a.value, b.value)
+  );
 }
 
 const MODES: Partial<Record<Mode, StepOperatingMode>> = {
