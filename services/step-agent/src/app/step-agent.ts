@@ -48,6 +48,7 @@ import {
 } from '@pipac/contracts';
 import type { PlantModel } from '@pipac/twin';
 import { AgentTelemetry } from './agent-telemetry';
+import { CommandDeadline } from './command-deadline';
 import { ReadingsTracker } from './readings-tracker';
 
 /** NAMUR MTP operating modes of a step (VDI/VDE/NAMUR 2658-4: Offline, Operator, Automatic). */
@@ -77,6 +78,16 @@ export interface StepAgentOptions {
   fallbackTuning?: ConversionPidTuning;
   /** ms since the epoch. @default Date.now */
   clock?: () => number;
+  /**
+   * Plant ms per wall-clock ms, for the commands' deadlines. @default measured from `clock`
+   * against the wall clock (see CommandDeadline)
+   */
+  timeFactor?: number;
+  /**
+   * Shortest life of a setpoint command, wall-clock ms; a command lives one cycle otherwise,
+   * both in `clock`'s time. @default 2000
+   */
+  deadlineFloorMs?: number;
   /** Consumer group prefix. @default 'step-agent' */
   group?: string;
   log?: (line: string) => void;
@@ -143,6 +154,7 @@ export class StepAgent {
   private readonly fallback: ConversionPidController;
   private readonly clock: () => number;
   readonly cycleMs: number;
+  private readonly deadline: CommandDeadline;
   private readonly topics: Record<'sensors' | 'setpoints' | 'status' | 'state' | 'targets', string>;
   private readonly deadLetter: string;
   private readonly subscriptions: Subscription[] = [];
@@ -188,6 +200,12 @@ export class StepAgent {
     this.tracker = new ReadingsTracker(this.space);
     this.clock = options.clock ?? Date.now;
     this.cycleMs = options.cycleMs ?? 60_000;
+    this.deadline = new CommandDeadline({
+      clock: this.clock,
+      cycleMs: this.cycleMs,
+      ...(options.timeFactor !== undefined ? { timeFactor: options.timeFactor } : {}),
+      ...(options.deadlineFloorMs !== undefined ? { floorWallMs: options.deadlineFloorMs } : {}),
+    });
     this.currentMode = options.mode ?? 'operator';
     this.fallback = new ConversionPidController(
       this.space,
@@ -549,7 +567,8 @@ export class StepAgent {
         },
         reason: source === 'agent' ? 'agent' : 'fallback: PID on measured conversion',
         issuedAt: timestampFromMs(now),
-        deadline: timestampFromMs(now + this.cycleMs),
+        // On the agent's (plant) clock, which the adapter checks it on: cycleMs is wall clock.
+        deadline: timestampFromMs(this.deadline.deadline(now)),
       });
       await publishEvent(
         this.options.bus,

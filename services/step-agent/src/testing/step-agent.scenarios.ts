@@ -19,6 +19,7 @@ import {
   stepStatusCodec,
   throughputTargetCodec,
   timestampFromMs,
+  timestampMs,
   topicName,
   type DeviceState,
   type SetpointCommand,
@@ -166,6 +167,22 @@ export function describeStepAgentScenarios(
         expect(Math.abs(command.value - m.nominal)).toBeLessThanOrEqual(m.maxMove + 1e-9);
       }
       expect(agent.modelVersion).toMatch(/^sha256:/);
+    });
+
+    it("dates each command's deadline on its own clock: one cycle, at least 2 s of wall clock, in plant time", async () => {
+      // A cell at 120×: the timer ticks every 500 wall ms (one 60 s plant cycle), the agent's
+      // clock is the plant's, and the adapter checks the deadline on that same clock.
+      await agent.stop();
+      agent = await startAgent({ cycleMs: 500, timeFactor: 120 });
+      await publishReadings();
+      agent.setMode('automatic', 'test', 'start');
+      const report = await agent.cycle();
+      await until(() => commands.length === report.commands && report.commands > 0);
+      for (const command of commands) {
+        const life = timestampMs(command.deadline!) - timestampMs(command.issuedAt!);
+        // max(500 ms cycle, 2 s floor) of wall clock = 240 s of plant time (was 500 plant ms).
+        expect(life).toBe(2000 * 120);
+      }
     });
 
     it('pauses on a target of 0 (feed pumps to zero through the shield) and resumes on a flow', async () => {
