@@ -367,3 +367,122 @@ spec:
 {{- $match := regexFind ":[0-9]+(/|$)" $rest }}
 {{- if $match }}{{ $match | trimPrefix ":" | trimSuffix "/" }}{{ else if hasPrefix "https:" . }}443{{ else }}80{{ end }}
 {{- end }}
+
+{{/* Audit trail signing (docs/audit-trail.md) ───────────────────────────────────────────── */}}
+
+{{/* Where the signing key and the keyring are mounted (the `audit.keys` folder). */}}
+{{- define "pipac.auditKeysPath" -}}/etc/pipac/audit{{- end }}
+
+{{/* The folder of the coordinator's exported head (its own volume) and the file in it. */}}
+{{- define "pipac.auditHeadDir" -}}/var/lib/pipac/audit{{- end }}
+{{- define "pipac.auditHeadPath" -}}{{ include "pipac.auditHeadDir" . }}/head.json{{- end }}
+
+{{- define "pipac.auditHeadClaim" -}}
+{{- .Values.audit.head.existingClaim | default (include "pipac.resourceName" (list . "audit-head")) }}
+{{- end }}
+
+{{/* Whether the coordinator exports the head to a volume: only where it signs. */}}
+{{- define "pipac.auditHead" -}}
+{{- if and .Values.audit.existingSecret .Values.audit.head.enabled }}true{{ end }}
+{{- end }}
+
+{{/* The key files' mode. A Secret volume's files belong to root; with the pod's fsGroup the
+     kubelet gives them that group (and adds group read), so 0440 lets the services' user read
+     them and nobody else. Without an fsGroup a non-root user could read them only as "other":
+     the chart refuses rather than make the key world-readable unasked. */}}
+{{- define "pipac.auditKeysMode" -}}
+{{- $mode := .Values.audit.defaultMode }}
+{{- if kindIs "invalid" $mode }}
+{{- if not .Values.podSecurityContext.fsGroup }}
+{{- fail "audit.existingSecret: without podSecurityContext.fsGroup the key files (owned by root) cannot be read at mode 0440 by the non-root services; set podSecurityContext.fsGroup, or audit.defaultMode (e.g. 0440 where the platform sets the group, as OpenShift does; 0444 where nothing else runs in the pods)" }}
+{{- end }}
+{{- $mode = 288 }}
+{{- end }}
+{{- $mode | int }}
+{{- end }}
+
+{{/* The `audit` block of a configuration (CONFIG_SCHEMA.audit in libs/config): (list $ withHead),
+     nothing when no Secret is named (the service then says at start that it does not sign). */}}
+{{- define "pipac.auditConfig" -}}
+{{- $root := index . 0 }}
+{{- if $root.Values.audit.existingSecret }}
+{{- $audit := dict "keys" (include "pipac.auditKeysPath" $root) }}
+{{- if and (index . 1) (include "pipac.auditHead" $root) }}
+{{- $_ := set $audit "head" (include "pipac.auditHeadPath" $root) }}
+{{- end }}
+{{- toYaml (dict "audit" $audit) }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret's two keys as the two files the services read: (list $ withHead). */}}
+{{- define "pipac.auditVolumes" -}}
+{{- $root := index . 0 }}
+{{- $a := $root.Values.audit }}
+{{- if $a.existingSecret }}
+{{- $mode := include "pipac.auditKeysMode" $root | int }}
+- name: audit-keys
+  secret:
+    secretName: {{ $a.existingSecret }}
+    defaultMode: {{ $mode }} # {{ printf "%04o" $mode }}
+    # A key missing from the Secret keeps the pod from starting (the event names it).
+    items:
+      - key: {{ $a.keys.signingKey }}
+        path: signing-key.pem
+      - key: {{ $a.keys.keyring }}
+        path: keyring.json
+{{- if and (index . 1) (include "pipac.auditHead" $root) }}
+- name: audit-head
+  persistentVolumeClaim:
+    claimName: {{ include "pipac.auditHeadClaim" $root }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "pipac.auditMounts" -}}
+{{- $root := index . 0 }}
+{{- if $root.Values.audit.existingSecret }}
+- name: audit-keys
+  mountPath: {{ include "pipac.auditKeysPath" $root }}
+  readOnly: true
+{{- if and (index . 1) (include "pipac.auditHead" $root) }}
+- name: audit-head
+  mountPath: {{ include "pipac.auditHeadDir" $root }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Single sign-on (services/erp-gateway/src/app/auth/oidc.options.ts) ────────────────────── */}}
+
+{{/* The gateway's `oidc` block (OIDC_CONFIG_SCHEMA): the keys given; an empty jwksUri,
+     algorithms or roleMapping is left to the gateway's default. */}}
+{{- define "pipac.oidcConfig" -}}
+{{- $o := .Values.erpGateway.oidc }}
+{{- if $o.enabled }}
+{{- $oidc := dict "issuer" $o.issuer "audience" $o.audience }}
+{{- range $key := list "jwksUri" "algorithms" "rolesClaim" "roleMapping" "actorClaim" }}
+{{- with index $o $key }}
+{{- $_ := set $oidc $key . }}
+{{- end }}
+{{- end }}
+{{- range $key := list "clockSkewSeconds" "jwksCooldownSeconds" "jwksMaxAgeSeconds" "timeoutMs" }}
+{{- if hasKey $o $key }}
+{{- $value := index $o $key }}
+{{- /* Integers as integers (a float64 from the values would print 6e+05). */}}
+{{- if eq ($value | float64) (floor $value) }}{{ $value = $value | int64 }}{{ end }}
+{{- $_ := set $oidc $key $value }}
+{{- end }}
+{{- end }}
+{{- toYaml (dict "oidc" $oidc) }}
+{{- end }}
+{{- end }}
+
+{{/* The TCP ports of the OpenID provider the gateway calls: its issuer's (discovery) and its
+     jwksUri's, when that is elsewhere. As a JSON list. */}}
+{{- define "pipac.oidcPorts" -}}
+{{- $o := .Values.erpGateway.oidc }}
+{{- $ports := list (include "pipac.httpUrlPort" $o.issuer | int) }}
+{{- with $o.jwksUri }}
+{{- $ports = append $ports (include "pipac.httpUrlPort" . | int) }}
+{{- end }}
+{{- toJson ($ports | uniq) }}
+{{- end }}
