@@ -5,6 +5,13 @@
  * - every service configuration the chart renders (a ConfigMap's config.yaml) is accepted by
  *   that service's own loader, with its schema (unknown keys refused) and defaults, so the
  *   chart and the services cannot drift apart;
+ * - where a configuration signs the audit trail, its pod mounts `audit.keys` read-only from a
+ *   Secret whose items are the files libs/persistence reads (a stand-in for the Secret the
+ *   check cannot see, made with rotateAuditKey, is laid out as the kubelet would and loaded
+ *   with loadAuditKeys), with no write bit in the mode; `audit.head` is on a writable
+ *   PersistentVolumeClaim; a pod mounting the keys has an `audit` block;
+ * - where the gateway takes single sign-on, its egress NetworkPolicies (if any select it)
+ *   allow TCP to the OpenID provider's issuer and jwksUri ports;
  * - the Strimzi KafkaTopics are exactly the topics the cell uses, by libs/contracts (every
  *   stream of every step of the configurations, and the dead-letter topic), compacted where
  *   the stream is last-value; each validates against the KafkaTopic schema in ./schemas;
@@ -17,14 +24,15 @@
  *        --operator-models <dir holding node_modules/@kubernetes-models> rendered.yaml…
  * Prints one line per problem and a count per kind; exits 1 on any problem.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Ajv from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { deadLetterTopic, parseTopic, stepTopics } from '@pipac/contracts';
 import { routeNodeOpcuaWarnings } from '@pipac/opcua';
+import { auditKeyFiles, loadAuditKeys, rotateAuditKey } from '@pipac/persistence';
 import { loadCoordinatorConfig } from '../../services/coordinator/src/app/coordinator.config';
 import { loadAdapterConfig } from '../../services/device-adapter/src/app/adapter.config';
 import { loadGatewayConfig } from '../../services/erp-gateway/src/app/gateway.config';
@@ -103,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
       }
       checkTopics(objects, cells, report);
       checkMonitors(objects, report);
+      checkAuditMounts(objects, work, report, count);
+      checkOidcEgress(objects, report, count);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -340,6 +350,181 @@ function checkMonitors(objects: K8sObject[], report: (what: string) => void): vo
           }
         }
       }
+    }
+  }
+}
+
+interface Volume {
+  name: string;
+  configMap?: { name: string };
+  secret?: { secretName: string; defaultMode?: number; items?: { key: string; path: string }[] };
+  persistentVolumeClaim?: { claimName: string };
+}
+
+interface Workload {
+  owner: string;
+  labels: Record<string, string>;
+  volumes: Volume[];
+  mounts: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+
+/** The pods of the workloads, with their volumes and their containers' mounts. */
+function workloads(objects: K8sObject[]): Workload[] {
+  return objects.flatMap((o) => {
+    const template = (
+      o['spec'] as
+        | {
+            template?: {
+              metadata?: { labels?: Record<string, string> };
+              spec?: { volumes?: Volume[]; containers?: { volumeMounts?: Workload['mounts'] }[] };
+            };
+          }
+        | undefined
+    )?.template;
+    if (!template?.spec?.containers) return [];
+    return [
+      {
+        owner: `${o.kind}/${o.metadata.name}`,
+        labels: template.metadata?.labels ?? {},
+        volumes: template.spec.volumes ?? [],
+        mounts: template.spec.containers.flatMap((c) => c.volumeMounts ?? []),
+      },
+    ];
+  });
+}
+
+/** The service configuration a workload mounts (its `config` ConfigMap's config.yaml). */
+function configOf(objects: K8sObject[], pod: Workload): Record<string, unknown> | undefined {
+  for (const volume of pod.volumes) {
+    const map = objects.find(
+      (o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap?.name,
+    );
+    const text = (map?.['data'] as Record<string, string> | undefined)?.['config.yaml'];
+    if (text !== undefined) return parseAllDocuments(text)[0]?.toJS() as Record<string, unknown>;
+  }
+  return undefined;
+}
+
+/**
+ * The audit block and the volumes agree: the keys folder is a read-only Secret mount whose
+ * items are the two files the service reads (proved by loading a stand-in key through that
+ * layout), the head's folder a writable claim; no pod mounts keys it is not told about.
+ */
+function checkAuditMounts(
+  objects: K8sObject[],
+  work: string,
+  report: (what: string) => void,
+  count: (what: string) => void,
+): void {
+  // The stand-in for the Secret: what `pipac audit rotate-key --keys <dir>` makes.
+  const made = join(work, 'audit-secret');
+  rotateAuditKey(made, new Date('2026-01-01T00:00:00Z'));
+  const madeFiles = auditKeyFiles(made);
+  for (const pod of workloads(objects)) {
+    const config = configOf(objects, pod);
+    const audit = config?.['audit'] as { keys: string; head?: string } | undefined;
+    const mountAt = (path: string) => pod.mounts.find((m) => m.mountPath === path);
+    const volumeOf = (name: string | undefined) => pod.volumes.find((v) => v.name === name);
+    if (!audit) {
+      for (const m of pod.mounts.filter((m) => m.name.startsWith('audit'))) {
+        report(
+          `${pod.owner} mounts ${m.name} at ${m.mountPath}, but its configuration has no audit block`,
+        );
+      }
+      continue;
+    }
+    const where = `${pod.owner}: audit.keys ${audit.keys}`;
+    const mount = mountAt(audit.keys);
+    const secret = volumeOf(mount?.name)?.secret;
+    if (!mount || !secret) {
+      report(`${where} is not a Secret mounted there`);
+      continue;
+    }
+    if (mount.readOnly !== true) report(`${where} is mounted writable`);
+    const mode = secret.defaultMode ?? 0o644;
+    if ((mode & 0o333) !== 0) {
+      report(`${where}: mode ${mode.toString(8)} lets the key be written or run`);
+    }
+    // As the kubelet lays the Secret out: each item's key as its path (all keys without items).
+    const wanted = auditKeyFiles(audit.keys);
+    const items = secret.items ?? [];
+    const paths = items.map((i) => i.path);
+    for (const file of [wanted.signingKey, wanted.keyring]) {
+      if (!paths.includes(basename(file))) {
+        report(`${where}: Secret ${secret.secretName} puts no item at ${basename(file)}`);
+      }
+    }
+    const mounted = join(work, `${pod.owner.replace('/', '-')}-audit`);
+    mkdirSync(mounted, { recursive: true });
+    for (const { path } of items) {
+      const from = [madeFiles.signingKey, madeFiles.keyring].find((f) => basename(f) === path);
+      if (from) copyFileSync(from, join(mounted, path));
+    }
+    try {
+      loadAuditKeys(mounted, { create: false });
+      count('audit key mount');
+    } catch (error) {
+      report(`${where}: the service could not load its key: ${(error as Error).message}`);
+    }
+    if (audit.head !== undefined) {
+      const headMount = mountAt(dirname(audit.head));
+      const claim = volumeOf(headMount?.name)?.persistentVolumeClaim;
+      if (!headMount || !claim) {
+        report(`${pod.owner}: audit.head ${audit.head} is not on a PersistentVolumeClaim`);
+      } else if (headMount.readOnly === true) {
+        report(`${pod.owner}: audit.head ${audit.head} is mounted read-only`);
+      } else {
+        count('audit head volume');
+      }
+    }
+  }
+}
+
+interface NetworkPolicySpec {
+  podSelector: LabelSelector;
+  policyTypes?: string[];
+  egress?: { ports?: { port?: number | string; protocol?: string }[] }[];
+}
+
+/** The port of an http(s) URL: the one it names, else 443 or 80. */
+function urlPort(url: string): number {
+  const parsed = new URL(url);
+  return parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
+}
+
+/**
+ * The gateway can reach its OpenID provider: where egress NetworkPolicies select its pods,
+ * one of their rules allows TCP to the issuer's port and to the jwksUri's.
+ */
+function checkOidcEgress(
+  objects: K8sObject[],
+  report: (what: string) => void,
+  count: (what: string) => void,
+): void {
+  const policies = objects
+    .filter((o) => o.kind === 'NetworkPolicy')
+    .map((o) => o['spec'] as NetworkPolicySpec)
+    .filter((p) => p.policyTypes?.includes('Egress'));
+  for (const pod of workloads(objects)) {
+    const oidc = configOf(objects, pod)?.['oidc'] as
+      { issuer: string; jwksUri?: string } | undefined;
+    if (!oidc) continue;
+    const applying = policies.filter((p) => selects(p.podSelector, pod.labels));
+    if (applying.length === 0) continue; // egress not restricted
+    const urls = [oidc.issuer, ...(oidc.jwksUri ? [oidc.jwksUri] : [])];
+    for (const url of urls) {
+      const port = urlPort(url);
+      const open = applying.some((p) =>
+        (p.egress ?? []).some(
+          (rule) =>
+            !rule.ports ||
+            rule.ports.some(
+              (r) => (r.port === undefined || r.port === port) && (r.protocol ?? 'TCP') === 'TCP',
+            ),
+        ),
+      );
+      if (open) count('egress to the OpenID provider');
+      else report(`${pod.owner}: no egress NetworkPolicy lets it reach ${url} (TCP ${port})`);
     }
   }
 }

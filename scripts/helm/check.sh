@@ -2,13 +2,15 @@
 # The deployment check: the Helm chart and the platform manifests, offline.
 #
 #   1. `helm lint --strict` and `helm template` over every value set in helm/pipac/ci/, plus
-#      the chart without any dashboard or alert file, values with a typo (which the chart's
-#      values.schema.json must refuse) and PodMonitors with ServiceMonitors (which the chart
-#      must refuse: every pod would be scraped twice);
+#      the chart without any dashboard or alert file, values with a typo or an unsafe single
+#      sign-on (which the chart's values.schema.json must refuse), PodMonitors with
+#      ServiceMonitors (which the chart must refuse: every pod would be scraped twice), and
+#      no audit key rendered without audit.existingSecret;
 #   2. every rendered object, and those of `kubectl kustomize k8s` and k8s/*.example.yaml,
 #      against the Kubernetes API's JSON schemas of the oldest and the newest version the chart
 #      supports (validate-k8s.py: kubernetes-validate, strict: unknown fields are errors);
-#   3. every rendered service configuration through the service's own loader, the KafkaTopics
+#   3. every rendered service configuration through the service's own loader, its audit key
+#      and head mounts, the gateway's egress to its OpenID provider, the KafkaTopics
 #      against libs/contracts, PodMonitors, ServiceMonitors and PrometheusRules against
 #      prometheus-operator's schemas, and what each monitor selects (check-rendered.ts);
 #   4. the Dockerfile with hadolint.
@@ -117,6 +119,26 @@ if "$helm" template pipac-typo "$chart" --kube-version "${KUBE_VERSIONS[0]}" \
 fi
 grep -q 'cycleSecond' "$out/typo.log" ||
   { cat "$out/typo.log"; say "the refusal of a misspelt key does not name it" >&2; exit 1; }
+
+# Single sign-on: the schema refuses what the gateway would, before an install (an HMAC lets
+# anyone holding the provider's public key forge tokens: RFC 8725 §3.2; plain http to a
+# provider elsewhere lets keys be swapped on the way).
+for bad in 'erpGateway.oidc.algorithms={HS256}' 'erpGateway.oidc.issuer=http://login.plant.example'; do
+  if "$helm" template pipac-oidc "$chart" --kube-version "${KUBE_VERSIONS[0]}" \
+    -f "$chart/ci/one-step.yaml" --set "$bad" >/dev/null 2>"$out/oidc.log"; then
+    say "values.schema.json accepted $bad" >&2
+    exit 1
+  fi
+  grep -q "erpGateway/oidc/" "$out/oidc.log" ||
+    { cat "$out/oidc.log"; say "the refusal of $bad does not name the key" >&2; exit 1; }
+done
+
+# Without audit.existingSecret nothing of the audit key is rendered (the services then say at
+# start that they do not sign, and so do the release notes).
+if grep -qE 'audit-keys|/etc/pipac/audit|audit-head' "$out/three-steps-plant.yaml"; then
+  say "without audit.existingSecret the chart still renders audit keys or a head volume" >&2
+  exit 1
+fi
 
 # PodMonitors and ServiceMonitors are alternatives: both at once must fail, saying why.
 if "$helm" template pipac-monitors "$chart" --kube-version "${KUBE_VERSIONS[0]}" \
