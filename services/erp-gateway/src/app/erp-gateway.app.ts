@@ -42,13 +42,22 @@ export async function createErpGateway(
       .setDescription(
         'Production orders (ISA-95 request states), lots and genealogy, production performance, batch records, ' +
           'operator mode and setpoint requests, model deployment, and webhooks for order events. ' +
-          'Every call needs an API key (Authorization: Bearer <key> or X-API-Key). Errors are RFC 9457 problem ' +
-          'details naming the fields at fault.',
+          'Every call needs an API key (Authorization: Bearer <key> or X-API-Key) or, where single sign-on is ' +
+          "configured, an access token from the plant's OpenID provider (Authorization: Bearer <JWT>). Errors " +
+          'are RFC 9457 problem details (application/problem+json) naming the fields at fault.',
       )
       .setVersion('1')
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'apiKey')
+      .addApiKey(
+        { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'an API key' },
+        'apiKey',
+      )
       .addBearerAuth(
-        { type: 'http', scheme: 'bearer', description: 'the API key as a bearer token' },
+        {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "an API key, or an OpenID Connect access token (a JWT) from the plant's provider where single sign-on is configured",
+        },
         'bearer',
       )
       .build(),

@@ -101,6 +101,48 @@ describeDatabases('erp-gateway', (db) => {
     expect(body['components']['schemas']['CreateOrderDto']['required']).toEqual(
       expect.arrayContaining(['erpReference', 'product', 'quantity', 'unit']),
     );
+    // Every operation declares its path parameters, its refusals as problem details, and both
+    // ways to present a credential (the schemathesis e2e suite checks the answers themselves).
+    interface Parameter {
+      name: string;
+      in: string;
+      schema?: { pattern?: string };
+    }
+    interface Operation {
+      parameters?: Parameter[];
+      responses: Record<string, { content?: unknown }>;
+      security?: unknown[];
+    }
+    const paths = body['paths'] as Record<string, Record<string, Operation>>;
+    const problem = { $ref: '#/components/schemas/ProblemView' };
+    for (const [path, item] of Object.entries(paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const declared = (operation.parameters ?? [])
+          .filter((p) => p.in === 'path')
+          .map((p) => p.name)
+          .sort();
+        const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+        expect([method, path, declared]).toEqual([method, path, inPath]);
+        for (const status of ['401', '403']) {
+          expect([method, path, operation.responses[status]?.content]).toEqual([
+            method,
+            path,
+            { 'application/problem+json': { schema: problem } },
+          ]);
+        }
+        expect(operation.security).toEqual(
+          expect.arrayContaining([{ apiKey: [] }, { bearer: [] }]),
+        );
+      }
+    }
+    const registerModel = Object.keys(paths['/api/v1/models']!['post']!.responses);
+    expect(registerModel).toContain('201');
+    expect(registerModel).not.toContain('200');
+    const pattern = paths['/api/v1/orders']!['post']!.parameters!.find(
+      (p) => p.name === 'Idempotency-Key',
+    )!.schema!.pattern!;
+    expect(new RegExp(pattern).test('erp-1')).toBe(true);
+    expect(new RegExp(pattern).test('with space')).toBe(false);
   });
 
   it('refuses unknown clients and wrong roles', async () => {

@@ -3,22 +3,19 @@ import { copyFile, mkdir, readFile, realpath, rename, rm } from 'node:fs/promise
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBody,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiSecurity,
   ApiTags,
-  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { IsString, Length, Matches } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
 import type { Actor, ModelRegistryEntryEntity } from '@pipac/persistence';
 import { Caller } from '../auth/caller.decorator';
 import { Roles } from '../auth/roles';
+import { ApiAuthenticated, ApiJsonBody, ApiProblems } from '../http/api-problems';
 import { InvalidInputException } from '../http/problem';
 import { IsFreeText, Reason, textParam, validated } from '../http/validation';
 import { GATEWAY_OPTIONS, type ErpGatewayOptions } from '../gateway-options';
@@ -31,7 +28,9 @@ export class RegisterModelDto {
       "Path of the ONNX file relative to the gateway's models directory (e.g. nitration/alternate-2.onnx); " +
       'its card is <name>.card.json beside it',
     example: 'nitration/alternate-2.onnx',
+    minLength: 1,
     maxLength: 512,
+    pattern: '\\.onnx$',
   })
   @IsString()
   @Length(1, 512)
@@ -53,7 +52,30 @@ interface Card {
 }
 
 /** A registry entry as the API shows it: the location relative to the models directory. */
-export type ModelView = ModelRegistryEntryEntity;
+export class ModelView {
+  @ApiProperty({ type: String, example: 'sha256:3f0e…', description: 'sha256 of the ONNX file' })
+  version!: string;
+  @ApiProperty({ type: String }) recipe!: string;
+  @ApiProperty({ type: String }) step!: string;
+  @ApiProperty({
+    type: String,
+    description: 'Relative to the models directory (never a host path)',
+    example: 'nitration/alternate-2.onnx',
+  })
+  location!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The model card (pipac.model-card/v1)',
+  })
+  card!: Record<string, unknown>;
+  @ApiProperty({ type: String, enum: ['registered', 'deployed', 'retired'] })
+  status!: ModelRegistryEntryEntity['status'];
+  @ApiProperty({ type: String, format: 'date-time' }) registeredAt!: string;
+  @ApiProperty({ type: String }) registeredBy!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) deployedAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) deployedBy!: string | null;
+}
 
 /**
  * One answer for every location outside the models directory, whether or not a file is
@@ -68,7 +90,7 @@ const OUTSIDE = 'must be a path inside the models directory (relative, without .
  * not fit the step).
  */
 @ApiTags('models')
-@ApiSecurity('apiKey')
+@ApiAuthenticated()
 @Controller('models')
 export class ModelsController {
   constructor(
@@ -81,7 +103,7 @@ export class ModelsController {
     summary: 'Registered models and which one each step runs',
     description: 'Locations are relative to the models directory; the host path is not shown.',
   })
-  @ApiOkResponse({ description: 'Registry entries' })
+  @ApiOkResponse({ type: ModelView, isArray: true, description: 'Registry entries' })
   async list(): Promise<ModelView[]> {
     return (await this.stores.models.list(this.options.recipe)).map((m) => this.view(m));
   }
@@ -94,12 +116,13 @@ export class ModelsController {
       'The file must lie in the models directory; any other location, existing or not, is refused alike (400).',
   })
   @ApiBody({ type: RegisterModelDto })
-  @ApiCreatedResponse({ description: 'The registry entry' })
-  @ApiBadRequestResponse({
-    description: 'A location outside the models directory, or a card that is not a JSON object',
-  })
-  @ApiUnprocessableEntityResponse({
-    description: 'No such file or card, or a card that does not fit the file or the cell',
+  @ApiCreatedResponse({ type: ModelView, description: 'The registry entry' })
+  @ApiJsonBody(
+    'A malformed location, one outside the models directory, or a card that is not a JSON object',
+  )
+  @ApiProblems({
+    409: 'That file is registered already',
+    422: 'No such file or card, or a card that does not fit the file or the cell',
   })
   async register(
     @Caller() caller: Actor,
@@ -157,11 +180,15 @@ export class ModelsController {
   @HttpCode(200)
   @Roles('engineer')
   @ApiOperation({ summary: 'Deploy a registered model to its step (the agent reloads it)' })
-  @ApiParam({ name: 'version', description: 'sha256:<hex>' })
+  @ApiParam({
+    name: 'version',
+    description: 'sha256:<hex>',
+    schema: { type: 'string', minLength: 1, maxLength: 80 },
+  })
   @ApiBody({ type: DeployModelDto })
-  @ApiOkResponse({ description: 'The registry entry, now deployed' })
-  @ApiBadRequestResponse({ description: 'A malformed version or reason' })
-  @ApiNotFoundResponse({ description: 'No registered model of that version' })
+  @ApiOkResponse({ type: ModelView, description: 'The registry entry, now deployed' })
+  @ApiJsonBody('A malformed version or reason')
+  @ApiProblems({ 404: 'No registered model of that version' })
   async deploy(
     @Param('version', textParam('version', 80)) version: string,
     @Caller() caller: Actor,

@@ -27,6 +27,9 @@ import {
 
 export const ORDER_UNITS = ['g', 'kg'] as const;
 
+/** An ERP order number: ASCII letters, digits and . / : _ - (the same text in the document). */
+const ERP_REFERENCE = /^[A-Za-z0-9_./:-]+$/;
+
 /** The largest integer PostgreSQL's `integer` holds: versions are counted in one. */
 const MAX_VERSION = 2_147_483_647;
 
@@ -60,11 +63,13 @@ export class CreateOrderDto {
     type: String,
     description: "The ERP's order number",
     example: 'SAP-4711',
+    minLength: 1,
     maxLength: 64,
+    pattern: ERP_REFERENCE.source,
   })
   @IsString()
   @Length(1, 64)
-  @Matches(/^[\w./:-]+$/, { message: 'erpReference may hold letters, digits and . / : _ -' })
+  @Matches(ERP_REFERENCE, { message: 'erpReference may hold letters, digits and . / : _ -' })
   erpReference!: string;
 
   @ApiProperty({

@@ -9,6 +9,7 @@ import {
   Post,
   Query,
   Res,
+  applyDecorators,
 } from '@nestjs/common';
 import {
   ApiBody,
@@ -17,13 +18,13 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import { ORDER_STATES, type Actor, type OrderCommand, type OrderState } from '@pipac/persistence';
 import type { Response } from 'express';
 import { Caller } from '../auth/caller.decorator';
 import { Roles } from '../auth/roles';
+import { ApiAuthenticated, ApiJsonBody, ApiProblems } from '../http/api-problems';
 import { InvalidInputException } from '../http/problem';
 import { orderIdPipe, validated } from '../http/validation';
 import { GATEWAY_OPTIONS, type ErpGatewayOptions } from '../gateway-options';
@@ -37,9 +38,30 @@ import {
   orderView,
 } from './order.dto';
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+/** 1–128 printable ASCII characters (no space): the same text in the document and the check. */
+const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,128}$';
+const IDEMPOTENCY_KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
+
+/** The order id path parameter and the answers every operation on one order may give. */
+const OrderIdParam = () =>
+  applyDecorators(
+    ApiParam({ name: 'id', format: 'uuid' }),
+    ApiProblems({ 400: 'An id that is not an order id (a UUID)', 404: 'No such order' }),
+  );
+
+/** A state change of one order: its body, its id, and the refusals it may meet. */
+const OrderCommandOperation = () =>
+  applyDecorators(
+    OrderIdParam(),
+    ApiBody({ type: OrderCommandDto }),
+    ApiJsonBody('A malformed id, reason or expectedVersion'),
+    ApiProblems({
+      409: 'The order is not in a state that allows this, or no longer at expectedVersion',
+    }),
+    ApiOkResponse({ type: OrderView }),
+  );
 @ApiTags('orders')
-@ApiSecurity('apiKey')
+@ApiAuthenticated()
 @Controller('orders')
 export class OrdersController {
   constructor(
@@ -58,11 +80,16 @@ export class OrdersController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: true,
-    description: 'Unique per order request (1–128 printable characters)',
+    description: 'Unique per order request (1–128 printable ASCII characters, no spaces)',
+    schema: { type: 'string', minLength: 1, maxLength: 128, pattern: IDEMPOTENCY_KEY_PATTERN },
   })
   @ApiBody({ type: CreateOrderDto })
   @ApiCreatedResponse({ type: OrderView })
   @ApiOkResponse({ type: OrderView, description: 'A replay of an earlier request' })
+  @ApiJsonBody('A field at fault, or a missing or malformed Idempotency-Key')
+  @ApiProblems({
+    422: "Another product than the cell's, or an Idempotency-Key used before with another body",
+  })
   async create(
     @Caller() caller: Actor,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -93,6 +120,7 @@ export class OrdersController {
   @Get()
   @ApiOperation({ summary: 'List orders, newest first (keyset pagination)' })
   @ApiOkResponse({ type: OrderPageView })
+  @ApiProblems({ 400: 'An unknown state, a limit outside 1..500, or a malformed cursor' })
   async list(@Query(validated(ListOrdersQuery)) query: ListOrdersQuery): Promise<OrderPageView> {
     const states = query.state ? query.state.split(',').map((s) => s.trim()) : undefined;
     const unknown = states?.find((s) => !ORDER_STATES.includes(s as OrderState));
@@ -115,7 +143,7 @@ export class OrdersController {
 
   @Get(':id')
   @ApiOperation({ summary: "An order's state and progress" })
-  @ApiParam({ name: 'id', format: 'uuid' })
+  @OrderIdParam()
   @ApiOkResponse({ type: OrderView })
   async get(@Param('id', orderIdPipe) id: string): Promise<OrderView> {
     return orderView(await this.stores.orders.get(id));
@@ -125,9 +153,7 @@ export class OrdersController {
   @HttpCode(200)
   @Roles('erp')
   @ApiOperation({ summary: 'Release a Forecast order to the cell' })
-  @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiBody({ type: OrderCommandDto })
-  @ApiOkResponse({ type: OrderView })
+  @OrderCommandOperation()
   release(
     @Param('id', orderIdPipe) id: string,
     @Caller() caller: Actor,
@@ -143,9 +169,7 @@ export class OrdersController {
     summary:
       'Hold an order (Released, Ready or Running → Held): the cell books nothing more to it until it is resumed',
   })
-  @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiBody({ type: OrderCommandDto })
-  @ApiOkResponse({ type: OrderView })
+  @OrderCommandOperation()
   hold(
     @Param('id', orderIdPipe) id: string,
     @Caller() caller: Actor,
@@ -158,9 +182,7 @@ export class OrdersController {
   @HttpCode(200)
   @Roles('erp', 'operator')
   @ApiOperation({ summary: 'Resume a held order (Held → Ready)' })
-  @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiBody({ type: OrderCommandDto })
-  @ApiOkResponse({ type: OrderView })
+  @OrderCommandOperation()
   resume(
     @Param('id', orderIdPipe) id: string,
     @Caller() caller: Actor,
@@ -173,9 +195,7 @@ export class OrdersController {
   @HttpCode(200)
   @Roles('erp', 'operator')
   @ApiOperation({ summary: 'Abort an order that has not ended' })
-  @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiBody({ type: OrderCommandDto })
-  @ApiOkResponse({ type: OrderView })
+  @OrderCommandOperation()
   abort(
     @Param('id', orderIdPipe) id: string,
     @Caller() caller: Actor,
@@ -188,9 +208,7 @@ export class OrdersController {
   @HttpCode(200)
   @Roles('erp')
   @ApiOperation({ summary: 'Close a Completed or Aborted order (the ERP has booked it)' })
-  @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiBody({ type: OrderCommandDto })
-  @ApiOkResponse({ type: OrderView })
+  @OrderCommandOperation()
   close(
     @Param('id', orderIdPipe) id: string,
     @Caller() caller: Actor,

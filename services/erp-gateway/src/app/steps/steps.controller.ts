@@ -13,13 +13,10 @@ import {
 import {
   ApiAcceptedResponse,
   ApiBody,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiSecurity,
   ApiTags,
-  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { publishEvent } from '@pipac/bus';
@@ -40,11 +37,12 @@ import {
 import type { Actor } from '@pipac/persistence';
 import { Caller } from '../auth/caller.decorator';
 import { Roles } from '../auth/roles';
+import { ApiAuthenticated, ApiJsonBody, ApiProblems } from '../http/api-problems';
 import { InvalidInputException } from '../http/problem';
 import { validated } from '../http/validation';
 import { GATEWAY_OPTIONS, type ErpGatewayOptions } from '../gateway-options';
 import { Stores } from '../stores';
-import { StepStatusCache, type StepView } from './step-status.cache';
+import { StepStatusCache, StepView } from './step-status.cache';
 import {
   CommandAccepted,
   ModeRequestDto,
@@ -78,7 +76,7 @@ const commandIdPipe = new ParseUUIDPipe({
  * under the command id.
  */
 @ApiTags('steps')
-@ApiSecurity('apiKey')
+@ApiAuthenticated()
 @Controller('steps')
 export class StepsController {
   /** The plant's setpoints per step, when the gateway was given the plant. */
@@ -96,7 +94,11 @@ export class StepsController {
   @ApiOperation({
     summary: "Each step's latest status: mode, source, conversion, flow, model version",
   })
-  @ApiOkResponse({ description: 'One entry per step, in process order' })
+  @ApiOkResponse({
+    type: StepView,
+    isArray: true,
+    description: 'One entry per step, in process order',
+  })
   list(): StepView[] {
     return this.status.all();
   }
@@ -105,9 +107,11 @@ export class StepsController {
   @HttpCode(202)
   @Roles('operator')
   @ApiOperation({ summary: "Request a step's mode (Offline, Operator, Automatic)" })
-  @ApiParam({ name: 'step' })
+  @ApiParam({ name: 'step', description: 'A step of the cell' })
   @ApiBody({ type: ModeRequestDto })
   @ApiAcceptedResponse({ type: CommandAccepted })
+  @ApiJsonBody('A mode, source or reason at fault')
+  @ApiProblems({ 404: 'No such step' })
   async mode(
     @Param('step') step: string,
     @Caller() caller: Actor,
@@ -142,13 +146,13 @@ export class StepsController {
     summary:
       "Override a setpoint: the step leaves Automatic, the device writes and reads it back; follow the outcome at the answer's location",
   })
-  @ApiParam({ name: 'step' })
+  @ApiParam({ name: 'step', description: 'A step of the cell' })
   @ApiBody({ type: SetpointOverrideDto })
   @ApiAcceptedResponse({ type: SetpointAccepted })
-  @ApiNotFoundResponse({ description: 'No such step' })
-  @ApiUnprocessableEntityResponse({
-    description:
-      'Refused by the plant and audited: not a setpoint of this step, a wrong unit, or outside its engineering limits',
+  @ApiJsonBody('A tag, value, unit or reason at fault')
+  @ApiProblems({
+    404: 'No such step',
+    422: 'Refused by the plant and audited: not a setpoint of this step, a wrong unit, or outside its engineering limits',
   })
   async setpoint(
     @Param('step') step: string,
@@ -194,12 +198,12 @@ export class StepsController {
     summary:
       "An operator's setpoint command and what became of it: pending, applied (with the device's read-back), refused or failed (with the reason)",
   })
-  @ApiParam({ name: 'step' })
+  @ApiParam({ name: 'step', description: 'A step of the cell' })
   @ApiParam({ name: 'commandId', format: 'uuid' })
   @ApiOkResponse({ type: SetpointOutcomeView })
-  @ApiNotFoundResponse({
-    description:
-      'No such step, or a command this gateway has not seen (the audit trail keeps every outcome)',
+  @ApiProblems({
+    400: 'A command id that is not a UUID',
+    404: 'No such step, or a command this gateway has not seen (the audit trail keeps every outcome)',
   })
   outcome(
     @Param('step') step: string,

@@ -1,22 +1,20 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBody,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiParam,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
-  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsUrl, MaxLength } from 'class-validator';
 import { ORDER_STATE_CHANGED, type Actor } from '@pipac/persistence';
 import { Caller } from '../auth/caller.decorator';
 import { Roles } from '../auth/roles';
+import { ApiAuthenticated, ApiJsonBody, ApiProblems } from '../http/api-problems';
 import { InvalidInputException } from '../http/problem';
 import { IsFreeText, subscriptionIdPipe, validated } from '../http/validation';
 import { WebhookTargetError, WebhookTargetPolicy } from './webhook-target-policy';
@@ -31,6 +29,8 @@ export class SubscribeDto {
       'Where to POST events (http or https). Loopback, link-local and cloud metadata addresses are refused ' +
       "unless the gateway's configuration allows their network (webhooks.allowNetworks)",
     example: 'https://erp.example/pipac/events',
+    format: 'uri',
+    pattern: '^https?://',
     maxLength: 1024,
   })
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
@@ -67,7 +67,7 @@ export class NewSubscriptionView extends SubscriptionView {
 }
 
 @ApiTags('webhooks')
-@ApiSecurity('apiKey')
+@ApiAuthenticated()
 @Controller('webhooks')
 export class WebhooksController {
   constructor(
@@ -86,9 +86,7 @@ export class WebhooksController {
   })
   @ApiBody({ type: SubscribeDto })
   @ApiCreatedResponse({ type: NewSubscriptionView })
-  @ApiBadRequestResponse({
-    description: 'A malformed URL, or one whose host is (or resolves to) a refused address',
-  })
+  @ApiJsonBody('A malformed URL, or one whose host is (or resolves to) a refused address')
   async subscribe(
     @Caller() caller: Actor,
     @Body(validated(SubscribeDto)) body: SubscribeDto,
@@ -122,8 +120,10 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Unsubscribe (pending deliveries are dropped)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse()
-  @ApiBadRequestResponse({ description: 'An id that is not a UUID' })
-  @ApiNotFoundResponse({ description: 'No subscription of yours with that id' })
+  @ApiProblems({
+    400: 'An id that is not a subscription id (a UUID)',
+    404: 'No subscription of yours with that id',
+  })
   async unsubscribe(
     @Caller() caller: Actor,
     @Param('id', subscriptionIdPipe) id: string,
