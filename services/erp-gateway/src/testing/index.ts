@@ -1,1 +1,2 @@
 export * from './rest-client';
+export * from './fuzz-target';
