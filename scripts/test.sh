@@ -2,7 +2,8 @@
 # The test command: starts the real services the tests need (Kafka, PostgreSQL; Prometheus is
 # installed here and started by its test with the cell's address), checks the event contracts,
 # the dashboards and alert rules, and the Helm chart, then type-checks, lints and tests every
-# project. Needs Java 17 and Maven for the broker, Go for Helm, apt for PostgreSQL and Prometheus.
+# project. Needs Java 17 and Maven for the broker, Go for Helm, apt for PostgreSQL and Prometheus,
+# Python 3 with venv and pip for schemathesis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,11 @@ export PIPAC_POSTGRES_URL
 PIPAC_PROMETHEUS_BIN=$(bash scripts/prometheus/prometheus.sh ensure)
 export PIPAC_PROMETHEUS_BIN
 export PATH="$PIPAC_PROMETHEUS_BIN:$PATH"
+
+# Schemathesis (a pinned version in a virtual environment under .cache/, from the package index):
+# the e2e suite erp-gateway.openapi fuzzes the gateway against its own OpenAPI document.
+PIPAC_SCHEMATHESIS_BIN=$(bash scripts/schemathesis/schemathesis.sh ensure)
+export PIPAC_SCHEMATHESIS_BIN
 
 # Event contracts: lint, no breaking change to released schemas, generated code up to date.
 bash scripts/contracts.sh check
