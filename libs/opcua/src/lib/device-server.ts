@@ -1,5 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { hostname as machineName } from 'node:os';
 import { join } from 'node:path';
+import { findWorkspace } from '@pipac/config';
 import {
   DataType,
   DataValue,
@@ -9,9 +12,12 @@ import {
   StatusCodes,
   UserTokenType,
   Variant,
+  VariableIds,
+  makeNodeId,
   nodesets,
   type UAVariable,
 } from 'node-opcua';
+import { convertPEMtoDER, exploreCertificate } from 'node-opcua-crypto';
 import type { DeviceDescription } from './device-model';
 import {
   addLadsDevices,
@@ -67,6 +73,13 @@ export interface DeviceServerOptions {
   port: number;
   /** Interface to listen on. @default '127.0.0.1' */
   host?: string;
+  /**
+   * Host names and IP addresses clients reach the server by: the endpoints are offered for
+   * each, and the self-signed application certificate names them in its subjectAltName
+   * (OPC UA Part 6 §6.2.2), with the application URI.
+   * @default [host], or the machine's host name when host is a wildcard (0.0.0.0, ::)
+   */
+  hostnames?: string[];
   /** Namespace of the device nodes. @default 'urn:pipac:devices' */
   namespaceUri?: string;
   /** Certificates and trust lists (created on first start, kept across restarts). */
@@ -81,6 +94,16 @@ export interface DeviceServerOptions {
   onTargetWritten?: (tag: string, value: number) => void;
   /** @default 'urn:pipac:device-server' */
   applicationUri?: string;
+  /** Application and product name (certificate CN, BuildInfo.ProductName). @default 'pipac device server' */
+  applicationName?: string;
+  /** BuildInfo.ProductUri. @default the applicationUri */
+  productUri?: string;
+  /**
+   * The device's clock: ServerStatus.CurrentTime, the server timestamp of every value and the
+   * source timestamp of a written target. A simulator passes its plant clock, so that no value
+   * is stamped ahead of the server's own time. @default the wall clock
+   */
+  clock?: () => Date;
   /**
    * The server's application certificate and key (PEM), e.g. issued by the plant's CA.
    * @default a self-signed one, made in `<pkiFolder>/own` on first start
@@ -123,10 +146,12 @@ export class DeviceServer {
     private readonly lads: LadsDevices,
     readonly namespaceUri: string,
     readonly endpointUrl: string,
+    private readonly clock: () => Date,
   ) {}
 
   static async start(options: DeviceServerOptions): Promise<DeviceServer> {
     const security = options.security ?? {};
+    const clock = options.clock ?? (() => new Date());
     const users = security.users ?? [];
     const allowAnonymous = security.allowAnonymous ?? false;
     const tokenTypes = offeredTokenTypes(security);
@@ -154,10 +179,33 @@ export class DeviceServer {
     });
     const isValidUser = passwordChecker(users);
     const host = options.host ?? '127.0.0.1';
+    const hostnames = options.hostnames ?? [WILDCARDS.has(host) ? machineName() : host];
+    if (hostnames.length === 0)
+      throw new OpcuaSecurityError('hostnames must name at least one host');
+    const applicationUri = options.applicationUri ?? 'urn:pipac:device-server';
+    const applicationName = options.applicationName ?? 'pipac device server';
+    const productUri = options.productUri ?? applicationUri;
+    let ownCertificate: { certificateFile: string; privateKeyFile: string };
+    try {
+      ownCertificate =
+        options.certificateFile && options.privateKeyFile
+          ? { certificateFile: options.certificateFile, privateKeyFile: options.privateKeyFile }
+          : await ensureOwnCertificate(certificateManager, {
+              applicationUri,
+              applicationName,
+              hostnames,
+            });
+    } catch (error) {
+      await Promise.all([certificateManager.dispose(), userCertificateManager.dispose()]);
+      throw error;
+    }
+    // The endpoint URL keeps the address the server listens on where it is one of the names.
+    const endpointHost = hostnames.includes(host) ? host : hostnames[0]!;
     const server = new OPCUAServer({
       port: options.port,
       host,
-      hostname: host,
+      hostname: endpointHost,
+      alternateHostname: hostnames.filter((name) => name !== endpointHost),
       nodesets: [
         nodesets.standard,
         nodesets.di,
@@ -165,6 +213,7 @@ export class DeviceServer {
         nodesets.amb,
         nodesets.machinery,
         nodesets.lads,
+        nodesets.adi,
       ],
       securityModes: (security.modes ?? ['SignAndEncrypt']).map(securityMode),
       securityPolicies: (security.policies ?? ['Basic256Sha256']).map(securityPolicy),
@@ -172,15 +221,14 @@ export class DeviceServer {
       userManager: { isValidUser },
       serverCertificateManager: certificateManager,
       userCertificateManager,
-      ...(options.certificateFile && options.privateKeyFile
-        ? { certificateFile: options.certificateFile, privateKeyFile: options.privateKeyFile }
-        : {}),
+      ...ownCertificate,
       serverInfo: {
-        applicationUri: options.applicationUri ?? 'urn:pipac:device-server',
-        productUri: 'urn:pipac:device-server',
-        applicationName: { text: 'pipac device server' },
+        applicationUri,
+        productUri,
+        applicationName: { text: applicationName },
       },
-      buildInfo: { productName: 'pipac device server', manufacturerName: 'pipac' },
+      // OPC UA Part 5 §12.4 (BuildInfo): pipac's product, not the stack's.
+      buildInfo: pipacBuildInfo(applicationName, productUri),
       isAuditing: false,
       // 0: every change of a value goes out (exception-based, no coalescing window), so a
       // reading produced by the device is never folded into the next one.
@@ -195,12 +243,13 @@ export class DeviceServer {
     restrictUserTokens(server, tokenTypes);
     const addressSpace = server.engine.addressSpace;
     if (!addressSpace) throw new Error('OPC UA server has no address space after initialize');
+    serveCurrentTime(addressSpace, clock);
     const namespaceUri = options.namespaceUri ?? 'urn:pipac:devices';
     const namespace = addressSpace.registerNamespace(namespaceUri);
-    const lads = addLadsDevices(addressSpace, namespace, options.devices);
+    const lads = addLadsDevices(addressSpace, namespace, options.devices, clock);
     for (const node of lads.tags.values()) {
       if (node.setpointTag)
-        gateTargetWrites(node.variable, node.setpointTag, options.onTargetWritten);
+        gateTargetWrites(node.variable, node.setpointTag, options.onTargetWritten, clock);
     }
     await server.start();
     const endpointUrl = server.getEndpointUrl();
@@ -210,6 +259,7 @@ export class DeviceServer {
       lads,
       namespaceUri,
       endpointUrl,
+      clock,
     );
   }
 
@@ -232,26 +282,35 @@ export class DeviceServer {
     return machine.getCurrentState()?.replace(/^\d+:/, '') ?? '';
   }
 
-  /** Sets the value a device reports for a tag (current or sensor value). */
+  /**
+   * Sets the value a device reports for a tag (current or sensor value, and a sensor's
+   * RawValue with it). Source timestamp: when the value was measured; server timestamp: now on
+   * the server's clock, when the server got it (OPC UA Part 4 §7.11).
+   */
   update(tag: string, update: TagValueUpdate): void {
     const node = this.tags.get(tag);
     if (!node) throw new Error(`unknown tag ${tag}`);
-    node.variable.setValueFromSource(
-      new Variant({ dataType: DataType.Double, value: update.value }),
-      update.status ?? StatusCodes.Good,
-      update.sourceTime ?? new Date(),
-    );
+    const received = this.clock();
+    const value = new Variant({ dataType: DataType.Double, value: update.value });
+    for (const variable of node.raw ? [node.variable, node.raw] : [node.variable]) {
+      store(
+        variable,
+        value,
+        update.status ?? StatusCodes.Good,
+        update.sourceTime ?? received,
+        received,
+      );
+    }
   }
 
   /** Marks a tag's value bad (sensor failure, analyser outage) without changing it. */
-  fail(
-    tag: string,
-    sourceTime = new Date(),
-    status: StatusCode = StatusCodes.BadSensorFailure,
-  ): void {
+  fail(tag: string, sourceTime?: Date, status: StatusCode = StatusCodes.BadSensorFailure): void {
     const node = this.tags.get(tag);
     if (!node) throw new Error(`unknown tag ${tag}`);
-    node.variable.setValueFromSource(node.variable.readValue().value, status, sourceTime);
+    const received = this.clock();
+    for (const variable of node.raw ? [node.variable, node.raw] : [node.variable]) {
+      store(variable, variable.readValue().value, status, sourceTime ?? received, received);
+    }
   }
 
   /** The value a tag holds now (TargetValues: what clients last wrote). */
@@ -268,17 +327,22 @@ export class DeviceServer {
     // The id without its namespace index, which the client resolves from the namespace URI.
     const nodeId = (node: TagNode): string =>
       node.variable.nodeId.toString().replace(/^ns=\d+;/, '');
+    // The unit's symbol, as the adapter publishes it, and its EUInformation identity beside it.
+    const entry = (node: TagNode) => ({
+      nodeId: nodeId(node),
+      unit: node.unit,
+      engineeringUnits: {
+        namespaceUri: node.engineeringUnit.namespaceUri,
+        unitId: node.engineeringUnit.unitId,
+      },
+    });
     return {
       device,
       endpointUrl: this.endpointUrl,
       namespaceUri: this.namespaceUri,
-      readings: Object.fromEntries(
-        nodes.map((node) => [node.tag, { nodeId: nodeId(node), unit: node.unit }]),
-      ),
+      readings: Object.fromEntries(nodes.map((node) => [node.tag, entry(node)])),
       setpoints: Object.fromEntries(
-        nodes.flatMap((node) =>
-          node.setpointTag ? [[node.setpointTag, { nodeId: nodeId(node), unit: node.unit }]] : [],
-        ),
+        nodes.flatMap((node) => (node.setpointTag ? [[node.setpointTag, entry(node)]] : [])),
       ),
     };
   }
@@ -334,6 +398,7 @@ function gateTargetWrites(
   variable: UAVariable,
   tag: string,
   apply: ((tag: string, value: number) => void) | undefined,
+  clock: () => Date,
 ): void {
   // A setter needs a getter: it serves the node's own value. `held` follows every change of
   // it (writes and setValueFromSource alike), so reads behave as before the binding.
@@ -360,6 +425,13 @@ function gateTargetWrites(
               : StatusCodes.BadInternalError,
           );
         }
+        // The target took effect now on the device's clock (the plant's, in a simulator), the
+        // clock its current values are stamped with: one clock for a device's values.
+        const applied = clock();
+        dataValue.sourceTimestamp = applied;
+        dataValue.sourcePicoseconds = 0;
+        dataValue.serverTimestamp = applied;
+        dataValue.serverPicoseconds = 0;
         return StatusCodes.Good;
       },
     },
@@ -381,4 +453,143 @@ function refuse(dataValue: DataValue, held: DataValue, status: StatusCode): Stat
   dataValue.serverTimestamp = held.serverTimestamp;
   dataValue.serverPicoseconds = held.serverPicoseconds;
   return status;
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * Stores a value with both its timestamps. UAVariable.setValueFromSource stamps the server
+ * timestamp with the source one, which would say the server got an analyser's result when the
+ * sample was drawn; the internal setter takes the DataValue as given and notifies as usual.
+ */
+function store(
+  variable: UAVariable,
+  value: Variant,
+  status: StatusCode,
+  source: Date,
+  server: Date,
+): void {
+  const dataValue = new DataValue({
+    value,
+    statusCode: status,
+    sourceTimestamp: source,
+    serverTimestamp: server,
+  });
+  (
+    variable as unknown as { _internal_set_dataValue(dataValue: DataValue): void }
+  )._internal_set_dataValue(dataValue);
+}
+
+/**
+ * ServerStatus.CurrentTime (OPC UA Part 5 §12.10) on the device's clock. node-opcua serves the
+ * wall clock through a proxy of the ServerStatus structure; this proxy of that proxy answers
+ * currentTime from `clock` and leaves every other field to node-opcua.
+ */
+function serveCurrentTime(
+  addressSpace: NonNullable<OPCUAServer['engine']['addressSpace']>,
+  clock: () => Date,
+): void {
+  const status = addressSpace.findNode(makeNodeId(VariableIds.Server_ServerStatus)) as unknown as {
+    $extensionObject?: object;
+  } | null;
+  const inner = status?.$extensionObject;
+  if (!status || !inner)
+    throw new Error('OPC UA server has no ServerStatus to serve the time from');
+  status.$extensionObject = new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'currentTime') {
+        Reflect.get(target, property, receiver); // node-opcua's getter touches the variable
+        return clock();
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+}
+
+/**
+ * BuildInfo (OPC UA Part 5 §12.4) of pipac: its product, the workspace's version, and the
+ * build date, from PIPAC_BUILD_DATE (set when an image is built, ISO 8601) or else the date
+ * the running code was last written (a bundle's build, or the sources' last edit).
+ */
+export function pipacBuildInfo(
+  productName: string,
+  productUri: string,
+  env: NodeJS.ProcessEnv = process.env,
+): {
+  productName: string;
+  productUri: string;
+  manufacturerName: string;
+  softwareVersion: string;
+  buildNumber: string;
+  buildDate: Date;
+} {
+  const version = findWorkspace(__dirname)?.version ?? '0.0.0';
+  const declared = env['PIPAC_BUILD_DATE'];
+  let buildDate: Date;
+  if (declared !== undefined && declared !== '') {
+    buildDate = new Date(declared);
+    if (Number.isNaN(buildDate.getTime())) {
+      throw new OpcuaSecurityError(`PIPAC_BUILD_DATE must be an ISO 8601 date, got "${declared}"`);
+    }
+  } else {
+    buildDate = statSync(__filename).mtime;
+  }
+  return {
+    productName,
+    productUri,
+    manufacturerName: 'pipac',
+    softwareVersion: version,
+    buildNumber: version,
+    buildDate,
+  };
+}
+
+/** Where the server's own self-signed certificate lives in its PKI folder. */
+const OWN_CERTIFICATE = join('own', 'certs', 'pipac-application.pem');
+
+/**
+ * The server's application certificate, self-signed, made for the configured host names
+ * (OPC UA Part 6 §6.2.2: subjectAltName holds the application URI and the host names and
+ * addresses clients use) with pipac as the organisation. Kept across restarts, and made again
+ * when the names or the URI no longer match it (a host renamed, another URI configured).
+ */
+async function ensureOwnCertificate(
+  manager: OPCUACertificateManager,
+  identity: { applicationUri: string; applicationName: string; hostnames: string[] },
+): Promise<{ certificateFile: string; privateKeyFile: string }> {
+  await manager.initialize();
+  const certificateFile = join(manager.rootDir, OWN_CERTIFICATE);
+  const dns = identity.hostnames.filter((name) => isIP(name) === 0);
+  const ip = identity.hostnames.filter((name) => isIP(name) !== 0);
+  if (!matches(certificateFile, identity.applicationUri, dns, ip)) {
+    await manager.createSelfSignedCertificate({
+      outputFile: certificateFile,
+      subject: { commonName: identity.applicationName, organization: 'pipac' },
+      applicationUri: identity.applicationUri,
+      dns,
+      ip,
+      startDate: new Date(Date.now() - 60_000),
+      validity: 365 * 2,
+    });
+  }
+  return { certificateFile, privateKeyFile: manager.privateKey };
+}
+
+function matches(file: string, uri: string, dns: string[], ip: string[]): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    const info = exploreCertificate(convertPEMtoDER(readFileSync(file, 'utf8')));
+    const san = info.tbsCertificate.extensions?.subjectAltName;
+    const same = (a: string[] | undefined, b: string[]) =>
+      JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...b].sort());
+    return (
+      info.tbsCertificate.subject.organizationName === 'pipac' &&
+      same(san?.uniformResourceIdentifier, [uri]) &&
+      same(san?.dNSName, dns) &&
+      same(san?.iPAddress, ip) &&
+      info.tbsCertificate.validity.notAfter.getTime() > Date.now()
+    );
+  } catch {
+    return false;
+  }
 }

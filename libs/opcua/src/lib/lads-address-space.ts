@@ -2,6 +2,7 @@ import {
   DataType,
   StatusCodes,
   type AddressSpace,
+  type BaseNode,
   type Namespace,
   type UAObject,
   type UAObjectType,
@@ -10,9 +11,12 @@ import {
   promoteToStateMachine,
 } from 'node-opcua';
 import type { DeviceDescription, DeviceFunction } from './device-model';
+import { engineeringUnit, type EngineeringUnit } from './engineering-units';
 
 export const LADS_NAMESPACE = 'http://opcfoundation.org/UA/LADS/';
 export const DI_NAMESPACE = 'http://opcfoundation.org/UA/DI/';
+export const MACHINERY_NAMESPACE = 'http://opcfoundation.org/UA/Machinery/';
+export const ADI_NAMESPACE = 'http://opcfoundation.org/UA/ADI/';
 
 /** A variable the server serves for one tag. */
 export interface TagNode {
@@ -21,8 +25,15 @@ export interface TagNode {
   variable: UAVariable;
   /** For the TargetValue of a control function: the tag setpoint commands name (P-101). */
   setpointTag?: string;
+  /** The unit's symbol (what readings carry), and its EUInformation identity beside it. */
   unit: string;
+  engineeringUnit: EngineeringUnit;
   range: { low: number; high: number };
+  /**
+   * The sensor function's RawValue (LADS), which follows the SensorValue: a simulated
+   * transmitter has no raw signal of its own, so the raw value is the measured one.
+   */
+  raw?: UAVariable;
 }
 
 function objectType(addressSpace: AddressSpace, name: string, ns: number): UAObjectType {
@@ -31,15 +42,6 @@ function objectType(addressSpace: AddressSpace, name: string, ns: number): UAObj
   return type;
 }
 
-/**
- * Adds devices to a server's address space as LADS devices (OPC 30500) under DeviceSet (DI):
- * LADSDevice → FunctionalUnitSet → FunctionalUnit → FunctionSet → AnalogControlFunction
- * (TargetValue, CurrentValue) or AnalogScalarSensorFunction (SensorValue). Every value is an
- * AnalogUnitRange item with EURange and EngineeringUnits; TargetValues also carry an
- * InstrumentRange equal to the engineering range, so the server itself refuses a write
- * outside it with BadOutOfRange, as a real device does. Devices start in the LADS state
- * Operate and their functional units in Running.
- */
 /** LADS FunctionalUnitStateMachine states (OPC 30500, derived from the ISA-88 program states). */
 export type FunctionalUnitState =
   'Stopped' | 'Running' | 'Stopping' | 'Aborting' | 'Aborted' | 'Clearing';
@@ -55,20 +57,43 @@ export interface LadsDevices {
   deviceStates: Map<string, UAStateMachineEx>;
 }
 
+/**
+ * Adds devices to a server's address space as LADS devices (OPC 30500) under DeviceSet (DI):
+ * LADSDevice → FunctionalUnitSet → FunctionalUnit → FunctionSet → AnalogControlFunction
+ * (TargetValue, CurrentValue, ControlFunctionState) or AnalogScalarSensorFunction
+ * (SensorValue, RawValue). Every value is an AnalogUnitRange item with EURange and
+ * EngineeringUnits (UNECE codes, OPC UA Part 8 §5.6.3) under a string node id made of its path
+ * (`<device>.<unit>.<function>-<variable>`), so a tag keeps its id whatever else the recipe
+ * holds; TargetValues also carry an InstrumentRange (Part 8 §5.3.2) equal to the engineering
+ * range, so the server itself refuses a write outside it with BadOutOfRange, as a real device
+ * does. Every function is enabled, control functions Running; devices start in the LADS state
+ * Operate and their functional units in Running. Each device is a machine in the Machinery
+ * Machines folder (OPC 40001-1 §8.1), and each analyser is also an ADI analyser device
+ * (OPC 10020) whose ParameterSet holds its measured values (see docs/devices.md).
+ */
 export function addLadsDevices(
   addressSpace: AddressSpace,
   namespace: Namespace,
   devices: DeviceDescription[],
+  clock: () => Date = () => new Date(),
 ): LadsDevices {
   const lads = addressSpace.getNamespaceIndex(LADS_NAMESPACE);
   const di = addressSpace.getNamespaceIndex(DI_NAMESPACE);
-  if (lads < 0 || di < 0) throw new Error('the DI and LADS nodesets must be loaded');
+  const machinery = addressSpace.getNamespaceIndex(MACHINERY_NAMESPACE);
+  const adi = addressSpace.getNamespaceIndex(ADI_NAMESPACE);
+  if (lads < 0 || di < 0 || machinery < 0 || adi < 0) {
+    throw new Error('the DI, Machinery, LADS and ADI nodesets must be loaded');
+  }
   const deviceType = objectType(addressSpace, 'LADSDeviceType', lads);
   const unitType = objectType(addressSpace, 'FunctionalUnitType', lads);
   const controlType = objectType(addressSpace, 'AnalogControlFunctionType', lads);
   const sensorType = objectType(addressSpace, 'AnalogScalarSensorFunctionType', lads);
   const deviceSet = addressSpace.rootFolder.objects.getFolderElementByName('DeviceSet', di);
   if (!deviceSet) throw new Error('DI DeviceSet not found in the address space');
+  // OPC 40001-1 §8.1: every machine of the server is referenced from Objects/Machines.
+  const machines = addressSpace.rootFolder.objects.getFolderElementByName('Machines', machinery);
+  if (!machines) throw new Error('Machinery Machines folder not found in the address space');
+  const context: ValueContext = { namespace, lads, clock };
 
   const nodes = new Map<string, TagNode>();
   const unitStates = new Map<string, UAStateMachineEx>();
@@ -82,6 +107,7 @@ export function addLadsDevices(
       optionals: ['Manufacturer', 'Model', 'SerialNumber'],
     });
     setIdentification(deviceNode, device);
+    machines.addReference({ referenceType: 'Organizes', nodeId: deviceNode.nodeId });
     const deviceState = promoteToStateMachine(component(deviceNode, 'DeviceState', lads));
     deviceState.setState('Operate' satisfies LadsDeviceState);
     deviceStates.set(device.id, deviceState);
@@ -99,21 +125,82 @@ export function addLadsDevices(
       unitStates.set(`${device.id}/${unit.name}`, unitState);
       const functionSet = component(unitNode, 'FunctionSet', lads);
       for (const fn of unit.functions) {
-        const type = fn.kind === 'control' ? controlType : sensorType;
-        const fnNode = type.instantiate({
-          browseName: fn.name,
-          nodeId: `s=${device.id}.${unit.name}.${fn.name}`,
-          componentOf: functionSet,
-          namespace,
+        const fnNode =
+          fn.kind === 'control'
+            ? controlType.instantiate({
+                browseName: fn.name,
+                nodeId: `s=${device.id}.${unit.name}.${fn.name}`,
+                componentOf: functionSet,
+                namespace,
+                // OPC 30500 §7.6: the function's state machine lists its states and transitions;
+                // OPC UA Part 8 §5.3.2: InstrumentRange is the standard (namespace 0) property.
+                optionals: [
+                  'ControlFunctionState.AvailableStates',
+                  'ControlFunctionState.AvailableTransitions',
+                  'TargetValue.InstrumentRange',
+                ],
+              })
+            : sensorType.instantiate({
+                browseName: fn.name,
+                nodeId: `s=${device.id}.${unit.name}.${fn.name}`,
+                componentOf: functionSet,
+                namespace,
+              });
+        // OPC 30500 §7.3: IsEnabled says whether the function can be executed; it always can.
+        fnNode.getPropertyByName('IsEnabled', lads)?.setValueFromSource({
+          dataType: DataType.Boolean,
+          value: true,
         });
-        for (const node of functionVariables(fnNode, fn, lads, namespace, device.id)) {
+        if (fn.kind === 'control') {
+          const state = promoteToStateMachine(component(fnNode, 'ControlFunctionState', lads));
+          // The device controls to its target from the start (the plant runs at its setpoints).
+          state.setState('Running' satisfies FunctionalUnitState);
+        }
+        for (const node of functionVariables(fnNode, fn, context, device.id)) {
           if (nodes.has(node.tag)) throw new Error(`tag ${node.tag} is served twice`);
           nodes.set(node.tag, node);
         }
       }
     }
+    if (device.functionalUnits.some((u) => u.kind === 'analyser')) {
+      addAnalyserDevice(addressSpace, namespace, deviceSet, device, nodes, { di, adi });
+    }
   }
   return { tags: nodes, unitStates, deviceStates };
+}
+
+/**
+ * The analyser as ADI (OPC 10020) sees it: an NMRDeviceType or SpectrometerDeviceType (both
+ * AnalyserDeviceType) `<id>.ADI` beside the LADS device, with its identification and, in its
+ * ParameterSet (DI), the measured values, the same nodes as the LADS SensorValues (one value,
+ * two views). ADI's channel, stream and accessory-slot structure is not modelled: a simulated
+ * analyser has one channel and one stream, and its results are already the values.
+ */
+function addAnalyserDevice(
+  addressSpace: AddressSpace,
+  namespace: Namespace,
+  deviceSet: BaseNode,
+  device: DeviceDescription,
+  tags: Map<string, TagNode>,
+  ns: { di: number; adi: number },
+): void {
+  const typeName = device.profile === 'bruker-nmr' ? 'NMRDeviceType' : 'SpectrometerDeviceType';
+  const type = addressSpace.findObjectType(typeName, ns.adi);
+  if (!type) throw new Error(`ADI type ${typeName} is not loaded (the ADI nodeset is needed)`);
+  const adiNode = type.instantiate({
+    browseName: `${device.id}.ADI`,
+    nodeId: `s=${device.id}.ADI`,
+    componentOf: deviceSet,
+    namespace,
+    optionals: ['ParameterSet', 'Manufacturer', 'Model', 'SerialNumber'],
+  });
+  setIdentification(adiNode, device);
+  const parameters = adiNode.getComponentByName('ParameterSet', ns.di);
+  if (!parameters) throw new Error(`${device.id}.ADI has no ParameterSet`);
+  for (const node of tags.values()) {
+    if (node.device !== device.id) continue;
+    parameters.addReference({ referenceType: 'Organizes', nodeId: node.variable.nodeId });
+  }
 }
 
 function component(node: UAObject, name: string, ns: number): UAObject {
@@ -138,71 +225,113 @@ function setIdentification(deviceNode: UAObject, device: DeviceDescription): voi
   }
 }
 
+interface ValueContext {
+  namespace: Namespace;
+  lads: number;
+  clock: () => Date;
+}
+
 function functionVariables(
   fnNode: UAObject,
   fn: DeviceFunction,
-  lads: number,
-  namespace: Namespace,
+  context: ValueContext,
   device: string,
 ): TagNode[] {
-  const analog = (name: string): UAVariable => {
-    const variable = fnNode.getComponentByName(name, lads) as UAVariable | null;
-    if (!variable) throw new Error(`${fn.name} has no ${name}`);
-    const euRange = variable.getPropertyByName('EURange');
-    euRange?.setValueFromSource({
+  const { namespace, lads } = context;
+  const addressSpace = namespace.addressSpace;
+  const unit = engineeringUnit(fn.unit);
+  const range = (): ExtensionObjectVariant => ({
+    dataType: DataType.ExtensionObject,
+    value: addressSpace.constructExtensionObject(addressSpace.findDataType('Range')!, {
+      low: fn.range.low,
+      high: fn.range.high,
+    }),
+  });
+  const describe = (variable: UAVariable): UAVariable => {
+    variable.getPropertyByName('EURange')?.setValueFromSource(range());
+    // OPC UA Part 8 §5.6.3: namespaceUri, unitId (UNECE common code), displayName (the symbol).
+    variable.getPropertyByName('EngineeringUnits')?.setValueFromSource({
       dataType: DataType.ExtensionObject,
-      value: namespace.addressSpace.constructExtensionObject(
-        namespace.addressSpace.findDataType('Range')!,
-        { low: fn.range.low, high: fn.range.high },
-      ),
-    });
-    const units = variable.getPropertyByName('EngineeringUnits');
-    units?.setValueFromSource({
-      dataType: DataType.ExtensionObject,
-      value: namespace.addressSpace.constructExtensionObject(
-        namespace.addressSpace.findDataType('EUInformation')!,
-        {
-          namespaceUri: 'urn:pipac:units',
-          unitId: -1,
-          displayName: { text: fn.unit },
-          description: { text: fn.unit },
-        },
-      ),
+      value: addressSpace.constructExtensionObject(addressSpace.findDataType('EUInformation')!, {
+        namespaceUri: unit.namespaceUri,
+        unitId: unit.unitId,
+        displayName: { text: unit.symbol },
+        description: { text: unit.description },
+      }),
     });
     return variable;
   };
-  const node = (tag: string, variable: UAVariable, setpointTag?: string): TagNode => ({
+  const analog = (name: string): UAVariable => {
+    const variable = fnNode.getComponentByName(name, lads) as UAVariable | null;
+    if (!variable) throw new Error(`${fn.name} has no ${name}`);
+    return describe(stableId(variable, fnNode, lads, namespace));
+  };
+  const node = (tag: string, variable: UAVariable, extra: Partial<TagNode> = {}): TagNode => ({
     tag,
     device,
     variable,
-    ...(setpointTag ? { setpointTag } : {}),
+    ...extra,
     unit: fn.unit,
+    engineeringUnit: unit,
     range: fn.range,
   });
+  const at = context.clock();
   if (fn.kind === 'sensor') {
     const value = analog('SensorValue');
-    value.setValueFromSource(
-      { dataType: DataType.Double, value: 0 },
-      StatusCodes.UncertainInitialValue,
-    );
-    return [node(fn.tag, value)];
+    const raw = analog('RawValue');
+    for (const v of [value, raw]) {
+      v.setValueFromSource(
+        { dataType: DataType.Double, value: 0 },
+        StatusCodes.UncertainInitialValue,
+        at,
+      );
+    }
+    return [node(fn.tag, value, { raw })];
   }
   const target = analog('TargetValue');
   const current = analog('CurrentValue');
   // The device refuses a target outside its range (see adjustDataValueStatusCode in node-opcua).
-  namespace.addVariable({
-    propertyOf: target,
-    browseName: 'InstrumentRange',
-    dataType: 'Range',
-    value: {
-      dataType: DataType.ExtensionObject,
-      value: namespace.addressSpace.constructExtensionObject(
-        namespace.addressSpace.findDataType('Range')!,
-        { low: fn.range.low, high: fn.range.high },
-      ),
-    },
+  const instrumentRange = target.getPropertyByName('InstrumentRange', 0);
+  if (!instrumentRange) throw new Error(`${fn.name}.TargetValue has no InstrumentRange`);
+  instrumentRange.setValueFromSource(range());
+  target.setValueFromSource({ dataType: DataType.Double, value: fn.initial }, StatusCodes.Good, at);
+  current.setValueFromSource(
+    { dataType: DataType.Double, value: fn.initial },
+    StatusCodes.Good,
+    at,
+  );
+  return [
+    node(fn.targetTag, target, { setpointTag: fn.setpointTag }),
+    node(fn.currentTag, current),
+  ];
+}
+
+type ExtensionObjectVariant = { dataType: DataType.ExtensionObject; value: unknown };
+
+/**
+ * Gives a function's value variable the string node id of its path (`<function id>-<name>`),
+ * as node-opcua does for most children of a string-id parent. The LADS sensor values are the
+ * exception: they also hang in the type's functional groups, so node-opcua numbers them in
+ * creation order, and every tag after a device added or removed in the recipe would get another
+ * id. Such a variable is made again from its type (AnalogUnitRangeType) under the stable id.
+ */
+function stableId(
+  variable: UAVariable,
+  fnNode: UAObject,
+  lads: number,
+  namespace: Namespace,
+): UAVariable {
+  const wanted = `${fnNode.nodeId.value as string}-${variable.browseName.name ?? ''}`;
+  if (variable.nodeId.value === wanted) return variable;
+  const type = variable.typeDefinitionObj;
+  const browseName = variable.browseName.name ?? '';
+  const dataType = variable.dataType;
+  namespace.addressSpace.deleteNode(variable);
+  return type.instantiate({
+    browseName: { name: browseName, namespaceIndex: lads },
+    nodeId: `s=${wanted}`,
+    componentOf: fnNode,
+    namespace,
+    dataType,
   });
-  target.setValueFromSource({ dataType: DataType.Double, value: fn.initial });
-  current.setValueFromSource({ dataType: DataType.Double, value: fn.initial });
-  return [node(fn.targetTag, target, fn.setpointTag), node(fn.currentTag, current)];
 }

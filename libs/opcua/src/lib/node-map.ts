@@ -4,8 +4,14 @@ import Ajv from 'ajv';
 export interface NodeMapEntry {
   /** Node id within `namespaceUri`, in OPC UA string form without the namespace: `s=…`, `i=…`. */
   nodeId: string;
-  /** Engineering unit the value is in. */
+  /** Engineering unit the value is in, by its symbol (what readings carry: 'mL/min', '°C'). */
   unit: string;
+  /**
+   * The same unit as the device's EngineeringUnits name it (OPC UA Part 8 §5.6.3): the UNECE
+   * namespace and common code as unitId, or pipac's namespace and −1 where Rec 20 has none.
+   * @default none (informational: the adapter publishes `unit`)
+   */
+  engineeringUnits?: { namespaceUri: string; unitId: number };
 }
 
 export interface SetpointNodeMapEntry extends NodeMapEntry {
@@ -38,6 +44,12 @@ const entry = {
   properties: {
     nodeId: { type: 'string', pattern: '^(s|i|g|b)=.+' },
     unit: { type: 'string' },
+    engineeringUnits: {
+      type: 'object',
+      required: ['namespaceUri', 'unitId'],
+      additionalProperties: false,
+      properties: { namespaceUri: { type: 'string', minLength: 1 }, unitId: { type: 'integer' } },
+    },
     range: {
       type: 'object',
       required: ['low', 'high'],
