@@ -5,7 +5,7 @@ import { workspaceRoot } from '@pipac/config';
 import { SCENARIO_NAMES, loadRecipe } from '@pipac/twin';
 import { routeNodeOpcuaWarnings } from '@pipac/opcua';
 import { PlantSimulator } from './app/plant-simulator';
-import { simulatorSecurity, type SecurityFlags } from './app/simulator.config';
+import { simulatorHostnames, simulatorSecurity, type SecurityFlags } from './app/simulator.config';
 
 // The repository (or the image's /app, where the bundle runs).
 const REPOSITORY_ROOT = workspaceRoot(join(__dirname, '..', '..', '..'));
@@ -13,6 +13,7 @@ const REPOSITORY_ROOT = workspaceRoot(join(__dirname, '..', '..', '..'));
 interface Options extends SecurityFlags {
   recipe: string;
   host: string;
+  hostname?: string[];
   port: number;
   timeFactor: number;
   scenario?: string;
@@ -53,6 +54,10 @@ export function buildProgram(): Command {
       join(REPOSITORY_ROOT, 'recipes', 'paracetamol.yaml'),
     )
     .option('--host <address>', 'interface to listen on', '127.0.0.1')
+    .option(
+      '--hostname <name...>',
+      "host names and IP addresses clients reach the simulator by: its endpoints and its certificate's subjectAltName (default: --host, or the machine's name when --host is 0.0.0.0)",
+    )
     .option('--port <n>', 'OPC UA port', nonNegativeInteger('--port'), 4840)
     .option(
       '--time-factor <x>',
@@ -119,9 +124,11 @@ export function buildProgram(): Command {
     )
     .action(async (options: Options) => {
       const security = simulatorSecurity(options);
+      const hostnames = simulatorHostnames(options.hostname);
       const simulator = await PlantSimulator.start({
         recipe: loadRecipe(options.recipe),
         host: options.host,
+        ...(hostnames ? { hostnames } : {}),
         port: options.port,
         ...security,
         timeFactor: options.timeFactor,

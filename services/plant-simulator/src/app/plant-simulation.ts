@@ -142,6 +142,14 @@ export class PlantSimulation {
   }
 
   /**
+   * The plant's clock, now: the timestamp of the plant's time (the wall clock before start()).
+   * The simulator's OPC UA server runs on it (values, server timestamps, CurrentTime).
+   */
+  clock(): Date {
+    return this.wallStart === 0 ? new Date(this.now()) : this.timestamp(this.plant.time);
+  }
+
+  /**
    * A setpoint a client wrote to a device, within its range, before the server stores it. A
    * value the plant cannot apply (not finite, at or below absolute zero) is a TargetRefusedError:
    * the write is refused (BadOutOfRange) and the device goes on reporting what the plant runs at.

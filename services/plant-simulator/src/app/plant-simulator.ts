@@ -12,6 +12,11 @@ export interface PlantSimulatorOptions {
   port: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /**
+   * Host names and addresses clients reach the simulator by: its endpoints and its
+   * self-signed certificate's subjectAltName name them. @default [host]
+   */
+  hostnames?: string[];
   pkiFolder: string;
   security: DeviceServerSecurity;
   /** The server's application certificate and key (PEM). @default self-signed, in `<pkiFolder>/own` */
@@ -68,10 +73,18 @@ export class PlantSimulator {
       devices,
       port: options.port,
       ...(options.host ? { host: options.host } : {}),
+      ...(options.hostnames ? { hostnames: options.hostnames } : {}),
       namespaceUri: `urn:pipac:plant-simulator:${model.recipe.metadata.name}`,
       pkiFolder: options.pkiFolder,
       security: options.security,
       applicationUri: 'urn:pipac:plant-simulator',
+      applicationName: 'pipac plant simulator',
+      productUri: 'urn:pipac:plant-simulator',
+      // One clock for the whole server: the plant's. Values are stamped with plant time, and so
+      // are the server timestamps and ServerStatus.CurrentTime, so at a time factor above one no
+      // value is ahead of the server's own time (docs/devices.md, "Timestamps").
+      clock: () =>
+        target.simulation ? target.simulation.clock() : new Date((options.now ?? Date.now)()),
       // Applied to the plant before the server stores it, so a device never reports a target
       // the plant does not run at; none is taken before the simulation is there.
       onTargetWritten: (tag, value) => {

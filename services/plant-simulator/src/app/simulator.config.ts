@@ -1,4 +1,5 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '@pipac/config';
@@ -116,4 +117,22 @@ function readUsers(file: string | undefined, env: NodeJS.ProcessEnv): UserCreden
     if (at <= 0) throw new ConfigError('PIPAC_OPCUA_USERS must be name:password,…');
     return { username: pair.slice(0, at), password: pair.slice(at + 1) };
   });
+}
+
+/** A DNS host name (RFC 1123 labels). */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * The --hostname list, checked at boot: each a DNS name or an IP address (they go into the
+ * certificate's subjectAltName). Undefined when none is given (the server's default applies).
+ */
+export function simulatorHostnames(names: string[] | undefined): string[] | undefined {
+  if (names === undefined || names.length === 0) return undefined;
+  for (const name of names) {
+    if (isIP(name) === 0 && !HOST_NAME.test(name)) {
+      throw new ConfigError(`--hostname: "${name}" is neither a host name nor an IP address`);
+    }
+  }
+  return [...new Set(names)];
 }
