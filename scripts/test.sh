@@ -45,6 +45,11 @@ export PATH="$PIPAC_PROMETHEUS_BIN:$PATH"
 PIPAC_SCHEMATHESIS_BIN=$(bash scripts/schemathesis/schemathesis.sh ensure)
 export PIPAC_SCHEMATHESIS_BIN
 
+# asyncua (Python OPC UA client, a pinned version in a virtual environment under .cache/): the
+# e2e suite opcua.asyncua reads the plant simulator with it, as an integrator's tool would.
+PIPAC_ASYNCUA_PYTHON=$(bash scripts/asyncua/asyncua.sh ensure)
+export PIPAC_ASYNCUA_PYTHON
+
 # Event contracts: lint, no breaking change to released schemas, generated code up to date.
 bash scripts/contracts.sh check
 
