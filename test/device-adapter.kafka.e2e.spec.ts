@@ -127,7 +127,7 @@ describe('plant simulator → device adapter → Kafka, and back', () => {
       'a reading of every module tag',
     );
     const hot = readings.find((r) => r.tag === 'R-nitration.TI-hot')!;
-    expect(hot.unit).toBe('°C');
+    expect(hot.unit).toBe('Cel'); // UCUM, as sensor_reading.proto says
     expect(hot.value).toBeGreaterThan(20);
     expect(hot.value).toBeLessThan(80);
     expect(hot.location?.device).toBe('nitration-module');

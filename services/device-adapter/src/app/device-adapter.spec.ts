@@ -123,7 +123,8 @@ describe('DeviceAdapter with the in-process bus and a real OPC UA server', () =>
     server.update('R-nitration.TI-hot', { value: 41.5, sourceTime: new Date(measured) });
     await until(() => readings.some((r) => r.tag === 'R-nitration.TI-hot' && r.value === 41.5));
     const reading = readings.find((r) => r.tag === 'R-nitration.TI-hot' && r.value === 41.5)!;
-    expect(reading).toMatchObject({ unit: '°C', quality: 1, statusCode: 0 });
+    // On the bus in UCUM (SensorReading.unit), the device's °C translated.
+    expect(reading).toMatchObject({ unit: 'Cel', quality: 1, statusCode: 0 });
     expect(reading.location).toMatchObject({ ...place, device: 'nitration-module' });
     expect(
       Number(reading.timestamps!.source!.seconds) * 1000 + reading.timestamps!.source!.nanos / 1e6,

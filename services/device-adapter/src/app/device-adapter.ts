@@ -22,6 +22,7 @@ import {
   timestampFromMs,
   timestampMs,
   topicName,
+  ucumCode,
   writeConfirmationCodec,
   type DeviceState,
   type Stream,
@@ -294,8 +295,10 @@ export class DeviceAdapter {
       result.observe(depth, stats.onDisk, { ...labels, store: 'disk' });
       result.observe(dropped, stats.dropped, labels);
     });
+    // On the bus as UCUM codes (SensorReading.unit), translated once; a unit without one stops
+    // start-up here rather than leaving a reading unparseable downstream.
     const readingUnits = new Map(
-      Object.entries(options.nodeMap.readings).map(([tag, e]) => [tag, e.unit]),
+      Object.entries(options.nodeMap.readings).map(([tag, e]) => [tag, ucumCode(e.unit)]),
     );
     client.on('connection-lost', () => {
       adapter.alarm(
