@@ -14,4 +14,4 @@ export { create, toBinary, fromBinary } from '@bufbuild/protobuf';
 export { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 export * from './lib/sensor-reading.encoder';
 export * from './lib/tag-names';
-export * from './lib/ucum';
+export * from './lib/units';

@@ -1,4 +1,5 @@
-import { makeEUInformation, standardUnits, type EUInformation } from 'node-opcua';
+import { makeEUInformation } from 'node-opcua';
+import { unitIdentity } from '@pipac/contracts';
 
 /** OPC UA Part 8 §5.6.3.4: the namespace of units identified by their UNECE Rec 20 common code. */
 export const UNECE_UNITS_NAMESPACE = 'http://www.opcfoundation.org/UA/units/un/cefact';
@@ -21,52 +22,29 @@ export interface EngineeringUnit {
   description: string;
 }
 
-function unece(symbol: string, info: EUInformation, commonCode: string): EngineeringUnit {
+/**
+ * The EUInformation identity of a unit symbol (OPC UA Part 8 §5.6.3): from the units table in
+ * libs/contracts (one table for the bus's UCUM codes and OPC UA's UNECE codes); node-opcua's
+ * makeEUInformation turns the UNECE common code into the unitId as Part 8 §5.6.3.4 says. A
+ * unit Rec 20 has no code for (NmL/min) is pipac's, with unitId −1 (§5.6.3: the defining
+ * organisation has none). Throws UnitError for a symbol the table does not hold.
+ */
+export function engineeringUnit(symbol: string): EngineeringUnit {
+  const unit = unitIdentity(symbol);
+  if (unit.uneceCode === undefined) {
+    return {
+      symbol,
+      namespaceUri: PIPAC_UNITS_NAMESPACE,
+      unitId: -1,
+      description: unit.description,
+    };
+  }
+  const info = makeEUInformation(unit.uneceCode, symbol, unit.description);
   return {
     symbol,
     namespaceUri: UNECE_UNITS_NAMESPACE,
     unitId: info.unitId,
-    commonCode,
-    description: info.description.text ?? symbol,
+    commonCode: unit.uneceCode,
+    description: unit.description,
   };
-}
-
-/**
- * Every unit the device models use, by symbol. Common codes from UNECE Recommendation 20
- * (Annex II/III); node-opcua's standardUnits where it has them, makeEUInformation (which
- * turns the common code into the unitId as Part 8 §5.6.3.4 says) for the others.
- */
-const UNITS: Record<string, EngineeringUnit> = {
-  'mL/min': unece('mL/min', makeEUInformation('41', 'mL/min', 'millilitre per minute'), '41'),
-  '°C': unece('°C', standardUnits.degree_celsius, 'CEL'),
-  bar: unece('bar', standardUnits.bar, 'BAR'),
-  L: unece('L', makeEUInformation('LTR', 'L', 'litre'), 'LTR'),
-  'mol/L': unece('mol/L', makeEUInformation('C38', 'mol/L', 'mole per litre'), 'C38'),
-  // A conversion is a ratio: UNECE's "one" (synonym: unit), symbol 1.
-  '1': unece('1', makeEUInformation('C62', '1', 'one (dimensionless ratio)'), 'C62'),
-  // Gas flow at normal conditions: Rec 20 has normalised cubic metres (NM3, Q39, Q40) but no
-  // normal millilitre per minute, so this one is pipac's (Part 8 §5.6.3: unitId −1 when the
-  // defining organisation has no code).
-  'NmL/min': {
-    symbol: 'NmL/min',
-    namespaceUri: PIPAC_UNITS_NAMESPACE,
-    unitId: -1,
-    description: 'normal millilitre per minute (gas volume at 0 °C and 1.01325 bar, per minute)',
-  },
-};
-
-export class UnknownUnitError extends Error {
-  readonly code = 'UNIT_UNKNOWN';
-  readonly retriable = false;
-}
-
-/** The EUInformation identity of a unit symbol; throws for a symbol the models do not use. */
-export function engineeringUnit(symbol: string): EngineeringUnit {
-  const unit = UNITS[symbol];
-  if (!unit) {
-    throw new UnknownUnitError(
-      `unit "${symbol}" has no EUInformation; known: ${Object.keys(UNITS).join(', ')}`,
-    );
-  }
-  return unit;
 }
