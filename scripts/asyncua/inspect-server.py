@@ -117,6 +117,17 @@ class Inspector:
         params.NodesToRead = [item]
         return (await self.client.uaclient.read(params))[0]
 
+    async def read_together(self, nodes):
+        """Reads the values of several nodes in one Read request (OPC UA Part 4 §5.10.2)."""
+        params = ua.ReadParameters()
+        params.TimestampsToReturn = ua.TimestampsToReturn.Both
+        for node in nodes:
+            item = ua.ReadValueId()
+            item.NodeId = node.nodeid
+            item.AttributeId = ua.AttributeIds.Value
+            params.NodesToRead.append(item)
+        return await self.client.uaclient.read(params)
+
     async def analog(self, node):
         value = await self.read_both(node)
         units = await self.property_value(node, "http://opcfoundation.org/UA/", "EngineeringUnits")
@@ -172,10 +183,17 @@ class Inspector:
             "isEnabled": await self.property_value(node, LADS, "IsEnabled"),
             "values": {},
         }
+        variables = {}
         for name in ("TargetValue", "CurrentValue", "SensorValue", "RawValue"):
             variable = await self.child(node, LADS, name)
             if variable is not None:
+                variables[name] = variable
                 result["values"][name] = await self.analog(variable)
+        if "SensorValue" in variables and "RawValue" in variables:
+            # Both in one Read request: the plant keeps running, and two reads apart can see
+            # two updates; one request is served from one state of the address space.
+            pair = await self.read_together([variables["SensorValue"], variables["RawValue"]])
+            result["sensorAndRaw"] = [v.Value.Value if v.Value is not None else None for v in pair]
         state = await self.child(node, LADS, "ControlFunctionState")
         if state is not None:
             result["controlFunctionState"] = await self.state_machine(state)
