@@ -97,6 +97,18 @@ export interface WriteOutcome {
   readStatus: string;
 }
 
+/**
+ * The LADS state of a device as its server reports it: the text of each state machine's
+ * CurrentState (OPC 10000-16 §4.4.6), undefined where the server reports none (a bad status,
+ * e.g. Bad_StateNotActive for an inactive machine, OPC 10000-16 §4.4.2, or no value).
+ */
+export interface LadsState {
+  /** DeviceState (OPC 30500-1 §7.1.2): Initialization, Operate, Sleep, Shutdown. */
+  device: string | undefined;
+  /** Each functional unit's FunctionalUnitState (Running, Aborted …), in the node map's order. */
+  units: { unit: string; state: string | undefined }[];
+}
+
 export interface DeviceClientEvents {
   'connection-lost': [];
   reconnected: [];
@@ -115,6 +127,10 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
   private readonly setpointNodes = new Map<string, NodeId>();
   private readonly ranges = new Map<string, { low: number; high: number }>();
   private readonly subscriptions: ClientSubscription[] = [];
+  private monitoring = false;
+  private stateNodes: { key: string; nodeId: NodeId }[] = [];
+  /** The last state text per state machine ('' for the device's, else the unit's name). */
+  private readonly states = new Map<string, string | undefined>();
   private lastHeartbeat = Date.now();
   private heartbeatLost = false;
   private watchdog: NodeJS.Timeout | undefined;
@@ -213,7 +229,8 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
    * server reports, with its status and both timestamps, in order per tag.
    */
   async monitor(onSample: (sample: TagSample) => void): Promise<void> {
-    if (this.subscriptions.length > 0) throw new Error('already monitoring');
+    if (this.monitoring) throw new Error('already monitoring');
+    this.monitoring = true;
     const tags = [...this.readingNodes.keys()];
     const perSubscription = this.options.itemsPerSubscription ?? 500;
     // The heartbeat rides in the first subscription; each tag lives in exactly one, so its
@@ -236,6 +253,79 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
       Math.min(1000, heartbeatTimeout / 4),
     );
     this.watchdog.unref();
+  }
+
+  /**
+   * Monitors the device's LADS state machines named in the node map (the CurrentState of its
+   * DeviceState and of each functional unit's FunctionalUnitState), in a subscription of their
+   * own. Resolves with the state once the server has reported each machine (its initial
+   * notification), or after the heartbeat timeout with what it has; undefined when the node map
+   * names no state. Afterwards `onChange` gets the whole state at every change of one machine's
+   * text; a notification that repeats the text (the initial values again after a reconnect,
+   * OPC UA Part 4 §5.13.2) is no change.
+   */
+  async monitorState(onChange: (state: LadsState) => void): Promise<LadsState | undefined> {
+    if (this.stateNodes.length === 0) return undefined;
+    if (this.states.size > 0) throw new Error('already monitoring the state');
+    const publishingInterval = this.options.publishingIntervalMs ?? 50;
+    const heartbeatTimeout = this.options.heartbeatTimeoutMs ?? 5000;
+    const subscription = await this.session.createSubscription2({
+      requestedPublishingInterval: publishingInterval,
+      requestedLifetimeCount: Math.max(60, Math.ceil((3 * heartbeatTimeout) / publishingInterval)),
+      requestedMaxKeepAliveCount: Math.max(2, Math.ceil(1000 / publishingInterval)),
+      maxNotificationsPerPublish: 0,
+      publishingEnabled: true,
+      priority: 1,
+    });
+    this.subscriptions.push(subscription);
+    const nodes = this.stateNodes;
+    const reported = new Set<number>();
+    let initialised = false;
+    let ready: () => void = () => undefined;
+    const allReported = new Promise<void>((resolve) => (ready = resolve));
+    const group = ClientMonitoredItemGroup.create(
+      subscription,
+      nodes.map((node) => ({ nodeId: node.nodeId, attributeId: AttributeIds.Value })),
+      // Every change: a state machine changes seldom, and each change is an event.
+      { samplingInterval: 0, discardOldest: true, queueSize: 10 },
+      TimestampsToReturn.Both,
+    );
+    group.on('changed', (_item, dataValue: DataValue, index: number) => {
+      const node = nodes[index];
+      if (!node) return;
+      const text = stateText(dataValue);
+      const known = this.states.has(node.key);
+      if (known && this.states.get(node.key) === text) return;
+      this.states.set(node.key, text);
+      if (!initialised) {
+        reported.add(index);
+        if (reported.size === nodes.length) ready();
+        return;
+      }
+      onChange(this.ladsState());
+    });
+    await new Promise<void>((resolve, reject) => {
+      group.once('initialized', () => resolve());
+      group.once('err', (message: string) => reject(new Error(message)));
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      allReported,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, heartbeatTimeout))),
+    ]);
+    clearTimeout(timer);
+    initialised = true;
+    return this.ladsState();
+  }
+
+  /** The device's LADS state as last reported (undefined parts: not reported yet). */
+  ladsState(): LadsState {
+    return {
+      device: this.states.get(''),
+      units: this.stateNodes
+        .filter((node) => node.key !== '')
+        .map((node) => ({ unit: node.key, state: this.states.get(node.key) })),
+    };
   }
 
   private async subscribeChunk(
@@ -354,6 +444,15 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
       this.readingNodes.set(tag, resolve(entry.nodeId));
     for (const [tag, entry] of Object.entries(map.setpoints))
       this.setpointNodes.set(tag, resolve(entry.nodeId));
+    if (map.state) {
+      this.stateNodes = [
+        { key: '', nodeId: resolve(map.state.device.nodeId) },
+        ...Object.entries(map.state.units ?? {}).map(([unit, entry]) => ({
+          key: unit,
+          nodeId: resolve(entry.nodeId),
+        })),
+      ];
+    }
     for (const [tag, nodeId] of this.setpointNodes) {
       const device = await this.readEuRange(nodeId);
       const configured = map.setpoints[tag]?.range;
@@ -395,6 +494,14 @@ function narrowest(
   if (!a) return b;
   if (!b) return a;
   return { low: Math.max(a.low, b.low), high: Math.min(a.high, b.high) };
+}
+
+/** A CurrentState's text (a LocalizedText), when the server reports one with a good status. */
+function stateText(dataValue: DataValue): string | undefined {
+  if (!dataValue.statusCode.isGood()) return undefined;
+  const value = dataValue.value?.value as { text?: unknown } | string | null | undefined;
+  const text = typeof value === 'string' ? value : value?.text;
+  return typeof text === 'string' && text !== '' ? text : undefined;
 }
 
 function toSample(tag: string, dataValue: DataValue): TagSample {

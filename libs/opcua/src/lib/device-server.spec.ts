@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
 import { recipePlant } from '../testing/reference-plant';
-import { DeviceClient, type TagSample } from './device-client';
+import { DeviceClient, type LadsState, type TagSample } from './device-client';
 import { describePlantDevices } from './device-model';
 import { DeviceServer, TargetRefusedError } from './device-server';
 
@@ -61,6 +61,61 @@ describe('DeviceServer and DeviceClient on loopback (SignAndEncrypt, Basic256Sha
       /no functional unit P-101/,
     );
   });
+
+  it("names the CurrentState of the device's and its functional units' LADS state machines", () => {
+    const map = server.nodeMap('AT-101');
+    // OPC 30500-1 §7.1.1 (DeviceState), OPC 10000-16 §4.4.6 (CurrentState): stable string ids.
+    expect(map.state).toEqual({
+      device: { nodeId: 's=AT-101-DeviceState-CurrentState' },
+      units: { 'AT-101': { nodeId: 's=AT-101.AT-101-FunctionalUnitState-CurrentState' } },
+    });
+    expect(Object.keys(server.nodeMap('nitration-module').state!.units!)).toEqual([
+      'P-101',
+      'P-102',
+      'TC-101',
+      'PCV-101',
+      'R-nitration',
+      'tank-1',
+    ]);
+  });
+
+  it('moves a device between the LADS device states', () => {
+    expect(server.deviceState('AT-101')).toBe('Operate');
+    server.setDeviceState('AT-101', 'Sleep');
+    expect(server.deviceState('AT-101')).toBe('Sleep');
+    server.setDeviceState('AT-101', 'Operate');
+    expect(server.deviceState('AT-101')).toBe('Operate');
+    expect(() => server.setDeviceState('P-101', 'Sleep')).toThrow(/no device P-101/);
+  });
+
+  it('monitors the LADS state: the initial one, then each change once', async () => {
+    const client = await connect({ nodeMap: server.nodeMap('AT-101') });
+    const changes: LadsState[] = [];
+    try {
+      const initial = await client.monitorState((state) => changes.push(state));
+      expect(initial).toEqual({ device: 'Operate', units: [{ unit: 'AT-101', state: 'Running' }] });
+      const changed = async (count: number) => {
+        const deadline = Date.now() + 5000;
+        while (changes.length < count && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
+      };
+      // One at a time: changes within one publishing interval arrive in the items' order.
+      server.setUnitState('AT-101', 'AT-101', 'Aborted');
+      await changed(1);
+      server.setDeviceState('AT-101', 'Sleep');
+      await changed(2);
+      await new Promise((r) => setTimeout(r, 200)); // nothing else follows
+      expect(changes).toEqual([
+        { device: 'Operate', units: [{ unit: 'AT-101', state: 'Aborted' }] },
+        { device: 'Sleep', units: [{ unit: 'AT-101', state: 'Aborted' }] },
+      ]);
+      expect(client.ladsState()).toEqual(changes[1]);
+    } finally {
+      server.setDeviceState('AT-101', 'Operate');
+      server.setUnitState('AT-101', 'AT-101', 'Running');
+      await client.close();
+    }
+  }, 30_000);
 
   it('reads the engineering range of each setpoint from the device (EURange)', async () => {
     const client = await connect();

@@ -22,6 +22,7 @@ import type { DeviceDescription } from './device-model';
 import {
   addLadsDevices,
   type FunctionalUnitState,
+  type LadsDeviceState,
   type LadsDevices,
   type TagNode,
 } from './lads-address-space';
@@ -275,6 +276,23 @@ export class DeviceServer {
     machine.setState(state);
   }
 
+  /**
+   * Moves a device's LADS DeviceState (OPC 30500-1 §7.1.2: Initialization, Operate, Sleep,
+   * Shutdown); clients monitoring its CurrentState see the change.
+   */
+  setDeviceState(device: string, state: LadsDeviceState): void {
+    const machine = this.lads.deviceStates.get(device);
+    if (!machine) throw new Error(`no device ${device} on this server`);
+    machine.setState(state);
+  }
+
+  /** The current LADS state of a device. */
+  deviceState(device: string): string {
+    const machine = this.lads.deviceStates.get(device);
+    if (!machine) throw new Error(`no device ${device} on this server`);
+    return machine.getCurrentState()?.replace(/^\d+:/, '') ?? '';
+  }
+
   /** The current LADS state of a functional unit. */
   unitState(device: string, unit: string): string {
     const machine = this.lads.unitStates.get(`${device}/${unit}`);
@@ -325,8 +343,16 @@ export class DeviceServer {
     const nodes = [...this.tags.values()].filter((node) => node.device === device);
     if (nodes.length === 0) throw new Error(`no device ${device} on this server`);
     // The id without its namespace index, which the client resolves from the namespace URI.
-    const nodeId = (node: TagNode): string =>
-      node.variable.nodeId.toString().replace(/^ns=\d+;/, '');
+    const id = (node: { nodeId: { toString(): string } }): string =>
+      node.nodeId.toString().replace(/^ns=\d+;/, '');
+    const nodeId = (node: TagNode): string => id(node.variable);
+    const deviceState = this.lads.deviceStates.get(device);
+    // OPC 10000-16 §4.4.6: a finite state machine's CurrentState names its state (LocalizedText).
+    const units = [...this.lads.unitStates].flatMap(([key, machine]) =>
+      key.startsWith(`${device}/`)
+        ? [[key.slice(device.length + 1), { nodeId: id(machine.currentState) }] as const]
+        : [],
+    );
     // The unit's symbol, as the adapter publishes it, and its EUInformation identity beside it.
     const entry = (node: TagNode) => ({
       nodeId: nodeId(node),
@@ -344,6 +370,14 @@ export class DeviceServer {
       setpoints: Object.fromEntries(
         nodes.flatMap((node) => (node.setpointTag ? [[node.setpointTag, entry(node)]] : [])),
       ),
+      ...(deviceState
+        ? {
+            state: {
+              device: { nodeId: id(deviceState.currentState) },
+              units: Object.fromEntries(units),
+            },
+          }
+        : {}),
     };
   }
 

@@ -37,6 +37,23 @@ describe('parseNodeMap', () => {
     expect(() => parseNodeMap(bad)).toThrow(/\/setpoints\/P-101\/range low must be below high/);
   });
 
+  it("accepts the LADS state machines' CurrentState nodes, and names a wrong one", () => {
+    const state = {
+      device: { nodeId: 's=nitration-module-DeviceState-CurrentState' },
+      units: { 'P-101': { nodeId: 's=nitration-module.P-101-FunctionalUnitState-CurrentState' } },
+    };
+    expect(parseNodeMap({ ...valid, state })).toEqual({ ...valid, state });
+    expect(parseNodeMap({ ...valid, state: { device: state.device } }).state!.units).toBe(
+      undefined,
+    );
+    expect(() =>
+      parseNodeMap({ ...valid, state: { ...state, units: { 'P-101': { nodeId: 'x' } } } }),
+    ).toThrow(/\/state\/units\/P-101\/nodeId must match/);
+    expect(() => parseNodeMap({ ...valid, state: { units: {} } })).toThrow(
+      /\/state must have required property 'device'/,
+    );
+  });
+
   it('refuses an endpoint that is not opc.tcp', () => {
     expect(() => parseNodeMap({ ...valid, endpointUrl: 'http://x' })).toThrow(/\/endpointUrl/);
   });

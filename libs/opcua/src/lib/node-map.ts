@@ -22,6 +22,27 @@ export interface SetpointNodeMapEntry extends NodeMapEntry {
   range?: { low: number; high: number };
 }
 
+/** Where a LADS state machine reports its state: the node of its `CurrentState` (a LocalizedText). */
+export interface StateNodeMapEntry {
+  /** Node id within `namespaceUri`, as for readings. */
+  nodeId: string;
+}
+
+/**
+ * Where the device's LADS state machines are (OPC 30500-1 §7.1.1: every LADSDeviceType has a
+ * DeviceState, a LADSDeviceStateMachineType, §7.1.2; every functional unit a
+ * FunctionalUnitState): the `CurrentState` variable of each (OPC 10000-16 §4.4.6).
+ */
+export interface StateNodeMap {
+  /** The device's `DeviceState/CurrentState`: Initialization, Operate, Sleep or Shutdown. */
+  device: StateNodeMapEntry;
+  /**
+   * Each functional unit's `FunctionalUnitState/CurrentState` (Running, Aborted …), by the
+   * unit's name, in the order the adapter reports them. @default none (the device's state only)
+   */
+  units?: Record<string, StateNodeMapEntry>;
+}
+
 /**
  * How a device adapter finds a device's values: one map per device (vendor profile), from
  * configuration. Node ids are resolved against the namespace URI at connect, so a server
@@ -35,6 +56,11 @@ export interface NodeMap {
   readings: Record<string, NodeMapEntry>;
   /** Tags setpoint commands may write (read back from the same node). */
   setpoints: Record<string, SetpointNodeMapEntry>;
+  /**
+   * The device's LADS state, which the adapter bridges to the `state` topic.
+   * @default none (the adapter publishes the connection and mode with an empty state)
+   */
+  state?: StateNodeMap;
 }
 
 const entry = {
@@ -59,6 +85,13 @@ const entry = {
   },
 } as const;
 
+const stateEntry = {
+  type: 'object',
+  required: ['nodeId'],
+  additionalProperties: false,
+  properties: { nodeId: { type: 'string', pattern: '^(s|i|g|b)=.+' } },
+} as const;
+
 const NODE_MAP_SCHEMA = {
   type: 'object',
   required: ['device', 'endpointUrl', 'namespaceUri', 'readings', 'setpoints'],
@@ -69,6 +102,19 @@ const NODE_MAP_SCHEMA = {
     namespaceUri: { type: 'string', minLength: 1 },
     readings: { type: 'object', additionalProperties: entry },
     setpoints: { type: 'object', additionalProperties: entry },
+    state: {
+      type: 'object',
+      required: ['device'],
+      additionalProperties: false,
+      properties: {
+        device: stateEntry,
+        units: {
+          type: 'object',
+          propertyNames: { minLength: 1 },
+          additionalProperties: stateEntry,
+        },
+      },
+    },
   },
 } as const;
 
