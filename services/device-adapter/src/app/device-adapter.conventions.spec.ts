@@ -36,7 +36,7 @@ const identity = (r: SensorReading) =>
 /**
  * The adapter's Kafka conventions (issue 19, item 6) on the in-process bus: each reading is on
  * `sensors` once; a quiet tag's last value is repeated for late joiners, marked; the device's
- * connection is on `state`; a tombstone on `setpoints` is a legal delete, not a dead letter.
+ * connection and LADS state are on `state`; a tombstone on `setpoints` is a legal delete, not a dead letter.
  */
 describe('DeviceAdapter conventions on the bus', () => {
   let dir: string;
@@ -133,6 +133,43 @@ describe('DeviceAdapter conventions on the bus', () => {
       mode: Mode.AUTOMATIC,
       reason: 'adapter started',
     });
+  });
+
+  it("puts the device's LADS state on the state topic at start and follows each change", async () => {
+    const units = ['P-101', 'P-102', 'TC-101', 'PCV-101', 'R-nitration', 'tank-1'];
+    const running = units.map((unit) => `${unit}: Running`).join(', ');
+    await until(() => states.length > 0);
+    // At start: the device's DeviceState, then each functional unit's state (docs/topics.md).
+    expect(states[0]!.state).toBe(`Operate; ${running}`);
+    const seen = states.length;
+
+    // OPC 30500-1 §7.1.2: the device goes to Sleep, and back.
+    server.setDeviceState('nitration-module', 'Sleep');
+    await until(() => states.length > seen);
+    expect(states[seen]).toMatchObject({
+      location: { ...place, device: 'nitration-module' },
+      state: `Sleep; ${running}`,
+      connected: true,
+      mode: Mode.AUTOMATIC,
+      reason: 'LADS state changed',
+    });
+    server.setDeviceState('nitration-module', 'Operate');
+    await until(() => states.length > seen + 1);
+    expect(states[seen + 1]!.state).toBe(`Operate; ${running}`);
+
+    // A functional unit aborts (FunctionalUnitState), and recovers.
+    server.setUnitState('nitration-module', 'R-nitration', 'Aborted');
+    await until(() => states.length > seen + 2);
+    expect(states[seen + 2]!.state).toBe(
+      `Operate; ${running.replace('R-nitration: Running', 'R-nitration: Aborted')}`,
+    );
+    server.setUnitState('nitration-module', 'R-nitration', 'Running');
+    await until(() => states.length > seen + 3);
+    expect(states[seen + 3]!.state).toBe(`Operate; ${running}`);
+
+    // One DeviceState per change, none for a state the device did not change.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(states.slice(seen).map((s) => s.reason)).toEqual(Array(4).fill('LADS state changed'));
   });
 
   it('ignores and counts a tombstone on the setpoints topic (a deleted key), dead-letters nothing', async () => {

@@ -39,7 +39,13 @@ import {
   type OutgoingMessage,
   type Subscription,
 } from '@pipac/bus';
-import { DeviceClient, type DeviceClientOptions, type NodeMap, type TagSample } from '@pipac/opcua';
+import {
+  DeviceClient,
+  type DeviceClientOptions,
+  type LadsState,
+  type NodeMap,
+  type TagSample,
+} from '@pipac/opcua';
 import {
   METRICS,
   SPANS,
@@ -53,6 +59,7 @@ import {
   observe,
 } from '@pipac/telemetry';
 import { CommandJournal } from './command-journal';
+import { ladsStateText } from './lads-state.mapper';
 import { toSensorReading } from './sensor-reading.mapper';
 import { SetpointCommandHandler } from './setpoint-command.handler';
 
@@ -113,7 +120,9 @@ export interface DeviceAdapterStats extends BufferedPublisherStats {
  *   compacted topic) and the operators' own setpoints decide whether the agent's commands are
  *   still written: out of Automatic they are refused (REFUSED_MODE), so the operator wins;
  * - connection and heartbeat losses are raised (and cleared) as alarms, and the device's
- *   connection is its DeviceState on `state` (keyed by device);
+ *   connection and LADS state (its DeviceState and functional units' states, monitored like
+ *   the readings) are its DeviceState on `state` (keyed by device), published again at every
+ *   change of either;
  * - each reading is published once: a notification that repeats the tag's last reading (a
  *   subscription's initial values after a reconnect, OPC UA Part 4 §5.13.2 TransferSubscriptions
  *   with sendInitialValues) is dropped; a tag quiet for `refreshMs` is published again with the
@@ -137,6 +146,13 @@ export class DeviceAdapter {
     { message: OutgoingMessage; sample: TagSample; sentAt: number }
   >();
   private refresher: NodeJS.Timeout | undefined;
+  /** The device's LADS state as last reported; undefined while the node map names none. */
+  private lads: LadsState | undefined;
+  /**
+   * Set when start-up is done: a state asked for before (a mode event read while the adapter
+   * still subscribes) waits for the first one, 'adapter started', which carries it.
+   */
+  private started = false;
   private stopObserving: (() => void) | undefined;
 
   private constructor(
@@ -356,6 +372,12 @@ export class DeviceAdapter {
         () => publishSample(sample),
       ).catch(() => errors.add(1, { service: 'device-adapter', kind: 'reading not published' }));
     });
+    // The device's LADS state machines (OPC 30500-1 §7.1.2): known before the first state goes
+    // out, and each change of one of them is a new DeviceState.
+    adapter.lads = await client.monitorState((state) => {
+      adapter.lads = state;
+      adapter.publishState('LADS state changed');
+    });
     const refreshMs = options.refreshMs ?? 10_000;
     if (refreshMs > 0) {
       // Checked a few times per period, so a quiet tag is repeated between 1 and 1.25 periods
@@ -363,6 +385,7 @@ export class DeviceAdapter {
       adapter.refresher = setInterval(() => adapter.republishQuiet(refreshMs), refreshMs / 4);
       adapter.refresher.unref();
     }
+    adapter.started = true;
     adapter.publishState('adapter started');
     return adapter;
   }
@@ -402,11 +425,12 @@ export class DeviceAdapter {
   /**
    * The device's state on the step's `state` topic, keyed by device (the last value per device
    * stays on the compacted topic): whether it is reachable (session up and heartbeat alive),
-   * and the mode the adapter enforces for the step's controllers (Automatic: their writes go
-   * through; Operator or Offline: refused, REFUSED_MODE). Buffered like the alarms.
+   * the mode the adapter enforces for the step's controllers (Automatic: their writes go
+   * through; Operator or Offline: refused, REFUSED_MODE), and the device's LADS state (see
+   * ladsStateText). Buffered like the alarms.
    */
   publishState(reason: string): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.started) return;
     const { site, cell, step, nodeMap } = this.options;
     const now = this.options.now ?? Date.now;
     const refusal = this.gate.refusal();
@@ -418,8 +442,8 @@ export class DeviceAdapter {
           : refusal.includes('Offline mode')
             ? Mode.OFFLINE
             : Mode.OPERATOR,
-      // The LADS DeviceState needs a read the OPC UA client does not offer yet: left empty.
-      state: '',
+      // The last state the device reported (while disconnected: the one before the loss).
+      state: ladsStateText(this.lads),
       connected: this.client.connected && this.heartbeat,
       changedBy: { kind: Issuer_Kind.UNSPECIFIED, id: `device-adapter.${nodeMap.device}` },
       reason,
