@@ -38,7 +38,9 @@ export type DeviceState = Message<"pipac.v1.DeviceState"> & {
   source: AutomaticSource;
 
   /**
-   * Device state after OPC UA LADS (e.g. "Running", "Stopped", "Aborted").
+   * The device's LADS state (OPC 30500 DeviceState, e.g. "Operate"), then each functional
+   * unit's after "; " (e.g. "Operate; R-nitration: Running, AT-101: Aborted"); "Unknown" for a
+   * state machine the device does not report; empty on a step's mode message (docs/devices.md).
    *
    * @generated from field: string state = 4;
    */
