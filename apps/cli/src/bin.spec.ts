@@ -23,4 +23,17 @@ describe('the pipac bin, as a user runs it', () => {
       stderr: expect.stringMatching(/--port: "nope" is not a port/) as unknown,
     });
   }, 60_000);
+
+  it('refuses a webhook network that is not one, before starting anything', async () => {
+    const run = promisify(execFile)(process.execPath, [
+      bin,
+      'start',
+      '--webhook-allow',
+      '127.0.0.0/33',
+    ]);
+    await expect(run).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--webhook-allow: .*127\.0\.0\.0\/33/) as unknown,
+    });
+  }, 60_000);
 });

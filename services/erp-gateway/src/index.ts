@@ -6,3 +6,4 @@ export * from './app/webhooks/webhook-signature';
 export * from './app/webhooks/webhook-dispatcher';
 export * from './app/lots/batch-record';
 export * from './app/gateway.config';
+export * from './app/webhooks/webhook-target-policy';

@@ -45,6 +45,7 @@ interface StartOptions {
   keepRunning: boolean;
   metrics: string | false;
   otlp?: string;
+  webhookAllow?: string[];
 }
 
 /**
@@ -110,6 +111,10 @@ export function startCommand(): Command {
       'send traces to an OpenTelemetry collector (OTLP over HTTP, e.g. http://127.0.0.1:4318)',
     )
     .option(
+      '--webhook-allow <cidr...>',
+      'networks webhooks may reach although they are loopback or link-local (e.g. 127.0.0.0/8 for an ERP receiver on this machine); refused by default',
+    )
+    .option(
       '--keep-running',
       'keep the cell running after the order completes (Ctrl-C stops it)',
       false,
@@ -126,6 +131,13 @@ export function startCommand(): Command {
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port: "${options.port}" is not a port`);
       const grams = options.order === false ? undefined : parsePositive(options.order, '--order');
+      if (options.webhookAllow) {
+        try {
+          new (lazy.gateway().WebhookTargetPolicy)(options.webhookAllow);
+        } catch (error) {
+          throw new UsageError(`--webhook-allow: ${(error as Error).message}`);
+        }
+      }
       const recipe = loadRecipe(options.recipe);
       const models = options.models ?? join(REPOSITORY_ROOT, 'models', recipe.metadata.name);
       const bus: EventBus = options.kafka
@@ -158,6 +170,7 @@ export function startCommand(): Command {
         seed: Number(options.seed) || 1,
         ...(options.scenario ? { scenario: { name: options.scenario, duration: maxTime } } : {}),
         http: { host: options.host, port },
+        ...(options.webhookAllow ? { webhookAllowNetworks: options.webhookAllow } : {}),
         log: (line) => {
           if (/refused|failed|error/i.test(line)) out(`  ! ${line}`);
         },
