@@ -116,6 +116,19 @@ export class Database {
     return run;
   }
 
+  /**
+   * Runs reads that must see only committed data. SQLite has one connection, so a read beside
+   * an open write transaction sees its uncommitted rows (an audit entry whose checkpoint is not
+   * written yet, a head that is then rolled back): there the reads wait in the write queue.
+   * PostgreSQL reads committed data on a connection of its own.
+   */
+  read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!this.isSqlite) return work(this.dataSource.manager);
+    const run = this.writeQueue.then(() => work(this.dataSource.manager));
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
   get manager(): EntityManager {
     return this.dataSource.manager;
   }

@@ -227,9 +227,10 @@ export class AuditTrail {
 
   /** The newest checkpoint in the database, to publish outside it; null before any. */
   async latestCheckpoint(): Promise<AuditCheckpoint | null> {
-    const [latest] = await this.db.manager
-      .getRepository(AuditCheckpointEntity)
-      .find({ order: { sequence: 'DESC' }, take: 1 });
+    // Committed only: a head that is then rolled back would read as a truncation later.
+    const [latest] = await this.db.read((m) =>
+      m.getRepository(AuditCheckpointEntity).find({ order: { sequence: 'DESC' }, take: 1 }),
+    );
     return latest ?? null;
   }
 
@@ -261,38 +262,43 @@ export class AuditTrail {
     const pageSize = options.pageSize ?? 2_000;
     const keyring = options.keyring ?? this.db.options.audit?.keyring ?? this.signerKeyring();
     const walk = new TrailWalk(keyring, options.external ?? []);
-    const entries = this.db.manager.getRepository(AuditEntryEntity);
-    const checkpoints = this.db.manager.getRepository(AuditCheckpointEntity);
     // The trail may grow while it is read (the cell keeps running). An entry and its checkpoint
     // commit together, so: every checkpoint up to `signedEnd`, read first, had its entries
     // committed before `end` was read; checkpoints past `end` up to `signedEnd` name entries
     // that are gone (a truncation), and anything appended after `end` is left for the next run.
-    const [lastCheckpoint] = keyring
-      ? await checkpoints.find({ select: { sequence: true }, order: { sequence: 'DESC' }, take: 1 })
-      : [];
-    const [lastEntry] = await entries.find({
-      select: { sequence: true },
-      order: { sequence: 'DESC' },
-      take: 1,
+    // Each read sees committed data only (`Database.read`), a page at a time.
+    const { end, signedEnd } = await this.db.read(async (m) => {
+      const [lastCheckpoint] = keyring
+        ? await m
+            .getRepository(AuditCheckpointEntity)
+            .find({ select: { sequence: true }, order: { sequence: 'DESC' }, take: 1 })
+        : [];
+      const [lastEntry] = await m
+        .getRepository(AuditEntryEntity)
+        .find({ select: { sequence: true }, order: { sequence: 'DESC' }, take: 1 });
+      const last = lastEntry?.sequence ?? 0;
+      return { end: last, signedEnd: Math.max(last, lastCheckpoint?.sequence ?? 0) };
     });
-    const end = lastEntry?.sequence ?? 0;
-    const signedEnd = Math.max(end, lastCheckpoint?.sequence ?? 0);
     let after = 0;
     for (;;) {
-      const page = await entries.find({
-        where: { sequence: Between(after + 1, end) },
-        order: { sequence: 'ASC' },
-        take: pageSize,
+      const from = after + 1;
+      const { page, covering, complete, last } = await this.db.read(async (m) => {
+        const page = await m.getRepository(AuditEntryEntity).find({
+          where: { sequence: Between(from, end) },
+          order: { sequence: 'ASC' },
+          take: pageSize,
+        });
+        const last = page[page.length - 1]?.sequence ?? end;
+        const complete = page.length < pageSize || last >= end;
+        // The last page also takes the checkpoints past the last entry (a truncated trail).
+        const covering = keyring
+          ? await m.getRepository(AuditCheckpointEntity).find({
+              where: { sequence: Between(from, complete ? signedEnd : last) },
+              order: { sequence: 'ASC' },
+            })
+          : [];
+        return { page, covering, complete, last };
       });
-      const last = page[page.length - 1]?.sequence ?? end;
-      const complete = page.length < pageSize || last >= end;
-      // The last page also takes the checkpoints past the last entry (a truncated trail).
-      const covering = keyring
-        ? await checkpoints.find({
-            where: { sequence: Between(after + 1, complete ? signedEnd : last) },
-            order: { sequence: 'ASC' },
-          })
-        : [];
       walk.page(page, covering);
       if (complete) break;
       after = last;
