@@ -35,14 +35,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (config.audit?.head) {
     // The signed head, published outside the database every 10 s and at shutdown.
-    const head = new AuditHeadExporter(new AuditTrail(db), config.audit.head);
-    const publish = () =>
-      head
-        .export()
-        .catch((e: unknown) => process.stderr.write(`coordinator: audit head: ${String(e)}\n`));
-    const timer = setInterval(() => void publish(), 10_000);
-    timer.unref();
-    process.once('SIGTERM', () => void publish());
+    const head = new AuditHeadExporter(new AuditTrail(db), config.audit.head).every(10_000, (e) =>
+      process.stderr.write(`coordinator: audit head: ${String(e)}\n`),
+    );
+    process.once('SIGTERM', () => void head.stop());
   }
   const app = await NestFactory.create(
     CoordinatorModule.forRoot({

@@ -110,16 +110,10 @@ export class Cell {
         audit: loadAuditKeys(auditKeys, { create: true }),
       });
       started.push({ stop: () => db.close() });
-      const head = new AuditHeadExporter(new AuditTrail(db), auditKeyFiles(auditKeys).head);
-      const exportHead = () => head.export().catch((e: unknown) => log(`audit head: ${String(e)}`));
-      const headTimer = setInterval(() => void exportHead(), options.auditHeadMs ?? 2000);
-      headTimer.unref();
-      const auditHead = {
-        stop: async () => {
-          clearInterval(headTimer);
-          await exportHead();
-        },
-      };
+      const auditHead = new AuditHeadExporter(
+        new AuditTrail(db),
+        auditKeyFiles(auditKeys).head,
+      ).every(options.auditHeadMs ?? 2000, (e: unknown) => log(`audit head: ${String(e)}`));
       started.push(auditHead);
       await options.bus.connect();
       started.push({ stop: () => options.bus.disconnect() });

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeCheckpointFile, type AuditCheckpoint } from './audit-checkpoint';
+import { writeCheckpointFile } from './audit-checkpoint';
 import type { AuditTrail } from './audit-trail';
 import { AuditKeyring, AuditSigner } from './audit-signing';
 
@@ -83,17 +83,16 @@ export function loadAuditKeys(
 }
 
 /**
- * Publishes the trail's newest checkpoint outside the database: to a file (atomically) and to
- * any other sink (the head topic), whenever it moved since the last call. Call it on a timer
- * and once at shutdown; a truncation is visible from the last published head on.
+ * Publishes the trail's newest checkpoint outside the database, to a file (atomically),
+ * whenever it moved since the last export. Run it on a timer (`every`) and once at shutdown; a
+ * truncation is visible from the last published head on.
  */
 export class AuditHeadExporter {
   private published = 0;
 
   constructor(
     private readonly trail: AuditTrail,
-    private readonly file: string | undefined,
-    private readonly sinks: ((checkpoint: AuditCheckpoint) => Promise<void>)[] = [],
+    private readonly file: string,
   ) {}
 
   /** The sequence last published (0 before any). */
@@ -104,9 +103,24 @@ export class AuditHeadExporter {
   async export(): Promise<boolean> {
     const latest = await this.trail.latestCheckpoint();
     if (!latest || latest.sequence <= this.published) return false;
-    if (this.file) writeCheckpointFile(this.file, latest);
-    for (const sink of this.sinks) await sink(latest);
+    writeCheckpointFile(this.file, latest);
     this.published = latest.sequence;
     return true;
+  }
+
+  /**
+   * Exports every `periodMs` (an unref'd timer: it keeps no process alive), reporting a failed
+   * export to `onError` and going on; `stop` ends the timer and exports once more.
+   */
+  every(periodMs: number, onError: (error: unknown) => void): { stop: () => Promise<void> } {
+    const run = () => this.export().then(() => undefined, onError);
+    const timer = setInterval(() => void run(), periodMs);
+    timer.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await run();
+      },
+    };
   }
 }
