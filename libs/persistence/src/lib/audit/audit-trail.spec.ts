@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeDatabases } from '../../testing/databases';
+import { describeDatabases, scratchSqlite } from '../../testing/databases';
 import { Database, parseDatabaseUrl } from '../database';
 import { AuditEntryEntity } from '../entities/audit-entry.entity';
 import { PersistenceError } from '../errors';
 import { readCheckpointFile, writeCheckpointFile } from './audit-checkpoint';
+import { AuditHeadExporter } from './audit-key-files';
 import { auditEntryHash } from './audit-hash';
 import { AuditKeyring, AuditSigner } from './audit-signing';
 import { AuditTrail, type AuditRecord } from './audit-trail';
@@ -285,6 +286,67 @@ describeDatabases('audit trail read while it grows', (_db, scratch) => {
       expect(new Set(results.map((r) => r.entries)).size).toBeGreaterThan(1);
     } finally {
       await db.close();
+    }
+  });
+});
+
+describeDatabases('audit trail read beside an open write', (_db, scratch) => {
+  it('reads committed entries and heads only: an append rolled back is never exported or verified', async () => {
+    const { signer } = AuditSigner.generate();
+    const db = await Database.open(parseDatabaseUrl(scratch().url), { audit: { signer } });
+    try {
+      const audit = new AuditTrail(db);
+      await audit.append(record(1));
+      const committed = await audit.latestCheckpoint();
+      let inside!: () => void;
+      const entered = new Promise<void>((resolve) => (inside = resolve));
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      // A change recorded in its own transaction, which then fails after the append.
+      const change = db.transaction(async (manager) => {
+        await audit.append(record(2), manager);
+        inside();
+        await gate;
+        throw new Error('the change failed after its audit entry');
+      });
+      await entered;
+      const head = audit.latestCheckpoint();
+      const verified = audit.verify();
+      release();
+      await expect(change).rejects.toThrow(/failed after its audit entry/);
+      expect(await head).toEqual(committed);
+      expect(await verified).toMatchObject({ ok: true, entries: 1, signed: { sequence: 1 } });
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('the head exported outside the database', () => {
+  it('writes the newest checkpoint when it moved, on a timer and once more at stop', async () => {
+    const scratch = scratchSqlite();
+    const dir = mkdtempSync(join(tmpdir(), 'pipac-head-'));
+    const { signer } = AuditSigner.generate();
+    const db = await Database.open(parseDatabaseUrl(scratch.url), { audit: { signer } });
+    try {
+      const audit = new AuditTrail(db);
+      const file = join(dir, 'head.json');
+      const exporter = new AuditHeadExporter(audit, file);
+      expect(await exporter.export()).toBe(false); // nothing signed yet, nothing written
+      await audit.append(record(1));
+      expect(await exporter.export()).toBe(true);
+      expect(await exporter.export()).toBe(false); // unchanged head: not written again
+      const errors: unknown[] = [];
+      const running = exporter.every(60_000, (e) => errors.push(e));
+      await audit.appendMany([record(2), record(3)]);
+      await running.stop(); // the final export, without waiting for the timer
+      expect(readCheckpointFile(file)).toEqual([await audit.latestCheckpoint()]);
+      expect(exporter.sequence).toBe(3);
+      expect(errors).toEqual([]);
+    } finally {
+      await db.close();
+      await scratch.dispose();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
