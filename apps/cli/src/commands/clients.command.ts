@@ -5,6 +5,7 @@ import {
   AuditTrail,
   PersistenceError,
   ROLES,
+  oneLineTextProblem,
   type Actor,
   type ClientChange,
   type Role,
@@ -70,10 +71,8 @@ export function commandLineActor(): Actor {
 function reasonOf(reason: string): string {
   const trimmed = reason.trim();
   if (!trimmed) throw new UsageError('--reason must not be blank');
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) {
-    throw new UsageError('--reason must be one line without control characters');
-  }
+  const problem = oneLineTextProblem(trimmed);
+  if (problem) throw new UsageError(`--reason ${problem}`);
   if (trimmed.length > 500) throw new UsageError('--reason must be at most 500 characters');
   return trimmed;
 }

@@ -1,5 +1,19 @@
 import { PersistenceError } from '../errors';
 
+// With the u flag a surrogate pair is one code point outside this range: only lone halves match
+// (String.prototype.isWellFormed is ES2024, beyond this project's lib).
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+// C0 controls but tab, line feed and carriage return, and DEL.
+// eslint-disable-next-line no-control-regex -- control characters are what this looks for
+const CONTROL_BUT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/u;
+// C0 controls, DEL and C1 controls (Unicode general category Cc).
+// eslint-disable-next-line no-control-regex -- control characters are what this looks for
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+
+function codePoint(match: RegExpExecArray): string {
+  return match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+}
+
 /**
  * Why a text cannot enter the audit trail, or null when it can. An entry's hash is taken over
  * the UTF-8 bytes of its fields, and it must read back byte for byte from SQLite and PostgreSQL:
@@ -10,15 +24,24 @@ import { PersistenceError } from '../errors';
  *   legible).
  */
 export function auditTextProblem(value: string): string | null {
-  // With the u flag a surrogate pair is one code point, so this matches only lone halves.
-  if (/[\uD800-\uDFFF]/u.test(value)) return 'is not well-formed Unicode (a lone surrogate)';
-  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
-  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(value);
-  if (control) {
-    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-    return `holds the control character U+${code}`;
-  }
-  return null;
+  if (LONE_SURROGATE.test(value)) return 'is not well-formed Unicode (a lone surrogate)';
+  const control = CONTROL_BUT_LINE_BREAKS.exec(value);
+  return control ? `holds the control character U+${codePoint(control)}` : null;
+}
+
+/**
+ * Why `text` is not acceptable one-line free text (what people type into a reason, a name, a
+ * URL, an id), or undefined when it is: the audit trail's rule, and no line breaks or C1
+ * controls either (a CR/LF forges lines in logs and exports). The REST API and the CLI take
+ * their text by this rule.
+ */
+export function oneLineTextProblem(text: string): string | undefined {
+  const lone = LONE_SURROGATE.exec(text);
+  if (lone) return `must be well-formed Unicode (a lone surrogate at ${lone.index})`;
+  const control = CONTROL.exec(text);
+  if (control)
+    return `must not hold control characters (U+${codePoint(control)} at ${control.index})`;
+  return undefined;
 }
 
 /**

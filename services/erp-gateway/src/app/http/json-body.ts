@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { freeTextProblem } from './free-text';
+import { oneLineTextProblem } from '@pipac/persistence';
 import { InvalidInputException, type FieldProblem } from './problem';
 
 /** The largest body the API takes: an order is a few hundred bytes. */
@@ -64,7 +64,7 @@ export function jsonBodyShape(): Middleware {
 function inspect(value: unknown, path: string, depth: number, problems: FieldProblem[]): void {
   if (problems.length >= MAX_PROBLEMS) return;
   if (typeof value === 'string') {
-    const reason = freeTextProblem(value);
+    const reason = oneLineTextProblem(value);
     if (reason) problems.push({ field: path || 'body', reason });
     return;
   }
@@ -82,7 +82,7 @@ function inspect(value: unknown, path: string, depth: number, problems: FieldPro
       problems.push({ field, reason: `property ${key} should not exist` });
       continue;
     }
-    const keyProblem = freeTextProblem(key);
+    const keyProblem = oneLineTextProblem(key);
     if (keyProblem) {
       problems.push({ field, reason: `field name ${keyProblem}` });
       continue;

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length, Matches, ValidateBy, type ValidationOptions } from 'class-validator';
-import { freeTextProblem } from './free-text';
+import { oneLineTextProblem } from '@pipac/persistence';
 import { InvalidInputException, type FieldProblem } from './problem';
 
 /** An order id in a path: a UUID, or a 400 that names `id`. */
@@ -27,7 +27,7 @@ export const subscriptionIdPipe = new ParseUUIDPipe({
 
 /**
  * A string property that is acceptable free text (well-formed Unicode, no control
- * characters): see freeTextProblem. Every text field of every DTO carries it; the body check
+ * characters): see oneLineTextProblem. Every text field of every DTO carries it; the body check
  * in json-body.ts applies the same rule to every string of a body, so a field a DTO forgets
  * is covered too.
  */
@@ -36,9 +36,9 @@ export function IsFreeText(options?: ValidationOptions): PropertyDecorator {
     {
       name: 'isFreeText',
       validator: {
-        validate: (value: unknown) => typeof value !== 'string' || !freeTextProblem(value),
+        validate: (value: unknown) => typeof value !== 'string' || !oneLineTextProblem(value),
         defaultMessage: (args) =>
-          `${args?.property ?? 'text'} ${typeof args?.value === 'string' ? (freeTextProblem(args.value) ?? '') : ''}`.trim(),
+          `${args?.property ?? 'text'} ${typeof args?.value === 'string' ? (oneLineTextProblem(args.value) ?? '') : ''}`.trim(),
       },
     },
     options,
@@ -77,7 +77,7 @@ export function textParam(name: string, maxLength: number): PipeTransform<string
       const reason =
         value.length === 0 || value.length > maxLength
           ? `must be 1 to ${maxLength} characters`
-          : freeTextProblem(value);
+          : oneLineTextProblem(value);
       if (reason) throw new InvalidInputException([{ field: name, reason }]);
       return value;
     },
