@@ -267,17 +267,7 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
   async monitorState(onChange: (state: LadsState) => void): Promise<LadsState | undefined> {
     if (this.stateNodes.length === 0) return undefined;
     if (this.states.size > 0) throw new Error('already monitoring the state');
-    const publishingInterval = this.options.publishingIntervalMs ?? 50;
-    const heartbeatTimeout = this.options.heartbeatTimeoutMs ?? 5000;
-    const subscription = await this.session.createSubscription2({
-      requestedPublishingInterval: publishingInterval,
-      requestedLifetimeCount: Math.max(60, Math.ceil((3 * heartbeatTimeout) / publishingInterval)),
-      requestedMaxKeepAliveCount: Math.max(2, Math.ceil(1000 / publishingInterval)),
-      maxNotificationsPerPublish: 0,
-      publishingEnabled: true,
-      priority: 1,
-    });
-    this.subscriptions.push(subscription);
+    const subscription = await this.createSubscription();
     const nodes = this.stateNodes;
     const reported = new Set<number>();
     let initialised = false;
@@ -311,11 +301,32 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       allReported,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, heartbeatTimeout))),
+      new Promise<void>(
+        (resolve) => (timer = setTimeout(resolve, this.options.heartbeatTimeoutMs ?? 5000)),
+      ),
     ]);
     clearTimeout(timer);
     initialised = true;
     return this.ladsState();
+  }
+
+  /**
+   * A subscription with the client's publishing interval, a lifetime of three heartbeat
+   * timeouts and a keep-alive every second, kept for closing.
+   */
+  private async createSubscription(): Promise<ClientSubscription> {
+    const publishingInterval = this.options.publishingIntervalMs ?? 50;
+    const heartbeatTimeout = this.options.heartbeatTimeoutMs ?? 5000;
+    const subscription = await this.session.createSubscription2({
+      requestedPublishingInterval: publishingInterval,
+      requestedLifetimeCount: Math.max(60, Math.ceil((3 * heartbeatTimeout) / publishingInterval)),
+      requestedMaxKeepAliveCount: Math.max(2, Math.ceil(1000 / publishingInterval)),
+      maxNotificationsPerPublish: 0,
+      publishingEnabled: true,
+      priority: 1,
+    });
+    this.subscriptions.push(subscription);
+    return subscription;
   }
 
   /** The device's LADS state as last reported (undefined parts: not reported yet). */
@@ -333,17 +344,7 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
     heartbeat: boolean,
     onSample: (sample: TagSample) => void,
   ): Promise<void> {
-    const publishingInterval = this.options.publishingIntervalMs ?? 50;
-    const heartbeatTimeout = this.options.heartbeatTimeoutMs ?? 5000;
-    const subscription = await this.session.createSubscription2({
-      requestedPublishingInterval: publishingInterval,
-      requestedLifetimeCount: Math.max(60, Math.ceil((3 * heartbeatTimeout) / publishingInterval)),
-      requestedMaxKeepAliveCount: Math.max(2, Math.ceil(1000 / publishingInterval)),
-      maxNotificationsPerPublish: 0,
-      publishingEnabled: true,
-      priority: 1,
-    });
-    this.subscriptions.push(subscription);
+    const subscription = await this.createSubscription();
     const items = tags.map((tag) => ({
       nodeId: this.readingNodes.get(tag)!,
       attributeId: AttributeIds.Value,
