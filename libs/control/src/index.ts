@@ -19,3 +19,4 @@ export * from './lib/operator-setpoint';
 export * from './lib/controller-write-gate';
 export * from './lib/coordination/surge-tank-inventory';
 export * from './lib/coordination/stoichiometry-check';
+export * from './lib/mtp/mode-machine';
