@@ -1,4 +1,4 @@
-import { DormandPrince } from './dormand-prince';
+import { DormandPrince } from '../testing/dormand-prince';
 import type { Derivative } from './ode.types';
 import {
   DOP853_TABLEAU,

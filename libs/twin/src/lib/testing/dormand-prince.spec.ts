@@ -1,6 +1,6 @@
 import { DormandPrince } from './dormand-prince';
-import { expectClose } from '../testing/expect-close';
-import { decay, linear, oscillator } from '../testing/ode-problems';
+import { expectClose } from './expect-close';
+import { decay, linear, oscillator } from './ode-problems';
 
 describe('DormandPrince', () => {
   it("integrates y' = −y to e^(−t) within the tolerance", () => {

@@ -1,4 +1,20 @@
-import type { Derivative, IntegrationStats } from './ode.types';
+import type { Dop853ErrorCode } from '../numerics/dop853';
+import type { Derivative, IntegrationStats } from '../numerics/ode.types';
+
+/** Why a DOPRI5 integration stopped: the same codes as DOP853's. None is retriable. */
+export class DormandPrinceError extends Error {
+  readonly retriable = false;
+
+  constructor(
+    readonly code: Dop853ErrorCode,
+    /** Time reached when the integration stopped. */
+    readonly t: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DormandPrinceError';
+  }
+}
 
 // Dormand & Prince (1980), RK5(4)7M, coefficients as in Hairer, Nørsett & Wanner,
 // Solving ODEs I, table 5.2, with the FSAL property.
@@ -37,10 +53,9 @@ const E1 = 71 / 57600,
  * Adaptive explicit Runge–Kutta 5(4) integrator (Dormand–Prince) with a PI step-size
  * controller, reusing its buffers across calls.
  *
- * Written here rather than taken from a package: the twin's steady-state solver must run
- * 50,000 reactor solutions per second, which leaves no room for the per-step array
- * allocations of the general-purpose JS integrators; this one allocates only in its
- * constructor. Verified against analytic solutions in its spec.
+ * Test-only: the twin solves with Dop853 and Rosenbrock; their specs measure their step and
+ * evaluation counts against this classic DOPRI5, so it lives with the test helpers. It
+ * allocates only in its constructor. Verified against analytic solutions in its spec.
  */
 export class DormandPrince {
   readonly stats: IntegrationStats = { accepted: 0, rejected: 0, evaluations: 0 };
@@ -88,12 +103,17 @@ export class DormandPrince {
     this.stats.evaluations++;
     let t = t0;
     let h = this.initialStep(y, k1, span, rtol, atol);
-    if (!Number.isFinite(h)) throw new Error(`ODE right-hand side not finite at t=${t0}`);
+    if (!Number.isFinite(h))
+      throw new DormandPrinceError('NOT_FINITE', t0, `ODE right-hand side not finite at t=${t0}`);
     let previousError = 1e-4;
     let steps = 0;
     while (t < t1) {
       if (++steps > maxSteps)
-        throw new Error(`ODE integration exceeded ${maxSteps} steps at t=${t}`);
+        throw new DormandPrinceError(
+          'MAX_STEPS',
+          t,
+          `ODE integration exceeded ${maxSteps} steps at t=${t}`,
+        );
       if (t + h > t1) h = t1 - t;
       for (let i = 0; i < n; i++) ys[i] = y[i]! + h * A21 * k1[i]!;
       f(t + C2 * h, ys, k2);
@@ -128,7 +148,7 @@ export class DormandPrince {
       err = Math.sqrt(err / n);
       if (!Number.isFinite(err)) {
         if (h < 1e-14 * Math.max(1, Math.abs(t)))
-          throw new Error(`ODE right-hand side not finite at t=${t}`);
+          throw new DormandPrinceError('NOT_FINITE', t, `ODE right-hand side not finite at t=${t}`);
         h *= 0.25;
         this.stats.rejected++;
         continue;
@@ -149,7 +169,7 @@ export class DormandPrince {
         h *= Math.max(0.2, 0.9 * err ** -0.2);
       }
       if (!(h >= 1e-14 * Math.max(1, Math.abs(t))))
-        throw new Error(`ODE step size underflow at t=${t}`);
+        throw new DormandPrinceError('STEP_UNDERFLOW', t, `ODE step size underflow at t=${t}`);
     }
   }
 
