@@ -1,6 +1,6 @@
-import { eFactor, stepFigures } from '../figures/key-figures';
-import { kelvinToCelsius } from '../model/units';
-import type { PlantFigures, StepFigures } from '../steady/steady-state.types';
+import { eFactor, stepFigures, type StepFigures } from '../figures/key-figures';
+import { kelvinToCelsius } from '@pipac/recipe';
+import type { PlantFigures } from '../steady/steady-state.types';
 import type { Plant } from './plant';
 
 /**

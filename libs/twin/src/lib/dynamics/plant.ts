@@ -1,11 +1,11 @@
 import { ManualClock } from '../clock/manual-clock';
-import type { PlantModel } from '../model/plant-model';
 import {
+  type PlantModel,
   NORMAL_MOLAR_VOLUME,
   ZERO_CELSIUS,
   celsiusToKelvin,
   kelvinToCelsius,
-} from '../model/units';
+} from '@pipac/recipe';
 import { SeededRandom } from '../random/seeded-random';
 import {
   limitState,
@@ -13,10 +13,11 @@ import {
   stepLimitValues,
   violation,
   type LimitSpec,
+  type LimitViolation,
   type StepSafetyState,
 } from '../safety/limits';
 import { solvePlantSteadyState } from '../steady/steady-state';
-import type { LimitViolation, PlantConditions } from '../steady/steady-state.types';
+import type { PlantConditions } from '../steady/steady-state.types';
 import { ramp, type Disturbance, type Scenario } from './disturbances';
 import type { Analyser } from './analyser';
 import { StepUnit } from './step-unit';

@@ -1,5 +1,24 @@
-import type { PlantModel, StepModel } from '../model/plant-model';
-import type { StepFigures } from '../steady/steady-state.types';
+import type { PlantModel, StepModel } from '@pipac/recipe';
+
+/** The key figures of a step at steady state, or over a period of a dynamic run. */
+export interface StepFigures {
+  /** Fraction of the key reactant converted, 0..1. */
+  conversion: number;
+  /** Product made per key reactant converted (stoichiometry-corrected), 0..1. */
+  selectivity: number;
+  /** Product made per key reactant fed (stoichiometry-corrected), 0..1. */
+  yield: number;
+  /** Net product made, g/h. */
+  productionRate: number;
+  /** Net product made per reactor volume, kg/(L·h). */
+  spaceTimeYield: number;
+  /** Mass of everything fed that is not product, per mass of product. Infinity when nothing is made. */
+  eFactor: number;
+  /** Heat exchanged with the jacket, W; positive when the jacket heats. */
+  heatDuty: number;
+  /** Thermal power drawn, heating or cooling, W (|heatDuty| at steady state). */
+  thermalPower: number;
+}
 
 /** Molar and mass flows through a step over some period (or at an instant), internal units. */
 export interface StepFlows {

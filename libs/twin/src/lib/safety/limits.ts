@@ -1,6 +1,17 @@
-import type { StepModel } from '../model/plant-model';
-import { kelvinToCelsius } from '../model/units';
-import type { LimitViolation } from '../steady/steady-state.types';
+import { type StepModel, kelvinToCelsius } from '@pipac/recipe';
+
+/** A quantity past its engineering limit. Reported, never silently clipped. */
+export interface LimitViolation {
+  step?: string;
+  tank?: string;
+  /** e.g. 'temperature', 'pressure', 'mtsr', 'tank-level', 'flow', 'jacket-temperature', 'back-pressure'. */
+  quantity: string;
+  value: number;
+  limit: number;
+  bound: 'upper' | 'lower';
+  unit: string;
+  message: string;
+}
 
 /** One monitored quantity of a step and its engineering band. */
 export interface LimitSpec {

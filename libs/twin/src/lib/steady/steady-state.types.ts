@@ -1,3 +1,6 @@
+import type { StepFigures } from '../figures/key-figures';
+import type { LimitViolation } from '../safety/limits';
+
 /** Operating conditions of one step, in recipe units. */
 export interface StepConditions {
   /** Pump (or mass-flow controller) tag → flow, mL/min (liquid) or NmL/min (gas). @default each pump's nominal */
@@ -18,25 +21,6 @@ export interface StepConditions {
   heatTransferFactor?: number;
 }
 
-export interface StepFigures {
-  /** Fraction of the key reactant converted, 0..1. */
-  conversion: number;
-  /** Product made per key reactant converted (stoichiometry-corrected), 0..1. */
-  selectivity: number;
-  /** Product made per key reactant fed (stoichiometry-corrected), 0..1. */
-  yield: number;
-  /** Net product made, g/h. */
-  productionRate: number;
-  /** Net product made per reactor volume, kg/(L·h). */
-  spaceTimeYield: number;
-  /** Mass of everything fed that is not product, per mass of product. Infinity when nothing is made. */
-  eFactor: number;
-  /** Heat exchanged with the jacket, W; positive when the jacket heats. */
-  heatDuty: number;
-  /** Thermal power drawn, heating or cooling, W (|heatDuty| at steady state). */
-  thermalPower: number;
-}
-
 export interface StepSafety {
   /** Adiabatic temperature rise of the synthesis reaction at the inlet composition, K. */
   adiabaticTemperatureRise: number;
@@ -48,19 +32,6 @@ export interface StepSafety {
   pressure: number;
   /** Pressure drop over the reactor, bar. */
   pressureDrop: number;
-}
-
-/** A quantity past its engineering limit. Reported, never silently clipped. */
-export interface LimitViolation {
-  step?: string;
-  tank?: string;
-  /** e.g. 'temperature', 'pressure', 'mtsr', 'tank-level', 'flow', 'jacket-temperature', 'back-pressure'. */
-  quantity: string;
-  value: number;
-  limit: number;
-  bound: 'upper' | 'lower';
-  unit: string;
-  message: string;
 }
 
 export interface StepSteadyState {
