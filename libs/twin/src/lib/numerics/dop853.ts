@@ -7,7 +7,9 @@ export type Dop853ErrorCode =
   /** More than `maxSteps` step attempts (accepted and rejected together). */
   | 'MAX_STEPS'
   /** The right-hand side produced NaN or ±∞ at the start, or kept doing so at tiny steps. */
-  | 'NOT_FINITE';
+  | 'NOT_FINITE'
+  /** A tableau constant is not a finite number, so no step source can be generated (a defect, not an input). */
+  | 'TABLEAU_INVALID';
 
 /** Why a DOP853 integration stopped. None is retriable with the same input. */
 export class Dop853Error extends Error {
@@ -15,7 +17,7 @@ export class Dop853Error extends Error {
 
   constructor(
     readonly code: Dop853ErrorCode,
-    /** Time reached when the integration stopped. */
+    /** Time reached when the integration stopped; NaN when none ran (TABLEAU_INVALID). */
     readonly t: number,
     message: string,
   ) {
@@ -200,6 +202,22 @@ export interface Dop853Options {
  * One step attempt from (t, y) with f(t, y) in stage 1: stages 2–12, the order-8 solution
  * into yNew and the scaled error estimate as the result (NaN when f was not finite).
  */
+/** The STAGES stage derivatives, as `Dop853.k` holds them. */
+type Stages = [
+  Float64Array,
+  Float64Array,
+  Float64Array,
+  Float64Array,
+  Float64Array,
+  Float64Array,
+  Float64Array,
+  Float64Array,
+  Float64Array,
+  Float64Array,
+  Float64Array,
+  Float64Array,
+];
+
 type StepAttempt = (
   f: Derivative,
   y: Float64Array,
@@ -372,24 +390,21 @@ export class Dop853 {
     }
   }
 
-  /** The step attempt with loops over components; the generated one must match it exactly. */
+  /**
+   * The step attempt with loops over components; the generated one must match it exactly:
+   * stages 2–12, then the order-8 solution and its error.
+   */
   private readonly loopAttempt: StepAttempt = (f, y, t, h, rtol, atol) => {
+    this.loopEarlyStages(f, y, t, h);
+    this.loopLateStages(f, y, t, h);
+    return this.loopSolutionAndError(y, h, rtol, atol);
+  };
+
+  /** Stages 2–8 of `loopAttempt`. */
+  private loopEarlyStages(f: Derivative, y: Float64Array, t: number, h: number): void {
     const n = this.dimension;
-    const [k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12] = this.k as [
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-    ];
-    const { yStage: ys, yNew } = this;
+    const [k1, k2, k3, k4, k5, k6, k7, k8] = this.k as Stages;
+    const ys = this.yStage;
     for (let i = 0; i < n; i++) ys[i] = y[i]! + h * (A21 * k1[i]!);
     f(t + C2 * h, ys, k2);
     for (let i = 0; i < n; i++) ys[i] = y[i]! + h * (A31 * k1[i]! + A32 * k2[i]!);
@@ -408,6 +423,13 @@ export class Dop853 {
         y[i]! + h * (A81 * k1[i]! + A84 * k4[i]! + A85 * k5[i]! + A86 * k6[i]! + A87 * k7[i]!);
     }
     f(t + C8 * h, ys, k8);
+  }
+
+  /** Stages 9–12 of `loopAttempt`. */
+  private loopLateStages(f: Derivative, y: Float64Array, t: number, h: number): void {
+    const n = this.dimension;
+    const [k1, , , k4, k5, k6, k7, k8, k9, k10, k11, k12] = this.k as Stages;
+    const ys = this.yStage;
     for (let i = 0; i < n; i++) {
       ys[i] =
         y[i]! +
@@ -457,8 +479,13 @@ export class Dop853 {
             A1211 * k11[i]!);
     }
     f(t + h, ys, k12);
+  }
 
-    // The order-8 solution and both error estimates in one pass.
+  /** The order-8 solution into yNew and both error estimates, in one pass; returns err. */
+  private loopSolutionAndError(y: Float64Array, h: number, rtol: number, atol: number): number {
+    const n = this.dimension;
+    const [k1, , , , , k6, k7, k8, k9, k10, k11, k12] = this.k as Stages;
+    const yNew = this.yNew;
     let err5 = 0;
     let err3 = 0;
     const controlled = this.errorComponents;
@@ -494,7 +521,7 @@ export class Dop853 {
     let denominator = err5 + 0.01 * err3;
     if (denominator <= 0) denominator = 1;
     return (h * err5) / Math.sqrt(controlled * denominator);
-  };
+  }
 
   /** HNW I §II.4 for order 8 (the 8th-order solution's error behaves like h^8). */
   private startingStep(
@@ -546,7 +573,8 @@ export function unrolledStepSource(n: number, errorComponents = n): string {
     throw new RangeError(`dimension must be a positive integer, got ${n}`);
   const { a, b, bhh, er, c } = DOP853_TABLEAU;
   const num = (x: number): string => {
-    if (!Number.isFinite(x)) throw new Error(`DOP853: non-finite constant ${x}`);
+    if (!Number.isFinite(x))
+      throw new Dop853Error('TABLEAU_INVALID', Number.NaN, `DOP853: non-finite constant ${x}`);
     const s = String(x);
     return x < 0 ? `(${s})` : s;
   };

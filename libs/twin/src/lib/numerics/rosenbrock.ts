@@ -1,4 +1,5 @@
 import { estimateInitialStep } from './initial-step';
+import { RosenbrockStepControl } from './rosenbrock-step-control';
 import type { Derivative, IntegrationStats } from './ode.types';
 
 /**
@@ -118,14 +119,6 @@ export const RODAS4_TABLEAU = {
   gammaSums: [D1, D2, D3, D4, 0, 0],
 } as const;
 
-// Step-size control as in rodas.f (HW II, §IV.8): h_new = h / fac with
-// fac = err^(1/4) / SAFETY limited to [1/MAX_GROWTH, 1/MIN_SHRINK], and Gustafsson's
-// predictive controller (HW II, §IV.8) from the second accepted step on.
-const SAFETY = 0.9;
-const MAX_GROWTH = 6;
-const MIN_SHRINK = 0.2;
-/** Step-size factor after a rejection before the first accepted step (rodas.f: 0.1). */
-const FIRST_REJECT_SHRINK = 0.1;
 const MAX_SINGULAR = 5;
 /** Unit round-off for the forward-difference increments. */
 const UROUND = 2.220446049250313e-16;
@@ -181,6 +174,7 @@ export class Rosenbrock {
   private readonly lu: Float64Array;
   /** Row permutation of the decomposition: row i of LU is row rows[i] of the matrix. */
   private readonly rows: Int32Array;
+  private readonly control = new RosenbrockStepControl();
 
   constructor(
     readonly dimension: number,
@@ -227,38 +221,17 @@ export class Rosenbrock {
     onStep?: (t: number, y: Float64Array) => void,
     maxSteps = 100_000,
   ): void {
-    const n = this.dimension;
-    const { f0, yNew, u6 } = this;
     const span = t1 - t0;
     if (span <= 0) return;
-    f(t0, y, f0);
-    this.stats.evaluations++;
-    for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(f0[i]!)) {
-        throw new RosenbrockError('NOT_FINITE', t0, `ODE right-hand side not finite at t=${t0}`);
-      }
-    }
+    const { stats, control } = this;
+    let h = this.firstStep(f, y, t0, span, rtol, atol);
+    control.reset();
     let t = t0;
-    let h =
-      this.initialStep > 0
-        ? Math.min(this.initialStep, span)
-        : this.startingStep(f, y, t0, span, rtol, atol);
-    if (!(h > 0)) h = 1e-6 * span; // the Euler probe of the estimate was not finite
     let needJacobian = true;
-    let rejectedLast = false;
-    let acceptedHere = 0;
-    let previousStep = 0;
-    let previousError = 0;
     let singular = 0;
     let attempts = 0;
     while (t < t1) {
-      if (++attempts > maxSteps) {
-        throw new RosenbrockError(
-          'MAX_STEPS',
-          t,
-          `Rosenbrock integration exceeded ${maxSteps} steps at t=${t}`,
-        );
-      }
+      if (++attempts > maxSteps) throw maxStepsError(maxSteps, t);
       // Stretch the step to t1 when it would end within 1e-10·h of it.
       const last = t + h * (1 + 1e-10) >= t1;
       if (last) h = t1 - t;
@@ -267,67 +240,79 @@ export class Rosenbrock {
         needJacobian = false;
       }
       if (!this.decompose(h)) {
-        if (++singular >= MAX_SINGULAR) {
-          throw new RosenbrockError(
-            'SINGULAR_MATRIX',
-            t,
-            `Rosenbrock iteration matrix singular at t=${t}`,
-          );
-        }
+        if (++singular >= MAX_SINGULAR) throw singularMatrixError(t);
         h *= 0.5;
-        this.stats.rejected++;
-        rejectedLast = true;
+        stats.rejected++;
+        control.abandoned();
         this.checkStep(h, t, 'STEP_UNDERFLOW');
         continue;
       }
       singular = 0;
       this.stages(f, t, h, y);
-
-      let err = 0;
-      for (let i = 0; i < n; i++) {
-        const scale = atol + rtol * Math.max(Math.abs(y[i]!), Math.abs(yNew[i]!));
-        const q = u6[i]! / scale;
-        err += q * q;
-      }
-      err = Math.sqrt(err / n);
+      const err = this.errorNorm(y, rtol, atol);
       if (!Number.isFinite(err)) {
         h *= 0.25;
-        this.stats.rejected++;
-        rejectedLast = true;
+        stats.rejected++;
+        control.abandoned();
         this.checkStep(h, t, 'NOT_FINITE');
         continue;
       }
-      let fac = Math.min(1 / MIN_SHRINK, Math.max(1 / MAX_GROWTH, err ** 0.25 / SAFETY));
       if (err <= 1) {
-        this.stats.accepted++;
-        acceptedHere++;
-        if (acceptedHere > 1) {
-          // Gustafsson's predictive controller, as in rodas.f.
-          const predicted = ((previousStep / h) * ((err * err) / previousError) ** 0.25) / SAFETY;
-          fac = Math.max(fac, Math.min(1 / MIN_SHRINK, Math.max(1 / MAX_GROWTH, predicted)));
-        }
-        previousStep = h;
-        previousError = Math.max(1e-2, err);
-        let hNew = h / fac;
-        if (rejectedLast) hNew = Math.min(hNew, h);
-        rejectedLast = false;
+        stats.accepted++;
+        const hNew = control.accepted(h, err);
         t = last ? t1 : t + h;
-        y.set(yNew);
+        y.set(this.yNew);
         onStep?.(t, y);
         h = hNew;
         if (t < t1) {
-          f(t, y, f0);
-          this.stats.evaluations++;
+          f(t, y, this.f0);
+          stats.evaluations++;
           needJacobian = true;
         }
       } else {
-        this.stats.rejected++;
-        h = acceptedHere === 0 ? h * FIRST_REJECT_SHRINK : h / fac;
-        rejectedLast = true;
+        stats.rejected++;
+        h = control.rejected(h, err);
         this.checkStep(h, t, 'STEP_UNDERFLOW');
       }
     }
     this.lastSuggestedStep = h;
+  }
+
+  /** Evaluates f0 = f(t0, y), refuses a non-finite one, and returns the first trial step. */
+  private firstStep(
+    f: Derivative,
+    y: Float64Array,
+    t0: number,
+    span: number,
+    rtol: number,
+    atol: number,
+  ): number {
+    const f0 = this.f0;
+    f(t0, y, f0);
+    this.stats.evaluations++;
+    for (let i = 0; i < this.dimension; i++) {
+      if (!Number.isFinite(f0[i]!)) {
+        throw new RosenbrockError('NOT_FINITE', t0, `ODE right-hand side not finite at t=${t0}`);
+      }
+    }
+    const h =
+      this.initialStep > 0
+        ? Math.min(this.initialStep, span)
+        : this.startingStep(f, y, t0, span, rtol, atol);
+    return h > 0 ? h : 1e-6 * span; // not > 0: the Euler probe of the estimate was not finite
+  }
+
+  /** RMS of the error estimate u6 scaled by atol + rtol·max(|y_i|, |y_new,i|). */
+  private errorNorm(y: Float64Array, rtol: number, atol: number): number {
+    const n = this.dimension;
+    const { yNew, u6 } = this;
+    let err = 0;
+    for (let i = 0; i < n; i++) {
+      const scale = atol + rtol * Math.max(Math.abs(y[i]!), Math.abs(yNew[i]!));
+      const q = u6[i]! / scale;
+      err += q * q;
+    }
+    return Math.sqrt(err / n);
   }
 
   /**
@@ -353,13 +338,7 @@ export class Rosenbrock {
       f(t, y, f0);
       this.stats.evaluations++;
       this.evaluateJacobian(f, jacobian, t, y);
-      if (!this.decompose(h)) {
-        throw new RosenbrockError(
-          'SINGULAR_MATRIX',
-          t,
-          `Rosenbrock iteration matrix singular at t=${t}`,
-        );
-      }
+      if (!this.decompose(h)) throw singularMatrixError(t);
       this.stages(f, t, h, y);
       for (let i = 0; i < this.dimension; i++) {
         if (!Number.isFinite(yNew[i]!))
@@ -563,4 +542,20 @@ export class Rosenbrock {
       throw new RosenbrockError(code, t, `${why} at t=${t}`);
     }
   }
+}
+
+function maxStepsError(maxSteps: number, t: number): RosenbrockError {
+  return new RosenbrockError(
+    'MAX_STEPS',
+    t,
+    `Rosenbrock integration exceeded ${maxSteps} steps at t=${t}`,
+  );
+}
+
+function singularMatrixError(t: number): RosenbrockError {
+  return new RosenbrockError(
+    'SINGULAR_MATRIX',
+    t,
+    `Rosenbrock iteration matrix singular at t=${t}`,
+  );
 }
