@@ -152,6 +152,53 @@ interface Plan {
   reason: string;
 }
 
+/** One call of `balance`, laid out in flow order: index s is a step, t a tank (between s = t and t + 1). */
+interface BalanceState {
+  order: OrderState | undefined;
+  /** The order is delivered: every running step pauses. */
+  complete: boolean;
+  /** L */
+  levels: number[];
+  guards: { low: number; high: number; setpoint: number }[];
+  /** maxLevel − minLevel, L */
+  bands: number[];
+  plans: Plan[];
+  /** g of plant product a litre of each tank will give. */
+  yields: number[];
+  /** L that each tank's drawer takes at its lowest pace over one guard horizon. */
+  slugs: number[];
+  /** L of each tank that counts towards the order (above the low guard and the slug). */
+  usable: number[];
+  /** g of plant product the tanks downstream of each step will give. */
+  inProcess: number[];
+}
+
+/** The bottleneck of the line and the pace it sets. */
+interface Pace {
+  /** Index of the step that sets the pace; -1 when nothing can run. */
+  step: number;
+  /** The pace, in the head step's scale (NaN when nothing can run). */
+  chainRate: number;
+  /** How the reasons name it: "hydrogenation 0.84", "nitration (held) 1.00". */
+  setter: string;
+}
+
+/** The chain rate each step is asked for after averaging level control, and its notes. */
+interface LevelSteering {
+  rate: number[];
+  notes: string[][];
+}
+
+/** The scale a step will run at as planned: its target, a held step's own, else 0. */
+function scaleOf(plan: Plan): number {
+  return plan.role === 'run' ? plan.u : plan.role === 'held' ? plan.current : 0;
+}
+
+/** A running step the guards may still move. */
+function adjustable(plan: Plan): boolean {
+  return plan.role === 'run' && plan.u > 0;
+}
+
 /**
  * The coordinator's balancing algorithm (docs/coordinator.md): from each step's availability,
  * capacity and current scale, the tank levels and the order, a throughput target per step.
@@ -223,14 +270,26 @@ export class ThroughputBalancer {
   }
 
   balance(snapshot: BalanceSnapshot): BalanceDecision {
+    const state = this.readSnapshot(snapshot);
+    if (state.order) this.pauseForOrder(state, state.order);
+    const pace = this.pace(state.plans);
+    this.drawDownBeforeOrderEnd(state, pace);
+    this.followPace(state, pace, this.steerLevels(state, pace));
+    this.waitForRoom(state);
+    this.guardTanks(state);
+    return this.decision(snapshot, state, pace);
+  }
+
+  /**
+   * The snapshot checked and laid out in flow order, with what the tanks downstream of each
+   * step will still give towards the order.
+   */
+  private readSnapshot(snapshot: BalanceSnapshot): BalanceState {
     const { steps, tanks } = this.chain;
-    const n = steps.length;
     const levels = tanks.map((tank) => this.level(snapshot, tank.id));
     const guards = tanks.map((tank) => this.levels(tank.id));
     const bands = tanks.map((tank) => tank.maxLevel - tank.minLevel);
     const plans = steps.map((step) => this.plan(snapshot, step.id));
-
-    // ── Orders: what the tanks downstream of each step will still give ─────────────────
     const order = snapshot.order;
     const yields = tanks.map((tank) => {
       const measured = order?.productPerLitre?.[tank.id];
@@ -246,32 +305,46 @@ export class ThroughputBalancer {
       return sum;
     });
     const complete = order !== undefined && !(order.remaining > 0);
-    let lastOrderPause = -1;
-    if (order) {
-      const grams = (g: number) => `${g.toFixed(1)} g`;
-      plans.forEach((plan, s) => {
-        if (plan.role !== 'run') return;
-        if (complete) {
-          plan.role = 'complete';
-          plan.reason = `order ${order.id} complete`;
-          return;
-        }
-        if (s === n - 1) return;
-        // Hysteresis: a step paused for the order stays paused while the tanks still cover it.
-        const enough = order.remaining * (plan.current > 0 ? 1 + this.orderMargin : 1);
-        if (inProcess[s]! >= enough) {
-          plan.role = 'order-pause';
-          plan.reason = `order ${order.id}: ${grams(inProcess[s]!)} in process covers the ${grams(order.remaining)} still to make`;
-          lastOrderPause = s;
-        }
-      });
-      for (let s = lastOrderPause + 1; s < n && lastOrderPause >= 0; s++) plans[s]!.drain = true;
-    }
+    return { order, complete, levels, guards, bands, plans, yields, slugs, usable, inProcess };
+  }
 
-    // ── The pace: the bottleneck of the line ────────────────────────────────────────────
-    // A held step runs at a pace it is given. A stopped step still bounds the pace the line
-    // can keep up (what piles up before it must pass it once it restarts), so its last
-    // capacity counts: the steps around it do not speed up because it stopped.
+  /**
+   * Orders: every running step pauses once the order is complete; before that, a step pauses
+   * once what is in process downstream of it covers what remains, and the steps after the last
+   * such step draw their inlet tanks down.
+   */
+  private pauseForOrder(state: BalanceState, order: OrderState): void {
+    const { plans, inProcess, complete } = state;
+    const n = plans.length;
+    let lastOrderPause = -1;
+    const grams = (g: number) => `${g.toFixed(1)} g`;
+    plans.forEach((plan, s) => {
+      if (plan.role !== 'run') return;
+      if (complete) {
+        plan.role = 'complete';
+        plan.reason = `order ${order.id} complete`;
+        return;
+      }
+      if (s === n - 1) return;
+      // Hysteresis: a step paused for the order stays paused while the tanks still cover it.
+      const enough = order.remaining * (plan.current > 0 ? 1 + this.orderMargin : 1);
+      if (inProcess[s]! >= enough) {
+        plan.role = 'order-pause';
+        plan.reason = `order ${order.id}: ${grams(inProcess[s]!)} in process covers the ${grams(order.remaining)} still to make`;
+        lastOrderPause = s;
+      }
+    });
+    for (let s = lastOrderPause + 1; s < n && lastOrderPause >= 0; s++) plans[s]!.drain = true;
+  }
+
+  /**
+   * The pace: the bottleneck of the line. A held step runs at a pace it is given. A stopped
+   * step still bounds the pace the line can keep up (what piles up before it must pass it once
+   * it restarts), so its last capacity counts: the steps around it do not speed up because it
+   * stopped.
+   */
+  private pace(plans: readonly Plan[]): Pace {
+    const { steps } = this.chain;
     let chainRate = Number.POSITIVE_INFINITY;
     let pace = -1;
     plans.forEach((plan, s) => {
@@ -288,39 +361,55 @@ export class ThroughputBalancer {
       }
     });
     if (pace < 0) chainRate = Number.NaN;
-    const paceSetter =
+    const setter =
       pace < 0
         ? 'none running'
         : plans[pace]!.role === 'run'
           ? `${steps[pace]!.id} ${plans[pace]!.hi.toFixed(2)}`
           : `${steps[pace]!.id} (${plans[pace]!.role}) ${(chainRate * steps[pace]!.ratio).toFixed(2)}`;
+    return { step: pace, chainRate, setter };
+  }
 
-    // Downstream of the pace a tank's content only delays the order's last gram: once the
-    // order would end before its drawer could empty it (at capacity, against the pace
-    // filling it), the drawer draws it down from now on.
-    if (order && !complete && pace >= 0 && tanks.length > 0) {
-      const last = tanks.length - 1;
-      const productRate = yields[last]! * tanks[last]!.draw * steps[n - 1]!.ratio * chainRate; // g/s
-      const timeLeft = order.remaining / productRate;
-      for (let t = pace; t < tanks.length; t++) {
-        const drawer = plans[t + 1]!;
-        if (drawer.role !== 'run' || drawer.drain) continue;
-        const net = tanks[t]!.draw * drawer.hi - tanks[t]!.fill * steps[t]!.ratio * chainRate;
-        if (net > 0 && usable[t]! / net >= timeLeft) drawer.drain = true;
-      }
+  /**
+   * Downstream of the pace a tank's content only delays the order's last gram: once the
+   * order would end before its drawer could empty it (at capacity, against the pace
+   * filling it), the drawer draws it down from now on.
+   */
+  private drawDownBeforeOrderEnd(state: BalanceState, pace: Pace): void {
+    const { order, plans, yields, usable } = state;
+    const { steps, tanks } = this.chain;
+    const n = steps.length;
+    const { chainRate } = pace;
+    if (!order || state.complete || pace.step < 0 || tanks.length === 0) return;
+    const last = tanks.length - 1;
+    const productRate = yields[last]! * tanks[last]!.draw * steps[n - 1]!.ratio * chainRate; // g/s
+    const timeLeft = order.remaining / productRate;
+    for (let t = pace.step; t < tanks.length; t++) {
+      const drawer = plans[t + 1]!;
+      if (drawer.role !== 'run' || drawer.drain) continue;
+      const net = tanks[t]!.draw * drawer.hi - tanks[t]!.fill * steps[t]!.ratio * chainRate;
+      if (net > 0 && usable[t]! / net >= timeLeft) drawer.drain = true;
     }
+  }
 
-    // ── Base targets and averaging level control ────────────────────────────────────────
-    const rate = plans.map((plan, s) => (plan.drain ? plan.hi / steps[s]!.ratio : chainRate));
+  /**
+   * Averaging level control: each step's chain rate (the pace, or its capacity while it draws
+   * a tank down), moved by levelGain × level error of the tanks it steers, with a note for
+   * each tank it steers that is well off its setpoint.
+   */
+  private steerLevels(state: BalanceState, pace: Pace): LevelSteering {
+    const { plans, levels, guards, bands } = state;
+    const { steps, tanks } = this.chain;
+    const rate = plans.map((plan, s) => (plan.drain ? plan.hi / steps[s]!.ratio : pace.chainRate));
     const notes = plans.map(() => [] as string[]);
     const canSteer = (s: number) => plans[s]!.role === 'run' && plans[s]!.current > 0;
     tanks.forEach((tank, t) => {
-      if (plans[t + 1]!.drain || pace < 0) return;
+      if (plans[t + 1]!.drain || pace.step < 0) return;
       const fillerCan = canSteer(t);
       const drawerCan = canSteer(t + 1);
       if (!fillerCan && !drawerCan) return;
       // Upstream of the pace the filler steers, downstream the drawer; else whoever can.
-      const byFiller = t < pace ? fillerCan : !drawerCan;
+      const byFiller = t < pace.step ? fillerCan : !drawerCan;
       const error = (levels[t]! - guards[t]!.setpoint) / (bands[t]! / 2);
       const change = this.levelGain * error;
       if (byFiller) rate[t]! -= change;
@@ -330,7 +419,13 @@ export class ThroughputBalancer {
         notes[byFiller ? t : t + 1]!.push(note);
       }
     });
-    plans.forEach((plan, s) => {
+    return { rate, notes };
+  }
+
+  /** Base targets: each running step at its steered rate, inside its turndown range, and why. */
+  private followPace(state: BalanceState, pace: Pace, { rate, notes }: LevelSteering): void {
+    const { steps, tanks } = this.chain;
+    state.plans.forEach((plan, s) => {
       if (plan.role !== 'run') return;
       const ratio = steps[s]!.ratio;
       plan.u = Math.min(plan.hi, Math.max(plan.lo, ratio * rate[s]!));
@@ -338,14 +433,18 @@ export class ThroughputBalancer {
         plan.capacity < plan.lo ? `; capacity ${plan.capacity.toFixed(2)} below turndown` : '';
       if (plan.drain) {
         const tank = tanks[steps[s]!.inletTank]?.id ?? 'its feeds';
-        plan.reason = `order ${order!.id}: drawing down ${tank} at capacity ${plan.hi.toFixed(2)}`;
-      } else if (s === pace) plan.reason = `bottleneck ${paceSetter}`;
-      else plan.reason = `follows bottleneck ${paceSetter}`;
+        plan.reason = `order ${state.order!.id}: drawing down ${tank} at capacity ${plan.hi.toFixed(2)}`;
+      } else if (s === pace.step) plan.reason = `bottleneck ${pace.setter}`;
+      else plan.reason = `follows bottleneck ${pace.setter}`;
       plan.reason += limited;
       if (notes[s]!.length > 0) plan.reason += `; ${notes[s]!.join(', ')}`;
     });
+  }
 
-    // ── Resume a paused step only with room on both sides (hysteresis) ──────────────────
+  /** Resume a paused step only with room on both sides (hysteresis). */
+  private waitForRoom(state: BalanceState): void {
+    const { order, plans, levels, guards, bands, yields, slugs } = state;
+    const { steps, tanks } = this.chain;
     plans.forEach((plan, s) => {
       if (plan.role !== 'run' || plan.current > 0) return;
       const step = steps[s]!;
@@ -370,90 +469,94 @@ export class ThroughputBalancer {
         plan.reason = `paused: ${waits.join(', ')}`;
       }
     });
+  }
 
-    // ── Guards: throttle or pause whatever would take a tank past a guard level ────────
-    const scaleOf = (s: number) => {
-      const plan = plans[s]!;
-      return plan.role === 'run' ? plan.u : plan.role === 'held' ? plan.current : 0;
-    };
-    const adjustable = (s: number) => plans[s]!.role === 'run' && plans[s]!.u > 0;
-    // One tank: true when a step had to change. A high tank slows its filler (or, where that
-    // cannot act, speeds its drawer); a low tank slows its drawer (or speeds its filler).
-    const guard = (t: number): boolean => {
-      const tank = tanks[t]!;
-      const level = levels[t]!;
-      const { low, high } = guards[t]!;
-      const inflow = tank.fill * scaleOf(t);
-      const outflow = tank.draw * scaleOf(t + 1);
-      const predicted = level + this.horizon * (inflow - outflow);
-      if (predicted > high + 1e-12) {
-        const why = `${tank.id} high ${level.toFixed(2)} L`;
-        if (adjustable(t))
-          return this.limit(plans[t]!, (outflow + (high - level) / this.horizon) / tank.fill, why);
-        if (adjustable(t + 1))
-          return this.raise(
-            plans[t + 1]!,
-            (inflow - (high - level) / this.horizon) / tank.draw,
-            why,
-          );
-      } else if (predicted < low - 1e-12) {
-        const why = `${tank.id} low ${level.toFixed(2)} L`;
-        if (adjustable(t + 1))
-          return this.limit(
-            plans[t + 1]!,
-            (inflow + (level - low) / this.horizon) / tank.draw,
-            why,
-          );
-        if (adjustable(t))
-          return this.raise(plans[t]!, (outflow - (level - low) / this.horizon) / tank.fill, why);
-      }
-      return false;
-    };
-    // A change at one tank moves the next one's inflow or draw: repeat until nothing moves
-    // (limits only lower a scale, so this settles within a few passes).
+  /**
+   * Guards: throttle or pause whatever would take a tank past a guard level. A change at one
+   * tank moves the next one's inflow or draw: repeat until nothing moves (limits only lower a
+   * scale, so this settles within a few passes).
+   */
+  private guardTanks(state: BalanceState): void {
+    const n = this.chain.steps.length;
     for (let pass = 0; pass < 4 * n; pass++) {
       let changed = false;
-      for (let t = 0; t < tanks.length; t++) changed = guard(t) || changed;
+      for (let t = 0; t < this.chain.tanks.length; t++)
+        changed = this.guardTank(state, t) || changed;
       if (!changed) break;
     }
+  }
 
-    // ── Targets and their bands ─────────────────────────────────────────────────────────
-    const targets = steps.map((step, s): StepTarget => {
-      const plan = plans[s]!;
-      const scale = scaleOf(s);
-      let action: StepTarget['action'] = 'none';
-      let band = { min: scale, max: scale };
-      if (plan.role === 'run' && plan.u > 0) {
-        action = 'run';
-        band = this.band(s, plan, scaleOf, levels, guards);
-      } else if (plan.role !== 'held' && plan.role !== 'stopped') action = 'pause';
-      return {
-        step: step.id,
-        action,
-        scale,
-        band,
-        outletFlow: scale * step.nominalOutletFlow,
-        outletFlowMin: band.min * step.nominalOutletFlow,
-        outletFlowMax: band.max * step.nominalOutletFlow,
-        reason: plan.reason,
-      };
-    });
+  /**
+   * One tank: true when a step had to change. A high tank slows its filler (or, where that
+   * cannot act, speeds its drawer); a low tank slows its drawer (or speeds its filler).
+   */
+  private guardTank(state: BalanceState, t: number): boolean {
+    const { plans } = state;
+    const tank = this.chain.tanks[t]!;
+    const level = state.levels[t]!;
+    const { low, high } = state.guards[t]!;
+    const inflow = tank.fill * scaleOf(plans[t]!);
+    const outflow = tank.draw * scaleOf(plans[t + 1]!);
+    const predicted = level + this.horizon * (inflow - outflow);
+    const filler = adjustable(plans[t]!) ? plans[t]! : undefined;
+    const drawer = adjustable(plans[t + 1]!) ? plans[t + 1]! : undefined;
+    if (predicted > high + 1e-12) {
+      const why = `${tank.id} high ${level.toFixed(2)} L`;
+      if (filler)
+        return this.limit(filler, (outflow + (high - level) / this.horizon) / tank.fill, why);
+      if (drawer)
+        return this.raise(drawer, (inflow - (high - level) / this.horizon) / tank.draw, why);
+    } else if (predicted < low - 1e-12) {
+      const why = `${tank.id} low ${level.toFixed(2)} L`;
+      if (drawer)
+        return this.limit(drawer, (inflow + (level - low) / this.horizon) / tank.draw, why);
+      if (filler)
+        return this.raise(filler, (outflow - (level - low) / this.horizon) / tank.fill, why);
+    }
+    return false;
+  }
+
+  /** Targets and their bands, in flow order, and the decision around them. */
+  private decision(snapshot: BalanceSnapshot, state: BalanceState, pace: Pace): BalanceDecision {
+    const { order, plans } = state;
     return {
       time: snapshot.time,
-      targets,
-      bottleneck: pace >= 0 ? steps[pace]!.id : undefined,
-      chainRate,
+      targets: this.chain.steps.map((_, s) => this.target(state, s)),
+      bottleneck: pace.step >= 0 ? this.chain.steps[pace.step]!.id : undefined,
+      chainRate: pace.chainRate,
       ...(order
         ? {
             order: {
               id: order.id,
               remaining: order.remaining,
-              inProcess: inProcess[0] ?? 0,
+              inProcess: state.inProcess[0] ?? 0,
               endGame: plans.some((plan) => plan.drain || plan.role === 'order-pause'),
-              complete,
+              complete: state.complete,
             },
           }
         : {}),
+    };
+  }
+
+  private target(state: BalanceState, s: number): StepTarget {
+    const step = this.chain.steps[s]!;
+    const plan = state.plans[s]!;
+    const scale = scaleOf(plan);
+    let action: StepTarget['action'] = 'none';
+    let band = { min: scale, max: scale };
+    if (plan.role === 'run' && plan.u > 0) {
+      action = 'run';
+      band = this.band(s, state);
+    } else if (plan.role !== 'held' && plan.role !== 'stopped') action = 'pause';
+    return {
+      step: step.id,
+      action,
+      scale,
+      band,
+      outletFlow: scale * step.nominalOutletFlow,
+      outletFlowMin: band.min * step.nominalOutletFlow,
+      outletFlowMax: band.max * step.nominalOutletFlow,
+      reason: plan.reason,
     };
   }
 
@@ -480,13 +583,9 @@ export class ThroughputBalancer {
   }
 
   /** The scales step s may use over the band horizon with its neighbours at their targets. */
-  private band(
-    s: number,
-    plan: Plan,
-    scaleOf: (s: number) => number,
-    levels: number[],
-    guards: { low: number; high: number }[],
-  ): { min: number; max: number } {
+  private band(s: number, state: BalanceState): { min: number; max: number } {
+    const { plans, levels, guards } = state;
+    const plan = plans[s]!;
     const step = this.chain.steps[s]!;
     const h = this.bandHorizon;
     let min = plan.lo;
@@ -494,14 +593,14 @@ export class ThroughputBalancer {
     if (step.outletTank >= 0) {
       const t = step.outletTank;
       const tank = this.chain.tanks[t]!;
-      const out = tank.draw * scaleOf(s + 1);
+      const out = tank.draw * scaleOf(plans[s + 1]!);
       max = Math.min(max, (out + (guards[t]!.high - levels[t]!) / h) / tank.fill);
       min = Math.max(min, (out - (levels[t]! - guards[t]!.low) / h) / tank.fill);
     }
     if (step.inletTank >= 0) {
       const t = step.inletTank;
       const tank = this.chain.tanks[t]!;
-      const into = tank.fill * scaleOf(s - 1);
+      const into = tank.fill * scaleOf(plans[s - 1]!);
       max = Math.min(max, (into + (levels[t]! - guards[t]!.low) / h) / tank.draw);
       min = Math.max(min, (into - (guards[t]!.high - levels[t]!) / h) / tank.draw);
     }
