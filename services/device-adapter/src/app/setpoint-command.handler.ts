@@ -34,8 +34,8 @@ export interface SetpointCommandHandlerOptions {
 }
 
 /**
- * Turns a setpoint command into at most one write and exactly one confirmation:
- * - commands for another device are not this adapter's (undefined);
+ * Turns a setpoint command for this device (isMine) into at most one write and exactly one
+ * confirmation:
  * - a command id seen before is never applied again: its original confirmation is repeated,
  *   or, if the id comes back with another tag or value, the reuse is refused (DUPLICATE);
  * - refused when past its deadline (REFUSED_EXPIRED), for an unknown tag or unit (FAILED),
@@ -62,7 +62,10 @@ export class SetpointCommandHandler {
     this.gate = options.gate ?? new ControllerWriteGate();
   }
 
-  /** True when the command names this adapter's device (or no device and one of its tags). */
+  /**
+   * True when the command names this adapter's device (or no device and one of its tags); the
+   * command pipeline hands the handler only these.
+   */
   isMine(command: SetpointCommand): boolean {
     const device = command.location?.device ?? '';
     if (device) return device === this.options.location.device;
@@ -77,141 +80,123 @@ export class SetpointCommandHandler {
     return bare in this.options.units ? bare : tag;
   }
 
-  async handle(command: SetpointCommand): Promise<WriteConfirmation | undefined> {
-    if (!this.isMine(command)) return undefined;
+  /**
+   * Answers a command for this device (see isMine): the confirmation journaled for its id, or
+   * the first check it fails, or the write and its read-back.
+   */
+  async handle(command: SetpointCommand): Promise<WriteConfirmation> {
     const receivedAt = this.now();
     const tag = this.tagOf(command);
     const seen = this.journal.get(command.commandId);
-    if (seen) {
-      if (seen.tag === tag && seen.requested === command.value) return this.confirmation(seen);
-      return this.answer(
-        command,
-        receivedAt,
-        Outcome.DUPLICATE,
-        Number.NaN,
-        `command id ${command.commandId} was used before for ${seen.tag} = ${seen.requested}; not applied`,
-        false,
-      );
+    if (seen && seen.tag === tag && seen.requested === command.value)
+      return this.confirmation(seen);
+    const verdict = seen
+      ? reused(command, seen)
+      : (this.refusal(command, tag, receivedAt) ?? (await this.write(command, tag)));
+    return this.answer(command, receivedAt, verdict);
+  }
+
+  /** The first check the command fails before anything is written; undefined when it passes. */
+  private refusal(
+    command: SetpointCommand,
+    tag: string,
+    receivedAt: number,
+  ): CommandVerdict | undefined {
+    if (command.deadline && timestampMs(command.deadline) < receivedAt) {
+      return {
+        outcome: Outcome.REFUSED_EXPIRED,
+        reason: `deadline ${new Date(timestampMs(command.deadline)).toISOString()} passed before the adapter received it`,
+        final: true,
+      };
     }
     const unit = this.options.units[tag];
-    if (command.deadline && timestampMs(command.deadline) < receivedAt) {
-      return this.answer(
-        command,
-        receivedAt,
-        Outcome.REFUSED_EXPIRED,
-        Number.NaN,
-        `deadline ${new Date(timestampMs(command.deadline)).toISOString()} passed before the adapter received it`,
-        true,
-      );
-    }
     if (unit === undefined) {
-      return this.answer(
-        command,
-        receivedAt,
-        Outcome.FAILED,
-        Number.NaN,
-        `device ${this.options.location.device} has no setpoint ${tag}`,
-        true,
-      );
+      return {
+        outcome: Outcome.FAILED,
+        reason: `device ${this.options.location.device} has no setpoint ${tag}`,
+        final: true,
+      };
     }
+    const modeRefusal = this.modeRefusal(command, receivedAt);
+    if (modeRefusal !== undefined) {
+      return { outcome: Outcome.REFUSED_MODE, reason: modeRefusal, final: true };
+    }
+    if (command.unit && command.unit !== unit) {
+      return {
+        outcome: Outcome.FAILED,
+        reason: `${tag} takes ${unit}, the command is in ${command.unit}`,
+        final: true,
+      };
+    }
+    const range = this.writer.setpointRange(tag);
+    if (range && !(command.value >= range.low && command.value <= range.high)) {
+      return {
+        outcome: Outcome.REFUSED_LIMITS,
+        reason: `${command.value} ${unit} is outside the engineering range of ${tag}, ${range.low}..${range.high} ${unit}`,
+        final: true,
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * Why a controller's (agent's or fallback's) command may not be written now; an operator's
+   * command is never refused, and closes the gate to the controllers.
+   */
+  private modeRefusal(command: SetpointCommand, receivedAt: number): string | undefined {
     const issuer = command.issuer?.kind;
     if (issuer === Issuer_Kind.USER) {
       // The step agent leaves Automatic when it sees this command; from its issue time on,
       // what the agent may still have on its way is refused.
       const at = command.issuedAt ? timestampMs(command.issuedAt) : receivedAt;
       this.gate.operatorWrote(at, `user:${command.issuer?.id ?? ''}`);
-    } else if (issuer === Issuer_Kind.AGENT || issuer === Issuer_Kind.FALLBACK_CONTROLLER) {
-      const refusal = this.gate.refusal();
-      if (refusal !== undefined) {
-        return this.answer(command, receivedAt, Outcome.REFUSED_MODE, Number.NaN, refusal, true);
-      }
+      return undefined;
     }
-    if (command.unit && command.unit !== unit) {
-      return this.answer(
-        command,
-        receivedAt,
-        Outcome.FAILED,
-        Number.NaN,
-        `${tag} takes ${unit}, the command is in ${command.unit}`,
-        true,
-      );
+    if (issuer === Issuer_Kind.AGENT || issuer === Issuer_Kind.FALLBACK_CONTROLLER) {
+      return this.gate.refusal();
     }
-    const range = this.writer.setpointRange(tag);
-    if (range && !(command.value >= range.low && command.value <= range.high)) {
-      return this.answer(
-        command,
-        receivedAt,
-        Outcome.REFUSED_LIMITS,
-        Number.NaN,
-        `${command.value} ${unit} is outside the engineering range of ${tag}, ${range.low}..${range.high} ${unit}`,
-        true,
-      );
-    }
-    if (!this.writer.connected) {
-      return this.answer(
-        command,
-        receivedAt,
-        Outcome.FAILED,
-        Number.NaN,
-        `device ${this.options.location.device} is not connected`,
-        false,
-      );
-    }
-    let outcome: WriteOutcome;
-    try {
-      outcome = await this.writer.writeSetpoint(tag, command.value);
-    } catch (error) {
-      return this.answer(
-        command,
-        receivedAt,
-        Outcome.FAILED,
-        Number.NaN,
-        `write to ${tag} failed: ${(error as Error).message}`,
-        false,
-      );
-    }
-    if (outcome.confirmed) {
-      return this.answer(command, receivedAt, Outcome.APPLIED, outcome.readBack, '', true);
-    }
-    if (outcome.writeStatus === 'BadOutOfRange') {
-      return this.answer(
-        command,
-        receivedAt,
-        Outcome.REFUSED_LIMITS,
-        outcome.readBack,
-        `the device refused ${command.value} ${unit} for ${tag} (BadOutOfRange)`,
-        true,
-      );
-    }
-    return this.answer(
-      command,
-      receivedAt,
-      Outcome.FAILED,
-      outcome.readBack,
-      `device did not confirm ${tag}: write ${outcome.writeStatus}, read-back ${outcome.readBack} (${outcome.readStatus})`,
-      false,
-    );
+    return undefined;
   }
 
+  /** Writes the value and judges the read-back; a device out of reach is not a final answer. */
+  private async write(command: SetpointCommand, tag: string): Promise<CommandVerdict> {
+    if (!this.writer.connected) {
+      return {
+        outcome: Outcome.FAILED,
+        reason: `device ${this.options.location.device} is not connected`,
+        final: false,
+      };
+    }
+    let written: WriteOutcome;
+    try {
+      written = await this.writer.writeSetpoint(tag, command.value);
+    } catch (error) {
+      return {
+        outcome: Outcome.FAILED,
+        reason: `write to ${tag} failed: ${(error as Error).message}`,
+        final: false,
+      };
+    }
+    return readBackVerdict(command, tag, this.options.units[tag] ?? '', written);
+  }
+
+  /** The confirmation of a verdict, journaled first when it is final. */
   private answer(
     command: SetpointCommand,
     receivedAt: number,
-    outcome: Outcome,
-    valueReadBack: number,
-    reason: string,
-    final: boolean,
+    verdict: CommandVerdict,
   ): WriteConfirmation {
     const entry: JournalEntry = {
       commandId: command.commandId,
       tag: this.tagOf(command),
       requested: command.value,
-      outcome,
-      valueReadBack,
-      reason,
+      outcome: verdict.outcome,
+      valueReadBack: verdict.valueReadBack ?? Number.NaN,
+      reason: verdict.reason,
       receivedAt,
       confirmedAt: this.now(),
     };
-    if (final) this.journal.record(entry);
+    if (verdict.final) this.journal.record(entry);
     return this.confirmation(entry);
   }
 
@@ -229,4 +214,53 @@ export class SetpointCommandHandler {
       confirmedAt: timestampFromMs(entry.confirmedAt),
     });
   }
+}
+
+/**
+ * What the handler decided about one command: the confirmation's outcome, why, and the value
+ * read back. A final verdict is journaled, so a redelivery gets it again; one that is not (the
+ * device out of reach, a reused id) lets a redelivered command try again.
+ */
+interface CommandVerdict {
+  outcome: Outcome;
+  /** Empty for APPLIED. */
+  reason: string;
+  /** @default NaN: nothing read back */
+  valueReadBack?: number;
+  final: boolean;
+}
+
+/** A command id used before for another tag or value: refused, and never applied. */
+function reused(command: SetpointCommand, seen: JournalEntry): CommandVerdict {
+  return {
+    outcome: Outcome.DUPLICATE,
+    reason: `command id ${command.commandId} was used before for ${seen.tag} = ${seen.requested}; not applied`,
+    final: false,
+  };
+}
+
+/** APPLIED only when the device confirmed the value it was written. */
+function readBackVerdict(
+  command: SetpointCommand,
+  tag: string,
+  unit: string,
+  written: WriteOutcome,
+): CommandVerdict {
+  const valueReadBack = written.readBack;
+  if (written.confirmed)
+    return { outcome: Outcome.APPLIED, reason: '', valueReadBack, final: true };
+  if (written.writeStatus === 'BadOutOfRange') {
+    return {
+      outcome: Outcome.REFUSED_LIMITS,
+      reason: `the device refused ${command.value} ${unit} for ${tag} (BadOutOfRange)`,
+      valueReadBack,
+      final: true,
+    };
+  }
+  return {
+    outcome: Outcome.FAILED,
+    reason: `device did not confirm ${tag}: write ${written.writeStatus}, read-back ${written.readBack} (${written.readStatus})`,
+    valueReadBack,
+    final: false,
+  };
 }
