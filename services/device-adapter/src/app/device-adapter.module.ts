@@ -1,8 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { HealthController, readinessProviders } from '@pipac/telemetry/health';
 import type { DeviceAdapterOptions } from './device-adapter';
+import { DeviceAdapterReadiness } from './device-adapter.readiness';
 import { DEVICE_ADAPTER_OPTIONS, DeviceAdapterService } from './device-adapter.service';
-import { HealthController } from './health.controller';
 
 /** The device adapter as a Nest application: the adapter itself and its health endpoints. */
 @Module({})
@@ -12,7 +13,11 @@ export class DeviceAdapterModule {
       module: DeviceAdapterModule,
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
-      providers: [{ provide: DEVICE_ADAPTER_OPTIONS, useValue: options }, DeviceAdapterService],
+      providers: [
+        { provide: DEVICE_ADAPTER_OPTIONS, useValue: options },
+        DeviceAdapterService,
+        ...readinessProviders(DeviceAdapterReadiness),
+      ],
       exports: [DeviceAdapterService],
     };
   }

@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { readinessProviders } from '@pipac/telemetry/health';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { DatabaseReadiness } from './database.readiness';
 import { GATEWAY_OPTIONS, type ErpGatewayOptions } from './gateway-options';
-import { HealthController } from './health.controller';
+import { GatewayHealthController } from './gateway-health.controller';
 import { ProblemFilter } from './http/problem.filter';
 import { LotsController } from './lots/lots.controller';
 import { ModelsController } from './models/models.controller';
@@ -30,7 +32,7 @@ export class ErpGatewayModule {
         StepsController,
         ModelsController,
         WebhooksController,
-        HealthController,
+        GatewayHealthController,
       ],
       providers: [
         { provide: GATEWAY_OPTIONS, useValue: options },
@@ -38,6 +40,7 @@ export class ErpGatewayModule {
         Stores,
         StepStatusCache,
         WebhookDispatcher,
+        ...readinessProviders(DatabaseReadiness),
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         {
           provide: APP_FILTER,

@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { HealthController } from './health.controller';
+import { HealthController, readinessProviders } from '@pipac/telemetry/health';
 import type { StepAgentOptions } from './step-agent';
+import { StepAgentReadiness } from './step-agent.readiness';
 import { STEP_AGENT_OPTIONS, StepAgentService } from './step-agent.service';
 
 /** The step agent as a Nest application: the agent and its health endpoints. */
@@ -12,7 +13,11 @@ export class StepAgentModule {
       module: StepAgentModule,
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
-      providers: [{ provide: STEP_AGENT_OPTIONS, useValue: options }, StepAgentService],
+      providers: [
+        { provide: STEP_AGENT_OPTIONS, useValue: options },
+        StepAgentService,
+        ...readinessProviders(StepAgentReadiness),
+      ],
       exports: [StepAgentService],
     };
   }
