@@ -16,6 +16,7 @@ import {
   ThroughputBalancer,
   type BalanceDecision,
   type StepAvailability,
+  type StepTarget,
   type ThroughputBalancerOptions,
 } from './throughput-balancer';
 
@@ -120,174 +121,272 @@ export interface CoordinatedRunResult {
  * and restarts the controller bumplessly. An outage does the same, from outside.
  */
 export function runCoordinated(options: CoordinatedRunOptions): CoordinatedRunResult {
-  const { model, scenario } = options;
-  const policy = options.policy ?? 'coordinated';
-  const cycle = options.cycle ?? 60;
-  const plant = new Plant(model, {
-    dt: options.dt ?? 2,
-    seed: options.seed ?? scenario.seed,
-    scenario,
-  });
-  plant.warmUp(options.warmUp ?? 1800);
-  const balancer = new ThroughputBalancer(model, { cycle, ...options.balancer });
-  const loops = balancer.chain.steps.map((chainStep) => {
-    const space = new StepSpace(model, chainStep.id);
-    const tuning = options.tunings?.[chainStep.id] ?? tuneConversionPid(model, chainStep.id);
-    return {
-      id: chainStep.id,
-      index: chainStep.index,
-      space,
-      controller: new ConversionPidController(space, tuning),
-      shield: new SafetyShield({
-        // Baselines are held to the engineering ranges only, as in the closed-loop evaluation.
-        setpoints: space.shieldLimits().map((limit) => ({ ...limit, agent: limit.engineering })),
-        inputs: [],
-      }),
-      estimator: new StepCapacityEstimator(space, options.capacity),
-      keyPump: space.step.inlets.find((inlet) => space.keyPumps.has(inlet.pump))!,
-      paused: false,
-      target: 1,
-      idle: 0,
-    };
-  });
-  const tankIds = model.tanks.map((tank) => tank.id);
-  const levelRange = Object.fromEntries(
-    tankIds.map((id) => [id, { min: plant.tank(id).level, max: plant.tank(id).level }]),
-  );
-  const productIndex = model.productIndex;
-  const molarMass = model.molarMass[productIndex]!;
-  const order = options.order;
-  const collected = () => plant.speciesCollected[productIndex]! * molarMass;
-  let completedAt: number | undefined;
-  const tankEvents = { empty: 0, overflow: 0, outOfBand: 0 };
-  const trace: CoordinatedCycle[] = [];
-  const outages = options.outages ?? [];
-  const outOfService = (id: string, t: number) =>
-    outages.some((o) => o.step === id && t >= o.start && t < o.start + o.duration);
-  const setPumps = (loop: (typeof loops)[number], scale: number) => {
-    for (const inlet of loop.space.step.inlets)
-      plant.setSetpoint(inlet.pump, inlet.nominal * scale);
-  };
+  const run = new CoordinatedRun(options);
+  const cycles = Math.round(options.scenario.duration / run.cycle);
+  for (let c = 0; c < cycles && run.completedAt === undefined; c++) {
+    const row = run.controlCycle();
+    options.onCycle?.(row, run.plant);
+  }
+  return run.result();
+}
 
-  const cycles = Math.round(scenario.duration / cycle);
-  for (let c = 0; c < cycles && completedAt === undefined; c++) {
-    const t = plant.time;
+/** One step's loop as the step agent runs it, with the coordinator's view of it. */
+interface StepLoop {
+  id: string;
+  /** The step's index in the plant. */
+  index: number;
+  space: StepSpace;
+  controller: ConversionPidController;
+  shield: SafetyShield;
+  estimator: StepCapacityEstimator;
+  /** The key reactant's pump: its setpoint over its nominal is the step's scale. */
+  keyPump: StepSpace['step']['inlets'][number];
+  /** Pumps at zero: paused by the coordinator, or out of service. */
+  paused: boolean;
+  /** The last throughput target it ran at, scale. */
+  target: number;
+  /** s paused so far. */
+  idle: number;
+}
+
+/** What a cycle reads from the plant before anything is decided. */
+interface CycleReadings {
+  readings: Map<string, StepReadings>;
+  availability: Map<string, StepAvailability>;
+  /** L, by tank id */
+  levels: Record<string, number>;
+}
+
+type CycleStep = CoordinatedCycle['steps'][string];
+
+/** The plant, its loops and the balancer, and what the run has seen so far. */
+class CoordinatedRun {
+  readonly plant: Plant;
+  readonly cycle: number;
+  completedAt: number | undefined;
+  private readonly model: PlantModel;
+  private readonly policy: 'coordinated' | 'naive';
+  private readonly balancer: ThroughputBalancer;
+  private readonly loops: StepLoop[];
+  private readonly tankIds: string[];
+  private readonly levelRange: Record<string, { min: number; max: number }>;
+  private readonly tankEvents = { empty: 0, overflow: 0, outOfBand: 0 };
+  private readonly trace: CoordinatedCycle[] = [];
+
+  constructor(private readonly options: CoordinatedRunOptions) {
+    const { model, scenario } = options;
+    this.model = model;
+    this.policy = options.policy ?? 'coordinated';
+    this.cycle = options.cycle ?? 60;
+    this.plant = new Plant(model, {
+      dt: options.dt ?? 2,
+      seed: options.seed ?? scenario.seed,
+      scenario,
+    });
+    this.plant.warmUp(options.warmUp ?? 1800);
+    this.balancer = new ThroughputBalancer(model, { cycle: this.cycle, ...options.balancer });
+    this.loops = this.balancer.chain.steps.map((chainStep) =>
+      stepLoop(model, chainStep.id, chainStep.index, options),
+    );
+    this.tankIds = model.tanks.map((tank) => tank.id);
+    const level = (id: string) => this.plant.tank(id).level;
+    this.levelRange = Object.fromEntries(
+      this.tankIds.map((id) => [id, { min: level(id), max: level(id) }]),
+    );
+  }
+
+  /** g of plant product collected so far. */
+  collected(): number {
+    const productIndex = this.model.productIndex;
+    return this.plant.speciesCollected[productIndex]! * this.model.molarMass[productIndex]!;
+  }
+
+  /** Read, decide, write every step, then run the plant for one cycle. */
+  controlCycle(): CoordinatedCycle {
+    const t = this.plant.time;
+    const read = this.read(t);
+    const decision = this.policy === 'coordinated' ? this.balance(t, read) : undefined;
+    const row: CoordinatedCycle = {
+      t,
+      levels: read.levels,
+      steps: {},
+      bottleneck: decision?.bottleneck,
+      product: this.collected(),
+    };
+    for (const [s, loop] of this.loops.entries()) {
+      const stopped = read.availability.get(loop.id) === 'stopped';
+      row.steps[loop.id] = this.applyTarget(loop, stopped, decision?.targets[s]);
+    }
+    this.runPlant();
+    for (const loop of this.loops) if (loop.paused) loop.idle += this.cycle;
+    this.countTankEvents();
+    this.trace.push(row);
+    return row;
+  }
+
+  /** Every step's readings (its capacity estimator fed with them), availability, and the levels. */
+  private read(t: number): CycleReadings {
     const readings = new Map<string, StepReadings>();
     const availability = new Map<string, StepAvailability>();
-    for (const loop of loops) {
-      const r = readStep(plant, loop.index, loop.target);
+    const outages = this.options.outages ?? [];
+    const outOfService = (id: string) =>
+      outages.some((o) => o.step === id && t >= o.start && t < o.start + o.duration);
+    for (const loop of this.loops) {
+      const r = readStep(this.plant, loop.index, loop.target);
       readings.set(loop.id, r);
       loop.estimator.update(r);
-      availability.set(loop.id, outOfService(loop.id, t) ? 'stopped' : 'running');
+      availability.set(loop.id, outOfService(loop.id) ? 'stopped' : 'running');
     }
-    const levels = Object.fromEntries(tankIds.map((id) => [id, plant.tank(id).level]));
-    const scaleOf = (loop: (typeof loops)[number]) =>
+    const levels = Object.fromEntries(this.tankIds.map((id) => [id, this.plant.tank(id).level]));
+    return { readings, availability, levels };
+  }
+
+  /** The balancer's decision on what this cycle read. */
+  private balance(t: number, { readings, availability, levels }: CycleReadings): BalanceDecision {
+    const order = this.options.order;
+    const scaleOf = (loop: StepLoop) =>
       loop.paused
         ? 0
         : (readings.get(loop.id)!.setpoints[loop.keyPump.pump] ?? 0) / loop.keyPump.nominal;
-    let decision: BalanceDecision | undefined;
-    if (policy === 'coordinated') {
-      decision = balancer.balance({
-        time: t,
-        steps: Object.fromEntries(
-          loops.map((loop) => [
-            loop.id,
-            {
-              availability: availability.get(loop.id)!,
-              capacity: loop.estimator.estimate.scale,
-              scale: scaleOf(loop),
-            },
-          ]),
-        ),
-        tanks: levels,
-        ...(order ? { order: { id: order.id, remaining: order.quantity - collected() } } : {}),
-      });
-    }
-    const row: CoordinatedCycle = {
-      t,
-      levels,
-      steps: {},
-      bottleneck: decision?.bottleneck,
-      product: collected(),
+    return this.balancer.balance({
+      time: t,
+      steps: Object.fromEntries(
+        this.loops.map((loop) => [
+          loop.id,
+          {
+            availability: availability.get(loop.id)!,
+            capacity: loop.estimator.estimate.scale,
+            scale: scaleOf(loop),
+          },
+        ]),
+      ),
+      tanks: levels,
+      ...(order ? { order: { id: order.id, remaining: order.quantity - this.collected() } } : {}),
+    });
+  }
+
+  /**
+   * One step's target: pause it, or run it at the target (resuming it first where it was
+   * paused); without a decision (the naive policy) every step runs at scale 1.
+   */
+  private applyTarget(loop: StepLoop, stopped: boolean, target: StepTarget | undefined): CycleStep {
+    const action = stopped ? 'none' : (target?.action ?? 'run');
+    const scale = stopped ? 0 : (target?.scale ?? 1);
+    if (stopped || action === 'pause') {
+      if (!loop.paused) this.setPumps(loop, 0);
+      loop.paused = true;
+    } else if (action === 'run') this.runAt(loop, scale);
+    return {
+      target: stopped ? 0 : scale,
+      scale: this.plant.getSetpoint(loop.keyPump.pump) / loop.keyPump.nominal,
+      capacity: this.policy === 'coordinated' ? loop.estimator.estimate.scale : Number.NaN,
+      capacityStatus: loop.estimator.estimate.status,
+      conversion: this.plant.units[loop.index]!.conversion(),
+      action,
+      reason: stopped ? 'out of service' : (target?.reason ?? 'naive: scale 1'),
     };
-    for (const [s, loop] of loops.entries()) {
-      const stopped = availability.get(loop.id) === 'stopped';
-      const target = decision?.targets[s];
-      const action = stopped ? 'none' : (target?.action ?? 'run');
-      const scale = stopped ? 0 : (target?.scale ?? 1);
-      if (stopped || action === 'pause') {
-        if (!loop.paused) setPumps(loop, 0);
-        loop.paused = true;
-      } else if (action === 'run') {
-        loop.target = scale;
-        if (loop.paused) {
-          // Resume: the pumps back at the target, the controller restarted from them.
-          setPumps(loop, scale);
-          loop.paused = false;
-          loop.controller.reset(readStep(plant, loop.index, scale));
-        }
-        const r = readStep(plant, loop.index, scale);
-        const proposal = loop.controller.decide(r);
-        const shielded = loop.shield.decide({
-          current: r.setpoints,
-          inputs: [],
-          agent: proposal,
-          fallback: () => undefined,
-        });
-        for (const [tag, value] of Object.entries(shielded.setpoints))
-          plant.setSetpoint(tag, value);
-      }
-      row.steps[loop.id] = {
-        target: stopped ? 0 : scale,
-        scale: plant.getSetpoint(loop.keyPump.pump) / loop.keyPump.nominal,
-        capacity: policy === 'coordinated' ? loop.estimator.estimate.scale : Number.NaN,
-        capacityStatus: loop.estimator.estimate.status,
-        conversion: plant.units[loop.index]!.conversion(),
-        action,
-        reason: stopped ? 'out of service' : (target?.reason ?? 'naive: scale 1'),
-      };
+  }
+
+  /** The step's PID decides at this scale, behind its shield, and the plant takes the setpoints. */
+  private runAt(loop: StepLoop, scale: number): void {
+    loop.target = scale;
+    if (loop.paused) {
+      // Resume: the pumps back at the target, the controller restarted from them.
+      this.setPumps(loop, scale);
+      loop.paused = false;
+      loop.controller.reset(readStep(this.plant, loop.index, scale));
     }
-    plant.run(cycle, () => {
-      for (const id of tankIds) {
-        const level = plant.tank(id).level;
-        const range = levelRange[id]!;
+    const r = readStep(this.plant, loop.index, scale);
+    const proposal = loop.controller.decide(r);
+    const shielded = loop.shield.decide({
+      current: r.setpoints,
+      inputs: [],
+      agent: proposal,
+      fallback: () => undefined,
+    });
+    for (const [tag, value] of Object.entries(shielded.setpoints))
+      this.plant.setSetpoint(tag, value);
+  }
+
+  private setPumps(loop: StepLoop, scale: number): void {
+    for (const inlet of loop.space.step.inlets)
+      this.plant.setSetpoint(inlet.pump, inlet.nominal * scale);
+  }
+
+  /** One cycle of plant time, watching every tank's level and the order after each plant step. */
+  private runPlant(): void {
+    const order = this.options.order;
+    this.plant.run(this.cycle, () => {
+      for (const id of this.tankIds) {
+        const level = this.plant.tank(id).level;
+        const range = this.levelRange[id]!;
         if (level < range.min) range.min = level;
         if (level > range.max) range.max = level;
       }
-      if (order && completedAt === undefined && collected() >= order.quantity)
-        completedAt = plant.time;
+      if (order && this.completedAt === undefined && this.collected() >= order.quantity)
+        this.completedAt = this.plant.time;
     });
-    for (const loop of loops) if (loop.paused) loop.idle += cycle;
-    for (const event of plant.drainEvents()) {
-      if (event.kind === 'tank-empty') tankEvents.empty++;
-      else if (event.kind === 'tank-overflow') tankEvents.overflow++;
-      else if (event.kind === 'violation' && event.tank) tankEvents.outOfBand++;
-    }
-    trace.push(row);
-    options.onCycle?.(row, plant);
   }
+
+  private countTankEvents(): void {
+    for (const event of this.plant.drainEvents()) {
+      if (event.kind === 'tank-empty') this.tankEvents.empty++;
+      else if (event.kind === 'tank-overflow') this.tankEvents.overflow++;
+      else if (event.kind === 'violation' && event.tank) this.tankEvents.outOfBand++;
+    }
+  }
+
+  result(): CoordinatedRunResult {
+    return {
+      policy: this.policy,
+      scenario: this.options.scenario.name,
+      duration: this.plant.time,
+      trace: this.trace,
+      levelRange: this.levelRange,
+      tankEvents: this.tankEvents,
+      product: this.collected(),
+      completedAt: this.completedAt,
+      steps: Object.fromEntries(
+        this.loops.map((loop) => {
+          const unit = this.plant.units[loop.index]!;
+          const m = this.model.molarMass[unit.step.productIndex]!;
+          return [
+            loop.id,
+            {
+              productInSpec: unit.totals.productInSpec * m,
+              productOffSpec: unit.totals.productOffSpec * m,
+              idle: loop.idle,
+            },
+          ];
+        }),
+      ),
+    };
+  }
+}
+
+/** A step's PID baseline behind its shield and its capacity estimator, running at scale 1. */
+function stepLoop(
+  model: PlantModel,
+  id: string,
+  index: number,
+  options: CoordinatedRunOptions,
+): StepLoop {
+  const space = new StepSpace(model, id);
+  const tuning = options.tunings?.[id] ?? tuneConversionPid(model, id);
   return {
-    policy,
-    scenario: scenario.name,
-    duration: plant.time,
-    trace,
-    levelRange,
-    tankEvents,
-    product: collected(),
-    completedAt,
-    steps: Object.fromEntries(
-      loops.map((loop) => {
-        const unit = plant.units[loop.index]!;
-        const m = model.molarMass[unit.step.productIndex]!;
-        return [
-          loop.id,
-          {
-            productInSpec: unit.totals.productInSpec * m,
-            productOffSpec: unit.totals.productOffSpec * m,
-            idle: loop.idle,
-          },
-        ];
-      }),
-    ),
+    id,
+    index,
+    space,
+    controller: new ConversionPidController(space, tuning),
+    shield: new SafetyShield({
+      // Baselines are held to the engineering ranges only, as in the closed-loop evaluation.
+      setpoints: space.shieldLimits().map((limit) => ({ ...limit, agent: limit.engineering })),
+      inputs: [],
+    }),
+    estimator: new StepCapacityEstimator(space, options.capacity),
+    keyPump: space.step.inlets.find((inlet) => space.keyPumps.has(inlet.pump))!,
+    paused: false,
+    target: 1,
+    idle: 0,
   };
 }
