@@ -1,8 +1,7 @@
 import { compileCellSweep, SWEEP, type CellSweep } from './cell-sweep';
 import { SimulationError } from './simulation.error';
 import { pressureDropCoefficient } from '../model/hydraulics';
-import type { PlantModel, StepModel } from '../model/plant-model';
-import { celsiusToKelvin } from '../model/units';
+import { type PlantModel, type StepModel, celsiusToKelvin } from '@pipac/recipe';
 import { createMixedInlet, mixInlets, type MixedInlet } from '../steady/inlet-mixer';
 import { Analyser } from './analyser';
 import type { SeededRandom } from '../random/seeded-random';
@@ -174,28 +173,38 @@ export class StepUnit {
     feedConcentrations: ArrayLike<Float64Array>,
     tankConcentrations: ArrayLike<Float64Array | undefined>,
   ): void {
-    const { model, step, c, temperature, stride, tracer, upstream, outletIntegral, sweepStats } =
-      this;
-    const dt = this.dt;
     const inlet = mixInlets(
-      model,
-      step,
+      this.model,
+      this.step,
       delivered,
       feedConcentrations,
       tankConcentrations,
       this.inlet,
     );
-    const q = inlet.flow;
+    const duty = this.react(inlet);
+    this.pressure =
+      this.backPressure + inlet.flow * this.pressureDropPerFlow * this.pressureDropFactor;
+    this.decayCatalyst();
+    this.addToTotals(inlet, duty);
+    this.checkFinite(inlet.flow);
+  }
+
+  /**
+   * Sweeps the cells over one plant step in reaction substeps, integrating the outflow
+   * composition into `outletIntegral` and keeping the hottest cell, the worst MTSR and the
+   * fastest consumption (which sizes the next step's substeps). Returns the heat exchanged
+   * with the jacket over the step, J.
+   */
+  private react(inlet: MixedInlet): number {
+    const { step, c, temperature, upstream, outletIntegral, sweepStats, active } = this;
     const cellVolume = step.liquidVolume / this.cells;
-    const dilution = q / cellVolume;
+    const dilution = inlet.flow / cellVolume;
     const rhoCp = step.volumetricHeatCapacity;
     const exchange = (step.heatTransfer * this.heatTransferFactor) / (rhoCp * step.liquidVolume);
     const tj = this.jacketTemperature;
     const multiplier = this.activity * this.rateMultiplier;
-
-    let substeps = Math.ceil((dt * this.consumptionFrequency) / SUBSTEP_SAFETY);
-    substeps = Math.min(MAX_SUBSTEPS, Math.max(1, substeps));
-    const h = dt / substeps;
+    const substeps = this.substepCount();
+    const h = this.dt / substeps;
     this.substeps = substeps;
     outletIntegral.fill(0);
     let frequency = 0;
@@ -203,8 +212,7 @@ export class StepUnit {
     let mtsr = 0;
     let jacketDifference = 0;
     let floors = 0;
-    const last = (this.cells - 1) * stride;
-    const active = this.active;
+    const last = (this.cells - 1) * this.stride;
     const transport = h * dilution;
     // Hoisted terms of c ← (c + h·Σν r + h·D·c_up)/(1 + h·D) and
     // T ← (T + h·D·T_up + h·q/(ρc_p) + h·X·T_j)/(1 + h·D + h·X).
@@ -213,7 +221,7 @@ export class StepUnit {
     const exchangeIn = h * exchange * tj;
     const temperatureDenominator = 1 / (1 + transport + h * exchange);
     upstream.set(inlet.concentrations);
-    upstream[tracer] = inlet.concentrations[step.keyIndex]!;
+    upstream[this.tracer] = inlet.concentrations[step.keyIndex]!;
     for (let s = 0; s < substeps; s++) {
       this.sweep(
         c,
@@ -241,13 +249,21 @@ export class StepUnit {
       }
     }
     this.positivityFloors += floors;
-    const duty = exchange * rhoCp * cellVolume * h * jacketDifference;
     this.consumptionFrequency = frequency;
     this.maxTemperature = maxT;
     this.mtsr = mtsr;
-    this.pressure = this.backPressure + q * this.pressureDropPerFlow * this.pressureDropFactor;
+    return exchange * rhoCp * cellVolume * h * jacketDifference;
+  }
 
-    // Catalyst decay, da/dt = −(k_d(T)·a^(order−1) + extra)·a, exact for first order.
+  /** Reaction substeps for this plant step, each below SUBSTEP_SAFETY of the last step's fastest consumption time. */
+  private substepCount(): number {
+    const substeps = Math.ceil((this.dt * this.consumptionFrequency) / SUBSTEP_SAFETY);
+    return Math.min(MAX_SUBSTEPS, Math.max(1, substeps));
+  }
+
+  /** Catalyst decay, da/dt = −(k_d(T)·a^(order−1) + extra)·a, exact for first order. */
+  private decayCatalyst(): void {
+    const { step, temperature, dt } = this;
     const catalyst = step.catalyst;
     if (catalyst && (catalyst.kdRef > 0 || this.extraDecay > 0)) {
       // k_d averaged over the cells (the hot spot ages the bed faster than the mean T would).
@@ -263,26 +279,37 @@ export class StepUnit {
     } else if (this.extraDecay > 0) {
       this.activity *= Math.exp(-this.extraDecay * dt);
     }
+  }
 
-    // Totals: what entered and what left over this plant step.
-    const totals = this.totals;
+  /** Totals: what entered and what left over this plant step; `duty` is the jacket's heat, J. */
+  private addToTotals(inlet: MixedInlet, duty: number): void {
+    const { step, c, outletIntegral, totals, dt } = this;
+    const q = inlet.flow;
+    const last = (this.cells - 1) * this.stride;
     const keyOut = q * outletIntegral[step.keyIndex]!;
     const productOut = q * outletIntegral[step.productIndex]!;
     totals.keyIn += q * inlet.concentrations[step.keyIndex]! * dt;
     totals.keyOut += keyOut;
     totals.productIn += q * inlet.concentrations[step.productIndex]! * dt;
     totals.productOut += productOut;
-    const unreacted = c[last + tracer]!;
+    const unreacted = c[last + this.tracer]!;
     const conversion = unreacted > 0 ? 1 - c[last + step.keyIndex]! / unreacted : 0;
     if (conversion >= step.minConversion) totals.productInSpec += productOut;
     else totals.productOffSpec += productOut;
     totals.massIn += inlet.massFlow * dt;
     totals.heatDuty += duty;
     totals.thermalEnergy += Math.abs(duty);
+  }
+
+  /** Stops the run once the hottest cell or the outflow of this plant step is not a finite number. */
+  private checkFinite(q: number): void {
+    const keyOut = q * this.outletIntegral[this.step.keyIndex]!;
+    const productOut = q * this.outletIntegral[this.step.productIndex]!;
+    const maxT = this.maxTemperature;
     if (!Number.isFinite(maxT) || !Number.isFinite(keyOut) || !Number.isFinite(productOut)) {
       throw new SimulationError(
         'NOT_FINITE',
-        `step ${step.id}: the reactor state is no longer finite (hottest cell ${maxT} K); check its setpoints`,
+        `step ${this.step.id}: the reactor state is no longer finite (hottest cell ${maxT} K); check its setpoints`,
       );
     }
   }
