@@ -17,7 +17,7 @@ const infrastructureImports = [
 ];
 
 /** Project roots that must stay framework-free (scope:domain and scope:contracts). */
-const domainLibraries = ['libs/twin', 'libs/contracts', 'libs/control', 'libs/rl'];
+const domainLibraries = ['libs/recipe', 'libs/twin', 'libs/contracts', 'libs/control', 'libs/rl'];
 
 export default [
   ...nx.configs['flat/base'],

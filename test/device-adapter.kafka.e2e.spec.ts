@@ -24,7 +24,7 @@ import {
 import { DeviceAdapter } from '@pipac/device-adapter';
 import { freePort } from '@pipac/opcua/testing';
 import { PlantSimulator } from '@pipac/plant-simulator';
-import { loadRecipe } from '@pipac/twin';
+import { loadRecipe } from '@pipac/recipe';
 import { runTopics, sharedBrokers } from './support/cell-topics';
 import { until } from './support/until';
 

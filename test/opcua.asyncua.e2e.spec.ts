@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadRecipe, type Recipe } from '@pipac/twin';
+import { loadRecipe, type Recipe } from '@pipac/recipe';
 import { DeviceClient } from '@pipac/opcua';
 import { freePort } from '@pipac/opcua/testing';
 import { PlantSimulator } from '@pipac/plant-simulator';

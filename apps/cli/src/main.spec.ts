@@ -1,9 +1,9 @@
 import { CommanderError } from 'commander';
+import { RecipeError } from '@pipac/recipe';
 import {
   CalibrationError,
   ConditionsError,
   Dop853Error,
-  RecipeError,
   RosenbrockError,
   type CalibrationErrorCode,
 } from '@pipac/twin';

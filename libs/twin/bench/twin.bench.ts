@@ -11,14 +11,8 @@
  * 3. Steps per second of one reaction step alone at a 10 s control interval.
  */
 import { join } from 'node:path';
-import {
-  Plant,
-  buildScenario,
-  compilePlant,
-  loadRecipe,
-  solveStepOutlet,
-  type StepConditions,
-} from '../src/index';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
+import { Plant, buildScenario, solveStepOutlet, type StepConditions } from '../src/index';
 
 const root = join(__dirname, '..', '..', '..');
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);

@@ -9,7 +9,7 @@ import {
   loadAuditKeys,
   parseDatabaseUrl,
 } from '@pipac/persistence';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { loadCoordinatorConfig } from './app/coordinator.config';
 import { CoordinatorModule } from './app/coordinator.module';
 

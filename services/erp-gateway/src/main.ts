@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { KafkaBus } from '@pipac/bus';
 import { Telemetry } from '@pipac/telemetry';
 import { Database, loadAuditKeys, parseDatabaseUrl } from '@pipac/persistence';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { createErpGateway } from './app/erp-gateway.app';
 import { loadGatewayConfig } from './app/gateway.config';
 

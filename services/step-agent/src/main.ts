@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Telemetry } from '@pipac/telemetry';
 import { KafkaBus } from '@pipac/bus';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { loadAgentConfig } from './app/agent.config';
 import { StepAgentModule } from './app/step-agent.module';
 

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
+import { parseRecipe, type Recipe } from '@pipac/recipe';
 import {
   calibrate,
   calibratedRecipeYaml,
@@ -14,13 +15,11 @@ import {
   loadExperimentTable,
   parityPlotSvg,
   parseNoiseModel,
-  parseRecipe,
   parseSigmaOption,
   syntheticExperiments,
   type CalibrationResult,
   type FittedParameter,
   type QuantityKey,
-  type Recipe,
   type StopReason,
   type SyntheticDesign,
   type TruthComparison,

@@ -9,7 +9,8 @@ import {
   type Evaluation,
   type EvaluationRow,
 } from '@pipac/rl';
-import { SCENARIO_NAMES, compilePlant, loadRecipe, type PlantModel } from '@pipac/twin';
+import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
+import { SCENARIO_NAMES } from '@pipac/twin';
 import { parseDuration } from '../format/duration';
 import { lineChartSvg, type Panel } from '../format/line-chart.svg';
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';

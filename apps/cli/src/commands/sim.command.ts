@@ -1,16 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
 import {
   Plant,
   SCENARIO_NAMES,
   buildScenario,
-  compilePlant,
-  loadRecipe,
   samplePlant,
   solvePlantSteadyState,
   summariseRun,
   type PlantConditions,
-  type PlantModel,
   type PlantSteadyState,
   type RunSummary,
 } from '@pipac/twin';

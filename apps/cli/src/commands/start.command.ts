@@ -18,7 +18,8 @@ const lazy = {
   gateway: () => require('@pipac/erp-gateway') as typeof import('@pipac/erp-gateway'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
-import { SCENARIO_NAMES, loadRecipe } from '@pipac/twin';
+import { loadRecipe } from '@pipac/recipe';
+import { SCENARIO_NAMES } from '@pipac/twin';
 import { parseDuration, parsePositive } from '../format/duration';
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
 import { formatTable } from '../format/table';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { OperatorSetpointError, OperatorSetpoints, setpointTagOf } from './operator-setpoint';
 import { StepSpace } from './step/step-space';
 

@@ -1,4 +1,4 @@
-import { stepById, type PlantModel } from '@pipac/twin';
+import { stepById, type PlantModel } from '@pipac/recipe';
 import type { Range } from './safety-shield';
 import { StepSpace } from './step/step-space';
 

@@ -6,7 +6,7 @@ import {
   reactorTag,
   targetValueTag,
 } from '@pipac/contracts';
-import type { PlantModel, StepModel } from '@pipac/twin';
+import type { PlantModel, StepModel } from '@pipac/recipe';
 
 /**
  * Vendor profiles the cell speaks to. The information model of each follows OPC UA LADS

@@ -17,7 +17,7 @@ import {
 } from '@pipac/persistence';
 import { PlantSimulator } from '@pipac/plant-simulator';
 import { StepAgent } from '@pipac/step-agent';
-import { compilePlant, loadRecipe, type PlantModel } from '@pipac/twin';
+import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
 import { registerShippedModels } from './shipped-models';
 
 export interface CellOptions {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditTrail, ModelRegistry, type Database } from '@pipac/persistence';
-import type { PlantModel } from '@pipac/twin';
+import type { PlantModel } from '@pipac/recipe';
 
 const CELL = { kind: 'system' as const, id: 'pipac start' };
 

@@ -8,7 +8,7 @@ import { DeviceAdapter } from '@pipac/device-adapter';
 import { freePort } from '@pipac/opcua/testing';
 import { PlantSimulator } from '@pipac/plant-simulator';
 import { StepAgent } from '@pipac/step-agent';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
 const USER = { username: 'loop', password: 'loop password' };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { InProcessBus } from '@pipac/bus';
 import { scratchSqlite } from '@pipac/persistence/testing';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { CoordinatorModule, CoordinatorService } from './coordinator.module';
 
 describe('CoordinatorModule', () => {

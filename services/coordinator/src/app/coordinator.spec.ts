@@ -21,7 +21,7 @@ import {
 } from '@pipac/contracts';
 import { AuditTrail } from '@pipac/persistence';
 import { scratchSqlite } from '@pipac/persistence/testing';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { AuditRecorder } from './audit-recorder';
 import { CellReadings } from './cell-readings';
 import { ProductionLedger, type LedgerLabels } from './production-ledger';

@@ -34,7 +34,7 @@ import {
   type Database,
 } from '@pipac/persistence';
 import { METRICS, counter, gauge, observableGauge, observe } from '@pipac/telemetry';
-import type { PlantModel } from '@pipac/twin';
+import type { PlantModel } from '@pipac/recipe';
 import { AuditRecorder } from './audit-recorder';
 import { CellReadings } from './cell-readings';
 import { OrderKeeper, type OrderProgress } from './order-keeper';

@@ -1,5 +1,5 @@
 import type { Actor, LotStore, OrderStore, ProductionOrderEntity } from '@pipac/persistence';
-import type { PlantModel, TankModel } from '@pipac/twin';
+import type { PlantModel, TankModel } from '@pipac/recipe';
 import type { CellReadings, LatestValue } from './cell-readings';
 import {
   UNALLOCATED,

@@ -11,7 +11,8 @@ import {
 } from '@pipac/contracts';
 import { AuditTrail, LotStore, OrderStore, type Database } from '@pipac/persistence';
 import { scratchSqlite } from '@pipac/persistence/testing';
-import { ManualClock, Plant, compilePlant, loadRecipe, type PlantModel } from '@pipac/twin';
+import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
+import { ManualClock, Plant } from '@pipac/twin';
 import { CellReadings } from './cell-readings';
 import { OrderKeeper } from './order-keeper';
 import { ProductionLedger } from './production-ledger';

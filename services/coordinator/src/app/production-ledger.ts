@@ -5,7 +5,7 @@ import {
   nominalSteadyState,
 } from '@pipac/control';
 import { analyserMeasureTag, currentValueTag, tankLevelTag } from '@pipac/contracts';
-import type { PlantModel, StepModel, TankModel } from '@pipac/twin';
+import type { PlantModel, StepModel, TankModel } from '@pipac/recipe';
 import type { CellReadings } from './cell-readings';
 
 /** How a booked quantity was found (see PerformanceRecordEntity's `basis`). */

@@ -1,6 +1,6 @@
 import type { EventBus } from '@pipac/bus';
 import type { Database } from '@pipac/persistence';
-import type { PlantModel } from '@pipac/twin';
+import type { PlantModel } from '@pipac/recipe';
 import type { OidcOptions } from './auth/oidc.options';
 
 export interface WebhookRetryOptions {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InProcessBus } from '@pipac/bus';
 import type { Database, Role } from '@pipac/persistence';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { createErpGateway } from '../app/erp-gateway.app';
 import { Stores } from '../app/stores';
 

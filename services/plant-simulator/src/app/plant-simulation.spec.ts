@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { Plant, buildScenario, compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
+import { Plant, buildScenario } from '@pipac/twin';
 import { TargetRefusedError, describePlantDevices } from '@pipac/opcua';
 import { PlantSimulation, type DeviceValueSink } from './plant-simulation';
 

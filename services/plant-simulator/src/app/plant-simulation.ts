@@ -1,4 +1,5 @@
-import { kelvinToCelsius, type Plant, type StepUnit } from '@pipac/twin';
+import { kelvinToCelsius } from '@pipac/recipe';
+import type { Plant, StepUnit } from '@pipac/twin';
 import {
   analyserMeasureTag,
   currentValueTag,

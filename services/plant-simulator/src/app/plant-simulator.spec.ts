@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeviceClient, type DeviceClientOptions, type TagSample } from '@pipac/opcua';
-import { loadRecipe } from '@pipac/twin';
+import { loadRecipe } from '@pipac/recipe';
 import { freePort } from '@pipac/opcua/testing';
 import { PlantSimulator } from './plant-simulator';
 

@@ -4,7 +4,8 @@ import {
   type DeviceServerSecurity,
   type NodeMap,
 } from '@pipac/opcua';
-import { Plant, buildScenario, compilePlant, type Recipe } from '@pipac/twin';
+import { compilePlant, type Recipe } from '@pipac/recipe';
+import { Plant, buildScenario } from '@pipac/twin';
 import { PlantSimulation } from './plant-simulation';
 
 export interface PlantSimulatorOptions {

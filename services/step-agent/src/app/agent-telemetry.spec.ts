@@ -12,7 +12,7 @@ import {
 import { REWARD_WEIGHTS } from '@pipac/rl';
 import { inSpan } from '@pipac/telemetry';
 import { startTestTelemetry, type TestTelemetry } from '@pipac/telemetry/testing';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { stepSensorReadings, until, writeTestPolicy } from '../testing';
 import { MEASURED_REWARD_WEIGHTS } from './agent-telemetry';
 import { StepAgent } from './step-agent';

@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { InProcessBus, encodeEvent } from '@pipac/bus';
 import { StepSpace, tuneConversionPid } from '@pipac/control';
 import { sensorReadingCodec, topicName } from '@pipac/contracts';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { stepSensorReadings, writeTestPolicy } from '../testing/step-fixtures';
 import { StepAgentModule } from './step-agent.module';
 

@@ -46,7 +46,7 @@ import {
   type SetpointCommand,
   type ThroughputTarget,
 } from '@pipac/contracts';
-import type { PlantModel } from '@pipac/twin';
+import type { PlantModel } from '@pipac/recipe';
 import { AgentTelemetry } from './agent-telemetry';
 import { CommandDeadline } from './command-deadline';
 import { ReadingsTracker } from './readings-tracker';

@@ -25,7 +25,7 @@ import {
   type SetpointCommand,
   type StepStatus,
 } from '@pipac/contracts';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { StepAgent, type StepAgentOptions } from '../app/step-agent';
 import { stepSensorReadings, writeTestPolicy } from './step-fixtures';
 

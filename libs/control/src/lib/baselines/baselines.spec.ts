@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { compilePlant, loadRecipe, type Recipe } from '@pipac/twin';
+import { compilePlant, loadRecipe, type Recipe } from '@pipac/recipe';
 import { StepSpace } from '../step/step-space';
 import type { StepReadings } from '../step/step-readings';
 import { ConversionPidController, tuneConversionPid } from './conversion-pid.controller';

@@ -1,4 +1,5 @@
-import { Plant, type PlantModel } from '@pipac/twin';
+import type { PlantModel } from '@pipac/recipe';
+import { Plant } from '@pipac/twin';
 import { Pid } from '../pid';
 import type { StepController } from '../step/step-controller';
 import type { StepReadings } from '../step/step-readings';

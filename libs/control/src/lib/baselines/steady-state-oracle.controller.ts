@@ -1,10 +1,5 @@
-import {
-  kelvinToCelsius,
-  solveStepOutlet,
-  type Plant,
-  type StepConditions,
-  type StepSolution,
-} from '@pipac/twin';
+import { kelvinToCelsius } from '@pipac/recipe';
+import { solveStepOutlet, type Plant, type StepConditions, type StepSolution } from '@pipac/twin';
 import type { StepController } from '../step/step-controller';
 import type { StepReadings } from '../step/step-readings';
 import type { StepSpace } from '../step/step-space';

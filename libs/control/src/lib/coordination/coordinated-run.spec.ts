@@ -1,12 +1,6 @@
 import { join } from 'node:path';
-import {
-  buildScenario,
-  compilePlant,
-  loadRecipe,
-  solveStepOutlet,
-  type Plant,
-  type Scenario,
-} from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
+import { buildScenario, solveStepOutlet, type Plant, type Scenario } from '@pipac/twin';
 import {
   tuneConversionPid,
   type ConversionPidTuning,

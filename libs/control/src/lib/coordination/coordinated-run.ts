@@ -1,4 +1,5 @@
-import { Plant, type PlantModel, type Scenario } from '@pipac/twin';
+import type { PlantModel } from '@pipac/recipe';
+import { Plant, type Scenario } from '@pipac/twin';
 import {
   ConversionPidController,
   tuneConversionPid,

@@ -1,4 +1,4 @@
-import type { PlantModel } from '@pipac/twin';
+import type { PlantModel } from '@pipac/recipe';
 import { nominalSteadyState } from '../step/step-space';
 import { CoordinationError } from './coordination.error';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { StepSpace } from '../step/step-space';
 import type { StepReadings } from '../step/step-readings';
 import { capacityFromConversion, StepCapacityEstimator } from './step-capacity';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { NORMAL_MOLAR_VOLUME, compilePlant, loadRecipe } from '@pipac/twin';
+import { NORMAL_MOLAR_VOLUME, compilePlant, loadRecipe } from '@pipac/recipe';
 import { CoordinationError } from './coordination.error';
 import {
   DEFAULT_STOICHIOMETRY_TOLERANCE,

@@ -1,4 +1,4 @@
-import { NORMAL_MOLAR_VOLUME, type PlantModel, type StepModel } from '@pipac/twin';
+import { NORMAL_MOLAR_VOLUME, type PlantModel, type StepModel } from '@pipac/recipe';
 import { CoordinationError } from './coordination.error';
 
 /**

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { compilePlant, loadRecipe, SeededRandom, type Recipe } from '@pipac/twin';
+import { compilePlant, loadRecipe, type Recipe } from '@pipac/recipe';
+import { SeededRandom } from '@pipac/twin';
 import { nominalSteadyState } from '../step/step-space';
 import { CoordinationError } from './coordination.error';
 import { derivePlantChain } from './plant-chain';

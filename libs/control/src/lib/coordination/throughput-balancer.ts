@@ -1,4 +1,4 @@
-import type { PlantModel } from '@pipac/twin';
+import type { PlantModel } from '@pipac/recipe';
 import { CoordinationError } from './coordination.error';
 import { derivePlantChain, type PlantChain } from './plant-chain';
 

@@ -1,4 +1,5 @@
-import { kelvinToCelsius, type Plant } from '@pipac/twin';
+import { kelvinToCelsius } from '@pipac/recipe';
+import type { Plant } from '@pipac/twin';
 
 /** The latest result of a step's inline analyser. */
 export interface AnalyserReading {

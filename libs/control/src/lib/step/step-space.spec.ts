@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { StepSpace } from './step-space';
 import type { StepReadings } from './step-readings';
 

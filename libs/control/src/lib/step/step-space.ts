@@ -1,11 +1,5 @@
-import {
-  kelvinToCelsius,
-  solvePlantSteadyState,
-  stepById,
-  type PlantModel,
-  type PlantSteadyState,
-  type StepModel,
-} from '@pipac/twin';
+import { kelvinToCelsius, stepById, type PlantModel, type StepModel } from '@pipac/recipe';
+import { solvePlantSteadyState, type PlantSteadyState } from '@pipac/twin';
 import type { SetpointLimit } from '../safety-shield';
 import type { StepReadings } from './step-readings';
 

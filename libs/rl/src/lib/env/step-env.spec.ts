@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { StepEnv, type StepEnvOptions } from './step-env';
 
 const model = compilePlant(loadRecipe(join(__dirname, '../../../../../recipes/paracetamol.yaml')));

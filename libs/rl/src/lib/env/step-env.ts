@@ -5,15 +5,8 @@ import {
   nominalSteadyState,
   readStep,
 } from '@pipac/control';
-import {
-  Plant,
-  SCENARIO_NAMES,
-  SeededRandom,
-  buildScenario,
-  kelvinToCelsius,
-  type PlantModel,
-  type Scenario,
-} from '@pipac/twin';
+import { kelvinToCelsius, type PlantModel } from '@pipac/recipe';
+import { Plant, SCENARIO_NAMES, SeededRandom, buildScenario, type Scenario } from '@pipac/twin';
 import type { Env, EnvStep } from './env';
 
 /** Domain randomisation: how far each episode's plant departs from the recipe. */

@@ -6,7 +6,8 @@ import {
   tuneConversionPid,
   type StepController,
 } from '@pipac/control';
-import { buildScenario, compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
+import { buildScenario } from '@pipac/twin';
 import { runClosedLoop } from './closed-loop';
 
 const model = compilePlant(loadRecipe(join(__dirname, '../../../../../recipes/paracetamol.yaml')));

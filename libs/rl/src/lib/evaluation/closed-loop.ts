@@ -6,14 +6,8 @@ import {
   type StepController,
   type StepReadings,
 } from '@pipac/control';
-import {
-  Plant,
-  kelvinToCelsius,
-  summariseRun,
-  type PlantModel,
-  type RunSummary,
-  type Scenario,
-} from '@pipac/twin';
+import { kelvinToCelsius, type PlantModel } from '@pipac/recipe';
+import { Plant, summariseRun, type RunSummary, type Scenario } from '@pipac/twin';
 
 /** How one step is run in a closed-loop run. */
 export interface StepControl {

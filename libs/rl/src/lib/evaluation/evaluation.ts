@@ -8,7 +8,8 @@ import {
   type Policy,
   type StepController,
 } from '@pipac/control';
-import { buildScenario, type PlantModel } from '@pipac/twin';
+import type { PlantModel } from '@pipac/recipe';
+import { buildScenario } from '@pipac/twin';
 import { runClosedLoop, type ClosedLoopResult, type StepControl } from './closed-loop';
 
 export type ControllerKind = 'agent' | 'pid' | 'fixed-recipe' | 'oracle';

@@ -1,4 +1,4 @@
-import { compilePlant, type PlantModel, type Recipe } from '@pipac/twin';
+import { compilePlant, type PlantModel, type Recipe } from '@pipac/recipe';
 import { StepEnv } from '../env/step-env';
 import { PpoTrainer, type PpoState } from '../ppo/ppo-trainer';
 import type { CandidateConfig } from './candidate';

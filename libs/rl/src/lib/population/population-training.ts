@@ -1,7 +1,8 @@
 import { mkdir, readFile, readdir, rm, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StepSpace } from '@pipac/control';
-import { TWIN_VERSION, compilePlant, type Recipe } from '@pipac/twin';
+import { compilePlant, type Recipe } from '@pipac/recipe';
+import { TWIN_VERSION } from '@pipac/twin';
 import { useTensorBackend, type TensorBackend } from '../ppo/tensor-backend';
 import { exportPolicyToOnnx } from '../export/onnx-export';
 import { sampleCandidate, type CandidateConfig } from './candidate';

@@ -1,7 +1,6 @@
 import { parse } from 'yaml';
-import type { Recipe } from '../recipe/recipe.types';
-import { validateRecipe } from '../recipe/recipe.loader';
-import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { type Recipe, validateRecipe } from '@pipac/recipe';
+import { oneStepRecipe } from '@pipac/recipe/testing';
 import {
   calibratedRecipeYaml,
   formatSignificant,

@@ -8,7 +8,7 @@ import {
   type Document,
   type YAMLMap,
 } from 'yaml';
-import type { Provenance, Recipe } from '../recipe/recipe.types';
+import type { Provenance, Recipe } from '@pipac/recipe';
 import type { FittedParameter } from './calibration.types';
 
 /** Significant digits written into the calibrated recipe: far below any confidence interval's width. */

@@ -1,5 +1,4 @@
-import { kelvinToCelsius } from '../model/units';
-import type { Recipe } from '../recipe/recipe.types';
+import { kelvinToCelsius, type Recipe } from '@pipac/recipe';
 import type {
   CalibrationFit,
   CalibrationPoint,

@@ -1,5 +1,4 @@
-import { compilePlant, stepById, type PlantModel } from '../model/plant-model';
-import type { Recipe } from '../recipe/recipe.types';
+import { compilePlant, stepById, type PlantModel, type Recipe } from '@pipac/recipe';
 import { solveStepOutlet, type StepSolution } from '../steady/steady-state';
 import type { SolverOptions } from '../steady/steady-state.types';
 import type { ResolvedExperiment } from './experiment-resolution';

@@ -1,4 +1,4 @@
-import type { Recipe } from '../recipe/recipe.types';
+import type { Recipe } from '@pipac/recipe';
 import type { CalibrationResult, FittedParameter } from './calibration.types';
 import { parseParameterPath } from './parameters';
 

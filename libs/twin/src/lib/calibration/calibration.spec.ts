@@ -1,5 +1,5 @@
-import type { ReactionSpec, Recipe } from '../recipe/recipe.types';
-import { FIRST_ORDER, oneStepRecipe } from '../testing/recipe-fixtures';
+import type { ReactionSpec, Recipe } from '@pipac/recipe';
+import { FIRST_ORDER, oneStepRecipe } from '@pipac/recipe/testing';
 import { calibrate } from './calibration';
 import { CalibrationError } from './calibration.error';
 import { compareWithTruth } from './calibration-report';

@@ -1,7 +1,6 @@
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { Matrix } from 'ml-matrix';
-import { celsiusToKelvin, kelvinToCelsius } from '../model/units';
-import type { Recipe } from '../recipe/recipe.types';
+import { celsiusToKelvin, kelvinToCelsius, type Recipe } from '@pipac/recipe';
 import { withCalibrationProvenance } from './calibrated-recipe';
 import { CalibrationError } from './calibration.error';
 import { createPredictor, measurementPoints } from './calibration-prediction';

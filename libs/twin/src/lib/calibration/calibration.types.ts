@@ -1,4 +1,4 @@
-import type { Recipe } from '../recipe/recipe.types';
+import type { Recipe } from '@pipac/recipe';
 import type { SolverOptions } from '../steady/steady-state.types';
 import type { QuantityKey } from './experiment.types';
 import type { StopReason } from './least-squares';

@@ -1,4 +1,4 @@
-import type { Recipe } from '../recipe/recipe.types';
+import type { Recipe } from '@pipac/recipe';
 import { CalibrationError, type CalibrationIssue } from './calibration.error';
 import {
   quantitySpecies,

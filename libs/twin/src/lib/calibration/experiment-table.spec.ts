@@ -1,4 +1,4 @@
-import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { oneStepRecipe } from '@pipac/recipe/testing';
 import { CalibrationError } from './calibration.error';
 import { resolveExperiments } from './experiment-resolution';
 import { formatExperimentTable, parseColumn, parseExperimentTable } from './experiment-table';

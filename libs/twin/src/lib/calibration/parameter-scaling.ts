@@ -1,5 +1,4 @@
-import type { Recipe } from '../recipe/recipe.types';
-import { GAS_CONSTANT, celsiusToKelvin } from '../model/units';
+import { type Recipe, GAS_CONSTANT, celsiusToKelvin } from '@pipac/recipe';
 import { CalibrationError } from './calibration.error';
 import { getParameter, type ParameterRef } from './parameters';
 

@@ -1,5 +1,5 @@
-import type { Recipe } from '../recipe/recipe.types';
-import { FIRST_ORDER, oneStepRecipe } from '../testing/recipe-fixtures';
+import type { Recipe } from '@pipac/recipe';
+import { FIRST_ORDER, oneStepRecipe } from '@pipac/recipe/testing';
 import { CalibrationError } from './calibration.error';
 import {
   getParameter,

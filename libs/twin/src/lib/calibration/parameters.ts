@@ -1,4 +1,4 @@
-import type { ReactionSpec, Recipe } from '../recipe/recipe.types';
+import type { ReactionSpec, Recipe } from '@pipac/recipe';
 import { CalibrationError } from './calibration.error';
 
 /**

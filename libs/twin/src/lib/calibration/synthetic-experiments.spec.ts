@@ -1,6 +1,6 @@
-import { compilePlant } from '../model/plant-model';
+import { compilePlant } from '@pipac/recipe';
 import { solveStepSteadyState } from '../steady/steady-state';
-import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { oneStepRecipe } from '@pipac/recipe/testing';
 import { CalibrationError } from './calibration.error';
 import { syntheticExperiments } from './synthetic-experiments';
 

@@ -1,5 +1,4 @@
-import { compilePlant, stepById } from '../model/plant-model';
-import type { Recipe } from '../recipe/recipe.types';
+import { compilePlant, stepById, type Recipe } from '@pipac/recipe';
 import { SeededRandom } from '../random/seeded-random';
 import { solveStepSteadyState } from '../steady/steady-state';
 import type { SolverOptions, StepConditions } from '../steady/steady-state.types';

@@ -1,6 +1,5 @@
-import { compilePlant } from '../model/plant-model';
-import type { AnalyserSpec } from '../recipe/recipe.types';
-import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { compilePlant, type AnalyserSpec } from '@pipac/recipe';
+import { oneStepRecipe } from '@pipac/recipe/testing';
 import { Plant } from './plant';
 
 function analyserPlant(spec: Partial<AnalyserSpec> = {}, seed = 1): Plant {

@@ -1,4 +1,4 @@
-import type { PlantModel, StepModel } from '../model/plant-model';
+import type { PlantModel, StepModel } from '@pipac/recipe';
 import type { SeededRandom } from '../random/seeded-random';
 
 /** One result of an inline analyser, as the device would publish it. */

@@ -1,5 +1,5 @@
 import { index, literal, rateSource } from '../kinetics/rate-kernel';
-import type { StepModel } from '../model/plant-model';
+import type { StepModel } from '@pipac/recipe';
 import { compileGenerated } from '../kinetics/generated-code';
 
 const sharedSweeps = new Map<string, CellSweep>();

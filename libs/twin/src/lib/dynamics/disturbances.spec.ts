@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { compilePlant, type PlantModel } from '../model/plant-model';
-import { loadRecipe } from '../recipe/recipe.loader';
-import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { compilePlant, type PlantModel, loadRecipe } from '@pipac/recipe';
+import { oneStepRecipe } from '@pipac/recipe/testing';
 import { SCENARIO_NAMES, buildScenario, ramp, type Disturbance } from './disturbances';
 import { Plant } from './plant';
 

@@ -1,4 +1,4 @@
-import type { PlantModel } from '../model/plant-model';
+import type { PlantModel } from '@pipac/recipe';
 import { SeededRandom } from '../random/seeded-random';
 
 /** One disturbance acting on the plant; times in s from the start of the run. */

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { compilePlant, type PlantModel } from '../model/plant-model';
-import { loadRecipe } from '../recipe/recipe.loader';
+import { compilePlant, type PlantModel, loadRecipe } from '@pipac/recipe';
 import { solvePlantSteadyState } from '../steady/steady-state';
 import {
   EXOTHERMIC,
@@ -8,7 +7,7 @@ import {
   oneStepRecipe,
   twoStepRecipe,
   type TwoStepOptions,
-} from '../testing/recipe-fixtures';
+} from '@pipac/recipe/testing';
 import { Plant } from './plant';
 import { samplePlant, summariseRun } from './plant-report';
 import { expectClose } from '../testing/expect-close';

@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { compilePlant } from '../model/plant-model';
-import { loadRecipe } from '../recipe/recipe.loader';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import {
   solvePlantSteadyState,
   solveStepOutlet,
   solveStepSteadyState,
 } from '../steady/steady-state';
-import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { oneStepRecipe } from '@pipac/recipe/testing';
 import { Plant } from './plant';
 
 const paracetamol = () =>

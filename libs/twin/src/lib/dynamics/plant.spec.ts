@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { ManualClock } from '../clock/manual-clock';
-import { compilePlant, type PlantModel } from '../model/plant-model';
-import { loadRecipe } from '../recipe/recipe.loader';
+import { compilePlant, type PlantModel, loadRecipe } from '@pipac/recipe';
 import { solveStepSteadyState } from '../steady/steady-state';
 import type { StepConditions } from '../steady/steady-state.types';
 import {
@@ -10,7 +9,7 @@ import {
   oneStepRecipe,
   twoStepRecipe,
   type OneStepOptions,
-} from '../testing/recipe-fixtures';
+} from '@pipac/recipe/testing';
 import { buildScenario, type Disturbance, type Scenario } from './disturbances';
 import { MAX_PENDING_EVENTS, Plant, type PlantEvent, type PlantOptions } from './plant';
 import { samplePlant, summariseRun } from './plant-report';

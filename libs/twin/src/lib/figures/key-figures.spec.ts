@@ -1,6 +1,5 @@
-import { compilePlant } from '../model/plant-model';
-import type { ReactionSpec } from '../recipe/recipe.types';
-import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { compilePlant, type ReactionSpec } from '@pipac/recipe';
+import { oneStepRecipe } from '@pipac/recipe/testing';
 import { eFactor, stepFigures, type StepFlows } from './key-figures';
 
 /** 2 A → C: two moles of key reactant per mole of product (yield factor 2). */

@@ -1,10 +1,13 @@
 import { join } from 'node:path';
-import { compilePlant, type StepModel } from '../model/plant-model';
-import { celsiusToKelvin } from '../model/units';
-import { loadRecipe } from '../recipe/recipe.loader';
-import type { ReactionSpec } from '../recipe/recipe.types';
+import {
+  compilePlant,
+  type StepModel,
+  celsiusToKelvin,
+  loadRecipe,
+  type ReactionSpec,
+} from '@pipac/recipe';
 import { SeededRandom } from '../random/seeded-random';
-import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { oneStepRecipe } from '@pipac/recipe/testing';
 import { compileRateKernel } from './rate-kernel';
 import { StepKinetics } from './step-kinetics';
 import { expectClose } from '../testing/expect-close';

@@ -1,4 +1,4 @@
-import type { ReactionModel } from '../model/plant-model';
+import type { ReactionModel } from '@pipac/recipe';
 import { compileGenerated } from './generated-code';
 
 /**

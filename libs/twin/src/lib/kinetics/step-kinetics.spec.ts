@@ -1,7 +1,11 @@
-import { compilePlant, type StepModel } from '../model/plant-model';
-import { GAS_CONSTANT, celsiusToKelvin } from '../model/units';
-import type { ReactionSpec } from '../recipe/recipe.types';
-import { oneStepRecipe } from '../testing/recipe-fixtures';
+import {
+  compilePlant,
+  type StepModel,
+  GAS_CONSTANT,
+  celsiusToKelvin,
+  type ReactionSpec,
+} from '@pipac/recipe';
+import { oneStepRecipe } from '@pipac/recipe/testing';
 import { StepKinetics } from './step-kinetics';
 import { expectClose } from '../testing/expect-close';
 

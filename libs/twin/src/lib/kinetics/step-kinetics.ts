@@ -1,4 +1,4 @@
-import type { StepModel } from '../model/plant-model';
+import type { StepModel } from '@pipac/recipe';
 
 /**
  * Special cases of c^n. Measured on Node 20 (x86-64): Math.pow with a fractional exponent

@@ -1,5 +1,4 @@
-import type { StepModel } from './plant-model';
-import { BAR } from './units';
+import { type StepModel, BAR } from '@pipac/recipe';
 
 /**
  * Pressure drop over the reactor at liquid flow q (L/s), bar.

@@ -1,6 +1,5 @@
-import { compilePlant } from '../model/plant-model';
-import { celsiusToKelvin } from '../model/units';
-import { oneStepRecipe } from '../testing/recipe-fixtures';
+import { compilePlant, celsiusToKelvin } from '@pipac/recipe';
+import { oneStepRecipe } from '@pipac/recipe/testing';
 import {
   limitState,
   stepLimitTable,

@@ -1,5 +1,4 @@
-import type { PlantModel, StepModel } from '../model/plant-model';
-import { celsiusToKelvin } from '../model/units';
+import { type PlantModel, type StepModel, celsiusToKelvin } from '@pipac/recipe';
 
 /** Surge tanks sit at ambient temperature. */
 export const AMBIENT_TEMPERATURE = celsiusToKelvin(25);

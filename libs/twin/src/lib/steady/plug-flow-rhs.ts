@@ -1,6 +1,6 @@
 import { index, literal, rateSource } from '../kinetics/rate-kernel';
 import type { Derivative } from '../numerics/ode.types';
-import type { StepModel } from '../model/plant-model';
+import type { StepModel } from '@pipac/recipe';
 import { compileGenerated } from '../kinetics/generated-code';
 
 /** Positions in `PlugFlowRhs.parameters`. */

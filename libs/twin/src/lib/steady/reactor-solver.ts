@@ -1,7 +1,7 @@
 import { Matrix, solve } from 'ml-matrix';
 import { compileRateKernel, type RateKernel } from '../kinetics/rate-kernel';
 import { compilePlugFlowRhs, PFR, type PlugFlowRhs } from './plug-flow-rhs';
-import type { StepModel } from '../model/plant-model';
+import type { StepModel } from '@pipac/recipe';
 import { Dop853 } from '../numerics/dop853';
 import { Rosenbrock } from '../numerics/rosenbrock';
 

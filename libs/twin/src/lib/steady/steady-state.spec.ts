@@ -1,15 +1,21 @@
 import { join } from 'node:path';
-import { compilePlant, stepById, type PlantModel } from '../model/plant-model';
-import { GAS_CONSTANT, celsiusToKelvin } from '../model/units';
-import { loadRecipe } from '../recipe/recipe.loader';
-import type { ReactionSpec, Recipe } from '../recipe/recipe.types';
+import {
+  compilePlant,
+  stepById,
+  type PlantModel,
+  GAS_CONSTANT,
+  celsiusToKelvin,
+  loadRecipe,
+  type ReactionSpec,
+  type Recipe,
+} from '@pipac/recipe';
 import {
   FIRST_ORDER,
   oneStepRecipe,
   type OneStepOptions,
   SECOND_ORDER,
   EXOTHERMIC,
-} from '../testing/recipe-fixtures';
+} from '@pipac/recipe/testing';
 import { solvePlantSteadyState, solveStepOutlet, solveStepSteadyState } from './steady-state';
 import type { SolverOptions, StepConditions, StepSteadyState } from './steady-state.types';
 import { expectClose } from '../testing/expect-close';

@@ -1,8 +1,13 @@
 import { eFactor, stepFigures } from '../figures/key-figures';
 import { pressureDrop } from '../model/hydraulics';
-import type { PlantModel, StepModel } from '../model/plant-model';
-import { stepById } from '../model/plant-model';
-import { ZERO_CELSIUS, celsiusToKelvin, kelvinToCelsius } from '../model/units';
+import {
+  type PlantModel,
+  type StepModel,
+  stepById,
+  ZERO_CELSIUS,
+  celsiusToKelvin,
+  kelvinToCelsius,
+} from '@pipac/recipe';
 import { stepLimitViolations } from '../safety/limits';
 import { ConditionsError } from './conditions.error';
 import { createMixedInlet, mixInlets } from './inlet-mixer';

@@ -18,7 +18,7 @@ import {
 } from '@pipac/contracts';
 import { AuditTrail, type Database } from '@pipac/persistence';
 import { scratchSqlite } from '@pipac/persistence/testing';
-import { compilePlant, loadRecipe } from '@pipac/twin';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createErpGateway } from '../erp-gateway.app';
 import { Stores } from '../stores';

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { loadRecipe } from '../recipe/recipe.loader';
-import type { ReactionSpec } from '../recipe/recipe.types';
+import { loadRecipe } from './recipe.loader';
+import type { ReactionSpec } from './recipe.types';
 import { oneStepRecipe } from '../testing/recipe-fixtures';
 import { compilePlant, stepById } from './plant-model';
 import { GAS_CONSTANT, NORMAL_MOLAR_VOLUME, celsiusToKelvin, kelvinToCelsius } from './units';
 
-const RECIPES = join(__dirname, '../../../../../recipes');
+const RECIPES = join(__dirname, '../../../../recipes');
 
 describe('compilePlant', () => {
   it('converts the recipe units to internal ones', () => {

@@ -1,4 +1,4 @@
-import type { Recipe, StepSpec } from '../recipe/recipe.types';
+import type { Recipe, StepSpec } from './recipe.types';
 import { GAS_CONSTANT, NORMAL_MOLAR_VOLUME, celsiusToKelvin } from './units';
 
 /**

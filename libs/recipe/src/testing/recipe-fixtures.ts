@@ -1,4 +1,4 @@
-import type { ReactionSpec, Recipe, StepSpec, TankSpec } from '../recipe/recipe.types';
+import type { ReactionSpec, Recipe, StepSpec, TankSpec } from '../lib/recipe.types';
 
 /** Options of the one-step test plant: A (+ B) → products in one reactor. */
 export interface OneStepOptions {

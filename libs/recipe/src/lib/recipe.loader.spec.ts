@@ -4,7 +4,7 @@ import { RecipeError, type RecipeIssue } from './recipe.error';
 import { RECIPE_SCHEMA, loadRecipe, parseRecipe, validateRecipe } from './recipe.loader';
 import type { Recipe, StepSpec } from './recipe.types';
 
-const RECIPES = join(__dirname, '../../../../../recipes');
+const RECIPES = join(__dirname, '../../../../recipes');
 
 /** A mutable deep copy of the one-step fixture, to break in one place per test. */
 function fixture(): Recipe {
