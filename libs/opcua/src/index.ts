@@ -1,6 +1,7 @@
 export * from './lib/device-model';
 export * from './lib/node-map';
 export * from './lib/engineering-units';
+export * from './lib/opcua.error';
 export * from './lib/security';
 export * from './lib/lads-address-space';
 export * from './lib/device-server';

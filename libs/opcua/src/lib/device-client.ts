@@ -24,6 +24,7 @@ import {
   type SecurityModeName,
   type SecurityPolicyName,
 } from './security';
+import { OpcuaError } from './opcua.error';
 
 /** Server_ServerStatus_CurrentTime (OPC UA Part 5 §12.10): the server updates it every second. */
 const SERVER_CURRENT_TIME = resolveNodeId('ns=0;i=2258');
@@ -229,7 +230,7 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
    * server reports, with its status and both timestamps, in order per tag.
    */
   async monitor(onSample: (sample: TagSample) => void): Promise<void> {
-    if (this.monitoring) throw new Error('already monitoring');
+    if (this.monitoring) throw new OpcuaError('ALREADY_MONITORING', 'already monitoring');
     this.monitoring = true;
     const tags = [...this.readingNodes.keys()];
     const perSubscription = this.options.itemsPerSubscription ?? 500;
@@ -266,7 +267,8 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
    */
   async monitorState(onChange: (state: LadsState) => void): Promise<LadsState | undefined> {
     if (this.stateNodes.length === 0) return undefined;
-    if (this.states.size > 0) throw new Error('already monitoring the state');
+    if (this.states.size > 0)
+      throw new OpcuaError('ALREADY_MONITORING', 'already monitoring the state');
     const subscription = await this.createSubscription();
     const nodes = this.stateNodes;
     const reported = new Set<number>();
@@ -296,7 +298,7 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
     });
     await new Promise<void>((resolve, reject) => {
       group.once('initialized', () => resolve());
-      group.once('err', (message: string) => reject(new Error(message)));
+      group.once('err', (message: string) => reject(new OpcuaError('MONITORING_FAILED', message)));
     });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -371,7 +373,7 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
     });
     await new Promise<void>((resolve, reject) => {
       group.once('initialized', () => resolve());
-      group.once('err', (message: string) => reject(new Error(message)));
+      group.once('err', (message: string) => reject(new OpcuaError('MONITORING_FAILED', message)));
     });
   }
 
@@ -383,7 +385,10 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
   async writeSetpoint(tag: string, value: number): Promise<WriteOutcome> {
     const nodeId = this.setpointNodes.get(tag);
     if (!nodeId)
-      throw new Error(`tag ${tag} is not a setpoint of device ${this.options.nodeMap.device}`);
+      throw new OpcuaError(
+        'UNKNOWN_TAG',
+        `tag ${tag} is not a setpoint of device ${this.options.nodeMap.device}`,
+      );
     const writeStatus = await this.session.write({
       nodeId,
       attributeId: AttributeIds.Value,
@@ -438,7 +443,10 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
     const namespaces = await this.session.readNamespaceArray();
     const ns = namespaces.indexOf(map.namespaceUri);
     if (ns < 0) {
-      throw new Error(`server ${map.endpointUrl} has no namespace ${map.namespaceUri}`);
+      throw new OpcuaError(
+        'NAMESPACE_MISSING',
+        `server ${map.endpointUrl} has no namespace ${map.namespaceUri}`,
+      );
     }
     const resolve = (id: string): NodeId => resolveNodeId(`ns=${ns};${id}`);
     for (const [tag, entry] of Object.entries(map.readings))

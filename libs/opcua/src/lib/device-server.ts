@@ -8,6 +8,7 @@ import {
   DataValue,
   OPCUACertificateManager,
   OPCUAServer,
+  type OPCUAServerOptions,
   StatusCode,
   StatusCodes,
   UserTokenType,
@@ -37,6 +38,7 @@ import {
   type UserCredential,
   type UserTokenTypeName,
 } from './security';
+import { OpcuaError } from './opcua.error';
 
 export interface DeviceServerSecurity {
   /** @default ['SignAndEncrypt'] */
@@ -152,111 +154,39 @@ export class DeviceServer {
 
   static async start(options: DeviceServerOptions): Promise<DeviceServer> {
     const security = options.security ?? {};
-    const clock = options.clock ?? (() => new Date());
-    const users = security.users ?? [];
-    const allowAnonymous = security.allowAnonymous ?? false;
     const tokenTypes = offeredTokenTypes(security);
-    if (tokenTypes.length === 0) {
-      throw new OpcuaSecurityError(
-        'the device server needs users, userCertificates, or allowAnonymous set to true',
-      );
-    }
-    if ((options.certificateFile === undefined) !== (options.privateKeyFile === undefined)) {
-      throw new OpcuaSecurityError('certificateFile and privateKeyFile go together');
-    }
-    mkdirSync(options.pkiFolder, { recursive: true });
-    const certificateManager = new OPCUACertificateManager({
-      rootFolder: options.pkiFolder,
-      automaticallyAcceptUnknownCertificate: security.acceptUnknownCertificates ?? false,
-    });
-    // A user trust list of our own, always: without one node-opcua falls back to a shared
-    // default store that trusts every user certificate on first sight (getDefaultCertificateManager
-    // ("UserPKI") accepts unknown ones), which let a self-signed certificate with no password in.
-    const userPkiFolder = security.userPkiFolder ?? join(options.pkiFolder, 'user');
-    mkdirSync(userPkiFolder, { recursive: true });
-    const userCertificateManager = new OPCUACertificateManager({
-      rootFolder: userPkiFolder,
-      automaticallyAcceptUnknownCertificate: false,
-    });
-    const isValidUser = passwordChecker(users);
     const host = options.host ?? '127.0.0.1';
     const hostnames = options.hostnames ?? [WILDCARDS.has(host) ? machineName() : host];
-    if (hostnames.length === 0)
-      throw new OpcuaSecurityError('hostnames must name at least one host');
-    const applicationUri = options.applicationUri ?? 'urn:pipac:device-server';
-    const applicationName = options.applicationName ?? 'pipac device server';
-    const productUri = options.productUri ?? applicationUri;
-    let ownCertificate: { certificateFile: string; privateKeyFile: string };
+    checkServerSettings(options, tokenTypes, hostnames);
+    const identity = applicationIdentity(options, hostnames);
+    const trust = openTrustLists(options.pkiFolder, security);
+    let server: OPCUAServer;
     try {
-      ownCertificate =
+      const certificate =
         options.certificateFile && options.privateKeyFile
           ? { certificateFile: options.certificateFile, privateKeyFile: options.privateKeyFile }
-          : await ensureOwnCertificate(certificateManager, {
-              applicationUri,
-              applicationName,
-              hostnames,
-            });
-    } catch (error) {
-      await Promise.all([certificateManager.dispose(), userCertificateManager.dispose()]);
-      throw error;
-    }
-    // The endpoint URL keeps the address the server listens on where it is one of the names.
-    const endpointHost = hostnames.includes(host) ? host : hostnames[0]!;
-    const server = new OPCUAServer({
-      port: options.port,
-      host,
-      hostname: endpointHost,
-      alternateHostname: hostnames.filter((name) => name !== endpointHost),
-      nodesets: [
-        nodesets.standard,
-        nodesets.di,
-        nodesets.ia,
-        nodesets.amb,
-        nodesets.machinery,
-        nodesets.lads,
-        nodesets.adi,
-      ],
-      securityModes: (security.modes ?? ['SignAndEncrypt']).map(securityMode),
-      securityPolicies: (security.policies ?? ['Basic256Sha256']).map(securityPolicy),
-      allowAnonymous,
-      userManager: { isValidUser },
-      serverCertificateManager: certificateManager,
-      userCertificateManager,
-      ...ownCertificate,
-      serverInfo: {
-        applicationUri,
-        productUri,
-        applicationName: { text: applicationName },
-      },
-      // OPC UA Part 5 §12.4 (BuildInfo): pipac's product, not the stack's.
-      buildInfo: pipacBuildInfo(applicationName, productUri),
-      isAuditing: false,
-      // 0: every change of a value goes out (exception-based, no coalescing window), so a
-      // reading produced by the device is never folded into the next one.
-      serverCapabilities: { minSupportedSampleRate: 0 },
-    });
-    try {
+          : await ensureOwnCertificate(trust.applications, identity);
+      server = new OPCUAServer(serverSettings(options, host, identity, trust, certificate));
       await server.initialize();
     } catch (error) {
-      await Promise.all([certificateManager.dispose(), userCertificateManager.dispose()]);
+      await Promise.all([trust.applications.dispose(), trust.users.dispose()]);
       throw error;
     }
     restrictUserTokens(server, tokenTypes);
-    const addressSpace = server.engine.addressSpace;
-    if (!addressSpace) throw new Error('OPC UA server has no address space after initialize');
-    serveCurrentTime(addressSpace, clock);
+    const clock = options.clock ?? (() => new Date());
     const namespaceUri = options.namespaceUri ?? 'urn:pipac:devices';
-    const namespace = addressSpace.registerNamespace(namespaceUri);
-    const lads = addLadsDevices(addressSpace, namespace, options.devices, clock);
-    for (const node of lads.tags.values()) {
-      if (node.setpointTag)
-        gateTargetWrites(node.variable, node.setpointTag, options.onTargetWritten, clock);
-    }
+    const lads = serveDevices(
+      server,
+      options.devices,
+      namespaceUri,
+      clock,
+      options.onTargetWritten,
+    );
     await server.start();
     const endpointUrl = server.getEndpointUrl();
     return new DeviceServer(
       server,
-      [certificateManager, userCertificateManager],
+      [trust.applications, trust.users],
       lads,
       namespaceUri,
       endpointUrl,
@@ -272,7 +202,8 @@ export class DeviceServer {
   /** Moves a functional unit's LADS state machine (an analyser outage: Aborted; back: Running). */
   setUnitState(device: string, unit: string, state: FunctionalUnitState): void {
     const machine = this.lads.unitStates.get(`${device}/${unit}`);
-    if (!machine) throw new Error(`no functional unit ${unit} on device ${device}`);
+    if (!machine)
+      throw new OpcuaError('UNKNOWN_UNIT', `no functional unit ${unit} on device ${device}`);
     machine.setState(state);
   }
 
@@ -282,21 +213,22 @@ export class DeviceServer {
    */
   setDeviceState(device: string, state: LadsDeviceState): void {
     const machine = this.lads.deviceStates.get(device);
-    if (!machine) throw new Error(`no device ${device} on this server`);
+    if (!machine) throw new OpcuaError('UNKNOWN_DEVICE', `no device ${device} on this server`);
     machine.setState(state);
   }
 
   /** The current LADS state of a device. */
   deviceState(device: string): string {
     const machine = this.lads.deviceStates.get(device);
-    if (!machine) throw new Error(`no device ${device} on this server`);
+    if (!machine) throw new OpcuaError('UNKNOWN_DEVICE', `no device ${device} on this server`);
     return machine.getCurrentState()?.replace(/^\d+:/, '') ?? '';
   }
 
   /** The current LADS state of a functional unit. */
   unitState(device: string, unit: string): string {
     const machine = this.lads.unitStates.get(`${device}/${unit}`);
-    if (!machine) throw new Error(`no functional unit ${unit} on device ${device}`);
+    if (!machine)
+      throw new OpcuaError('UNKNOWN_UNIT', `no functional unit ${unit} on device ${device}`);
     return machine.getCurrentState()?.replace(/^\d+:/, '') ?? '';
   }
 
@@ -307,7 +239,7 @@ export class DeviceServer {
    */
   update(tag: string, update: TagValueUpdate): void {
     const node = this.tags.get(tag);
-    if (!node) throw new Error(`unknown tag ${tag}`);
+    if (!node) throw new OpcuaError('UNKNOWN_TAG', `unknown tag ${tag}`);
     const received = this.clock();
     const value = new Variant({ dataType: DataType.Double, value: update.value });
     for (const variable of node.raw ? [node.variable, node.raw] : [node.variable]) {
@@ -324,7 +256,7 @@ export class DeviceServer {
   /** Marks a tag's value bad (sensor failure, analyser outage) without changing it. */
   fail(tag: string, sourceTime?: Date, status: StatusCode = StatusCodes.BadSensorFailure): void {
     const node = this.tags.get(tag);
-    if (!node) throw new Error(`unknown tag ${tag}`);
+    if (!node) throw new OpcuaError('UNKNOWN_TAG', `unknown tag ${tag}`);
     const received = this.clock();
     for (const variable of node.raw ? [node.variable, node.raw] : [node.variable]) {
       store(variable, variable.readValue().value, status, sourceTime ?? received, received);
@@ -334,14 +266,15 @@ export class DeviceServer {
   /** The value a tag holds now (TargetValues: what clients last wrote). */
   value(tag: string): number {
     const node = this.tags.get(tag);
-    if (!node) throw new Error(`unknown tag ${tag}`);
+    if (!node) throw new OpcuaError('UNKNOWN_TAG', `unknown tag ${tag}`);
     return node.variable.readValue().value.value as number;
   }
 
   /** The node map a device adapter needs to reach one of these devices. */
   nodeMap(device: string): NodeMap {
     const nodes = [...this.tags.values()].filter((node) => node.device === device);
-    if (nodes.length === 0) throw new Error(`no device ${device} on this server`);
+    if (nodes.length === 0)
+      throw new OpcuaError('UNKNOWN_DEVICE', `no device ${device} on this server`);
     // The id without its namespace index, which the client resolves from the namespace URI.
     const id = (node: { nodeId: { toString(): string } }): string =>
       node.nodeId.toString().replace(/^ns=\d+;/, '');
@@ -400,6 +333,142 @@ function offeredTokenTypes(security: DeviceServerSecurity): UserTokenTypeName[] 
     ...((security.users ?? []).length > 0 ? (['UserName'] as const) : []),
     ...(security.userCertificates ? (['Certificate'] as const) : []),
   ];
+}
+
+/** Refuses, before anything is made, settings that cannot work. */
+function checkServerSettings(
+  options: DeviceServerOptions,
+  tokenTypes: UserTokenTypeName[],
+  hostnames: string[],
+): void {
+  if (tokenTypes.length === 0) {
+    throw new OpcuaSecurityError(
+      'the device server needs users, userCertificates, or allowAnonymous set to true',
+    );
+  }
+  if ((options.certificateFile === undefined) !== (options.privateKeyFile === undefined)) {
+    throw new OpcuaSecurityError('certificateFile and privateKeyFile go together');
+  }
+  if (hostnames.length === 0) throw new OpcuaSecurityError('hostnames must name at least one host');
+}
+
+/** Who the server says it is: in its certificate, its ServerInfo and its BuildInfo. */
+interface ApplicationIdentity {
+  applicationUri: string;
+  applicationName: string;
+  productUri: string;
+  hostnames: string[];
+}
+
+function applicationIdentity(
+  options: DeviceServerOptions,
+  hostnames: string[],
+): ApplicationIdentity {
+  const applicationUri = options.applicationUri ?? 'urn:pipac:device-server';
+  return {
+    applicationUri,
+    applicationName: options.applicationName ?? 'pipac device server',
+    productUri: options.productUri ?? applicationUri,
+    hostnames,
+  };
+}
+
+/** The trust lists of the client applications and of the users' certificates. */
+interface TrustLists {
+  applications: OPCUACertificateManager;
+  users: OPCUACertificateManager;
+}
+
+function openTrustLists(pkiFolder: string, security: DeviceServerSecurity): TrustLists {
+  mkdirSync(pkiFolder, { recursive: true });
+  const applications = new OPCUACertificateManager({
+    rootFolder: pkiFolder,
+    automaticallyAcceptUnknownCertificate: security.acceptUnknownCertificates ?? false,
+  });
+  // A user trust list of our own, always: without one node-opcua falls back to a shared
+  // default store that trusts every user certificate on first sight (getDefaultCertificateManager
+  // ("UserPKI") accepts unknown ones), which let a self-signed certificate with no password in.
+  const userPkiFolder = security.userPkiFolder ?? join(pkiFolder, 'user');
+  mkdirSync(userPkiFolder, { recursive: true });
+  const users = new OPCUACertificateManager({
+    rootFolder: userPkiFolder,
+    automaticallyAcceptUnknownCertificate: false,
+  });
+  return { applications, users };
+}
+
+/** node-opcua's settings for the server: endpoints, nodesets, security, identity. */
+function serverSettings(
+  options: DeviceServerOptions,
+  host: string,
+  identity: ApplicationIdentity,
+  trust: TrustLists,
+  certificate: { certificateFile: string; privateKeyFile: string },
+): OPCUAServerOptions {
+  const security = options.security ?? {};
+  const { applicationUri, applicationName, productUri, hostnames } = identity;
+  // The endpoint URL keeps the address the server listens on where it is one of the names.
+  const endpointHost = hostnames.includes(host) ? host : hostnames[0]!;
+  return {
+    port: options.port,
+    host,
+    hostname: endpointHost,
+    alternateHostname: hostnames.filter((name) => name !== endpointHost),
+    nodesets: [
+      nodesets.standard,
+      nodesets.di,
+      nodesets.ia,
+      nodesets.amb,
+      nodesets.machinery,
+      nodesets.lads,
+      nodesets.adi,
+    ],
+    securityModes: (security.modes ?? ['SignAndEncrypt']).map(securityMode),
+    securityPolicies: (security.policies ?? ['Basic256Sha256']).map(securityPolicy),
+    allowAnonymous: security.allowAnonymous ?? false,
+    userManager: { isValidUser: passwordChecker(security.users ?? []) },
+    serverCertificateManager: trust.applications,
+    userCertificateManager: trust.users,
+    ...certificate,
+    serverInfo: {
+      applicationUri,
+      productUri,
+      applicationName: { text: applicationName },
+    },
+    // OPC UA Part 5 §12.4 (BuildInfo): pipac's product, not the stack's.
+    buildInfo: pipacBuildInfo(applicationName, productUri),
+    isAuditing: false,
+    // 0: every change of a value goes out (exception-based, no coalescing window), so a
+    // reading produced by the device is never folded into the next one.
+    serverCapabilities: { minSupportedSampleRate: 0 },
+  };
+}
+
+/**
+ * The devices in the initialized server's address space, as LADS devices in a namespace of
+ * their own, on the device's clock, with the owner between a client and every target value.
+ */
+function serveDevices(
+  server: OPCUAServer,
+  devices: DeviceDescription[],
+  namespaceUri: string,
+  clock: () => Date,
+  onTargetWritten: DeviceServerOptions['onTargetWritten'],
+): LadsDevices {
+  const addressSpace = server.engine.addressSpace;
+  if (!addressSpace) {
+    throw new OpcuaError(
+      'ADDRESS_SPACE_INCOMPLETE',
+      'OPC UA server has no address space after initialize',
+    );
+  }
+  serveCurrentTime(addressSpace, clock);
+  const namespace = addressSpace.registerNamespace(namespaceUri);
+  const lads = addLadsDevices(addressSpace, namespace, devices, clock);
+  for (const node of lads.tags.values()) {
+    if (node.setpointTag) gateTargetWrites(node.variable, node.setpointTag, onTargetWritten, clock);
+  }
+  return lads;
 }
 
 /**
@@ -528,7 +597,10 @@ function serveCurrentTime(
   } | null;
   const inner = status?.$extensionObject;
   if (!status || !inner)
-    throw new Error('OPC UA server has no ServerStatus to serve the time from');
+    throw new OpcuaError(
+      'ADDRESS_SPACE_INCOMPLETE',
+      'OPC UA server has no ServerStatus to serve the time from',
+    );
   status.$extensionObject = new Proxy(inner, {
     get(target, property, receiver) {
       if (property === 'currentTime') {

@@ -12,6 +12,7 @@ import {
 } from 'node-opcua';
 import type { DeviceDescription, DeviceFunction } from './device-model';
 import { engineeringUnit, type EngineeringUnit } from './engineering-units';
+import { OpcuaError } from './opcua.error';
 
 export const LADS_NAMESPACE = 'http://opcfoundation.org/UA/LADS/';
 export const DI_NAMESPACE = 'http://opcfoundation.org/UA/DI/';
@@ -38,7 +39,11 @@ export interface TagNode {
 
 function objectType(addressSpace: AddressSpace, name: string, ns: number): UAObjectType {
   const type = addressSpace.findObjectType(name, ns);
-  if (!type) throw new Error(`OPC UA LADS type ${name} is not loaded (the LADS nodeset is needed)`);
+  if (!type)
+    throw new OpcuaError(
+      'ADDRESS_SPACE_INCOMPLETE',
+      `OPC UA LADS type ${name} is not loaded (the LADS nodeset is needed)`,
+    );
   return type;
 }
 
@@ -82,17 +87,25 @@ export function addLadsDevices(
   const machinery = addressSpace.getNamespaceIndex(MACHINERY_NAMESPACE);
   const adi = addressSpace.getNamespaceIndex(ADI_NAMESPACE);
   if (lads < 0 || di < 0 || machinery < 0 || adi < 0) {
-    throw new Error('the DI, Machinery, LADS and ADI nodesets must be loaded');
+    throw new OpcuaError(
+      'ADDRESS_SPACE_INCOMPLETE',
+      'the DI, Machinery, LADS and ADI nodesets must be loaded',
+    );
   }
   const deviceType = objectType(addressSpace, 'LADSDeviceType', lads);
   const unitType = objectType(addressSpace, 'FunctionalUnitType', lads);
   const controlType = objectType(addressSpace, 'AnalogControlFunctionType', lads);
   const sensorType = objectType(addressSpace, 'AnalogScalarSensorFunctionType', lads);
   const deviceSet = addressSpace.rootFolder.objects.getFolderElementByName('DeviceSet', di);
-  if (!deviceSet) throw new Error('DI DeviceSet not found in the address space');
+  if (!deviceSet)
+    throw new OpcuaError('ADDRESS_SPACE_INCOMPLETE', 'DI DeviceSet not found in the address space');
   // OPC 40001-1 §8.1: every machine of the server is referenced from Objects/Machines.
   const machines = addressSpace.rootFolder.objects.getFolderElementByName('Machines', machinery);
-  if (!machines) throw new Error('Machinery Machines folder not found in the address space');
+  if (!machines)
+    throw new OpcuaError(
+      'ADDRESS_SPACE_INCOMPLETE',
+      'Machinery Machines folder not found in the address space',
+    );
   const context: ValueContext = { namespace, lads, clock };
 
   const nodes = new Map<string, TagNode>();
@@ -157,7 +170,8 @@ export function addLadsDevices(
           state.setState('Running' satisfies FunctionalUnitState);
         }
         for (const node of functionVariables(fnNode, fn, context, device.id)) {
-          if (nodes.has(node.tag)) throw new Error(`tag ${node.tag} is served twice`);
+          if (nodes.has(node.tag))
+            throw new OpcuaError('DEVICE_MODEL_INVALID', `tag ${node.tag} is served twice`);
           nodes.set(node.tag, node);
         }
       }
@@ -186,7 +200,11 @@ function addAnalyserDevice(
 ): void {
   const typeName = device.profile === 'bruker-nmr' ? 'NMRDeviceType' : 'SpectrometerDeviceType';
   const type = addressSpace.findObjectType(typeName, ns.adi);
-  if (!type) throw new Error(`ADI type ${typeName} is not loaded (the ADI nodeset is needed)`);
+  if (!type)
+    throw new OpcuaError(
+      'ADDRESS_SPACE_INCOMPLETE',
+      `ADI type ${typeName} is not loaded (the ADI nodeset is needed)`,
+    );
   const adiNode = type.instantiate({
     browseName: `${device.id}.ADI`,
     nodeId: `s=${device.id}.ADI`,
@@ -196,7 +214,8 @@ function addAnalyserDevice(
   });
   setIdentification(adiNode, device);
   const parameters = adiNode.getComponentByName('ParameterSet', ns.di);
-  if (!parameters) throw new Error(`${device.id}.ADI has no ParameterSet`);
+  if (!parameters)
+    throw new OpcuaError('ADDRESS_SPACE_INCOMPLETE', `${device.id}.ADI has no ParameterSet`);
   for (const node of tags.values()) {
     if (node.device !== device.id) continue;
     parameters.addReference({ referenceType: 'Organizes', nodeId: node.variable.nodeId });
@@ -205,7 +224,11 @@ function addAnalyserDevice(
 
 function component(node: UAObject, name: string, ns: number): UAObject {
   const child = node.getComponentByName(name, ns);
-  if (!child) throw new Error(`${node.browseName.toString()} has no component ${name}`);
+  if (!child)
+    throw new OpcuaError(
+      'ADDRESS_SPACE_INCOMPLETE',
+      `${node.browseName.toString()} has no component ${name}`,
+    );
   return child as UAObject;
 }
 
@@ -263,7 +286,7 @@ function functionVariables(
   };
   const analog = (name: string): UAVariable => {
     const variable = fnNode.getComponentByName(name, lads) as UAVariable | null;
-    if (!variable) throw new Error(`${fn.name} has no ${name}`);
+    if (!variable) throw new OpcuaError('ADDRESS_SPACE_INCOMPLETE', `${fn.name} has no ${name}`);
     return describe(stableId(variable, fnNode, lads, namespace));
   };
   const node = (tag: string, variable: UAVariable, extra: Partial<TagNode> = {}): TagNode => ({
@@ -292,7 +315,11 @@ function functionVariables(
   const current = analog('CurrentValue');
   // The device refuses a target outside its range (see adjustDataValueStatusCode in node-opcua).
   const instrumentRange = target.getPropertyByName('InstrumentRange', 0);
-  if (!instrumentRange) throw new Error(`${fn.name}.TargetValue has no InstrumentRange`);
+  if (!instrumentRange)
+    throw new OpcuaError(
+      'ADDRESS_SPACE_INCOMPLETE',
+      `${fn.name}.TargetValue has no InstrumentRange`,
+    );
   instrumentRange.setValueFromSource(range());
   target.setValueFromSource({ dataType: DataType.Double, value: fn.initial }, StatusCodes.Good, at);
   current.setValueFromSource(

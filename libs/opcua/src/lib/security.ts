@@ -41,7 +41,9 @@ export const SECURITY_POLICIES: Record<SecurityPolicyName, SecurityPolicy> = {
 function lookup<T>(table: Record<string, T>, name: string, what: string): T {
   const value = table[name];
   if (value === undefined) {
-    throw new Error(`unknown ${what} "${name}"; use one of ${Object.keys(table).join(', ')}`);
+    throw new OpcuaSecurityError(
+      `unknown ${what} "${name}"; use one of ${Object.keys(table).join(', ')}`,
+    );
   }
   return value;
 }
