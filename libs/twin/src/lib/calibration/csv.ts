@@ -4,6 +4,7 @@
  * spreadsheet, so this is enough and keeps the twin free of a parser dependency.
  * Extensions: lines starting with `#` are comments, blank lines are skipped.
  */
+import { CalibrationError } from './calibration.error';
 
 export interface CsvRecord {
   /** 1-based line where the record starts. */
@@ -17,7 +18,10 @@ export interface CsvDocument {
   comments: { line: number; text: string }[];
 }
 
-/** Throws a plain Error naming the line for an unterminated quote; callers wrap it. */
+/**
+ * Throws CalibrationError('EXPERIMENTS_INVALID') naming the line for an unterminated quote;
+ * the experiment table reader lists its message as an issue.
+ */
 export function parseCsv(text: string): CsvDocument {
   const records: CsvRecord[] = [];
   const comments: CsvDocument['comments'] = [];
@@ -48,7 +52,12 @@ export function parseCsv(text: string): CsvDocument {
     for (;;) {
       const ch = source[i];
       if (quoted) {
-        if (ch === undefined) throw new Error(`line ${start}: a quoted field is never closed`);
+        if (ch === undefined) {
+          throw new CalibrationError(
+            'EXPERIMENTS_INVALID',
+            `line ${start}: a quoted field is never closed`,
+          );
+        }
         if (ch === '"') {
           if (source[i + 1] === '"') {
             cell += '"';

@@ -1,5 +1,6 @@
 import type { PlantModel } from '@pipac/recipe';
 import { SeededRandom } from '../random/seeded-random';
+import { SimulationError } from './simulation.error';
 
 /** One disturbance acting on the plant; times in s from the start of the run. */
 export type Disturbance =
@@ -56,7 +57,10 @@ export function buildScenario(
   duration: number,
 ): Scenario {
   if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
-    throw new Error(`unknown scenario "${name}"; choose one of ${SCENARIO_NAMES.join(', ')}`);
+    throw new SimulationError(
+      'SCENARIO_INVALID',
+      `unknown scenario "${name}"; choose one of ${SCENARIO_NAMES.join(', ')}`,
+    );
   }
   // One stream per kind of disturbance: adding one to a scenario shifts none of the others.
   const base = new SeededRandom(seed);

@@ -16,10 +16,12 @@ import {
   type LimitViolation,
   type StepSafetyState,
 } from '../safety/limits';
+import { ConditionsError } from '../steady/conditions.error';
 import { solvePlantSteadyState } from '../steady/steady-state';
 import type { PlantConditions } from '../steady/steady-state.types';
 import { ramp, type Disturbance, type Scenario } from './disturbances';
 import type { Analyser } from './analyser';
+import { SimulationError } from './simulation.error';
 import { StepUnit } from './step-unit';
 
 /** Undrained events kept at most. */
@@ -122,7 +124,8 @@ export class Plant {
     options: PlantOptions = {},
   ) {
     this.dt = options.dt ?? 1;
-    if (!(this.dt > 0)) throw new Error(`dt must be positive, got ${this.dt}`);
+    if (!(this.dt > 0))
+      throw new SimulationError('OPTIONS_INVALID', `dt must be positive, got ${this.dt}`);
     this.clock = options.clock ?? new ManualClock(0);
     this.t0 = this.clock.now();
     const random = new SeededRandom(options.seed ?? 1);
@@ -176,11 +179,13 @@ export class Plant {
   setSetpoint(tag: string, value: number): void {
     const actuator = this.actuators.get(tag);
     if (!actuator)
-      throw new Error(`unknown setpoint tag "${tag}"; known: ${this.setpointTags.join(', ')}`);
+      throw new ConditionsError(
+        `unknown setpoint tag "${tag}"; known: ${this.setpointTags.join(', ')}`,
+      );
     if (!Number.isFinite(value))
-      throw new Error(`setpoint for ${tag} must be a finite number, got ${value}`);
+      throw new ConditionsError(`setpoint for ${tag} must be a finite number, got ${value}`);
     if (actuator.kind === 'thermostat' && value <= -ZERO_CELSIUS) {
-      throw new Error(`setpoint for ${tag}: ${value} °C is at or below absolute zero`);
+      throw new ConditionsError(`setpoint for ${tag}: ${value} °C is at or below absolute zero`);
     }
     if (actuator.kind === 'pump') actuator.unit.flowSetpoint[actuator.inlet] = value;
     else if (actuator.kind === 'thermostat') actuator.unit.jacketSetpoint = celsiusToKelvin(value);
@@ -190,7 +195,7 @@ export class Plant {
   /** The current setpoint of a tag, in its recipe unit. */
   getSetpoint(tag: string): number {
     const actuator = this.actuators.get(tag);
-    if (!actuator) throw new Error(`unknown setpoint tag "${tag}"`);
+    if (!actuator) throw new ConditionsError(`unknown setpoint tag "${tag}"`);
     if (actuator.kind === 'pump') return actuator.unit.flowSetpoint[actuator.inlet]!;
     if (actuator.kind === 'thermostat') return kelvinToCelsius(actuator.unit.jacketSetpoint);
     return actuator.unit.backPressure;
@@ -335,7 +340,7 @@ export class Plant {
   tank(id: string): { level: number; concentrations: Float64Array } {
     const index = this.model.tanks.findIndex((t) => t.id === id);
     const tank = this.tanks[index];
-    if (!tank) throw new Error(`unknown tank "${id}"`);
+    if (!tank) throw new SimulationError('UNKNOWN_TANK', `unknown tank "${id}"`);
     return { level: tank.level, concentrations: tank.c };
   }
 
@@ -557,7 +562,7 @@ export class Plant {
         }
         case 'feed-drift': {
           const index = this.model.feeds.findIndex((f) => f.id === d.feed);
-          if (index < 0) throw new Error(`disturbance ${d.kind}: unknown feed "${d.feed}"`);
+          if (index < 0) throw unknownTarget(d.kind, 'feed', d.feed);
           const nominal = this.model.feeds[index]!.concentrations;
           const c = this.feedConcentrations[index]!;
           return (t) => {
@@ -575,8 +580,7 @@ export class Plant {
         }
         case 'pump-calibration': {
           const actuator = this.actuators.get(d.pump);
-          if (actuator?.kind !== 'pump')
-            throw new Error(`disturbance ${d.kind}: unknown pump "${d.pump}"`);
+          if (actuator?.kind !== 'pump') throw unknownTarget(d.kind, 'pump', d.pump);
           return (t) => {
             actuator.unit.pumpFactor[actuator.inlet] = t >= d.start ? d.factor : 1;
           };
@@ -613,7 +617,7 @@ export class Plant {
 
   private analyserByTag(kind: string, tag: string): { unit: StepUnit; analyser: Analyser } {
     const unit = this.units.find((u) => u.analyser?.tag === tag);
-    if (!unit?.analyser) throw new Error(`disturbance ${kind}: unknown analyser "${tag}"`);
+    if (!unit?.analyser) throw unknownTarget(kind, 'analyser', tag);
     return { unit, analyser: unit.analyser };
   }
 
@@ -635,7 +639,12 @@ export class Plant {
 
   private unitOf(stepId: string, kind: string): StepUnit {
     const unit = this.units.find((u) => u.step.id === stepId);
-    if (!unit) throw new Error(`disturbance ${kind}: unknown step "${stepId}"`);
+    if (!unit) throw unknownTarget(kind, 'step', stepId);
     return unit;
   }
+}
+
+/** A disturbance of the scenario names a step, feed, pump or analyser the plant lacks. */
+function unknownTarget(kind: string, what: string, id: string): SimulationError {
+  return new SimulationError('SCENARIO_INVALID', `disturbance ${kind}: unknown ${what} "${id}"`);
 }

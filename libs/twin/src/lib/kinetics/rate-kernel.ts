@@ -1,5 +1,6 @@
 import type { ReactionModel } from '@pipac/recipe';
 import { compileGenerated } from './generated-code';
+import { RateKernelError } from './rate-kernel.error';
 
 /**
  * A step's reaction network compiled to straight-line JavaScript.
@@ -71,13 +72,15 @@ export interface RateSource {
 
 /** Formats a number as a JavaScript literal; refuses what is not finite. */
 export function literal(x: number): string {
-  if (!Number.isFinite(x)) throw new Error(`rate kernel: non-finite constant ${x}`);
+  if (!Number.isFinite(x))
+    throw new RateKernelError('CONSTANT_NOT_FINITE', `rate kernel: non-finite constant ${x}`);
   return x.toString().includes('e') || x.toString().includes('.') ? x.toString() : `${x}.0`;
 }
 
 /** Formats a species index; refuses what is not a non-negative integer. */
 export function index(x: number): string {
-  if (!Number.isInteger(x) || x < 0) throw new Error(`rate kernel: bad index ${x}`);
+  if (!Number.isInteger(x) || x < 0)
+    throw new RateKernelError('INDEX_INVALID', `rate kernel: bad index ${x}`);
   return String(x);
 }
 

@@ -291,7 +291,7 @@ function speciesVector(
   const c = new Float64Array(model.speciesIds.length);
   for (const [id, value] of Object.entries(composition)) {
     const i = model.speciesIndex.get(id);
-    if (i === undefined) throw new Error(`${field}.${id}: unknown species`);
+    if (i === undefined) throw new ConditionsError(`${field}.${id}: unknown species`);
     c[i] = value;
   }
   return c;
