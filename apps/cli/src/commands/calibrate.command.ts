@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
+import { parityPlotSvg } from '@pipac/charts';
 import { parseRecipe, type Recipe } from '@pipac/recipe';
 import {
   calibrate,
@@ -13,7 +14,6 @@ import {
   intervalDigits,
   isQuantityKey,
   loadExperimentTable,
-  parityPlotSvg,
   parseNoiseModel,
   parseSigmaOption,
   syntheticExperiments,

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { lineChartSvg, type Panel } from '@pipac/charts';
 import { StepSpace, loadStepPolicy, type OnnxPolicy, type Policy } from '@pipac/control';
 import {
   CONTROLLER_KINDS,
@@ -12,7 +13,6 @@ import {
 import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
 import { SCENARIO_NAMES } from '@pipac/twin';
 import { parseDuration } from '../format/duration';
-import { lineChartSvg, type Panel } from '../format/line-chart.svg';
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
 import { ProgressReporter } from '../format/progress';
 import { parseSeed } from '../format/seed';

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { lineChartSvg, type Panel } from '@pipac/charts';
 import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
 import {
   Plant,
@@ -15,7 +16,6 @@ import {
 import { parseDuration, parsePositive } from '../format/duration';
 import { defaultRecipePath } from '../format/paths';
 import { ProgressReporter } from '../format/progress';
-import { lineChartSvg, type Panel } from '../format/line-chart.svg';
 import { parseSeed } from '../format/seed';
 import { formatNumber, formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';

@@ -10,4 +10,3 @@ export * from './calibration';
 export * from './calibrated-recipe';
 export * from './calibration-report';
 export * from './synthetic-experiments';
-export * from './parity-plot.svg';
