@@ -7,7 +7,7 @@ import {
   telemetrySettings,
   type TelemetrySettings,
 } from '@pipac/config';
-import type { StepMode } from './step-agent';
+import type { StepMode } from '@pipac/control';
 
 export { ConfigError } from '@pipac/config';
 
