@@ -1,4 +1,15 @@
-import type { Recipe, StepSpec } from './recipe.types';
+import { PlantModelError } from './plant-model.error';
+import { RecipeError } from './recipe.error';
+import type {
+  FeedSpec,
+  FluidSpec,
+  InletSpec,
+  ReactionSpec,
+  ReactorSpec,
+  Recipe,
+  StepSpec,
+  TankSpec,
+} from './recipe.types';
 import { GAS_CONSTANT, NORMAL_MOLAR_VOLUME, celsiusToKelvin } from './units';
 
 /**
@@ -146,169 +157,51 @@ export interface StepModel {
 
 const DEFAULT_FLUID = { density: 1.0, heatCapacity: 4.0, viscosity: 1.0 };
 
+/** Density, heat capacity and viscosity in recipe units, defaults filled in. */
+type Fluid = Required<FluidSpec>;
+
+/** The plant-wide species order and fluid, which every feed and step is compiled against. */
+interface PlantBasics {
+  speciesIds: readonly string[];
+  speciesIndex: ReadonlyMap<string, number>;
+  plantFluid: Fluid;
+}
+
+/** What compiling one step needs from the plant around it. */
+interface StepContext extends PlantBasics {
+  reactionSpecs: ReadonlyMap<string, ReactionSpec>;
+  feeds: readonly FeedModel[];
+  feedIndex: ReadonlyMap<string, number>;
+  tankIndex: ReadonlyMap<string, number>;
+  /**
+   * By tank index, the species that can reach the tank. The steps are compiled in flow order,
+   * so a step that draws from a tank finds it already filled in by the step that fills it.
+   */
+  reachesTank: Set<number>[];
+}
+
 /** Compiles a validated recipe. Pure and cheap (microseconds): calibration recompiles freely. */
 export function compilePlant(recipe: Recipe): PlantModel {
   const speciesIds = recipe.species.map((s) => s.id);
   const speciesIndex = new Map(speciesIds.map((id, i) => [id, i]));
-  const n = speciesIds.length;
-  const idx = (id: string): number => {
-    const i = speciesIndex.get(id);
-    if (i === undefined) throw new Error(`unknown species "${id}" (validate the recipe first)`);
-    return i;
-  };
   const molarMass = Float64Array.from(recipe.species.map((s) => s.molarMass));
-  const plantFluid = { ...DEFAULT_FLUID, ...recipe.fluid };
-
-  const feeds: FeedModel[] = recipe.feeds.map((feed, index) => {
-    const concentrations = new Float64Array(n);
-    for (const [id, c] of Object.entries(feed.concentrations)) concentrations[idx(id)] = c;
-    return {
-      id: feed.id,
-      index,
-      gas: feed.phase === 'gas',
-      concentrations,
-      density: feed.density ?? plantFluid.density,
-      temperature: celsiusToKelvin(feed.temperature ?? 25),
-      inventory: feed.inventory ?? Number.POSITIVE_INFINITY,
-    };
-  });
-  const feedIndex = new Map(feeds.map((f) => [f.id, f.index]));
-
+  const basics: PlantBasics = {
+    speciesIds,
+    speciesIndex,
+    plantFluid: { ...DEFAULT_FLUID, ...recipe.fluid },
+  };
+  const feeds = recipe.feeds.map((feed, index) => compileFeed(feed, index, basics));
   const tankSpecs = recipe.tanks ?? [];
-  const tankIndex = new Map(tankSpecs.map((t, i) => [t.id, i]));
-  const tanks: TankModel[] = tankSpecs.map((tank, index) => ({
-    id: tank.id,
-    index,
-    capacity: tank.capacity,
-    initialLevel: tank.initialLevel ?? 0,
-    minLevel: tank.minLevel ?? 0,
-    maxLevel: tank.maxLevel ?? tank.capacity,
-    fillingStep: recipe.steps.findIndex((s) => s.outletTank === tank.id),
-  }));
-
-  const reactionSpecs = new Map(recipe.reactions.map((r) => [r.id, r]));
-  const reachesTank = tankSpecs.map(() => new Set<number>());
-  const steps: StepModel[] = recipe.steps.map((spec, index) => {
-    const fluid = { ...plantFluid, ...spec.fluid };
-    const reactions: ReactionModel[] = spec.reactions.map((id) => {
-      const r = reactionSpecs.get(id);
-      if (!r) throw new Error(`unknown reaction "${id}" (validate the recipe first)`);
-      const orderEntries = Object.entries(r.rateLaw.orders).filter(([, o]) => o !== 0);
-      const stoichEntries = Object.entries(r.stoichiometry);
-      return {
-        id: r.id,
-        kRef: r.rateLaw.k.value,
-        tRef: celsiusToKelvin(r.rateLaw.k.referenceTemperature),
-        eaOverR: (r.rateLaw.activationEnergy * 1000) / GAS_CONSTANT,
-        orderSpecies: Int32Array.from(orderEntries.map(([id]) => idx(id))),
-        orders: Float64Array.from(orderEntries.map(([, o]) => o)),
-        stoichSpecies: Int32Array.from(stoichEntries.map(([id]) => idx(id))),
-        stoich: Float64Array.from(stoichEntries.map(([, nu]) => nu)),
-        heatOfReaction: (r.heatOfReaction ?? 0) * 1000,
-      };
-    });
-    const keyIndex = idx(spec.keyReactant);
-    const productIndex = idx(spec.product);
-    const synthesisReaction = spec.reactions.findIndex((id) => {
-      const st = reactionSpecs.get(id)?.stoichiometry ?? {};
-      return (st[spec.keyReactant] ?? 0) < 0 && (st[spec.product] ?? 0) > 0;
-    });
-    const synthesis =
-      synthesisReaction >= 0
-        ? reactionSpecs.get(spec.reactions[synthesisReaction] ?? '')
-        : undefined;
-    const synthesisHeat = -((synthesis?.heatOfReaction ?? 0) * 1000);
-    const keyCoefficient = Math.abs(synthesis?.stoichiometry[spec.keyReactant] ?? 1);
-    const yieldFactor = synthesis
-      ? Math.abs(synthesis.stoichiometry[spec.keyReactant] ?? 1) /
-        (synthesis.stoichiometry[spec.product] ?? 1)
-      : 1;
-
-    const catalystSpec = spec.reactor.catalyst;
-    const isBed = spec.reactor.type === 'packed-bed';
-    const catalyst: CatalystModel | undefined = isBed
-      ? {
-          initialActivity: catalystSpec?.initialActivity ?? 1,
-          kdRef: catalystSpec?.deactivation?.rate.value ?? 0,
-          tRef: celsiusToKelvin(catalystSpec?.deactivation?.rate.referenceTemperature ?? 25),
-          edOverR: ((catalystSpec?.deactivation?.activationEnergy ?? 0) * 1000) / GAS_CONSTANT,
-          order: catalystSpec?.deactivation?.order ?? 1,
-          particleDiameter: (catalystSpec?.particleDiameter ?? 100) * 1e-6,
-          porosity: catalystSpec?.porosity ?? 0.4,
-        }
-      : undefined;
-    const reactorVolume = spec.reactor.volume / 1000;
-
-    const inlets: InletModel[] = spec.inlets.map((inlet) => {
-      const fromFeed = inlet.feed !== undefined;
-      const gas = fromFeed && feeds[feedIndex.get(inlet.feed ?? '') ?? -1]?.gas === true;
-      return {
-        pump: inlet.pump,
-        source: fromFeed ? 'feed' : 'tank',
-        sourceIndex: fromFeed
-          ? (feedIndex.get(inlet.feed ?? '') ?? -1)
-          : (tankIndex.get(inlet.tank ?? '') ?? -1),
-        gas,
-        nominal: inlet.flow.nominal,
-        min: inlet.flow.min,
-        max: inlet.flow.max,
-        // mL/min → L/s; NmL/min → mol/s
-        toInternal: gas ? 1 / (60 * 1000 * NORMAL_MOLAR_VOLUME) : 1 / 60_000,
-        timeConstant: inlet.timeConstant ?? 2,
-      };
-    });
-
-    const active = new Set<number>();
-    for (const inlet of inlets) {
-      if (inlet.source === 'feed') {
-        feeds[inlet.sourceIndex]?.concentrations.forEach((c, i) => c > 0 && active.add(i));
-      } else reachesTank[inlet.sourceIndex]?.forEach((i) => active.add(i));
-    }
-    for (const reaction of reactions) reaction.stoichSpecies.forEach((i) => active.add(i));
-    const outletTank = spec.outletTank !== undefined ? (tankIndex.get(spec.outletTank) ?? -1) : -1;
-    if (outletTank >= 0) active.forEach((i) => reachesTank[outletTank]?.add(i));
-
-    return {
-      id: spec.id,
-      index,
-      spec,
-      reactions,
-      inlets,
-      type: spec.reactor.type,
-      reactorVolume,
-      liquidVolume: isBed ? reactorVolume * (catalyst?.porosity ?? 0.4) : reactorVolume,
-      heatTransfer: spec.reactor.heatTransfer ?? 1,
-      cells: spec.reactor.type === 'cstr' ? 1 : (spec.reactor.cells ?? 12),
-      innerDiameter: (spec.reactor.innerDiameter ?? 1) / 1000,
-      catalyst,
-      density: fluid.density,
-      volumetricHeatCapacity: fluid.density * fluid.heatCapacity * 1000,
-      viscosity: fluid.viscosity / 1000,
-      keyIndex,
-      productIndex,
-      yieldFactor,
-      synthesisReaction,
-      adiabaticRisePerKey:
-        synthesisHeat > 0
-          ? synthesisHeat / keyCoefficient / (fluid.density * fluid.heatCapacity * 1000)
-          : 0,
-      minConversion: spec.minConversion ?? 0.95,
-      thermostat: {
-        tag: spec.thermostat.tag,
-        ...spec.thermostat.setpoint,
-        timeConstant: spec.thermostat.timeConstant ?? 60,
-      },
-      backPressure: { tag: spec.backPressure.tag, ...spec.backPressure.setpoint },
-      maxTemperature: celsiusToKelvin(spec.limits.maxTemperature),
-      maxTechnicalTemperature: celsiusToKelvin(
-        spec.limits.maxTechnicalTemperature ?? spec.limits.maxTemperature,
-      ),
-      maxPressure: spec.limits.maxPressure,
-      outletTank,
-      activeSpecies: Int32Array.from([...active].sort((a, b) => a - b)),
-    };
-  });
-
+  const tanks = tankSpecs.map((tank, index) => compileTank(tank, index, recipe.steps));
+  const context: StepContext = {
+    ...basics,
+    reactionSpecs: new Map(recipe.reactions.map((r) => [r.id, r])),
+    feeds,
+    feedIndex: new Map(feeds.map((f) => [f.id, f.index])),
+    tankIndex: new Map(tankSpecs.map((t, i) => [t.id, i])),
+    reachesTank: tankSpecs.map(() => new Set<number>()),
+  };
+  const steps = recipe.steps.map((spec, index) => compileStep(spec, index, context));
   return {
     recipe,
     speciesIds,
@@ -317,7 +210,7 @@ export function compilePlant(recipe: Recipe): PlantModel {
     feeds,
     tanks,
     steps,
-    productIndex: idx(recipe.product),
+    productIndex: speciesIndexOf(speciesIndex, recipe.product),
   };
 }
 
@@ -325,9 +218,216 @@ export function compilePlant(recipe: Recipe): PlantModel {
 export function stepById(model: PlantModel, stepId: string): StepModel {
   const step = model.steps.find((s) => s.id === stepId);
   if (!step) {
-    throw new Error(
+    throw new PlantModelError(
+      'UNKNOWN_STEP',
       `unknown step "${stepId}"; the recipe has ${model.steps.map((s) => s.id).join(', ')}`,
     );
   }
   return step;
+}
+
+/** Index of a species in the plant-wide order. Only an unvalidated recipe names an unknown one. */
+function speciesIndexOf(speciesIndex: ReadonlyMap<string, number>, id: string): number {
+  const i = speciesIndex.get(id);
+  if (i === undefined) {
+    throw new RecipeError([
+      { path: '', message: `unknown species "${id}" (validate the recipe first)` },
+    ]);
+  }
+  return i;
+}
+
+function compileFeed(feed: FeedSpec, index: number, basics: PlantBasics): FeedModel {
+  const concentrations = new Float64Array(basics.speciesIds.length);
+  for (const [id, c] of Object.entries(feed.concentrations)) {
+    concentrations[speciesIndexOf(basics.speciesIndex, id)] = c;
+  }
+  return {
+    id: feed.id,
+    index,
+    gas: feed.phase === 'gas',
+    concentrations,
+    density: feed.density ?? basics.plantFluid.density,
+    temperature: celsiusToKelvin(feed.temperature ?? 25),
+    inventory: feed.inventory ?? Number.POSITIVE_INFINITY,
+  };
+}
+
+function compileTank(tank: TankSpec, index: number, steps: readonly StepSpec[]): TankModel {
+  return {
+    id: tank.id,
+    index,
+    capacity: tank.capacity,
+    initialLevel: tank.initialLevel ?? 0,
+    minLevel: tank.minLevel ?? 0,
+    maxLevel: tank.maxLevel ?? tank.capacity,
+    fillingStep: steps.findIndex((s) => s.outletTank === tank.id),
+  };
+}
+
+function compileStep(spec: StepSpec, index: number, context: StepContext): StepModel {
+  const fluid: Fluid = { ...context.plantFluid, ...spec.fluid };
+  const volumetricHeatCapacity = fluid.density * fluid.heatCapacity * 1000;
+  const reactions = spec.reactions.map((id) =>
+    compileReaction(reactionSpecOf(context.reactionSpecs, id), context.speciesIndex),
+  );
+  const keyIndex = speciesIndexOf(context.speciesIndex, spec.keyReactant);
+  const productIndex = speciesIndexOf(context.speciesIndex, spec.product);
+  const synthesis = synthesisOf(spec, context.reactionSpecs, volumetricHeatCapacity);
+  const catalyst = compileCatalyst(spec.reactor);
+  const reactorVolume = spec.reactor.volume / 1000;
+  const inlets = spec.inlets.map((inlet) => compileInlet(inlet, context));
+  const active = speciesReaching(inlets, reactions, context);
+  const outletTank =
+    spec.outletTank !== undefined ? (context.tankIndex.get(spec.outletTank) ?? -1) : -1;
+  if (outletTank >= 0) active.forEach((i) => context.reachesTank[outletTank]?.add(i));
+
+  return {
+    id: spec.id,
+    index,
+    spec,
+    reactions,
+    inlets,
+    type: spec.reactor.type,
+    reactorVolume,
+    liquidVolume: catalyst ? reactorVolume * catalyst.porosity : reactorVolume,
+    heatTransfer: spec.reactor.heatTransfer ?? 1,
+    cells: spec.reactor.type === 'cstr' ? 1 : (spec.reactor.cells ?? 12),
+    innerDiameter: (spec.reactor.innerDiameter ?? 1) / 1000,
+    catalyst,
+    density: fluid.density,
+    volumetricHeatCapacity,
+    viscosity: fluid.viscosity / 1000,
+    keyIndex,
+    productIndex,
+    ...synthesis,
+    minConversion: spec.minConversion ?? 0.95,
+    thermostat: {
+      tag: spec.thermostat.tag,
+      ...spec.thermostat.setpoint,
+      timeConstant: spec.thermostat.timeConstant ?? 60,
+    },
+    backPressure: { tag: spec.backPressure.tag, ...spec.backPressure.setpoint },
+    maxTemperature: celsiusToKelvin(spec.limits.maxTemperature),
+    maxTechnicalTemperature: celsiusToKelvin(
+      spec.limits.maxTechnicalTemperature ?? spec.limits.maxTemperature,
+    ),
+    maxPressure: spec.limits.maxPressure,
+    outletTank,
+    activeSpecies: Int32Array.from([...active].sort((a, b) => a - b)),
+  };
+}
+
+/** A reaction a step names. Only an unvalidated recipe names an unknown one. */
+function reactionSpecOf(
+  reactionSpecs: ReadonlyMap<string, ReactionSpec>,
+  id: string,
+): ReactionSpec {
+  const reaction = reactionSpecs.get(id);
+  if (!reaction) {
+    throw new RecipeError([
+      { path: '', message: `unknown reaction "${id}" (validate the recipe first)` },
+    ]);
+  }
+  return reaction;
+}
+
+function compileReaction(
+  r: ReactionSpec,
+  speciesIndex: ReadonlyMap<string, number>,
+): ReactionModel {
+  const orderEntries = Object.entries(r.rateLaw.orders).filter(([, o]) => o !== 0);
+  const stoichEntries = Object.entries(r.stoichiometry);
+  return {
+    id: r.id,
+    kRef: r.rateLaw.k.value,
+    tRef: celsiusToKelvin(r.rateLaw.k.referenceTemperature),
+    eaOverR: (r.rateLaw.activationEnergy * 1000) / GAS_CONSTANT,
+    orderSpecies: Int32Array.from(orderEntries.map(([id]) => speciesIndexOf(speciesIndex, id))),
+    orders: Float64Array.from(orderEntries.map(([, o]) => o)),
+    stoichSpecies: Int32Array.from(stoichEntries.map(([id]) => speciesIndexOf(speciesIndex, id))),
+    stoich: Float64Array.from(stoichEntries.map(([, nu]) => nu)),
+    heatOfReaction: (r.heatOfReaction ?? 0) * 1000,
+  };
+}
+
+/**
+ * The step's synthesis reaction (the first that consumes the key reactant and makes the
+ * product) and what follows from it: the yield factor and the adiabatic temperature rise.
+ */
+function synthesisOf(
+  spec: StepSpec,
+  reactionSpecs: ReadonlyMap<string, ReactionSpec>,
+  volumetricHeatCapacity: number,
+): Pick<StepModel, 'synthesisReaction' | 'yieldFactor' | 'adiabaticRisePerKey'> {
+  const synthesisReaction = spec.reactions.findIndex((id) => {
+    const st = reactionSpecs.get(id)?.stoichiometry ?? {};
+    return (st[spec.keyReactant] ?? 0) < 0 && (st[spec.product] ?? 0) > 0;
+  });
+  const synthesis =
+    synthesisReaction >= 0 ? reactionSpecs.get(spec.reactions[synthesisReaction] ?? '') : undefined;
+  const synthesisHeat = -((synthesis?.heatOfReaction ?? 0) * 1000);
+  const keyCoefficient = Math.abs(synthesis?.stoichiometry[spec.keyReactant] ?? 1);
+  const yieldFactor = synthesis
+    ? Math.abs(synthesis.stoichiometry[spec.keyReactant] ?? 1) /
+      (synthesis.stoichiometry[spec.product] ?? 1)
+    : 1;
+  return {
+    yieldFactor,
+    synthesisReaction,
+    adiabaticRisePerKey:
+      synthesisHeat > 0 ? synthesisHeat / keyCoefficient / volumetricHeatCapacity : 0,
+  };
+}
+
+/** The catalyst of a packed bed, defaults filled in; undefined for any other reactor. */
+function compileCatalyst(reactor: ReactorSpec): CatalystModel | undefined {
+  if (reactor.type !== 'packed-bed') return undefined;
+  const spec = reactor.catalyst;
+  return {
+    initialActivity: spec?.initialActivity ?? 1,
+    kdRef: spec?.deactivation?.rate.value ?? 0,
+    tRef: celsiusToKelvin(spec?.deactivation?.rate.referenceTemperature ?? 25),
+    edOverR: ((spec?.deactivation?.activationEnergy ?? 0) * 1000) / GAS_CONSTANT,
+    order: spec?.deactivation?.order ?? 1,
+    particleDiameter: (spec?.particleDiameter ?? 100) * 1e-6,
+    porosity: spec?.porosity ?? 0.4,
+  };
+}
+
+function compileInlet(inlet: InletSpec, context: StepContext): InletModel {
+  const fromFeed = inlet.feed !== undefined;
+  const feedIndex = context.feedIndex.get(inlet.feed ?? '') ?? -1;
+  const gas = fromFeed && context.feeds[feedIndex]?.gas === true;
+  return {
+    pump: inlet.pump,
+    source: fromFeed ? 'feed' : 'tank',
+    sourceIndex: fromFeed ? feedIndex : (context.tankIndex.get(inlet.tank ?? '') ?? -1),
+    gas,
+    nominal: inlet.flow.nominal,
+    min: inlet.flow.min,
+    max: inlet.flow.max,
+    // mL/min → L/s; NmL/min → mol/s
+    toInternal: gas ? 1 / (60 * 1000 * NORMAL_MOLAR_VOLUME) : 1 / 60_000,
+    timeConstant: inlet.timeConstant ?? 2,
+  };
+}
+
+/**
+ * Species that can be present in a step: those its feeds carry, those that reach the tanks it
+ * draws from, and those its reactions make or consume.
+ */
+function speciesReaching(
+  inlets: readonly InletModel[],
+  reactions: readonly ReactionModel[],
+  context: StepContext,
+): Set<number> {
+  const active = new Set<number>();
+  for (const inlet of inlets) {
+    if (inlet.source === 'feed') {
+      context.feeds[inlet.sourceIndex]?.concentrations.forEach((c, i) => c > 0 && active.add(i));
+    } else context.reachesTank[inlet.sourceIndex]?.forEach((i) => active.add(i));
+  }
+  for (const reaction of reactions) reaction.stoichSpecies.forEach((i) => active.add(i));
+  return active;
 }
