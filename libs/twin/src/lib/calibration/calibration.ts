@@ -3,7 +3,11 @@ import { Matrix } from 'ml-matrix';
 import { celsiusToKelvin, kelvinToCelsius, type Recipe } from '@pipac/recipe';
 import { withCalibrationProvenance } from './calibrated-recipe';
 import { CalibrationError } from './calibration.error';
-import { createPredictor, measurementPoints } from './calibration-prediction';
+import {
+  createPredictor,
+  measurementPoints,
+  type MeasurementPoint,
+} from './calibration-prediction';
 import type {
   CalibrationFit,
   CalibrationOptions,
@@ -13,11 +17,15 @@ import type {
 } from './calibration.types';
 import { resolveExperiments, type ResolvedExperiment } from './experiment-resolution';
 import type { ExperimentTable } from './experiment.types';
-import { leastSquares } from './least-squares';
+import { leastSquares, type LeastSquaresResult } from './least-squares';
 import { measurementSigmas } from './noise-model';
 import { calibrationWarnings, quantityFits, rSquared } from './calibration-diagnostics';
-import { parameterStatistics } from './parameter-statistics';
-import { checkInitialValues, createParameterScaling } from './parameter-scaling';
+import { parameterStatistics, type ParameterStatistics } from './parameter-statistics';
+import {
+  checkInitialValues,
+  createParameterScaling,
+  type ParameterScaling,
+} from './parameter-scaling';
 import {
   getParameter,
   parameterUnit,
@@ -43,13 +51,85 @@ export function calibrate(
   table: ExperimentTable,
   options: CalibrationOptions,
 ): CalibrationResult {
-  const confidenceLevel = options.confidenceLevel ?? 0.95;
+  const confidenceLevel = checkConfidenceLevel(options.confidenceLevel ?? 0.95);
+  const problem = calibrationProblem(recipe, table, options);
+  const { refs, experiments } = problem;
+  const fitted = fitProblem(recipe, problem, options);
+  const dof = problem.points.length - refs.length;
+  const residualVariance = fitted.solution.ssr / dof;
+  const paths = refs.map((ref) => ref.path);
+  const statistics = parameterStatistics(fitted.jacobian, residualVariance, paths);
+  const t = tQuantile(1 - (1 - confidenceLevel) / 2, dof);
+  const calibratedValues = withParameters(recipe, refs, fitted.values);
+  const parameters = fittedParameters(problem, fitted, statistics, t, calibratedValues);
+  const points = calibrationPoints(problem, fitted.predicted);
+  const fit = fitSummary(problem, fitted, points, t, options);
+  return {
+    recipe: withCalibrationProvenance(calibratedValues, parameters, {
+      source: table.source ?? 'an experiment table',
+      experiments: experiments.length,
+      measurements: problem.points.length,
+      confidenceLevel,
+    }),
+    parameters,
+    covariance: statistics.covariance,
+    correlation: statistics.correlation,
+    confidenceLevel,
+    fit,
+    points,
+    warnings: calibrationWarnings({
+      recipe,
+      refs,
+      parameters,
+      correlation: statistics.correlation,
+      fit,
+      centring: problem.centring,
+      explicitSigma: Object.keys(options.sigma ?? {}).length > 0,
+    }),
+    ...(table.source !== undefined ? { experimentsSource: table.source } : {}),
+  };
+}
+
+/** What a calibration fits: the parameters and their starting values, the experiments, their measured values and σ. */
+interface CalibrationProblem {
+  refs: ParameterRef[];
+  initial: number[];
+  experiments: ResolvedExperiment[];
+  points: MeasurementPoint[];
+  /** Reaction → centring temperature of its experiments, K. */
+  centring: Map<string, number>;
+  /** σ of each point. */
+  sigmas: Float64Array;
+}
+
+/** The weighted least-squares solution, the predictions and the report Jacobian at it. */
+interface FittedProblem {
+  solution: LeastSquaresResult;
+  /** Fitted values in recipe units. */
+  values: number[];
+  predicted: Float64Array;
+  jacobian: Matrix;
+  scaling: ParameterScaling;
+  /** Twin solves (predictions) the whole calibration took. */
+  evaluations: number;
+}
+
+function checkConfidenceLevel(confidenceLevel: number): number {
   if (!(confidenceLevel > 0 && confidenceLevel < 1)) {
     throw new CalibrationError(
       'OPTIONS_INVALID',
       `confidence level must lie strictly between 0 and 1, got ${confidenceLevel}`,
     );
   }
+  return confidenceLevel;
+}
+
+/** Reads and checks the parameters, starting values and experiments, in that order, before any fit. */
+function calibrationProblem(
+  recipe: Recipe,
+  table: ExperimentTable,
+  options: CalibrationOptions,
+): CalibrationProblem {
   const refs = parseParameterPaths(options.parameters, recipe);
   const initial = startingValues(recipe, refs, options.initial);
   checkInitialValues(refs, initial);
@@ -68,10 +148,22 @@ export function calibrate(
     );
   }
   const centring = checkIdentifiable(recipe, refs, experiments);
-
   const sigmas = measurementSigmas(points, options.sigma);
+  return { refs, initial, experiments, points, centring, sigmas };
+}
+
+/**
+ * Fits in scaled coordinates (see parameter-scaling.ts) on the predictions weighted by 1/σ, then
+ * predicts at the solution and takes the Jacobian the statistics are reported in.
+ */
+function fitProblem(
+  recipe: Recipe,
+  problem: CalibrationProblem,
+  options: CalibrationOptions,
+): FittedProblem {
+  const { refs, initial, experiments, points, sigmas } = problem;
   const observed = Float64Array.from(points, (point, i) => point.measured / sigmas[i]!);
-  const scaling = createParameterScaling(recipe, refs, centring, initial);
+  const scaling = createParameterScaling(recipe, refs, problem.centring, initial);
   const solve = createPredictor(recipe, refs, experiments, points, {
     ...DEFAULT_SOLVER,
     ...options.solver,
@@ -85,7 +177,7 @@ export function calibrate(
 
   const model = memoize(
     (theta: readonly number[]) => weighted(predict(scaling.fromFit(theta))),
-    4 * p + 8,
+    4 * refs.length + 8,
   );
   const start = scaling.toFit(initial);
   checkSensitivity(model, start, scaling.differenceStep, refs);
@@ -104,19 +196,22 @@ export function calibrate(
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     },
   );
-
   const values = scaling.fromFit(solution.theta);
   const predicted = predict(values);
-  const dof = m - p;
-  const residualVariance = solution.ssr / dof;
   const jacobian = reportJacobian(values, scaling, (v) => weighted(predict(v)));
-  const paths = refs.map((ref) => ref.path);
-  const statistics = parameterStatistics(jacobian, residualVariance, paths);
-  const t = tQuantile(1 - (1 - confidenceLevel) / 2, dof);
+  return { solution, values, predicted, jacobian, scaling, evaluations };
+}
 
-  const calibratedValues = withParameters(recipe, refs, values);
+/** Each fitted parameter with its standard error and interval (k's on the log scale it was fitted on). */
+function fittedParameters(
+  { refs, initial }: CalibrationProblem,
+  { values, scaling }: FittedProblem,
+  statistics: ParameterStatistics,
+  t: number,
+  calibratedValues: Recipe,
+): FittedParameter[] {
   const u = scaling.toReport(values);
-  const parameters: FittedParameter[] = refs.map((ref, i) => {
+  return refs.map((ref, i) => {
     const se = statistics.standardErrors[i]!;
     const value = values[i]!;
     const isK = ref.kind === 'k';
@@ -135,8 +230,14 @@ export function calibrate(
       intervalScale: isK ? 'log' : 'linear',
     };
   });
+}
 
-  const calibrationPoints: CalibrationPoint[] = points.map((point, i) => {
+/** Each measured value beside its prediction at the fitted parameters. */
+function calibrationPoints(
+  { points, experiments, sigmas }: CalibrationProblem,
+  predicted: Float64Array,
+): CalibrationPoint[] {
+  return points.map((point, i) => {
     const experiment = experiments[point.experiment]!;
     return {
       experiment: experiment.id,
@@ -149,9 +250,23 @@ export function calibrate(
       weightedResidual: (point.measured - predicted[i]!) / sigmas[i]!,
     };
   });
-  const fit: CalibrationFit = {
+}
+
+/** How well the fit went: sizes, residuals, goodness of fit overall and by quantity, the solver's run. */
+function fitSummary(
+  problem: CalibrationProblem,
+  { solution, evaluations }: FittedProblem,
+  points: readonly CalibrationPoint[],
+  t: number,
+  options: CalibrationOptions,
+): CalibrationFit {
+  const m = problem.points.length;
+  const p = problem.refs.length;
+  const dof = m - p;
+  const residualVariance = solution.ssr / dof;
+  return {
     measurements: m,
-    experiments: experiments.length,
+    experiments: problem.experiments.length,
     parameters: p,
     degreesOfFreedom: dof,
     ssr: solution.ssr,
@@ -159,38 +274,13 @@ export function calibrate(
     residualVariance,
     residualStandardError: Math.sqrt(residualVariance),
     rmse: Math.sqrt(solution.ssr / m),
-    rSquared: rSquared(calibrationPoints),
-    byQuantity: quantityFits(calibrationPoints, options.sigma),
+    rSquared: rSquared(points),
+    byQuantity: quantityFits(points, options.sigma),
     tQuantile: t,
     iterations: solution.iterations,
     evaluations,
     converged: solution.converged,
     stopReason: solution.stopReason,
-  };
-  const source = table.source ?? 'an experiment table';
-  return {
-    recipe: withCalibrationProvenance(calibratedValues, parameters, {
-      source,
-      experiments: experiments.length,
-      measurements: m,
-      confidenceLevel,
-    }),
-    parameters,
-    covariance: statistics.covariance,
-    correlation: statistics.correlation,
-    confidenceLevel,
-    fit,
-    points: calibrationPoints,
-    warnings: calibrationWarnings({
-      recipe,
-      refs,
-      parameters,
-      correlation: statistics.correlation,
-      fit,
-      centring,
-      explicitSigma: Object.keys(options.sigma ?? {}).length > 0,
-    }),
-    ...(table.source !== undefined ? { experimentsSource: table.source } : {}),
   };
 }
 
