@@ -82,6 +82,30 @@ export function addLadsDevices(
   devices: DeviceDescription[],
   clock: () => Date = () => new Date(),
 ): LadsDevices {
+  const model = loadedModels(addressSpace);
+  const context: ValueContext = { namespace, lads: model.ns.lads, clock };
+  const made: LadsDevices = { tags: new Map(), unitStates: new Map(), deviceStates: new Map() };
+  for (const device of devices) {
+    addDevice(model, context, device, made);
+    if (device.functionalUnits.some((u) => u.kind === 'analyser')) {
+      addAnalyserDevice(addressSpace, namespace, model.deviceSet, device, made.tags, model.ns);
+    }
+  }
+  return made;
+}
+
+/** The companion models' namespaces, types and folders the devices are made of and put in. */
+interface LoadedModels {
+  ns: { lads: number; di: number; machinery: number; adi: number };
+  deviceType: UAObjectType;
+  unitType: UAObjectType;
+  controlType: UAObjectType;
+  sensorType: UAObjectType;
+  deviceSet: BaseNode;
+  machines: BaseNode;
+}
+
+function loadedModels(addressSpace: AddressSpace): LoadedModels {
   const lads = addressSpace.getNamespaceIndex(LADS_NAMESPACE);
   const di = addressSpace.getNamespaceIndex(DI_NAMESPACE);
   const machinery = addressSpace.getNamespaceIndex(MACHINERY_NAMESPACE);
@@ -106,81 +130,94 @@ export function addLadsDevices(
       'ADDRESS_SPACE_INCOMPLETE',
       'Machinery Machines folder not found in the address space',
     );
-  const context: ValueContext = { namespace, lads, clock };
+  const ns = { lads, di, machinery, adi };
+  return { ns, deviceType, unitType, controlType, sensorType, deviceSet, machines };
+}
 
-  const nodes = new Map<string, TagNode>();
-  const unitStates = new Map<string, UAStateMachineEx>();
-  const deviceStates = new Map<string, UAStateMachineEx>();
-  for (const device of devices) {
-    const deviceNode = deviceType.instantiate({
-      browseName: device.id,
-      nodeId: `s=${device.id}`,
-      componentOf: deviceSet,
+/** One LADS device, a machine in Machines, in the LADS state Operate, with its functional units. */
+function addDevice(
+  model: LoadedModels,
+  context: ValueContext,
+  device: DeviceDescription,
+  made: LadsDevices,
+): void {
+  const { namespace, lads } = context;
+  const deviceNode = model.deviceType.instantiate({
+    browseName: device.id,
+    nodeId: `s=${device.id}`,
+    componentOf: model.deviceSet,
+    namespace,
+    optionals: ['Manufacturer', 'Model', 'SerialNumber'],
+  });
+  setIdentification(deviceNode, device);
+  model.machines.addReference({ referenceType: 'Organizes', nodeId: deviceNode.nodeId });
+  const deviceState = promoteToStateMachine(component(deviceNode, 'DeviceState', lads));
+  deviceState.setState('Operate' satisfies LadsDeviceState);
+  made.deviceStates.set(device.id, deviceState);
+  const unitSet = component(deviceNode, 'FunctionalUnitSet', lads);
+  for (const unit of device.functionalUnits) {
+    const unitNode = model.unitType.instantiate({
+      browseName: unit.name,
+      nodeId: `s=${device.id}.${unit.name}`,
+      componentOf: unitSet,
       namespace,
-      optionals: ['Manufacturer', 'Model', 'SerialNumber'],
+      optionals: ['FunctionSet'],
     });
-    setIdentification(deviceNode, device);
-    machines.addReference({ referenceType: 'Organizes', nodeId: deviceNode.nodeId });
-    const deviceState = promoteToStateMachine(component(deviceNode, 'DeviceState', lads));
-    deviceState.setState('Operate' satisfies LadsDeviceState);
-    deviceStates.set(device.id, deviceState);
-    const unitSet = component(deviceNode, 'FunctionalUnitSet', lads);
-    for (const unit of device.functionalUnits) {
-      const unitNode = unitType.instantiate({
-        browseName: unit.name,
-        nodeId: `s=${device.id}.${unit.name}`,
-        componentOf: unitSet,
-        namespace,
-        optionals: ['FunctionSet'],
-      });
-      const unitState = promoteToStateMachine(component(unitNode, 'FunctionalUnitState', lads));
-      unitState.setState('Running' satisfies FunctionalUnitState);
-      unitStates.set(`${device.id}/${unit.name}`, unitState);
-      const functionSet = component(unitNode, 'FunctionSet', lads);
-      for (const fn of unit.functions) {
-        const fnNode =
-          fn.kind === 'control'
-            ? controlType.instantiate({
-                browseName: fn.name,
-                nodeId: `s=${device.id}.${unit.name}.${fn.name}`,
-                componentOf: functionSet,
-                namespace,
-                // OPC 30500 §7.6: the function's state machine lists its states and transitions;
-                // OPC UA Part 8 §5.3.2: InstrumentRange is the standard (namespace 0) property.
-                optionals: [
-                  'ControlFunctionState.AvailableStates',
-                  'ControlFunctionState.AvailableTransitions',
-                  'TargetValue.InstrumentRange',
-                ],
-              })
-            : sensorType.instantiate({
-                browseName: fn.name,
-                nodeId: `s=${device.id}.${unit.name}.${fn.name}`,
-                componentOf: functionSet,
-                namespace,
-              });
-        // OPC 30500 §7.3: IsEnabled says whether the function can be executed; it always can.
-        fnNode.getPropertyByName('IsEnabled', lads)?.setValueFromSource({
-          dataType: DataType.Boolean,
-          value: true,
-        });
-        if (fn.kind === 'control') {
-          const state = promoteToStateMachine(component(fnNode, 'ControlFunctionState', lads));
-          // The device controls to its target from the start (the plant runs at its setpoints).
-          state.setState('Running' satisfies FunctionalUnitState);
-        }
-        for (const node of functionVariables(fnNode, fn, context, device.id)) {
-          if (nodes.has(node.tag))
-            throw new OpcuaError('DEVICE_MODEL_INVALID', `tag ${node.tag} is served twice`);
-          nodes.set(node.tag, node);
-        }
+    const unitState = promoteToStateMachine(component(unitNode, 'FunctionalUnitState', lads));
+    unitState.setState('Running' satisfies FunctionalUnitState);
+    made.unitStates.set(`${device.id}/${unit.name}`, unitState);
+    const functionSet = component(unitNode, 'FunctionSet', lads);
+    for (const fn of unit.functions) {
+      const fnNode = addFunction(model, context, functionSet, `${device.id}.${unit.name}`, fn);
+      for (const node of functionVariables(fnNode, fn, context, device.id)) {
+        if (made.tags.has(node.tag))
+          throw new OpcuaError('DEVICE_MODEL_INVALID', `tag ${node.tag} is served twice`);
+        made.tags.set(node.tag, node);
       }
     }
-    if (device.functionalUnits.some((u) => u.kind === 'analyser')) {
-      addAnalyserDevice(addressSpace, namespace, deviceSet, device, nodes, { di, adi });
-    }
   }
-  return { tags: nodes, unitStates, deviceStates };
+}
+
+/** A control or sensor function of a functional unit, enabled; a control function Running. */
+function addFunction(
+  model: LoadedModels,
+  { namespace, lads }: ValueContext,
+  functionSet: UAObject,
+  unitPath: string,
+  fn: DeviceFunction,
+): UAObject {
+  const fnNode =
+    fn.kind === 'control'
+      ? model.controlType.instantiate({
+          browseName: fn.name,
+          nodeId: `s=${unitPath}.${fn.name}`,
+          componentOf: functionSet,
+          namespace,
+          // OPC 30500 §7.6: the function's state machine lists its states and transitions;
+          // OPC UA Part 8 §5.3.2: InstrumentRange is the standard (namespace 0) property.
+          optionals: [
+            'ControlFunctionState.AvailableStates',
+            'ControlFunctionState.AvailableTransitions',
+            'TargetValue.InstrumentRange',
+          ],
+        })
+      : model.sensorType.instantiate({
+          browseName: fn.name,
+          nodeId: `s=${unitPath}.${fn.name}`,
+          componentOf: functionSet,
+          namespace,
+        });
+  // OPC 30500 §7.3: IsEnabled says whether the function can be executed; it always can.
+  fnNode.getPropertyByName('IsEnabled', lads)?.setValueFromSource({
+    dataType: DataType.Boolean,
+    value: true,
+  });
+  if (fn.kind === 'control') {
+    const state = promoteToStateMachine(component(fnNode, 'ControlFunctionState', lads));
+    // The device controls to its target from the start (the plant runs at its setpoints).
+    state.setState('Running' satisfies FunctionalUnitState);
+  }
+  return fnNode;
 }
 
 /**
