@@ -1,3 +1,4 @@
+export * from './lib/control.error';
 export * from './lib/pid';
 export * from './lib/safety-shield';
 export * from './lib/step/step-readings';
@@ -8,6 +9,7 @@ export * from './lib/baselines/fixed-recipe.controller';
 export * from './lib/baselines/conversion-pid.controller';
 export * from './lib/baselines/steady-state-oracle.controller';
 export * from './lib/step/policy.controller';
+export * from './lib/step/policy.error';
 export * from './lib/step/onnx-policy';
 export * from './lib/step/step-policy.loader';
 export * from './lib/coordination/coordination.error';

@@ -1,3 +1,5 @@
+import { ControlError } from './control.error';
+
 /** Settings of a PID loop. Gains act on the error setpoint − measurement. */
 export interface PidSettings {
   /** Proportional gain, output units per measurement unit. */
@@ -36,11 +38,20 @@ export class Pid {
 
   constructor(readonly settings: PidSettings) {
     const { kp, ti, outputMin, outputMax } = settings;
-    if (!Number.isFinite(kp)) throw new Error(`PID kp must be finite, got ${kp}`);
-    if (!(ti > 0)) throw new Error(`PID ti must be positive (Infinity for none), got ${ti}`);
+    if (!Number.isFinite(kp))
+      throw new ControlError('INVALID_SETTINGS', `PID kp must be finite, got ${kp}`);
+    if (!(ti > 0))
+      throw new ControlError(
+        'INVALID_SETTINGS',
+        `PID ti must be positive (Infinity for none), got ${ti}`,
+      );
     if (!(outputMin < outputMax))
-      throw new Error(`PID output range ${outputMin}..${outputMax} is empty`);
-    if ((settings.td ?? 0) < 0) throw new Error(`PID td must be ≥ 0, got ${settings.td}`);
+      throw new ControlError(
+        'INVALID_SETTINGS',
+        `PID output range ${outputMin}..${outputMax} is empty`,
+      );
+    if ((settings.td ?? 0) < 0)
+      throw new ControlError('INVALID_SETTINGS', `PID td must be ≥ 0, got ${settings.td}`);
     this.outputMin = outputMin;
     this.outputMax = outputMax;
   }
@@ -51,7 +62,10 @@ export class Pid {
    */
   setOutputLimits(outputMin: number, outputMax: number): void {
     if (!(outputMin < outputMax))
-      throw new Error(`PID output range ${outputMin}..${outputMax} is empty`);
+      throw new ControlError(
+        'INVALID_SETTINGS',
+        `PID output range ${outputMin}..${outputMax} is empty`,
+      );
     this.outputMin = outputMin;
     this.outputMax = outputMax;
     this.integral = Math.min(outputMax, Math.max(outputMin, this.integral));
@@ -70,9 +84,10 @@ export class Pid {
 
   /** One step of dt seconds; returns the output, within the output limits. */
   step(setpoint: number, measurement: number, dt: number): number {
-    if (!(dt > 0)) throw new Error(`PID dt must be positive, got ${dt}`);
+    if (!(dt > 0)) throw new ControlError('INVALID_INPUT', `PID dt must be positive, got ${dt}`);
     if (!Number.isFinite(setpoint) || !Number.isFinite(measurement)) {
-      throw new Error(
+      throw new ControlError(
+        'INVALID_INPUT',
         `PID inputs must be finite (setpoint ${setpoint}, measurement ${measurement})`,
       );
     }

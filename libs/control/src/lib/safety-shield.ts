@@ -1,3 +1,4 @@
+import { ControlError } from './control.error';
 /** A range of a setpoint, in its unit. */
 export interface Range {
   low: number;
@@ -108,16 +109,24 @@ export class SafetyShield {
     for (const limit of options.setpoints) {
       const { low, high } = limit.engineering;
       if (!(Number.isFinite(low) && Number.isFinite(high) && low <= high)) {
-        throw new Error(`${limit.tag}: engineering range ${low}..${high} is not a finite range`);
+        throw new ControlError(
+          'INVALID_SETTINGS',
+          `${limit.tag}: engineering range ${low}..${high} is not a finite range`,
+        );
       }
       const agent = limit.agent ?? limit.engineering;
       if (!(agent.low >= low && agent.high <= high && agent.low <= agent.high)) {
-        throw new Error(
+        throw new ControlError(
+          'INVALID_SETTINGS',
           `${limit.tag}: agent range ${agent.low}..${agent.high} must lie inside ${low}..${high}`,
         );
       }
       const maxMove = limit.maxMove ?? Infinity;
-      if (!(maxMove > 0)) throw new Error(`${limit.tag}: maxMove must be positive, got ${maxMove}`);
+      if (!(maxMove > 0))
+        throw new ControlError(
+          'INVALID_SETTINGS',
+          `${limit.tag}: maxMove must be positive, got ${maxMove}`,
+        );
       this.limits.set(limit.tag, {
         tag: limit.tag,
         engineering: limit.engineering,

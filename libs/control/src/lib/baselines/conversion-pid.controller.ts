@@ -4,6 +4,7 @@ import { Pid } from '../pid';
 import type { StepController } from '../step/step-controller';
 import type { StepReadings } from '../step/step-readings';
 import type { StepSpace } from '../step/step-space';
+import { ControlError } from '../control.error';
 
 /** A PI loop's tuning, and the process model it was derived from. */
 export interface ConversionPidTuning {
@@ -50,7 +51,8 @@ export class ConversionPidController implements StepController {
     options: ConversionPidOptions = {},
   ) {
     if (!space.hasConversion) {
-      throw new Error(
+      throw new ControlError(
+        'NO_ANALYSER',
         `step ${space.step.id}: the PID baseline needs the step's analyser to report conversion`,
       );
     }
@@ -130,9 +132,10 @@ export class ConversionPidController implements StepController {
 export function tuneConversionPid(model: PlantModel, stepId: string): ConversionPidTuning {
   const plant = new Plant(model, { dt: 1, seed: 1 });
   const unit = plant.units.find((u) => u.step.id === stepId);
-  if (!unit) throw new Error(`unknown step "${stepId}"`);
+  if (!unit) throw new ControlError('UNKNOWN_STEP', `unknown step "${stepId}"`);
   const analyser = unit.step.spec.analyser;
-  if (!analyser) throw new Error(`step ${stepId} has no analyser to close a loop on`);
+  if (!analyser)
+    throw new ControlError('NO_ANALYSER', `step ${stepId} has no analyser to close a loop on`);
   plant.warmUp(3600);
   const before = unit.conversion();
   const change = -0.1;
@@ -146,7 +149,10 @@ export function tuneConversionPid(model: PlantModel, stepId: string): Conversion
   const after = trace[horizon - 1]!;
   const delta = after - before;
   if (!(Math.abs(delta) > 1e-6))
-    throw new Error(`step ${stepId}: conversion does not respond to flow (Δ = ${delta})`);
+    throw new ControlError(
+      'TUNING_FAILED',
+      `step ${stepId}: conversion does not respond to flow (Δ = ${delta})`,
+    );
   const crossing = (fraction: number) => {
     const level = before + fraction * delta;
     for (let t = 0; t < horizon; t++) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { Policy } from './policy.controller';
+import { PolicyError } from './policy.error';
 
 /**
  * A policy exported to ONNX, run by onnxruntime-node on the CPU: one observation in, one
@@ -31,7 +32,8 @@ export class OnnxPolicy implements Policy {
     });
     if (!session.inputNames.includes('observation') || !session.outputNames.includes('action')) {
       await session.release();
-      throw new Error(
+      throw new PolicyError(
+        'NOT_A_POLICY',
         `not a pipac policy: inputs ${session.inputNames.join(', ')}, outputs ${session.outputNames.join(', ')} (expected observation → action)`,
       );
     }
@@ -46,7 +48,8 @@ export class OnnxPolicy implements Policy {
   /** Actions for `count` observations laid end to end. */
   async actBatch(observations: Float32Array, count: number): Promise<Float32Array> {
     if (observations.length !== count * this.observationSize) {
-      throw new Error(
+      throw new PolicyError(
+        'SHAPE_MISMATCH',
         `expected ${count} × ${this.observationSize} observation values, got ${observations.length}`,
       );
     }

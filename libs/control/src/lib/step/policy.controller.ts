@@ -2,6 +2,7 @@ import { StepObserver } from './step-observer';
 import type { StepController } from './step-controller';
 import type { StepReadings } from './step-readings';
 import type { StepSpace } from './step-space';
+import { PolicyError } from './policy.error';
 
 /**
  * A trained policy: observation vector in, action vector (−1..1 per manipulated setpoint) out.
@@ -36,7 +37,10 @@ export class PolicyController implements StepController {
     const action = await this.policy.act(this.observer.observe(readings, this.observation));
     for (let i = 0; i < action.length; i++) {
       if (!Number.isFinite(action[i]!))
-        throw new Error(`policy ${this.policy.version} returned ${action[i]}`);
+        throw new PolicyError(
+          'NON_FINITE_ACTION',
+          `policy ${this.policy.version} returned ${action[i]}`,
+        );
     }
     return this.space.toSetpoints(action);
   }

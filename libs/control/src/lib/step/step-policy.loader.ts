@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OnnxPolicy } from './onnx-policy';
 import type { StepSpace } from './step-space';
+import { PolicyError } from './policy.error';
 
 /** The model-card fields a service checks before it lets a policy run a step. */
 export interface ModelCardHeader {
@@ -41,11 +42,15 @@ export async function loadStepPolicy(
     problems.push('observation features differ from the step’s');
   if (card.action?.map((a) => a.tag).join(',') !== space.manipulated.map((m) => m.tag).join(','))
     problems.push('action tags differ from the step’s');
-  if (problems.length > 0) throw new Error(`${cardPath}: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new PolicyError('CARD_MISMATCH', `${cardPath}: ${problems.join('; ')}`);
   const policy = await OnnxPolicy.fromFile(join(stepDir, file), space.observationSize);
   if (policy.version !== card.version) {
     await policy.release();
-    throw new Error(`${join(stepDir, file)} is ${policy.version}, its card says ${card.version}`);
+    throw new PolicyError(
+      'CARD_MISMATCH',
+      `${join(stepDir, file)} is ${policy.version}, its card says ${card.version}`,
+    );
   }
   return { policy, card };
 }

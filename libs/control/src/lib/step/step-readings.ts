@@ -1,5 +1,6 @@
 import { kelvinToCelsius } from '@pipac/recipe';
 import type { Plant } from '@pipac/twin';
+import { ControlError } from '../control.error';
 
 /** The latest result of a step's inline analyser. */
 export interface AnalyserReading {
@@ -34,7 +35,7 @@ export interface StepReadings {
 /** The readings of step `index` of a twin, as the plant's sensors would report them. */
 export function readStep(plant: Plant, index: number, throughputTarget = 1): StepReadings {
   const unit = plant.units[index];
-  if (!unit) throw new Error(`the plant has no step ${index}`);
+  if (!unit) throw new ControlError('UNKNOWN_STEP', `the plant has no step ${index}`);
   const setpoints: Record<string, number> = {};
   for (const inlet of unit.step.inlets) setpoints[inlet.pump] = plant.getSetpoint(inlet.pump);
   setpoints[unit.step.thermostat.tag] = plant.getSetpoint(unit.step.thermostat.tag);

@@ -2,6 +2,7 @@ import { kelvinToCelsius, stepById, type PlantModel, type StepModel } from '@pip
 import { solvePlantSteadyState, type PlantSteadyState } from '@pipac/twin';
 import type { SetpointLimit } from '../safety-shield';
 import type { StepReadings } from './step-readings';
+import { ControlError } from '../control.error';
 
 /** One setpoint a step controller moves. */
 export interface Manipulated {
@@ -96,7 +97,10 @@ export class StepSpace {
     const flowMove = options.flowMove ?? 0.1;
     const temperatureMove = options.temperatureMove ?? 2;
     if (!(lowFraction > 0 && lowFraction < 1 && highFraction > 1))
-      throw new Error(`flowRange must bracket 1 (got ${lowFraction}..${highFraction})`);
+      throw new ControlError(
+        'INVALID_SETTINGS',
+        `flowRange must bracket 1 (got ${lowFraction}..${highFraction})`,
+      );
     this.manipulated = [
       ...step.inlets.map((inlet): Manipulated => {
         // A dosing pump may always be stopped (0: the safe state, and MTP Pause); the recipe's
@@ -187,7 +191,10 @@ export class StepSpace {
   /** Setpoints for an action in −1..1 (values outside are taken to the nearest end). */
   toSetpoints(action: ArrayLike<number>): Record<string, number> {
     if (action.length !== this.actionSize)
-      throw new Error(`action has ${action.length} values, the step takes ${this.actionSize}`);
+      throw new ControlError(
+        'INVALID_INPUT',
+        `action has ${action.length} values, the step takes ${this.actionSize}`,
+      );
     const setpoints: Record<string, number> = {};
     this.manipulated.forEach((m, i) => {
       const a = Math.max(-1, Math.min(1, Number.isFinite(action[i]!) ? action[i]! : 0));
