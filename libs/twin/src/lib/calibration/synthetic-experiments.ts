@@ -1,7 +1,13 @@
-import { compilePlant, stepById, type Recipe } from '@pipac/recipe';
+import {
+  compilePlant,
+  stepById,
+  type PlantModel,
+  type Recipe,
+  type StepModel,
+} from '@pipac/recipe';
 import { SeededRandom } from '../random/seeded-random';
 import { solveStepSteadyState } from '../steady/steady-state';
-import type { SolverOptions, StepConditions } from '../steady/steady-state.types';
+import type { SolverOptions, StepConditions, StepSteadyState } from '../steady/steady-state.types';
 import { CalibrationError } from './calibration.error';
 import {
   isQuantityKey,
@@ -55,21 +61,7 @@ export function syntheticExperiments(
   recipe: Recipe,
   options: SyntheticOptions = {},
 ): ExperimentTable {
-  const invalid = (message: string, column: string): never => {
-    throw new CalibrationError('OPTIONS_INVALID', message, [{ column, message }]);
-  };
-  const truthEntries = Object.entries(options.truth ?? {}).map(([path, value]) => {
-    const ref = parseParameterPath(path, recipe);
-    if (!Number.isFinite(value)) invalid(`truth ${path}: ${value} is not a finite number`, path);
-    return { ref, value };
-  });
-  const truth = Object.fromEntries(truthEntries.map(({ ref, value }) => [ref.path, value]));
-  const trueRecipe = withParameters(
-    recipe,
-    truthEntries.map((e) => e.ref),
-    truthEntries.map((e) => e.value),
-  );
-
+  const { truth, trueRecipe } = trueParameters(recipe, options.truth ?? {});
   const stepId = options.step ?? (recipe.steps.length === 1 ? recipe.steps[0]?.id : undefined);
   if (stepId === undefined)
     invalid(
@@ -84,6 +76,44 @@ export function syntheticExperiments(
     return invalid((error as Error).message, 'step');
   }
   const measure = options.measure ?? [`c:${step.spec.keyReactant}`, `c:${step.spec.product}`];
+  checkMeasurable(model, measure);
+  const design = designLevels(step, options.design ?? {});
+  const experiments = runDesign(model, step, measure, design, options);
+  return { experiments, truth: recordedTruth(step, trueRecipe, truth) };
+}
+
+/** The levels of a full-factorial design, checked against the step. */
+interface DesignLevels {
+  flowLevels: { pump: string; levels: number[] }[];
+  temperatures: number[];
+  replicates: number;
+  fixed: Pick<SyntheticDesign, 'tankCompositions' | 'catalystActivity'>;
+}
+
+function invalid(message: string, column: string): never {
+  throw new CalibrationError('OPTIONS_INVALID', message, [{ column, message }]);
+}
+
+/** The recipe with the true values in place, and those values by canonical path. */
+function trueParameters(
+  recipe: Recipe,
+  given: Record<string, number>,
+): { truth: Record<string, number>; trueRecipe: Recipe } {
+  const truthEntries = Object.entries(given).map(([path, value]) => {
+    const ref = parseParameterPath(path, recipe);
+    if (!Number.isFinite(value)) invalid(`truth ${path}: ${value} is not a finite number`, path);
+    return { ref, value };
+  });
+  const truth = Object.fromEntries(truthEntries.map(({ ref, value }) => [ref.path, value]));
+  const trueRecipe = withParameters(
+    recipe,
+    truthEntries.map((e) => e.ref),
+    truthEntries.map((e) => e.value),
+  );
+  return { truth, trueRecipe };
+}
+
+function checkMeasurable(model: PlantModel, measure: readonly QuantityKey[]): void {
   for (const quantity of measure) {
     const species = isQuantityKey(quantity) ? quantitySpecies(quantity) : undefined;
     if (!isQuantityKey(quantity) || (species !== undefined && !model.speciesIndex.has(species))) {
@@ -93,7 +123,10 @@ export function syntheticExperiments(
       );
     }
   }
-  const design = options.design ?? {};
+}
+
+/** The design's levels, each pump's and the jacket's defaulting to a spread around nominal. */
+function designLevels(step: StepModel, design: SyntheticDesign): DesignLevels {
   const replicates = design.replicates ?? 1;
   if (!Number.isInteger(replicates) || replicates < 1)
     invalid(`replicates must be a positive integer, got ${replicates}`, 'replicates');
@@ -117,7 +150,18 @@ export function syntheticExperiments(
   const temperatures =
     design.jacketTemperatures ??
     defaultLevels([t.nominal - 10, t.nominal, t.nominal + 10, t.nominal + 20], t.min, t.max);
+  const { tankCompositions, catalystActivity } = design;
+  return { flowLevels, temperatures, replicates, fixed: { tankCompositions, catalystActivity } };
+}
 
+/** Solves the true model at every design point and draws each replicate's noisy measurements. */
+function runDesign(
+  model: PlantModel,
+  step: StepModel,
+  measure: readonly QuantityKey[],
+  { flowLevels, temperatures, replicates, fixed }: DesignLevels,
+  options: SyntheticOptions,
+): Experiment[] {
   const random = new SeededRandom(options.seed ?? 1);
   const solver = { rtol: 1e-10, atol: 1e-13, ...options.solver };
   const experiments: Experiment[] = [];
@@ -126,33 +170,51 @@ export function syntheticExperiments(
       const conditions: StepConditions = {
         flows,
         jacketTemperature,
-        ...(design.tankCompositions ? { tankCompositions: design.tankCompositions } : {}),
-        ...(design.catalystActivity !== undefined
-          ? { catalystActivity: design.catalystActivity }
+        ...(fixed.tankCompositions ? { tankCompositions: fixed.tankCompositions } : {}),
+        ...(fixed.catalystActivity !== undefined
+          ? { catalystActivity: fixed.catalystActivity }
           : {}),
       };
       const state = solveStepSteadyState(model, step.id, conditions, solver);
       for (let r = 0; r < replicates; r++) {
-        const measurements: Experiment['measurements'] = {};
-        for (const quantity of measure) {
-          const species = quantitySpecies(quantity);
-          const value =
-            species === undefined ? state.figures.conversion : (state.outlet[species] ?? 0);
-          measurements[quantity] = value + noiseSigma(options.noise ?? {}, value) * random.normal();
-        }
         const row = experiments.length + 1;
         experiments.push({
           id: `S${row}`,
           row,
           step: step.id,
           conditions: { ...conditions, flows: { ...flows } },
-          measurements,
+          measurements: noisyMeasurements(state, measure, options.noise ?? {}, random),
         });
       }
     }
   }
-  // Record the kinetics of every reaction of the step as the truth (given or the recipe's), so
-  // whatever a calibration then fits can be checked against it; plus any other truth given.
+  return experiments;
+}
+
+function noisyMeasurements(
+  state: StepSteadyState,
+  measure: readonly QuantityKey[],
+  noise: NoiseModel,
+  random: SeededRandom,
+): Experiment['measurements'] {
+  const measurements: Experiment['measurements'] = {};
+  for (const quantity of measure) {
+    const species = quantitySpecies(quantity);
+    const value = species === undefined ? state.figures.conversion : (state.outlet[species] ?? 0);
+    measurements[quantity] = value + noiseSigma(noise, value) * random.normal();
+  }
+  return measurements;
+}
+
+/**
+ * The kinetics of every reaction of the step as the truth (given or the recipe's), so whatever
+ * a calibration then fits can be checked against it; plus any other truth given.
+ */
+function recordedTruth(
+  step: StepModel,
+  trueRecipe: Recipe,
+  truth: Record<string, number>,
+): Record<string, number> {
   const recorded: Record<string, number> = {};
   for (const id of step.spec.reactions) {
     for (const field of ['k', 'activationEnergy']) {
@@ -161,7 +223,7 @@ export function syntheticExperiments(
     }
   }
   Object.assign(recorded, truth);
-  return { experiments, truth: recorded };
+  return recorded;
 }
 
 /** Distinct levels clamped to [min, max], in the given order. */
