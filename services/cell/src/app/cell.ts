@@ -2,23 +2,26 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '@pipac/bus';
-import { Coordinator } from '@pipac/coordinator';
-import { DeviceAdapter } from '@pipac/device-adapter';
-import { Stores, createErpGateway, type ErpGatewayApp } from '@pipac/erp-gateway';
-import { describePlantDevices, freePort } from '@pipac/opcua';
+import type { Coordinator } from '@pipac/coordinator';
+import type { DeviceAdapter } from '@pipac/device-adapter';
+import type { ErpGatewayApp } from '@pipac/erp-gateway';
+import type { Database, Role } from '@pipac/persistence';
+import type { PlantSimulator } from '@pipac/plant-simulator';
+import type { StepAgent } from '@pipac/step-agent';
+import { compilePlant, loadRecipe, type PlantModel, type Recipe } from '@pipac/recipe';
 import {
-  AuditHeadExporter,
-  AuditTrail,
-  Database,
-  auditKeyFiles,
-  loadAuditKeys,
-  parseDatabaseUrl,
-  type Role,
-} from '@pipac/persistence';
-import { PlantSimulator } from '@pipac/plant-simulator';
-import { StepAgent } from '@pipac/step-agent';
-import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
+  createStartClient,
+  openAuditedDatabase,
+  startCoordinator,
+  startDeviceAdapters,
+  startGateway,
+  startPlantSimulator,
+  startStepAgents,
+  type CellWiring,
+  type OpcuaUser,
+} from './cell-parts';
 import { registerShippedModels } from './shipped-models';
+import { StartedParts, type Stoppable } from './started-parts';
 
 export interface CellOptions {
   /** @default 'demo' */
@@ -75,159 +78,92 @@ export interface CellClient {
  * wiring is shared. Time runs `timeFactor` times faster than the wall clock: every part reads
  * the simulated clock, and the timers run at the wall-clock equivalent of their periods.
  */
-export class Cell {
-  private constructor(
-    readonly model: PlantModel,
-    readonly db: Database,
-    readonly simulator: PlantSimulator,
-    readonly adapters: DeviceAdapter[],
-    readonly agents: StepAgent[],
-    readonly coordinator: Coordinator,
-    readonly gateway: ErpGatewayApp,
-    readonly url: string,
-    readonly client: CellClient,
-    private readonly bus: EventBus,
-    private readonly auditHead: { stop: () => Promise<unknown> },
-  ) {}
+/** The running parts of a cell, as `Cell.start` made them. */
+interface CellParts {
+  model: PlantModel;
+  db: Database;
+  simulator: PlantSimulator;
+  adapters: DeviceAdapter[];
+  agents: StepAgent[];
+  coordinator: Coordinator;
+  gateway: ErpGatewayApp;
+  url: string;
+  client: CellClient;
+  bus: EventBus;
+  auditHead: Stoppable;
+}
 
+export class Cell {
+  readonly model: PlantModel;
+  readonly db: Database;
+  readonly simulator: PlantSimulator;
+  readonly adapters: DeviceAdapter[];
+  readonly agents: StepAgent[];
+  readonly coordinator: Coordinator;
+  readonly gateway: ErpGatewayApp;
+  readonly url: string;
+  readonly client: CellClient;
+  private readonly bus: EventBus;
+  private readonly auditHead: Stoppable;
+
+  private constructor(parts: CellParts) {
+    this.model = parts.model;
+    this.db = parts.db;
+    this.simulator = parts.simulator;
+    this.adapters = parts.adapters;
+    this.agents = parts.agents;
+    this.coordinator = parts.coordinator;
+    this.gateway = parts.gateway;
+    this.url = parts.url;
+    this.client = parts.client;
+    this.bus = parts.bus;
+    this.auditHead = parts.auditHead;
+  }
+
+  /**
+   * Starts the parts in the order they depend on each other: the database and the bus, the
+   * plant, the step agents and the coordinator, the devices, and the REST API last. If one
+   * fails, those already started are stopped again.
+   */
   static async start(options: CellOptions): Promise<Cell> {
-    const site = options.site ?? 'demo';
-    const cellId = options.cell ?? 'cell-1';
-    const timeFactor = options.timeFactor ?? 120;
-    const log = options.log ?? (() => undefined);
     const recipe = loadRecipe(options.recipePath);
     const model = compilePlant(recipe);
     mkdirSync(options.stateDir, { recursive: true });
-    const started: { stop: () => Promise<unknown> }[] = [];
-    const stopAll = async () => {
-      for (const part of started.reverse()) await part.stop().catch(() => undefined);
-    };
+    const log = options.log ?? (() => undefined);
+    const started = new StartedParts();
     try {
-      // Every append is signed with a key that lives outside the database; the newest signed
-      // head is exported beside it, so a shortened trail shows (see docs/audit-trail.md).
-      const auditKeys = options.auditKeys ?? join(options.stateDir, 'audit');
-      const db = await Database.open(parseDatabaseUrl(options.database), {
-        audit: loadAuditKeys(auditKeys, { create: true }),
-      });
-      started.push({ stop: () => db.close() });
-      const auditHead = new AuditHeadExporter(
-        new AuditTrail(db),
-        auditKeyFiles(auditKeys).head,
-      ).every(options.auditHeadMs ?? 2000, (e: unknown) => log(`audit head: ${String(e)}`));
-      started.push(auditHead);
-      await options.bus.connect();
-      started.push({ stop: () => options.bus.disconnect() });
-
-      // The plant: the twin behind LADS devices on one OPC UA server (SignAndEncrypt, a user).
-      const user = { username: 'pipac-cell', password: randomBytes(12).toString('base64url') };
-      log(`plant simulator: warming up ${options.warmUp ?? 3600} s at the recipe's setpoints`);
-      const simulator = await PlantSimulator.start({
-        recipe,
-        port: await freePort(),
-        pkiFolder: join(options.stateDir, 'pki', 'simulator'),
-        security: { users: [user], acceptUnknownCertificates: true },
-        timeFactor,
-        warmUp: options.warmUp ?? 3600,
-        tickMs: 100,
-        seed: options.seed ?? 1,
-        ...(options.scenario ? { scenario: options.scenario } : {}),
-        log,
-      });
-      started.push(simulator);
-      const simulation = simulator.simulation;
-      const clock = () => simulation.timestamp(simulation.plant.time).getTime();
-      const wallMs = (simulatedMs: number) => Math.max(10, simulatedMs / timeFactor);
-
-      // Started together: each joins its consumer groups, which takes seconds on Kafka.
-      const starting = await Promise.allSettled(
-        model.steps.map((step) =>
-          StepAgent.start({
-            site,
-            cell: cellId,
-            step: step.id,
-            model,
-            bus: options.bus,
-            modelsDir: options.modelsDir,
-            mode: 'automatic',
-            cycleMs: wallMs(60_000),
-            modelPollMs: 5000,
-            clock,
-            log: (line) => log(`step-agent ${step.id}: ${line}`),
-          }),
-        ),
-      );
-      const agents = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-      started.push(...agents); // stopped below if another agent failed to start
-      const failed = starting.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) throw failed.reason;
-
-      const coordinator = await Coordinator.start({
-        site,
-        cell: cellId,
-        model,
-        bus: options.bus,
-        db,
-        clock,
-        cycleMs: 60_000,
-        timerMs: wallMs(60_000),
-        log: (line) => log(`coordinator: ${line}`),
-      });
-      started.push(coordinator);
-
-      // The devices last: every consumer is subscribed when the adapters publish their first values.
-      const adapters: DeviceAdapter[] = [];
-      for (const device of describePlantDevices(model)) {
-        const adapter = await DeviceAdapter.start({
-          site,
-          cell: cellId,
-          step: device.step,
-          nodeMap: simulator.server.nodeMap(device.id),
-          bus: options.bus,
-          opcua: {
-            pkiFolder: join(options.stateDir, 'pki', 'adapters'),
-            acceptUnknownCertificates: true,
-            user,
-          },
-          stateDir: join(options.stateDir, 'adapters', device.id),
-          spoolSync: false,
-          now: clock,
-        });
-        adapters.push(adapter);
-        started.push(adapter);
-      }
-      log(`device adapters: ${adapters.length} OPC UA sessions to ${simulator.server.endpointUrl}`);
-
-      const gateway = await createErpGateway(
+      const { db, auditHead } = await openAuditedDatabase(
         {
-          site,
-          cell: cellId,
-          steps: model.steps.map((s) => s.id),
-          recipe: recipe.metadata.name,
-          product: model.speciesIds[model.productIndex]!,
-          db,
-          bus: options.bus,
-          modelsDir: options.modelsDir,
-          clock,
-          plant: model,
-          // A person's 30 s on the wall clock, in the cell's faster plant time.
-          setpointDeadlineMs: 30_000 * timeFactor,
-          webhooks: { allowNetworks: options.webhookAllowNetworks ?? [] },
+          database: options.database,
+          auditKeys: options.auditKeys ?? join(options.stateDir, 'audit'),
+          auditHeadMs: options.auditHeadMs ?? 2000,
         },
-        { logger: ['error'] },
+        started,
+        log,
       );
-      started.push({ stop: () => gateway.app.close() });
-      const http = options.http ?? { host: '127.0.0.1', port: 8090 };
-      await gateway.app.listen(http.port, http.host);
-      const url = (await gateway.app.getUrl()).replace('[::1]', '127.0.0.1');
-
-      await registerShippedModels(db, options.modelsDir, model, clock, cellId);
-      const id = `cell-operator-${new Date(clock())
-        .toISOString()
-        .replace(/[^0-9]/g, '')
-        .slice(0, 14)}`;
-      const roles: Role[] = ['erp', 'operator', 'engineer', 'viewer'];
-      const { key } = await gateway.app.get(Stores).clients.create(id, 'pipac start', roles);
-      return new Cell(
+      await options.bus.connect();
+      started.add({ stop: () => options.bus.disconnect() });
+      const user = { username: 'pipac-cell', password: randomBytes(12).toString('base64url') };
+      const simulator = started.add(await startSimulator(options, recipe, user, log));
+      const wiring = cellWiring(options, model, simulator, log);
+      const agents = await startStepAgents(wiring, started);
+      const coordinator = started.add(await startCoordinator(wiring, db));
+      // The devices last: every consumer is subscribed when the adapters publish their first values.
+      const adapters = await startDeviceAdapters(wiring, simulator, user, started);
+      const { gateway, url } = await startGateway(
+        wiring,
+        {
+          recipe: recipe.metadata.name,
+          db,
+          webhookAllowNetworks: options.webhookAllowNetworks ?? [],
+          http: options.http ?? { host: '127.0.0.1', port: 8090 },
+        },
+        started,
+      );
+      await registerShippedModels(db, options.modelsDir, model, wiring.clock, wiring.cell);
+      const client = await createStartClient(gateway, wiring.clock);
+      const bus = options.bus;
+      return new Cell({
         model,
         db,
         simulator,
@@ -236,12 +172,12 @@ export class Cell {
         coordinator,
         gateway,
         url,
-        { id, key, roles },
-        options.bus,
+        client,
+        bus,
         auditHead,
-      );
+      });
     } catch (error) {
-      await stopAll();
+      await started.stopAll();
       throw error;
     }
   }
@@ -262,4 +198,45 @@ export class Cell {
     await this.auditHead.stop();
     await this.db.close();
   }
+}
+
+function startSimulator(
+  options: CellOptions,
+  recipe: Recipe,
+  user: OpcuaUser,
+  log: (line: string) => void,
+): Promise<PlantSimulator> {
+  return startPlantSimulator(
+    {
+      recipe,
+      stateDir: options.stateDir,
+      user,
+      timeFactor: options.timeFactor ?? 120,
+      warmUp: options.warmUp ?? 3600,
+      seed: options.seed ?? 1,
+      ...(options.scenario ? { scenario: options.scenario } : {}),
+    },
+    log,
+  );
+}
+
+/** Every part reads the simulated clock of the plant. */
+function cellWiring(
+  options: CellOptions,
+  model: PlantModel,
+  simulator: PlantSimulator,
+  log: (line: string) => void,
+): CellWiring {
+  const simulation = simulator.simulation;
+  return {
+    site: options.site ?? 'demo',
+    cell: options.cell ?? 'cell-1',
+    model,
+    bus: options.bus,
+    modelsDir: options.modelsDir,
+    stateDir: options.stateDir,
+    timeFactor: options.timeFactor ?? 120,
+    clock: () => simulation.timestamp(simulation.plant.time).getTime(),
+    log,
+  };
 }
