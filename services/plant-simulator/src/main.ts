@@ -45,10 +45,22 @@ function nonNegativeInteger(name: string) {
 }
 
 export function buildProgram(): Command {
-  return new Command('plant-simulator')
-    .description(
-      "Serve a recipe's plant over OPC UA: one flow-reactor module per step and its inline analyser (LADS models), driven by the digital twin",
+  const program = new Command('plant-simulator').description(
+    "Serve a recipe's plant over OPC UA: one flow-reactor module per step and its inline analyser (LADS models), driven by the digital twin",
+  );
+  declarePlantOptions(program);
+  declareSecurityOptions(program);
+  return program
+    .option(
+      '--node-maps <dir>',
+      "write each device's node map (JSON) here, for the device adapters",
     )
+    .action(serve);
+}
+
+/** What is simulated and where it is served. */
+function declarePlantOptions(program: Command): void {
+  program
     .option(
       '-r, --recipe <file>',
       'recipe (YAML)',
@@ -84,7 +96,12 @@ export function buildProgram(): Command {
       'simulated s at the setpoints before serving',
       nonNegativeInteger('--warm-up'),
       7200,
-    )
+    );
+}
+
+/** Who may connect, and how (OPC UA Part 2 security, Part 4 user identity tokens). */
+function declareSecurityOptions(program: Command): void {
+  program
     .option(
       '--pki <dir>',
       'certificates and trust lists',
@@ -118,46 +135,44 @@ export function buildProgram(): Command {
       new Option('--security-mode <mode...>', 'message security modes offered')
         .choices(['None', 'Sign', 'SignAndEncrypt'])
         .default(['SignAndEncrypt']),
-    )
-    .option(
-      '--node-maps <dir>',
-      "write each device's node map (JSON) here, for the device adapters",
-    )
-    .action(async (options: Options) => {
-      const security = simulatorSecurity(options);
-      const hostnames = simulatorHostnames(options.hostname);
-      const simulator = await PlantSimulator.start({
-        recipe: loadRecipe(options.recipe),
-        host: options.host,
-        ...(hostnames ? { hostnames } : {}),
-        port: options.port,
-        ...security,
-        timeFactor: options.timeFactor,
-        seed: options.seed,
-        warmUp: options.warmUp,
-        ...(options.scenario
-          ? { scenario: { name: options.scenario, duration: options.duration } }
-          : {}),
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      if (options.nodeMaps) {
-        mkdirSync(options.nodeMaps, { recursive: true });
-        for (const map of simulator.nodeMaps()) {
-          writeFileSync(
-            join(options.nodeMaps, `${map.device}.json`),
-            `${JSON.stringify(map, null, 2)}\n`,
-          );
-        }
-      }
-      process.stderr.write(
-        `plant-simulator: serving ${simulator.nodeMaps().length} devices at ${simulator.endpointUrl} (time factor ${options.timeFactor})\n`,
+    );
+}
+
+/** Serves the plant until SIGINT or SIGTERM. */
+async function serve(options: Options): Promise<void> {
+  const security = simulatorSecurity(options);
+  const hostnames = simulatorHostnames(options.hostname);
+  const simulator = await PlantSimulator.start({
+    recipe: loadRecipe(options.recipe),
+    host: options.host,
+    ...(hostnames ? { hostnames } : {}),
+    port: options.port,
+    ...security,
+    timeFactor: options.timeFactor,
+    seed: options.seed,
+    warmUp: options.warmUp,
+    ...(options.scenario
+      ? { scenario: { name: options.scenario, duration: options.duration } }
+      : {}),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  if (options.nodeMaps) {
+    mkdirSync(options.nodeMaps, { recursive: true });
+    for (const map of simulator.nodeMaps()) {
+      writeFileSync(
+        join(options.nodeMaps, `${map.device}.json`),
+        `${JSON.stringify(map, null, 2)}\n`,
       );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await simulator.stop();
-    });
+    }
+  }
+  process.stderr.write(
+    `plant-simulator: serving ${simulator.nodeMaps().length} devices at ${simulator.endpointUrl} (time factor ${options.timeFactor})\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await simulator.stop();
 }
 
 if (require.main === module) {
