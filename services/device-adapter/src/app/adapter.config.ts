@@ -154,32 +154,63 @@ export function loadAdapterConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): AdapterConfig {
   const base = dirname(path);
-  const raw = readConfigFile<{
-    site: string;
-    cell: string;
-    step: string;
-    nodeMap: string | object;
-    stateDir: string;
-    opcua?: Partial<AdapterConfig['opcua']>;
-    kafkaBrokers?: string[];
-    topics?: Partial<Record<ContractStream, Partial<TopicSettings>>>;
-    spoolMaxBytes?: number;
-    memoryLimit?: number;
-    http?: { host?: string; port?: number };
-    telemetry?: TelemetryBlock;
-  }>(path, SCHEMA);
+  const raw = readConfigFile<RawAdapterConfig>(path, SCHEMA);
   const nodeMapSource =
     typeof raw.nodeMap === 'string' ? resolve(base, raw.nodeMap) : `${path} nodeMap`;
-  let nodeMapDocument: unknown = raw.nodeMap;
-  if (typeof raw.nodeMap === 'string') {
-    try {
-      nodeMapDocument = parseYaml(readFileSync(nodeMapSource, 'utf8'));
-    } catch (error) {
-      throw new ConfigError(`${path}: /nodeMap cannot be read: ${(error as Error).message}`);
-    }
-  }
+  const nodeMapDocument = readNodeMap(path, raw.nodeMap, nodeMapSource);
   const brokers = kafkaBrokers(path, raw.kafkaBrokers, env);
-  const opcua = raw.opcua ?? {};
+  const opcua = opcuaSettings(path, raw.opcua ?? {}, env);
+  const topics = topicOverrides(path, raw.topics ?? {});
+  const nodeMap = parseNodeMap(nodeMapDocument, nodeMapSource);
+  return {
+    site: raw.site,
+    cell: raw.cell,
+    step: raw.step,
+    nodeMap,
+    opcua,
+    kafkaBrokers: brokers,
+    topics,
+    stateDir: resolve(base, raw.stateDir),
+    spoolMaxBytes: raw.spoolMaxBytes ?? 256 * 1024 * 1024,
+    memoryLimit: raw.memoryLimit ?? 100_000,
+    http: httpEndpoint(raw.http),
+    telemetry: telemetrySettings(raw.telemetry, `device-adapter.${nodeMap.device}`),
+  };
+}
+
+/** The configuration file as the schema admits it, before defaults and checks. */
+interface RawAdapterConfig {
+  site: string;
+  cell: string;
+  step: string;
+  nodeMap: string | object;
+  stateDir: string;
+  opcua?: Partial<AdapterConfig['opcua']>;
+  kafkaBrokers?: string[];
+  topics?: Partial<Record<ContractStream, Partial<TopicSettings>>>;
+  spoolMaxBytes?: number;
+  memoryLimit?: number;
+  http?: { host?: string; port?: number };
+  telemetry?: TelemetryBlock;
+}
+
+/** The node map given in the file, or read from the file it names (checked later). */
+function readNodeMap(path: string, nodeMap: string | object, source: string): unknown {
+  if (typeof nodeMap !== 'string') return nodeMap;
+  try {
+    return parseYaml(readFileSync(source, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${path}: /nodeMap cannot be read: ${(error as Error).message}`);
+  }
+}
+
+/** The OPC UA session settings with their defaults; files relative to the configuration file. */
+function opcuaSettings(
+  path: string,
+  opcua: Partial<AdapterConfig['opcua']>,
+  env: NodeJS.ProcessEnv,
+): AdapterConfig['opcua'] {
+  const base = dirname(path);
   if (opcua.username && !env['PIPAC_OPCUA_PASSWORD']) {
     throw new ConfigError(`${path}: /opcua/username is set, PIPAC_OPCUA_PASSWORD is not`);
   }
@@ -192,12 +223,36 @@ export function loadAdapterConfig(
       throw new ConfigError(`${path}: /opcua/${field} ${resolve(base, file)} does not exist`);
     }
   }
-  // What the schema cannot say: min.insync.replicas within the copies, no retention on a
-  // compacted stream (a mistake here would make every write fail, or do nothing).
+  return {
+    securityMode: opcua.securityMode ?? 'SignAndEncrypt',
+    securityPolicy: opcua.securityPolicy ?? 'Basic256Sha256',
+    ...(opcua.username ? { username: opcua.username } : {}),
+    pkiFolder: resolve(base, opcua.pkiFolder ?? '.pipac/pki/device-adapter'),
+    acceptUnknownCertificates: opcua.acceptUnknownCertificates ?? false,
+    ...(opcua.certificateFile && opcua.privateKeyFile
+      ? {
+          certificateFile: resolve(base, opcua.certificateFile),
+          privateKeyFile: resolve(base, opcua.privateKeyFile),
+        }
+      : {}),
+    publishingIntervalMs: opcua.publishingIntervalMs ?? 50,
+    heartbeatTimeoutMs: opcua.heartbeatTimeoutMs ?? 5000,
+  };
+}
+
+/**
+ * The deployment's topic settings per stream. What the schema cannot say: min.insync.replicas
+ * within the copies, no retention on a compacted stream (a mistake here would make every write
+ * fail, or do nothing).
+ */
+function topicOverrides(
+  path: string,
+  overrides: Partial<Record<ContractStream, Partial<TopicSettings>>>,
+): Partial<Record<ContractStream, TopicSettings>> {
   const topics: Partial<Record<ContractStream, TopicSettings>> = {};
-  for (const [stream, overrides] of Object.entries(raw.topics ?? {})) {
+  for (const [stream, settings] of Object.entries(overrides)) {
     try {
-      topics[stream as ContractStream] = topicSettings(stream as ContractStream, overrides);
+      topics[stream as ContractStream] = topicSettings(stream as ContractStream, settings);
     } catch (error) {
       if (!(error instanceof TopicError)) throw error;
       throw new ConfigError(
@@ -205,33 +260,5 @@ export function loadAdapterConfig(
       );
     }
   }
-  const nodeMap = parseNodeMap(nodeMapDocument, nodeMapSource);
-  return {
-    site: raw.site,
-    cell: raw.cell,
-    step: raw.step,
-    nodeMap,
-    opcua: {
-      securityMode: opcua.securityMode ?? 'SignAndEncrypt',
-      securityPolicy: opcua.securityPolicy ?? 'Basic256Sha256',
-      ...(opcua.username ? { username: opcua.username } : {}),
-      pkiFolder: resolve(base, opcua.pkiFolder ?? '.pipac/pki/device-adapter'),
-      acceptUnknownCertificates: opcua.acceptUnknownCertificates ?? false,
-      ...(opcua.certificateFile && opcua.privateKeyFile
-        ? {
-            certificateFile: resolve(base, opcua.certificateFile),
-            privateKeyFile: resolve(base, opcua.privateKeyFile),
-          }
-        : {}),
-      publishingIntervalMs: opcua.publishingIntervalMs ?? 50,
-      heartbeatTimeoutMs: opcua.heartbeatTimeoutMs ?? 5000,
-    },
-    kafkaBrokers: brokers,
-    topics,
-    stateDir: resolve(base, raw.stateDir),
-    spoolMaxBytes: raw.spoolMaxBytes ?? 256 * 1024 * 1024,
-    memoryLimit: raw.memoryLimit ?? 100_000,
-    http: httpEndpoint(raw.http),
-    telemetry: telemetrySettings(raw.telemetry, `device-adapter.${nodeMap.device}`),
-  };
+  return topics;
 }
