@@ -64,9 +64,6 @@ export function leastSquares(
   problem: LeastSquaresProblem,
   options: LeastSquaresOptions = {},
 ): LeastSquaresResult {
-  const maxIterations = options.maxIterations ?? 100;
-  const ftol = options.ftol ?? 1e-10;
-  const xtol = options.xtol ?? 1e-10;
   const m = problem.observed.length;
   const p = problem.initial.length;
   if (m < 2 || m <= p) {
@@ -75,45 +72,85 @@ export function leastSquares(
       `${m} measurements cannot determine ${p} parameters; at least ${Math.max(2, p + 1)} are needed`,
     );
   }
-
-  // The library asks for f(θ) once per data point; evaluate each θ once (a whole twin solve)
-  // and keep the last few: the trial point and the Jacobian columns come back on a retry.
-  const cache = new Map<string, Float64Array>();
-  let evaluations = 0;
-  const evaluate = (theta: readonly number[]): Float64Array => {
-    const key = theta.join(',');
-    let values = cache.get(key);
-    if (!values) {
-      values = problem.model(theta);
-      evaluations++;
-      cache.set(key, values);
-      if (cache.size > 4 * p + 8) cache.delete(cache.keys().next().value as string);
-    }
-    return values;
-  };
-  const ssrOf = (theta: readonly number[]): number => {
-    const f = evaluate(theta);
-    let ssr = 0;
-    for (let i = 0; i < m; i++) ssr += (problem.observed[i]! - f[i]!) ** 2;
-    return ssr;
-  };
-
-  const data = { x: Array.from({ length: m }, (_, i) => i), y: Array.from(problem.observed) };
-  const parameterized = (theta: number[]) => {
-    const f = evaluate(theta);
-    return (i: number) => f[i]!;
-  };
-
-  let theta = [...problem.initial];
-  let ssr = ssrOf(theta);
-  const initialSsr = ssr;
-  if (!Number.isFinite(ssr)) {
+  const model = new CachedModel(problem.model, 4 * p + 8);
+  const theta = [...problem.initial];
+  const initialSsr = sumOfSquares(problem.observed, model.evaluate(theta));
+  if (!Number.isFinite(initialSsr)) {
     throw new CalibrationError(
       'MODEL_FAILED',
       'the twin cannot be solved at the initial parameter values (check them, and the experiment conditions)',
     );
   }
-  options.onProgress?.(0, ssr);
+  options.onProgress?.(0, initialSsr);
+  const run = marquardtIterations(problem, model, theta, initialSsr, options);
+  return {
+    theta: run.theta,
+    ssr: run.ssr,
+    initialSsr,
+    iterations: run.iterations,
+    evaluations: model.evaluations,
+    converged: run.stopReason !== 'max-iterations',
+    stopReason: run.stopReason,
+  };
+}
+
+/**
+ * The model with its last few evaluations kept: the library asks for f(θ) once per data point,
+ * so each θ is evaluated once (a whole twin solve), and the trial point and the Jacobian
+ * columns come back on a retry.
+ */
+class CachedModel {
+  /** Distinct parameter vectors evaluated. */
+  evaluations = 0;
+  private readonly cache = new Map<string, Float64Array>();
+
+  constructor(
+    private readonly model: (theta: readonly number[]) => Float64Array,
+    private readonly size: number,
+  ) {}
+
+  evaluate(theta: readonly number[]): Float64Array {
+    const key = theta.join(',');
+    let values = this.cache.get(key);
+    if (!values) {
+      values = this.model(theta);
+      this.evaluations++;
+      this.cache.set(key, values);
+      if (this.cache.size > this.size) this.cache.delete(this.cache.keys().next().value as string);
+    }
+    return values;
+  }
+}
+
+function sumOfSquares(observed: Float64Array, f: Float64Array): number {
+  let ssr = 0;
+  for (let i = 0; i < observed.length; i++) ssr += (observed[i]! - f[i]!) ** 2;
+  return ssr;
+}
+
+/**
+ * Marquardt's outer loop from θ with its SSR: one damped step of the library at a time,
+ * accepted (λ shrinks) when it lowers the SSR, else retried with a larger λ; stops on an exact
+ * fit, a converged SSR or step, a damping past MAX_DAMPING, or the iteration budget.
+ */
+function marquardtIterations(
+  problem: LeastSquaresProblem,
+  model: CachedModel,
+  start: number[],
+  startSsr: number,
+  options: LeastSquaresOptions,
+): { theta: number[]; ssr: number; iterations: number; stopReason: StopReason } {
+  const maxIterations = options.maxIterations ?? 100;
+  const ftol = options.ftol ?? 1e-10;
+  const xtol = options.xtol ?? 1e-10;
+  const m = problem.observed.length;
+  const data = { x: Array.from({ length: m }, (_, i) => i), y: Array.from(problem.observed) };
+  const parameterized = (theta: number[]) => {
+    const f = model.evaluate(theta);
+    return (i: number) => f[i]!;
+  };
+  let theta = start;
+  let ssr = startSsr;
   let damping = INITIAL_DAMPING;
   let iterations = 0;
   let stopReason: StopReason = 'max-iterations';
@@ -125,16 +162,7 @@ export function leastSquares(
       break;
     }
     trials++;
-    const step = levenbergMarquardt(data, parameterized, {
-      // The library writes into this array: pass a copy.
-      initialValues: [...theta],
-      damping,
-      maxIterations: 1,
-      errorTolerance: 0,
-      gradientDifference: [...problem.differenceStep],
-      minValues: [...problem.lower],
-      maxValues: [...problem.upper],
-    });
+    const step = dampedStep(problem, data, parameterized, theta, damping);
     if (step.parameterError < ssr) {
       iterations++;
       const moved = Math.max(...step.parameterValues.map((v, k) => Math.abs(v - theta[k]!)));
@@ -160,13 +188,25 @@ export function leastSquares(
       }
     }
   }
-  return {
-    theta,
-    ssr,
-    initialSsr,
-    iterations,
-    evaluations,
-    converged: stopReason !== 'max-iterations',
-    stopReason,
-  };
+  return { theta, ssr, iterations, stopReason };
+}
+
+/** One damped Gauss–Newton step of the library at damping λ; it keeps the better of θ and the trial. */
+function dampedStep(
+  problem: LeastSquaresProblem,
+  data: { x: number[]; y: number[] },
+  parameterized: (theta: number[]) => (i: number) => number,
+  theta: readonly number[],
+  damping: number,
+): { parameterValues: number[]; parameterError: number } {
+  return levenbergMarquardt(data, parameterized, {
+    // The library writes into this array: pass a copy.
+    initialValues: [...theta],
+    damping,
+    maxIterations: 1,
+    errorTolerance: 0,
+    gradientDifference: [...problem.differenceStep],
+    minValues: [...problem.lower],
+    maxValues: [...problem.upper],
+  });
 }
