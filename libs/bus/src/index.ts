@@ -4,3 +4,4 @@ export * from './lib/typed-events';
 export * from './lib/kafka.bus';
 export * from './lib/disk-spool';
 export * from './lib/buffered-publisher';
+export * from './lib/backoff';

@@ -1,3 +1,4 @@
+import { backoffDelay } from './backoff';
 import type { EventBus, OutgoingMessage } from './event-bus.port';
 import type { DiskSpool, SpoolPosition, SpoolRecord } from './disk-spool';
 
@@ -178,9 +179,11 @@ export class BufferedPublisher {
   }
 
   private async backOff(): Promise<void> {
-    const initial = this.options.retryInitialMs ?? 100;
-    const max = this.options.retryMaxMs ?? 5000;
-    const delay = Math.min(max, initial * 2 ** this.failures) * (0.5 + this.random());
+    const delay = backoffDelay(this.failures, {
+      initialMs: this.options.retryInitialMs ?? 100,
+      maxMs: this.options.retryMaxMs ?? 5000,
+      random: this.random,
+    });
     this.failures++;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);

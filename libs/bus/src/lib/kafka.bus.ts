@@ -4,10 +4,13 @@ import {
   Kafka,
   logLevel,
   type Admin,
+  type Batch,
   type Consumer,
+  type EachBatchPayload,
   type IHeaders,
   type ISocketFactory,
   type KafkaConfig,
+  type KafkaMessage,
   type Producer,
 } from 'kafkajs';
 import {
@@ -26,6 +29,7 @@ import {
   type Subscription,
   type TopicSpec,
 } from './event-bus.port';
+import { retryWithBackoff } from './backoff';
 
 export interface KafkaBusOptions {
   /** Bootstrap servers, e.g. ['127.0.0.1:19092']. */
@@ -286,19 +290,7 @@ class KafkaSubscription implements Subscription {
 
   /** Resolves once the consumer has joined its group; rejects if it crashes before that. */
   async start(): Promise<void> {
-    const joined = new Promise<void>((resolve, reject) => {
-      const removeJoin = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        removeJoin();
-        removeCrash();
-        resolve();
-      });
-      const removeCrash = this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-        if (payload.restart) return; // kafkajs restarts the consumer itself
-        removeJoin();
-        removeCrash();
-        reject(payload.error);
-      });
-    });
+    const joined = this.groupJoined();
     joined.catch(() => undefined); // observed below; not unhandled if subscribing fails first
     await this.consumer.connect();
     // The consumer's own metadata refresh gives up at once on an unknown topic; a broker that
@@ -314,62 +306,30 @@ class KafkaSubscription implements Subscription {
     const running = this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      // kafkajs passes these as closures over the batch, not methods needing their object.
-      // eslint-disable-next-line @typescript-eslint/unbound-method
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        // Offsets are committed once per batch (and before any wait), not per message: one
-        // round trip to the group coordinator per fetch instead of one per event. A crash
-        // redelivers at most the uncommitted rest of one batch, which at-least-once handlers
-        // absorb.
-        let handled: string | undefined;
-        const commit = async (): Promise<void> => {
-          if (handled === undefined) return;
-          const offset = (BigInt(handled) + 1n).toString();
-          handled = undefined;
-          await this.consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset },
-          ]);
-        };
-        try {
-          for (const message of batch.messages) {
-            if (!isRunning() || isStale() || this.closing) break;
-            // Between messages, not after the last (a closing consumer must commit first):
-            // kafkajs sends one only when its interval has passed, so a long batch of slow
-            // handlers keeps the group membership.
-            if (handled !== undefined) await heartbeat();
-            if (this.paused) await commit();
-            while (this.paused && !this.closing) {
-              await new Promise<void>((resolve) => {
-                this.resumed = resolve;
-                setTimeout(resolve, 1000); // heartbeat at least every second while held
-              });
-              await heartbeat();
-            }
-            if (this.closing) break;
-            const busMessage: BusMessage = {
-              topic: batch.topic,
-              key: message.key?.toString() ?? '',
-              value: new Uint8Array(message.value ?? Buffer.alloc(0)),
-              headers: stringHeaders(message.headers),
-              offset: message.offset,
-              partition: batch.partition,
-              timestamp: Number(message.timestamp),
-              ...(message.value === null ? { tombstone: true } : {}),
-            };
-            // The message in hand completes even while closing; its offset is committed below.
-            this.inHand = this.process(busMessage, isRunning, heartbeat, commit);
-            const done = await this.inHand;
-            this.inHand = undefined;
-            if (!done) return;
-            handled = message.offset;
-            resolveOffset(message.offset);
-            this.recordLag(batch.topic, batch.partition, batch.highWatermark, message.offset);
-          }
-        } finally {
-          await commit();
-        }
-      },
+      eachBatch: (payload) => this.handleBatch(payload),
     });
+    await this.joinWithin(running, joined);
+  }
+
+  /** Settles on the group join, or on a crash that kafkajs does not restart from. */
+  private groupJoined(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const removeJoin = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        removeJoin();
+        removeCrash();
+        resolve();
+      });
+      const removeCrash = this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart) return; // kafkajs restarts the consumer itself
+        removeJoin();
+        removeCrash();
+        reject(payload.error);
+      });
+    });
+  }
+
+  /** Waits for the join at most `joinTimeoutMs`; on failure lets a join under way settle first. */
+  private async joinWithin(running: Promise<void>, joined: Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -388,6 +348,60 @@ class KafkaSubscription implements Subscription {
       throw error;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Hands a fetched batch to the handler message by message. Offsets are committed once per
+   * batch (and before any wait), not per message: one round trip to the group coordinator per
+   * fetch instead of one per event. A crash redelivers at most the uncommitted rest of one
+   * batch, which at-least-once handlers absorb.
+   */
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    // kafkajs passes these as closures over the batch, not methods needing their object.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    let handled: string | undefined;
+    const commit = async (): Promise<void> => {
+      if (handled === undefined) return;
+      const offset = (BigInt(handled) + 1n).toString();
+      handled = undefined;
+      await this.consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset },
+      ]);
+    };
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale() || this.closing) break;
+        // Between messages, not after the last (a closing consumer must commit first):
+        // kafkajs sends one only when its interval has passed, so a long batch of slow
+        // handlers keeps the group membership.
+        if (handled !== undefined) await heartbeat();
+        if (this.paused) await commit();
+        await this.holdWhilePaused(heartbeat);
+        if (this.closing) break;
+        // The message in hand completes even while closing; its offset is committed below.
+        this.inHand = this.process(busMessage(batch, message), isRunning, heartbeat, commit);
+        const done = await this.inHand;
+        this.inHand = undefined;
+        if (!done) return;
+        handled = message.offset;
+        resolveOffset(message.offset);
+        this.recordLag(batch.topic, batch.partition, batch.highWatermark, message.offset);
+      }
+    } finally {
+      await commit();
+    }
+  }
+
+  /** While paused (and not closing), waits for resume, heartbeating at least every second. */
+  private async holdWhilePaused(heartbeat: () => Promise<void>): Promise<void> {
+    while (this.paused && !this.closing) {
+      await new Promise<void>((resolve) => {
+        this.resumed = resolve;
+        setTimeout(resolve, 1000);
+      });
+      await heartbeat();
     }
   }
 
@@ -451,6 +465,20 @@ class KafkaSubscription implements Subscription {
   }
 }
 
+/** A fetched Kafka message as the bus hands it to handlers. */
+function busMessage(batch: Batch, message: KafkaMessage): BusMessage {
+  return {
+    topic: batch.topic,
+    key: message.key?.toString() ?? '',
+    value: new Uint8Array(message.value ?? Buffer.alloc(0)),
+    headers: stringHeaders(message.headers),
+    offset: message.offset,
+    partition: batch.partition,
+    timestamp: Number(message.timestamp),
+    ...(message.value === null ? { tombstone: true } : {}),
+  };
+}
+
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -489,16 +517,14 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<voi
  * coordinator errors itself: right after a broker starts, the group coordinator answers
  * NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS until the offsets topic is loaded.
  */
-async function retryRetriable<T>(request: () => Promise<T>, attempts = 20): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await request();
-    } catch (error) {
-      const retriable = (error as { retriable?: unknown }).retriable === true;
-      if (!retriable || attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-    }
-  }
+function retryRetriable<T>(request: () => Promise<T>, attempts = 20): Promise<T> {
+  return retryWithBackoff(request, {
+    attempts,
+    // 100, 200, 400, 800, then 1000 ms.
+    initialMs: 100,
+    maxMs: 1000,
+    retriable: (error) => (error as { retriable?: unknown }).retriable === true,
+  });
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { backoffDelay } from '@pipac/bus';
 import type { WebhookDeliveryEntity } from '@pipac/persistence';
 import {
   DEFAULT_WEBHOOK_RETRY,
@@ -130,7 +131,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       );
       return;
     }
-    const delay = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempts - 1));
+    const delay = backoffDelay(attempts - 1, {
+      initialMs: this.retry.initialDelayMs,
+      maxMs: this.retry.maxDelayMs,
+    });
     await this.stores.webhooks.attemptFailed(delivery.id, attempts, error, Date.now() + delay);
   }
 }
