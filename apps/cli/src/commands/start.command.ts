@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { InProcessBus, KafkaBus, type EventBus } from '@pipac/bus';
 // The cell (the OPC UA stack, NestJS, the gateway) loads only when `start` runs: the other
 // commands neither wait for it nor get node-opcua's start-up warnings in their output.
-import type { Cell } from '@pipac/cell';
+import type { Cell, CellOptions } from '@pipac/cell';
+import type { Stores } from '@pipac/erp-gateway';
 
 /**
  * The heavy parts, required when `start` runs. `require`, not `import()`: the bin runs this file
@@ -20,34 +20,18 @@ const lazy = {
 /* eslint-enable @typescript-eslint/no-require-imports */
 import { loadRecipe } from '@pipac/recipe';
 import { SCENARIO_NAMES } from '@pipac/twin';
-import { parseDuration, parsePositive } from '../format/duration';
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
-import { formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';
 import { DEFAULT_AUDIT_KEYS, DEFAULT_DATABASE } from './audit.command';
 import { CellMonitor, type CellSnapshot } from './cell-monitor';
 import { Telemetry } from '@pipac/telemetry';
-
-interface StartOptions {
-  recipe: string;
-  models?: string;
-  timeFactor: string;
-  order: string | false;
-  scenario?: string;
-  seed: string;
-  db: string;
-  state: string;
-  auditKeys: string;
-  host: string;
-  port: string;
-  kafka?: string;
-  maxTime: string;
-  refresh: string;
-  keepRunning: boolean;
-  metrics: string | false;
-  otlp?: string;
-  webhookAllow?: string[];
-}
+import {
+  parseHostPort,
+  parseStartOptions,
+  type StartOptions,
+  type StartSettings,
+} from './start.options';
+import { summarise } from './start.summary';
 
 /**
  * `pipac start`: the main job. The whole cell on one machine — the simulated plant's OPC UA
@@ -58,12 +42,19 @@ interface StartOptions {
  * record is.
  */
 export function startCommand(): Command {
-  return new Command('start')
-    .description(
-      'Run the whole cell on one machine: simulated plant (OPC UA), device adapters, step agents with the trained ' +
-        'models, coordinator and ERP gateway, in accelerated time; place a demo order over REST and follow it to ' +
-        'completion, then print the summary and the batch record.',
-    )
+  const command = new Command('start').description(
+    'Run the whole cell on one machine: simulated plant (OPC UA), device adapters, step agents with the trained ' +
+      'models, coordinator and ERP gateway, in accelerated time; place a demo order over REST and follow it to ' +
+      'completion, then print the summary and the batch record.',
+  );
+  declareRunOptions(command);
+  declareServiceOptions(command);
+  return command.action(runStart);
+}
+
+/** What runs: the recipe, its models, the pace, the demo order, the plant's disturbances. */
+function declareRunOptions(command: Command): void {
+  command
     .option('-r, --recipe <file>', 'recipe (YAML)', defaultRecipePath())
     .option('--models <dir>', 'trained models (default models/<recipe name>)')
     .option('-t, --time-factor <n>', 'simulated seconds per wall-clock second', '120')
@@ -77,7 +68,12 @@ export function startCommand(): Command {
         ...SCENARIO_NAMES,
       ]),
     )
-    .option('--seed <n>', 'seed of the plant noise and the scenario', '1')
+    .option('--seed <n>', 'seed of the plant noise and the scenario', '1');
+}
+
+/** Where the cell keeps its records and how it is reached: database, bus, REST, telemetry. */
+function declareServiceOptions(command: Command): void {
+  command
     .option(
       '--db <url>',
       'database: sqlite:<file> or postgres://…',
@@ -119,119 +115,143 @@ export function startCommand(): Command {
       '--keep-running',
       'keep the cell running after the order completes (Ctrl-C stops it)',
       false,
-    )
-    .action(async (options: StartOptions) => {
-      // node-opcua's benign start-up warnings (the LADS NodeSet's double parents) left out.
-      const { routeNodeOpcuaWarnings } = lazy.opcua();
-      routeNodeOpcuaWarnings();
-      const { Cell } = lazy.cell();
-      const timeFactor = parsePositive(options.timeFactor, '--time-factor');
-      const maxTime = parseDuration(options.maxTime, '--max-time');
-      const refresh = parsePositive(options.refresh, '--refresh');
-      const port = Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new UsageError(`--port: "${options.port}" is not a port`);
-      const grams = options.order === false ? undefined : parsePositive(options.order, '--order');
-      if (options.webhookAllow) {
-        try {
-          new (lazy.gateway().WebhookTargetPolicy)(options.webhookAllow);
-        } catch (error) {
-          throw new UsageError(`--webhook-allow: ${(error as Error).message}`);
-        }
-      }
-      const recipe = loadRecipe(options.recipe);
-      const models = options.models ?? join(REPOSITORY_ROOT, 'models', recipe.metadata.name);
-      const bus: EventBus = options.kafka
-        ? new KafkaBus({
-            brokers: options.kafka.split(',').map((b) => b.trim()),
-            clientId: 'pipac-start',
-          })
-        : new InProcessBus();
-      const out = (line: string) => process.stdout.write(`${line}\n`);
-      out(
-        `pipac start: ${recipe.metadata.name}, ${timeFactor}× real time, ${options.kafka ? `Kafka ${options.kafka}` : 'in-process bus'}, ${options.db}`,
-      );
-      // Telemetry first: every part builds its instruments on the providers it registers.
-      const telemetry =
-        options.metrics === false
-          ? undefined
-          : await Telemetry.start({
-              serviceName: 'pipac-cell',
-              prometheus: parseHostPort(options.metrics, '--metrics'),
-              ...(options.otlp ? { otlp: { endpoint: options.otlp, traces: true } } : {}),
-            });
-      const cell = await Cell.start({
-        recipePath: options.recipe,
-        modelsDir: models,
-        bus,
-        database: options.db,
-        stateDir: resolve(options.state),
-        auditKeys: resolve(options.auditKeys),
-        timeFactor,
-        seed: Number(options.seed) || 1,
-        ...(options.scenario ? { scenario: { name: options.scenario, duration: maxTime } } : {}),
-        http: { host: options.host, port },
-        ...(options.webhookAllow ? { webhookAllowNetworks: options.webhookAllow } : {}),
-        log: (line) => {
-          if (/refused|failed|error/i.test(line)) out(`  ! ${line}`);
-        },
-      });
-      const stopping = new AbortController();
-      const onSignal = () => stopping.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        out(
-          `REST API: ${cell.url}/api/v1 (OpenAPI: ${cell.url}/api/v1/openapi.json, docs: ${cell.url}/api/v1/docs)`,
-        );
-        if (telemetry?.metricsUrl) out(`metrics: ${telemetry.metricsUrl}`);
-        out(
-          `API key of ${cell.client.id} (${cell.client.roles.join(', ')}), shown once: ${cell.client.key}`,
-        );
-        let orderId: string | undefined;
-        if (grams !== undefined) {
-          orderId = await placeDemoOrder(cell, grams);
-          out(
-            `demo order placed over REST: ${grams} g of ${cell.model.speciesIds[cell.model.productIndex]} (order ${orderId})`,
-          );
-        } else {
-          out('no demo order: POST one to /api/v1/orders (Ctrl-C stops the cell)');
-        }
-        const { Stores } = lazy.gateway();
-        const monitor = new CellMonitor(
-          cell,
-          process.stdout.isTTY === true,
-          cell.gateway.app.get(Stores),
-        );
-        const startedAt = cell.now();
-        let last: CellSnapshot | undefined;
-        while (!stopping.signal.aborted) {
-          await sleep(refresh * 1000, stopping.signal);
-          last = await monitor.snapshot(orderId);
-          monitor.render(last);
-          orderId ??= last.order?.id;
-          if (last.order?.state === 'Completed' && !options.keepRunning && options.order !== false)
-            break;
-          if (cell.now() - startedAt > maxTime * 1000 && !options.keepRunning) {
-            out(`the order is not complete after ${options.maxTime} of simulated time: stopping`);
-            break;
-          }
-        }
-        if (orderId) await summarise(cell, orderId, out);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        await cell.stop();
-        await telemetry?.shutdown();
-      }
-    });
+    );
 }
 
-function parseHostPort(text: string, flag: string): { host: string; port: number } {
-  const match = /^(.+):(\d+)$/.exec(text);
-  const port = Number(match?.[2]);
-  if (!match || port > 65535) throw new UsageError(`${flag}: "${text}" is not host:port`);
-  return { host: match[1]!, port };
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+async function runStart(options: StartOptions): Promise<void> {
+  // node-opcua's benign start-up warnings (the LADS NodeSet's double parents) left out.
+  const { routeNodeOpcuaWarnings } = lazy.opcua();
+  routeNodeOpcuaWarnings();
+  const { Cell } = lazy.cell();
+  const settings = parseStartOptions(options);
+  if (options.webhookAllow) checkWebhookAllow(options.webhookAllow);
+  const recipe = loadRecipe(options.recipe);
+  const models = options.models ?? join(REPOSITORY_ROOT, 'models', recipe.metadata.name);
+  const bus: EventBus = options.kafka
+    ? new KafkaBus({
+        brokers: options.kafka.split(',').map((b) => b.trim()),
+        clientId: 'pipac-start',
+      })
+    : new InProcessBus();
+  out(
+    `pipac start: ${recipe.metadata.name}, ${settings.timeFactor}× real time, ${options.kafka ? `Kafka ${options.kafka}` : 'in-process bus'}, ${options.db}`,
+  );
+  // Telemetry first: every part builds its instruments on the providers it registers.
+  const telemetry =
+    options.metrics === false
+      ? undefined
+      : await Telemetry.start({
+          serviceName: 'pipac-cell',
+          prometheus: parseHostPort(options.metrics, '--metrics'),
+          ...(options.otlp ? { otlp: { endpoint: options.otlp, traces: true } } : {}),
+        });
+  const cell = await Cell.start(cellOptions(options, settings, models, bus));
+  await runCell(cell, telemetry, options, settings);
+}
+
+/** The networks of --webhook-allow, checked as the gateway will read them. */
+function checkWebhookAllow(networks: string[]): void {
+  try {
+    new (lazy.gateway().WebhookTargetPolicy)(networks);
+  } catch (error) {
+    throw new UsageError(`--webhook-allow: ${(error as Error).message}`);
+  }
+}
+
+function cellOptions(
+  options: StartOptions,
+  settings: StartSettings,
+  modelsDir: string,
+  bus: EventBus,
+): CellOptions {
+  return {
+    recipePath: options.recipe,
+    modelsDir,
+    bus,
+    database: options.db,
+    stateDir: resolve(options.state),
+    auditKeys: resolve(options.auditKeys),
+    timeFactor: settings.timeFactor,
+    seed: Number(options.seed) || 1,
+    ...(options.scenario
+      ? { scenario: { name: options.scenario, duration: settings.maxTime } }
+      : {}),
+    http: { host: options.host, port: settings.port },
+    ...(options.webhookAllow ? { webhookAllowNetworks: options.webhookAllow } : {}),
+    log: (line) => {
+      if (/refused|failed|error/i.test(line)) out(`  ! ${line}`);
+    },
+  };
+}
+
+/** Runs the started cell until its order is done (or Ctrl-C), prints the summary, stops it. */
+async function runCell(
+  cell: Cell,
+  telemetry: Telemetry | undefined,
+  options: StartOptions,
+  settings: StartSettings,
+): Promise<void> {
+  const stopping = new AbortController();
+  const onSignal = () => stopping.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    out(
+      `REST API: ${cell.url}/api/v1 (OpenAPI: ${cell.url}/api/v1/openapi.json, docs: ${cell.url}/api/v1/docs)`,
+    );
+    if (telemetry?.metricsUrl) out(`metrics: ${telemetry.metricsUrl}`);
+    out(
+      `API key of ${cell.client.id} (${cell.client.roles.join(', ')}), shown once: ${cell.client.key}`,
+    );
+    const { Stores } = lazy.gateway();
+    const stores = cell.gateway.app.get(Stores);
+    const orderId = await followOrder(cell, stores, options, settings, stopping.signal);
+    if (orderId) await summarise(cell, stores, orderId, out);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cell.stop();
+    await telemetry?.shutdown();
+  }
+}
+
+/**
+ * Places the demo order (or waits for the ERP's) and shows progress until it is complete, the
+ * time is up or Ctrl-C; resolves with the order's id, if there was one.
+ */
+async function followOrder(
+  cell: Cell,
+  stores: Stores,
+  options: StartOptions,
+  settings: StartSettings,
+  stopped: AbortSignal,
+): Promise<string | undefined> {
+  let orderId: string | undefined;
+  if (settings.grams !== undefined) {
+    orderId = await placeDemoOrder(cell, settings.grams);
+    out(
+      `demo order placed over REST: ${settings.grams} g of ${cell.model.speciesIds[cell.model.productIndex]} (order ${orderId})`,
+    );
+  } else {
+    out('no demo order: POST one to /api/v1/orders (Ctrl-C stops the cell)');
+  }
+  const monitor = new CellMonitor(cell, process.stdout.isTTY === true, stores);
+  const startedAt = cell.now();
+  let last: CellSnapshot | undefined;
+  while (!stopped.aborted) {
+    await sleep(settings.refresh * 1000, stopped);
+    last = await monitor.snapshot(orderId);
+    monitor.render(last);
+    orderId ??= last.order?.id;
+    if (last.order?.state === 'Completed' && !options.keepRunning && options.order !== false) break;
+    if (cell.now() - startedAt > settings.maxTime * 1000 && !options.keepRunning) {
+      out(`the order is not complete after ${options.maxTime} of simulated time: stopping`);
+      break;
+    }
+  }
+  return orderId;
 }
 
 async function placeDemoOrder(cell: Cell, grams: number): Promise<string> {
@@ -258,85 +278,6 @@ async function placeDemoOrder(cell: Cell, grams: number): Promise<string> {
   if (!response.ok || !body.id)
     throw new Error(`the demo order was refused (${response.status}): ${body.detail ?? ''}`);
   return body.id;
-}
-
-async function summarise(cell: Cell, orderId: string, out: (line: string) => void): Promise<void> {
-  // The last events (confirmations, the completion) reach the audit trail first.
-  await cell.coordinator.recorder.flush();
-  const { Stores } = lazy.gateway();
-  const stores = cell.gateway.app.get(Stores);
-  const order = await stores.orders.get(orderId);
-  const lots = await stores.lots.lotsOfOrder(orderId);
-  const performance = await stores.lots.performance(orderId);
-  const verification = await stores.audit.verify();
-  const wall =
-    order.startedAt && order.endedAt
-      ? (Date.parse(order.endedAt) - Date.parse(order.startedAt)) / 1000
-      : Number.NaN;
-  out('');
-  out(
-    `order ${order.erpReference}: ${order.state}, ${order.producedQuantity.toFixed(2)} of ${order.quantity} ${order.unit} made in spec` +
-      (Number.isFinite(wall) ? ` in ${(wall / 3600).toFixed(2)} h of plant time` : ''),
-  );
-  out(
-    formatTable(
-      ['step', 'material', 'produced, g', 'in spec, g', 'consumed'],
-      cell.model.steps.map((step) => {
-        const made = performance.find((p) => p.step === step.id && p.kind === 'produced');
-        const used = performance
-          .filter((p) => p.step === step.id && p.kind === 'consumed')
-          .map(
-            (p) =>
-              `${p.quantity.toFixed(1)} ${p.unit} ${p.material}` +
-              (p.estimatedQuantity > 0 ? ` (${p.estimatedQuantity.toFixed(1)} estimated)` : '') +
-              (p.unmeasuredIntervals > 0 ? ` (${p.unmeasuredIntervals} intervals unmeasured)` : ''),
-          )
-          .join(', ');
-        return [
-          step.id,
-          made?.material ?? step.spec.product,
-          (made?.quantity ?? 0).toFixed(2),
-          (made?.inSpecQuantity ?? 0).toFixed(2),
-          used,
-        ];
-      }),
-    ),
-  );
-  out(`lots: ${lots.map((l) => l.id).join(', ')}`);
-  out(
-    `audit trail: ${verification.ok ? `verified, ${verification.entries} entries` : `BROKEN at entry ${verification.broken?.sequence} (pipac audit verify names every finding)`}`,
-  );
-  const finalLot = order.outputLotId;
-  if (finalLot) {
-    const response = await fetch(
-      `${cell.url}/api/v1/lots/${encodeURIComponent(finalLot)}/batch-record`,
-      {
-        headers: { authorization: `Bearer ${cell.client.key}` },
-      },
-    );
-    const record = await response.text();
-    const dir = resolve('.pipac', 'batch-records');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${finalLot}.json`);
-    writeFileSync(file, record);
-    const parsed = JSON.parse(record) as {
-      setpointChanges?: unknown[];
-      modeChanges?: unknown[];
-      alarms?: unknown[];
-      qualityResults?: unknown[];
-      stoichiometry?: { step: string; status: string; reason: string }[];
-    };
-    out(`batch record of lot ${finalLot}: ${file}`);
-    for (const check of parsed.stoichiometry ?? [])
-      out(`  stoichiometry ${check.step}: ${check.status.toUpperCase()}: ${check.reason}`);
-    out(
-      `  ${parsed.setpointChanges?.length ?? 0} setpoint changes, ${parsed.modeChanges?.length ?? 0} mode changes, ` +
-        `${parsed.alarms?.length ?? 0} alarms, ${parsed.qualityResults?.length ?? 0} quality results`,
-    );
-    out(
-      `  over REST: GET ${cell.url}/api/v1/lots/${encodeURIComponent(finalLot)}/batch-record (with an API key)`,
-    );
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
