@@ -66,6 +66,21 @@ export function auditCommand(): Command {
   const audit = new Command('audit').description(
     'The audit trail: verify it, rotate its signing key, export its head',
   );
+  addVerifyCommand(audit);
+  addRotateKeyCommand(audit);
+  addHeadCommand(audit);
+  return audit;
+}
+
+interface VerifyOptions {
+  db: string;
+  keys: string;
+  keyring?: string;
+  checkpoint?: string[];
+  format: string;
+}
+
+function addVerifyCommand(audit: Command): void {
   dbOption(
     audit
       .command('verify')
@@ -86,43 +101,37 @@ export function auditCommand(): Command {
       'signed heads kept outside the database (default: <keys>/head.json)',
     )
     .option('--format <format>', 'table or json', 'table')
-    .action(
-      async (options: {
-        db: string;
-        keys: string;
-        keyring?: string;
-        checkpoint?: string[];
-        format: string;
-      }) => {
-        if (options.format !== 'table' && options.format !== 'json') {
-          throw new UsageError(`--format: "${options.format}" is not table or json`);
-        }
-        const files = auditKeyFiles(options.keys);
-        const keyring = readOptional('--keyring', options.keyring, files.keyring, readKeyring);
-        const external =
-          options.checkpoint?.flatMap((file) =>
-            readRequired('--checkpoint', file, readCheckpointFile),
-          ) ??
-          readOptional('--checkpoint', undefined, files.head, readCheckpointFile) ??
-          [];
-        const db = await openDatabase(options.db);
-        let result: AuditVerification;
-        try {
-          result = await new AuditTrail(db).verify({ keyring, external });
-        } finally {
-          await db.close();
-        }
-        process.stdout.write(
-          options.format === 'json' ? `${JSON.stringify(result)}\n` : describe(result, keyring),
-        );
-        if (!result.ok) {
-          throw new AuditChainBrokenError(
-            `audit trail broken: ${result.findings.length + result.moreFindings} finding(s), the first at entry ${result.broken!.sequence}`,
-          );
-        }
-      },
-    );
+    .action(verify);
+}
 
+async function verify(options: VerifyOptions): Promise<void> {
+  if (options.format !== 'table' && options.format !== 'json') {
+    throw new UsageError(`--format: "${options.format}" is not table or json`);
+  }
+  const files = auditKeyFiles(options.keys);
+  const keyring = readOptional('--keyring', options.keyring, files.keyring, readKeyring);
+  const external =
+    options.checkpoint?.flatMap((file) => readRequired('--checkpoint', file, readCheckpointFile)) ??
+    readOptional('--checkpoint', undefined, files.head, readCheckpointFile) ??
+    [];
+  const db = await openDatabase(options.db);
+  let result: AuditVerification;
+  try {
+    result = await new AuditTrail(db).verify({ keyring, external });
+  } finally {
+    await db.close();
+  }
+  process.stdout.write(
+    options.format === 'json' ? `${JSON.stringify(result)}\n` : describe(result, keyring),
+  );
+  if (!result.ok) {
+    throw new AuditChainBrokenError(
+      `audit trail broken: ${result.findings.length + result.moreFindings} finding(s), the first at entry ${result.broken!.sequence}`,
+    );
+  }
+}
+
+function addRotateKeyCommand(audit: Command): void {
   audit
     .command('rotate-key')
     .description(
@@ -143,7 +152,9 @@ export function auditCommand(): Command {
           '\n',
       );
     });
+}
 
+function addHeadCommand(audit: Command): void {
   dbOption(
     audit
       .command('head')
@@ -153,23 +164,22 @@ export function auditCommand(): Command {
       ),
   )
     .option('--out <file>', 'write it to this file (atomically) instead of standard output')
-    .action(async (options: { db: string; out?: string }) => {
-      const db = await openDatabase(options.db);
-      let latest: AuditCheckpoint | null;
-      try {
-        latest = await new AuditTrail(db).latestCheckpoint();
-      } finally {
-        await db.close();
-      }
-      if (!latest) {
-        throw new UsageError(
-          'the audit trail has no signed checkpoint (no signing key configured)',
-        );
-      }
-      if (options.out) writeCheckpointFile(options.out, latest);
-      else process.stdout.write(`${JSON.stringify(latest, null, 2)}\n`);
-    });
-  return audit;
+    .action(exportHead);
+}
+
+async function exportHead(options: { db: string; out?: string }): Promise<void> {
+  const db = await openDatabase(options.db);
+  let latest: AuditCheckpoint | null;
+  try {
+    latest = await new AuditTrail(db).latestCheckpoint();
+  } finally {
+    await db.close();
+  }
+  if (!latest) {
+    throw new UsageError('the audit trail has no signed checkpoint (no signing key configured)');
+  }
+  if (options.out) writeCheckpointFile(options.out, latest);
+  else process.stdout.write(`${JSON.stringify(latest, null, 2)}\n`);
 }
 
 function readRequired<T>(option: string, file: string, read: (file: string) => T): T {

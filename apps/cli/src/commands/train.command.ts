@@ -1,12 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { compilePlant, loadRecipe } from '@pipac/recipe';
+import { compilePlant, loadRecipe, type PlantModel, type Recipe } from '@pipac/recipe';
 import {
   defaultPlan,
   mergeShards,
   quickPlan,
   trainShard,
+  type ModelCard,
   type PopulationProgress,
   type Shard,
   type TrainingPlan,
@@ -62,81 +63,127 @@ export function trainCommand(): Command {
         .choices(['wasm', 'cpu'])
         .default('wasm'),
     )
-    .action(async (options: TrainOptions) => {
-      const recipe = loadRecipe(options.recipe);
-      const model = compilePlant(recipe);
-      const steps = options.step.length > 0 ? options.step : model.steps.map((s) => s.id);
-      for (const step of steps) {
-        if (!model.steps.some((s) => s.id === step))
-          throw new UsageError(
-            `--step: the recipe has no step "${step}" (${model.steps.map((s) => s.id).join(', ')})`,
-          );
-      }
-      const plan = buildPlan(options);
-      const shard = options.shard ? parseShard(options.shard) : undefined;
-      if (options.merge && shard) throw new UsageError('--merge and --shard exclude each other');
-      const shards = options.merge ? parseCount(options.shards, '--shards') : 1;
-      const workers = parseCount(options.workers, '--workers', 0);
-      const name = recipe.metadata.name;
-      const out = options.out ?? join(REPOSITORY_ROOT, '.pipac', 'train', name);
-      const models = options.models ?? join(REPOSITORY_ROOT, '.pipac', 'models', name);
-      assertCreatableDirectory(out, '--out');
-      assertCreatableDirectory(models, '--models');
-      process.stderr.write(
-        `pipac train: ${steps.join(', ')}; ${plan.population} candidates, stages ${plan.stages
-          .map((s) => `${s.name} (${s.steps} steps, keep ${s.keep})`)
-          .join(' → ')}; ${workers} worker thread(s); work in ${out}\n`,
+    .action(runTrain);
+}
+
+/** What one `pipac train` run does, its options checked. */
+interface TrainRun {
+  recipe: Recipe;
+  steps: string[];
+  plan: TrainingPlan;
+  /** Train only this shard, and merge nothing. */
+  shard: Shard | undefined;
+  /** Merge the finished shards, and train nothing. */
+  merge: boolean;
+  /** How many shards the merge reads. */
+  shards: number;
+  workers: number;
+  backend: TrainOptions['backend'];
+  /** The work folder (resumable state). */
+  out: string;
+  /** Where the selected models go. */
+  models: string;
+}
+
+async function runTrain(options: TrainOptions): Promise<void> {
+  const run = parseTrainOptions(options);
+  process.stderr.write(
+    `pipac train: ${run.steps.join(', ')}; ${run.plan.population} candidates, stages ${run.plan.stages
+      .map((s) => `${s.name} (${s.steps} steps, keep ${s.keep})`)
+      .join(' → ')}; ${run.workers} worker thread(s); work in ${run.out}\n`,
+  );
+  const started = Date.now();
+  for (const stepId of run.steps) await trainStep(run, stepId, started);
+  process.stderr.write(`pipac train: done in ${formatElapsed(Date.now() - started)}\n`);
+  if (!run.shard) {
+    process.stderr.write(
+      `evaluate them: pipac eval --recipe ${options.recipe} --models ${run.models}\n`,
+    );
+  }
+}
+
+/** Checks the options, in the order a person reads them; a bad one is a UsageError. */
+function parseTrainOptions(options: TrainOptions): TrainRun {
+  const recipe = loadRecipe(options.recipe);
+  const steps = selectSteps(options.step, compilePlant(recipe));
+  const plan = buildPlan(options);
+  const shard = options.shard ? parseShard(options.shard) : undefined;
+  if (options.merge && shard) throw new UsageError('--merge and --shard exclude each other');
+  const shards = options.merge ? parseCount(options.shards, '--shards') : 1;
+  const workers = parseCount(options.workers, '--workers', 0);
+  const name = recipe.metadata.name;
+  const out = options.out ?? join(REPOSITORY_ROOT, '.pipac', 'train', name);
+  const models = options.models ?? join(REPOSITORY_ROOT, '.pipac', 'models', name);
+  assertCreatableDirectory(out, '--out');
+  assertCreatableDirectory(models, '--models');
+  const merge = options.merge === true;
+  return {
+    recipe,
+    steps,
+    plan,
+    shard,
+    merge,
+    shards,
+    workers,
+    backend: options.backend,
+    out,
+    models,
+  };
+}
+
+/** The steps asked for (every step of the recipe when none is), each one the recipe has. */
+function selectSteps(asked: string[], model: PlantModel): string[] {
+  const steps = asked.length > 0 ? asked : model.steps.map((s) => s.id);
+  for (const step of steps) {
+    if (!model.steps.some((s) => s.id === step))
+      throw new UsageError(
+        `--step: the recipe has no step "${step}" (${model.steps.map((s) => s.id).join(', ')})`,
       );
-      const started = Date.now();
-      for (const stepId of steps) {
-        if (!options.merge) {
-          await trainShard({
-            recipe,
-            stepId,
-            plan,
-            outDir: out,
-            workers,
-            backend: options.backend,
-            onProgress: progressPrinter(started),
-            ...(shard ? { shard } : {}),
-          });
-        }
-        if (shard) continue;
-        const merged = await mergeShards({
-          recipe,
-          stepId,
-          plan,
-          outDir: out,
-          shards,
-          modelsDir: models,
-          created: new Date(),
-        });
-        process.stdout.write(
-          `\n${stepId}: deployed to ${join(models, stepId)}\n${formatTable(
-            [
-              'rank',
-              'candidate',
-              'hidden',
-              ...plan.stages.map((s) => `${s.name} score`),
-              'version',
-            ],
-            merged.deployed.map((card) => [
-              card.rank,
-              card.candidate.id,
-              card.candidate.hidden.join('x'),
-              ...plan.stages.map((s) => card.scores[s.name] ?? Number.NaN),
-              card.version.slice(0, 19),
-            ]),
-          )}\n`,
-        );
-      }
-      process.stderr.write(`pipac train: done in ${formatElapsed(Date.now() - started)}\n`);
-      if (!shard) {
-        process.stderr.write(
-          `evaluate them: pipac eval --recipe ${options.recipe} --models ${models}\n`,
-        );
-      }
+  }
+  return steps;
+}
+
+/** Trains one step's population (or its shard), then merges the shards and exports the models. */
+async function trainStep(run: TrainRun, stepId: string, started: number): Promise<void> {
+  const { recipe, plan, shard } = run;
+  if (!run.merge) {
+    await trainShard({
+      recipe,
+      stepId,
+      plan,
+      outDir: run.out,
+      workers: run.workers,
+      backend: run.backend,
+      onProgress: progressPrinter(started),
+      ...(shard ? { shard } : {}),
     });
+  }
+  if (shard) return;
+  const merged = await mergeShards({
+    recipe,
+    stepId,
+    plan,
+    outDir: run.out,
+    shards: run.shards,
+    modelsDir: run.models,
+    created: new Date(),
+  });
+  process.stdout.write(
+    `\n${stepId}: deployed to ${join(run.models, stepId)}\n${deployedTable(plan, merged.deployed)}\n`,
+  );
+}
+
+function deployedTable(plan: TrainingPlan, deployed: ModelCard[]): string {
+  return formatTable(
+    ['rank', 'candidate', 'hidden', ...plan.stages.map((s) => `${s.name} score`), 'version'],
+    deployed.map((card) => [
+      card.rank,
+      card.candidate.id,
+      card.candidate.hidden.join('x'),
+      ...plan.stages.map((s) => card.scores[s.name] ?? Number.NaN),
+      card.version.slice(0, 19),
+    ]),
+  );
 }
 
 function buildPlan(options: TrainOptions): TrainingPlan {
