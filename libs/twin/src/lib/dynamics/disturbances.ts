@@ -46,6 +46,95 @@ export interface Scenario {
   disturbances: Disturbance[];
 }
 
+/** The scenarios made of one kind of disturbance; `combined` draws them all. */
+type PartName = Exclude<ScenarioName, 'nominal' | 'combined'>;
+
+/** What a part draws its disturbances from: the plant, the run's length and its own random stream. */
+interface PartContext {
+  model: PlantModel;
+  /** s */
+  duration: number;
+  random: SeededRandom;
+  /** A start time 10–30 % into the run, from `random`. */
+  onset: () => number;
+}
+
+/** The disturbances of each part, in the order `combined` draws them. */
+const PARTS: Record<PartName, (context: PartContext) => Disturbance[]> = {
+  // Activity falls to 35–60 % of its course without the disturbance by the end of the run.
+  'catalyst-deactivation': ({ model, duration, random, onset }) => {
+    const beds = model.steps.filter((s) => s.type === 'packed-bed');
+    const targets = beds.length > 0 ? beds : model.steps.slice(0, 1);
+    return targets.map((step) => {
+      const start = onset();
+      const remaining = random.between(0.35, 0.6);
+      const rate = -Math.log(remaining) / Math.max((duration - start) / 3600, 1e-6);
+      return { kind: 'catalyst-deactivation', step: step.id, start, rate };
+    });
+  },
+  // The stock solution of the first key reactant weakens by 8–15 % over half the run.
+  'feed-drift': ({ model, duration, random, onset }) => {
+    const first = model.steps[0]!;
+    const inlet = first.inlets.find(
+      (i) => i.source === 'feed' && model.feeds[i.sourceIndex]!.concentrations[first.keyIndex]! > 0,
+    );
+    const feed = model.feeds[inlet?.sourceIndex ?? 0]!;
+    return [
+      {
+        kind: 'feed-drift',
+        feed: feed.id,
+        start: onset(),
+        duration: duration / 2,
+        factor: random.between(0.85, 0.92),
+      },
+    ];
+  },
+  // Deposits halve to a third of the heat transfer and double the pressure drop over the run.
+  fouling: ({ model, duration, random, onset }) =>
+    model.steps.map((step) => ({
+      kind: 'fouling',
+      step: step.id,
+      start: onset(),
+      duration: duration * 0.6,
+      heatTransferFactor: random.between(0.3, 0.5),
+      pressureDropFactor: random.between(1.5, 3),
+    })),
+  // One pump of the first step delivers 7–12 % off its setpoint.
+  'pump-calibration': ({ model, random, onset }) => {
+    const inlets = model.steps[0]!.inlets;
+    const inlet = inlets[Math.floor(random.uniform() * inlets.length)]!;
+    const error = random.between(0.07, 0.12) * (random.uniform() < 0.5 ? -1 : 1);
+    return [{ kind: 'pump-calibration', pump: inlet.pump, start: onset(), factor: 1 + error }];
+  },
+  // Every analyser's calibration drifts by 1–3 % per hour, up or down.
+  'analyser-drift': ({ model, random, onset }) =>
+    model.steps.flatMap((step) =>
+      step.spec.analyser
+        ? [
+            {
+              kind: 'analyser-drift',
+              analyser: step.spec.analyser.tag,
+              start: onset(),
+              ratePerHour: random.between(0.01, 0.03) * (random.uniform() < 0.5 ? -1 : 1),
+            },
+          ]
+        : [],
+    ),
+  // The first analyser is out for 10–20 % of the run.
+  'analyser-outage': ({ model, duration, random, onset }) => {
+    const step = model.steps.find((s) => s.spec.analyser);
+    if (!step?.spec.analyser) return [];
+    return [
+      {
+        kind: 'analyser-outage',
+        analyser: step.spec.analyser.tag,
+        start: onset(),
+        duration: random.between(0.1, 0.2) * duration,
+      },
+    ];
+  },
+};
+
 /**
  * A named disturbance scenario for any recipe, its magnitudes and onsets drawn from `seed`
  * within realistic ranges (same seed, same scenario). Ranges are stated beside each case.
@@ -64,92 +153,15 @@ export function buildScenario(
   }
   // One stream per kind of disturbance: adding one to a scenario shifts none of the others.
   const base = new SeededRandom(seed);
-  let random = base;
-  const onset = () => random.between(0.1, 0.3) * duration;
-  const parts: Record<Exclude<ScenarioName, 'nominal' | 'combined'>, () => Disturbance[]> = {
-    // Activity falls to 35–60 % of its course without the disturbance by the end of the run.
-    'catalyst-deactivation': () => {
-      const beds = model.steps.filter((s) => s.type === 'packed-bed');
-      const targets = beds.length > 0 ? beds : model.steps.slice(0, 1);
-      return targets.map((step) => {
-        const start = onset();
-        const remaining = random.between(0.35, 0.6);
-        const rate = -Math.log(remaining) / Math.max((duration - start) / 3600, 1e-6);
-        return { kind: 'catalyst-deactivation', step: step.id, start, rate };
-      });
-    },
-    // The stock solution of the first key reactant weakens by 8–15 % over half the run.
-    'feed-drift': () => {
-      const first = model.steps[0]!;
-      const inlet = first.inlets.find(
-        (i) =>
-          i.source === 'feed' && model.feeds[i.sourceIndex]!.concentrations[first.keyIndex]! > 0,
-      );
-      const feed = model.feeds[inlet?.sourceIndex ?? 0]!;
-      return [
-        {
-          kind: 'feed-drift',
-          feed: feed.id,
-          start: onset(),
-          duration: duration / 2,
-          factor: random.between(0.85, 0.92),
-        },
-      ];
-    },
-    // Deposits halve to a third of the heat transfer and double the pressure drop over the run.
-    fouling: () =>
-      model.steps.map((step) => ({
-        kind: 'fouling',
-        step: step.id,
-        start: onset(),
-        duration: duration * 0.6,
-        heatTransferFactor: random.between(0.3, 0.5),
-        pressureDropFactor: random.between(1.5, 3),
-      })),
-    // One pump of the first step delivers 7–12 % off its setpoint.
-    'pump-calibration': () => {
-      const inlets = model.steps[0]!.inlets;
-      const inlet = inlets[Math.floor(random.uniform() * inlets.length)]!;
-      const error = random.between(0.07, 0.12) * (random.uniform() < 0.5 ? -1 : 1);
-      return [{ kind: 'pump-calibration', pump: inlet.pump, start: onset(), factor: 1 + error }];
-    },
-    // Every analyser's calibration drifts by 1–3 % per hour, up or down.
-    'analyser-drift': () =>
-      model.steps.flatMap((step) =>
-        step.spec.analyser
-          ? [
-              {
-                kind: 'analyser-drift',
-                analyser: step.spec.analyser.tag,
-                start: onset(),
-                ratePerHour: random.between(0.01, 0.03) * (random.uniform() < 0.5 ? -1 : 1),
-              },
-            ]
-          : [],
-      ),
-    // The first analyser is out for 10–20 % of the run.
-    'analyser-outage': () => {
-      const step = model.steps.find((s) => s.spec.analyser);
-      if (!step?.spec.analyser) return [];
-      return [
-        {
-          kind: 'analyser-outage',
-          analyser: step.spec.analyser.tag,
-          start: onset(),
-          duration: random.between(0.1, 0.2) * duration,
-        },
-      ];
-    },
-  };
-  const draw = (part: keyof typeof parts): Disturbance[] => {
-    random = base.fork(`scenario:${part}`);
-    return parts[part]();
+  const draw = (part: PartName): Disturbance[] => {
+    const random = base.fork(`scenario:${part}`);
+    const onset = () => random.between(0.1, 0.3) * duration;
+    return PARTS[part]({ model, duration, random, onset });
   };
   let disturbances: Disturbance[];
   if (name === 'nominal') disturbances = [];
-  else if (name === 'combined')
-    disturbances = (Object.keys(parts) as (keyof typeof parts)[]).flatMap(draw);
-  else disturbances = draw(name as keyof typeof parts);
+  else if (name === 'combined') disturbances = (Object.keys(PARTS) as PartName[]).flatMap(draw);
+  else disturbances = draw(name as PartName);
   return { name, seed, duration, disturbances };
 }
 
