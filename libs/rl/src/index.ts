@@ -1,3 +1,4 @@
+export * from './lib/rl.error';
 export * from './lib/env/env';
 export * from './lib/env/step-env';
 export * from './lib/ppo/tensor-backend';

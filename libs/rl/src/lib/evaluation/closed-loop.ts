@@ -8,6 +8,7 @@ import {
 } from '@pipac/control';
 import { kelvinToCelsius, type PlantModel } from '@pipac/recipe';
 import { Plant, summariseRun, type RunSummary, type Scenario } from '@pipac/twin';
+import { RlError } from '../rl.error';
 
 /** How one step is run in a closed-loop run. */
 export interface StepControl {
@@ -123,7 +124,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         fallback: () => {
           const proposal = fallback?.decide(readings);
           if (proposal instanceof Promise)
-            throw new Error('a fallback controller must decide synchronously');
+            throw new RlError('INVALID_CONFIG', 'a fallback controller must decide synchronously');
           return proposal;
         },
       });
@@ -163,7 +164,9 @@ async function propose(
   try {
     return await controller.decide(readings);
   } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
+    return error instanceof Error
+      ? error
+      : new RlError('CONTROLLER_FAILED', String(error), { cause: error });
   }
 }
 

@@ -11,6 +11,7 @@ import {
 import type { PlantModel } from '@pipac/recipe';
 import { buildScenario } from '@pipac/twin';
 import { runClosedLoop, type ClosedLoopResult, type StepControl } from './closed-loop';
+import { RlError } from '../rl.error';
 
 export type ControllerKind = 'agent' | 'pid' | 'fixed-recipe' | 'oracle';
 export const CONTROLLER_KINDS: readonly ControllerKind[] = [
@@ -85,7 +86,7 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
             let controller: StepController;
             if (kind === 'agent') {
               const policy = options.policies?.[id];
-              if (!policy) throw new Error(`no trained policy for step ${id}`);
+              if (!policy) throw new RlError('INVALID_CONFIG', `no trained policy for step ${id}`);
               controls[id] = {
                 controller: new PolicyController(space, policy),
                 fallback: pid(),

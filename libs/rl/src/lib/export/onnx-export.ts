@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { onnx } from 'onnx-proto';
 import type { MlpWeights } from '../ppo/mlp';
+import { RlError } from '../rl.error';
 
 /** ONNX opset the exported graphs use (Gemm, Tanh, Clip with tensor bounds: opset 13). */
 export const ONNX_OPSET = 13;
@@ -32,7 +33,7 @@ export function exportPolicyToOnnx(
     const fanIn = weights.sizes[l]!;
     const fanOut = weights.sizes[l + 1]!;
     if (layer.weight.length !== fanIn * fanOut || layer.bias.length !== fanOut)
-      throw new Error(`layer ${l}: weights do not match ${fanIn}x${fanOut}`);
+      throw new RlError('SHAPE_MISMATCH', `layer ${l}: weights do not match ${fanIn}x${fanOut}`);
     initializer.push(tensor(`W${l}`, [fanIn, fanOut], layer.weight));
     initializer.push(tensor(`b${l}`, [fanOut], layer.bias));
     const last = l + 1 === weights.layers.length;

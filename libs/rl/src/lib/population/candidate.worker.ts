@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { useTensorBackend, type TensorBackend } from '../ppo/tensor-backend';
 import { runCandidateStage, type CandidateTask } from './candidate-stage';
+import { RlError } from '../rl.error';
 
 interface Request {
   id: number;
@@ -13,7 +14,7 @@ interface Request {
 }
 
 const port = parentPort;
-if (!port) throw new Error('candidate.worker must run in a worker thread');
+if (!port) throw new RlError('WORKER_FAILED', 'candidate.worker must run in a worker thread');
 
 port.on('message', (request: Request) => {
   useTensorBackend(request.backend)

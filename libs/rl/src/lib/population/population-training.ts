@@ -10,6 +10,7 @@ import { runCandidateStage, type CandidateTask, type StageResult } from './candi
 import { readState, writeState, type StateShape } from './state-file';
 import { validatePlan, type TrainingPlan } from './training-plan';
 import { CandidateWorkerPool } from './worker-pool';
+import { RlError } from '../rl.error';
 
 export interface Shard {
   index: number;
@@ -77,7 +78,7 @@ export async function trainShard(options: TrainShardOptions): Promise<ShardSumma
   validatePlan(plan);
   const shard = options.shard ?? { index: 0, count: 1 };
   if (!(shard.count >= 1 && shard.index >= 0 && shard.index < shard.count))
-    throw new Error(`shard ${shard.index}/${shard.count} does not exist`);
+    throw new RlError('INVALID_PLAN', `shard ${shard.index}/${shard.count} does not exist`);
   const dir = join(options.outDir, stepId);
   await mkdir(dir, { recursive: true });
   await pinPlan(dir, plan);
@@ -204,7 +205,10 @@ export async function mergeShards(options: MergeOptions): Promise<MergeResult> {
     else survivors.push(...summary.survivors);
   }
   if (missing.length > 0)
-    throw new Error(`shards ${missing.join(', ')} of ${options.shards} have not finished (${dir})`);
+    throw new RlError(
+      'SHARDS_UNFINISHED',
+      `shards ${missing.join(', ')} of ${options.shards} have not finished (${dir})`,
+    );
   const last = plan.stages.length - 1;
   const lastDir = join(dir, `stage-${last}-${plan.stages[last]!.name}`);
   const finals = (await Promise.all(survivors.map((id) => readRecord(lastDir, id)))).filter(
@@ -286,7 +290,7 @@ function rank(records: CandidateRecord[]): CandidateRecord[] {
 
 async function loadState(stageDir: string, id: number) {
   const record = await readRecord(stageDir, id);
-  if (!record) throw new Error(`candidate ${id} has no result in ${stageDir}`);
+  if (!record) throw new RlError('MISSING_RESULT', `candidate ${id} has no result in ${stageDir}`);
   return readState(join(stageDir, `${id}.bin`), record.shape);
 }
 
@@ -304,7 +308,8 @@ async function pinPlan(dir: string, plan: TrainingPlan): Promise<void> {
     return;
   }
   if (JSON.stringify(pinned) !== JSON.stringify(plan)) {
-    throw new Error(
+    throw new RlError(
+      'PLAN_MISMATCH',
       `${path} holds a different plan: resume with the same options, or use a new --out folder`,
     );
   }

@@ -1,6 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { MlpWeights } from '../ppo/mlp';
 import type { PpoState } from '../ppo/ppo-trainer';
+import { RlError } from '../rl.error';
 
 /**
  * A trainer's parameters on disk: every float32 in order (policy layers, value layers,
@@ -40,7 +41,8 @@ export async function readState(path: string, shape: StateShape): Promise<PpoSta
   const buffer = await readFile(path);
   let offset = 0;
   const take = (n: number) => {
-    if (offset + n * 4 > buffer.length) throw new Error(`${path} is shorter than its shape says`);
+    if (offset + n * 4 > buffer.length)
+      throw new RlError('CORRUPT_STATE', `${path} is shorter than its shape says`);
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = buffer.readFloatLE(offset + i * 4);
     offset += n * 4;
@@ -53,6 +55,7 @@ export async function readState(path: string, shape: StateShape): Promise<PpoSta
   const policy = net(shape.policy);
   const value = net(shape.value);
   const logStd = take(shape.actions);
-  if (offset !== buffer.length) throw new Error(`${path} is longer than its shape says`);
+  if (offset !== buffer.length)
+    throw new RlError('CORRUPT_STATE', `${path} is longer than its shape says`);
   return { policy, value, logStd, steps: shape.steps };
 }

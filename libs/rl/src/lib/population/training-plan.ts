@@ -1,4 +1,5 @@
 import type { Randomisation } from '../env/step-env';
+import { RlError } from '../rl.error';
 
 /** One stage of the staged selection. */
 export interface TrainingStage {
@@ -70,15 +71,22 @@ export function defaultPlan(seed = 1): TrainingPlan {
 /** Refuses a plan that cannot run: stages that keep more than they get, no steps at all. */
 export function validatePlan(plan: TrainingPlan): void {
   if (!(Number.isInteger(plan.population) && plan.population >= 1))
-    throw new Error(`population must be a positive integer, got ${plan.population}`);
-  if (plan.stages.length === 0) throw new Error('a plan needs at least one stage');
+    throw new RlError(
+      'INVALID_PLAN',
+      `population must be a positive integer, got ${plan.population}`,
+    );
+  if (plan.stages.length === 0)
+    throw new RlError('INVALID_PLAN', 'a plan needs at least one stage');
   let alive = plan.population;
   for (const stage of plan.stages) {
     if (!(stage.keep >= 1 && stage.keep <= alive))
-      throw new Error(`stage ${stage.name} keeps ${stage.keep} of ${alive} candidates`);
+      throw new RlError(
+        'INVALID_PLAN',
+        `stage ${stage.name} keeps ${stage.keep} of ${alive} candidates`,
+      );
     if (!(stage.episodes >= 1))
-      throw new Error(`stage ${stage.name} needs at least one scoring episode`);
+      throw new RlError('INVALID_PLAN', `stage ${stage.name} needs at least one scoring episode`);
     alive = stage.keep;
   }
-  if (plan.stages[0]!.steps <= 0) throw new Error('the first stage must train');
+  if (plan.stages[0]!.steps <= 0) throw new RlError('INVALID_PLAN', 'the first stage must train');
 }

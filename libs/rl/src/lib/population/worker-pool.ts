@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TensorBackend } from '../ppo/tensor-backend';
 import type { CandidateTask, StageResult } from './candidate-stage';
+import { RlError } from '../rl.error';
 
 interface Pending {
   resolve: (result: StageResult) => void;
@@ -31,14 +32,21 @@ export class CandidateWorkerPool {
         const pending = this.pending.get(message.id);
         this.pending.delete(message.id);
         this.running.delete(worker);
-        if (message.error !== undefined) pending?.reject(new Error(message.error));
+        if (message.error !== undefined)
+          pending?.reject(new RlError('CANDIDATE_FAILED', message.error));
         else pending?.resolve(message.result!);
         this.idle.push(worker);
         this.dispatch();
       });
-      worker.on('error', (error) => this.fail(worker, error));
+      worker.on('error', (error) =>
+        this.fail(worker, new RlError('WORKER_FAILED', error.message, { cause: error })),
+      );
       worker.on('exit', (code) => {
-        if (code !== 0) this.fail(worker, new Error(`a training worker exited with code ${code}`));
+        if (code !== 0)
+          this.fail(
+            worker,
+            new RlError('WORKER_EXITED', `a training worker exited with code ${code}`),
+          );
       });
       this.workers.push(worker);
       this.idle.push(worker);

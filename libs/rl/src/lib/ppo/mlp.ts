@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from '@pipac/twin';
+import { RlError } from '../rl.error';
 
 /** The weights of a dense tanh network, row-major [in × out] per layer, as exported to ONNX. */
 export interface MlpWeights {
@@ -62,7 +63,8 @@ export class Mlp {
 
   setWeights(weights: MlpWeights): void {
     if (weights.sizes.join('x') !== this.sizes.join('x'))
-      throw new Error(
+      throw new RlError(
+        'SHAPE_MISMATCH',
         `weights are ${weights.sizes.join('x')}, the network is ${this.sizes.join('x')}`,
       );
     weights.layers.forEach((layer, l) => {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SeededRandom } from '@pipac/twin';
 import type { Env } from '../env/env';
 import { Mlp, type MlpWeights } from './mlp';
+import { RlError } from '../rl.error';
 
 /** PPO hyperparameters; the population varies them. Defaults after Schulman et al. 2017 and CleanRL's continuous PPO. */
 export interface PpoConfig {
@@ -81,7 +82,8 @@ export class PpoTrainer {
     seed: number,
     config: PpoConfig = {},
   ) {
-    if (envs.length === 0) throw new Error('PPO needs at least one environment');
+    if (envs.length === 0)
+      throw new RlError('INVALID_CONFIG', 'PPO needs at least one environment');
     this.config = {
       hidden: config.hidden ?? [64, 64],
       learningRate: config.learningRate ?? 3e-4,

@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 // Registers the backend; in Node its loader reads the .wasm beside its script from disk.
 import '@tensorflow/tfjs-backend-wasm';
+import { RlError } from '../rl.error';
 
 export type TensorBackend = 'wasm' | 'cpu';
 
@@ -16,6 +17,6 @@ export type TensorBackend = 'wasm' | 'cpu';
 export async function useTensorBackend(backend: TensorBackend = 'wasm'): Promise<void> {
   if (tf.getBackend() === backend) return;
   if (!(await tf.setBackend(backend)))
-    throw new Error(`TensorFlow.js backend "${backend}" failed to start`);
+    throw new RlError('BACKEND_UNAVAILABLE', `TensorFlow.js backend "${backend}" failed to start`);
   await tf.ready();
 }
