@@ -6,7 +6,7 @@ import { SetpointCommandBuilder, setpointsToWrite } from './setpoint-command.bui
 import type { StepAgentBus } from './step-agent.bus';
 import { StepStatusBuilder, type StatusInput } from './step-status.builder';
 
-/** When and by whom a cycle's commands are issued. */
+/** When, in which cycle and under which model version a cycle's commands are issued. */
 export interface CommandsIssued {
   /** ms, on the agent's (plant) clock. */
   at: number;
