@@ -1,5 +1,5 @@
 import { backoffDelay } from './backoff';
-import type { EventBus, OutgoingMessage } from './event-bus.port';
+import { BusError, type EventBus, type OutgoingMessage } from './event-bus.port';
 import type { DiskSpool, SpoolPosition, SpoolRecord } from './disk-spool';
 
 export interface BufferedPublisherOptions {
@@ -77,7 +77,7 @@ export class BufferedPublisher {
 
   /** Queues one message; returns at once. */
   enqueue(topic: string, message: OutgoingMessage): void {
-    if (!this.running) throw new Error('publisher closed');
+    if (!this.running) throw new BusError('CLOSED', 'publisher closed', false);
     this.memory.push({ topic, message });
     if (this.memory.length > this.memoryLimit) this.spill();
     this.wake?.();

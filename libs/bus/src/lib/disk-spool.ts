@@ -13,7 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { OutgoingMessage } from './event-bus.port';
+import { BusError, type OutgoingMessage } from './event-bus.port';
 
 /** One message bound for a topic, as the spool keeps it. */
 export interface SpoolRecord {
@@ -82,7 +82,11 @@ export class DiskSpool {
     this.segmentBytes = options.segmentBytes ?? 4 * 1024 * 1024;
     this.sync = options.sync ?? true;
     if (!(this.segmentBytes > 0 && this.maxBytes >= this.segmentBytes)) {
-      throw new Error('spool maxBytes must be at least segmentBytes, both positive');
+      throw new BusError(
+        'INVALID_OPTIONS',
+        'spool maxBytes must be at least segmentBytes, both positive',
+        false,
+      );
     }
   }
 

@@ -100,7 +100,7 @@ export async function subscribeAll(starts: Promise<Subscription>[]): Promise<Sub
 /** A bus failure (not an event's fault); `retriable` says whether trying again may help. */
 export class BusError extends Error {
   constructor(
-    readonly code: 'NOT_CONNECTED' | 'UNKNOWN_TOPIC' | 'CLOSED' | 'BROKER',
+    readonly code: 'NOT_CONNECTED' | 'UNKNOWN_TOPIC' | 'CLOSED' | 'BROKER' | 'INVALID_OPTIONS',
     message: string,
     readonly retriable: boolean,
     options?: { cause?: unknown },

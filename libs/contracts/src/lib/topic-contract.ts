@@ -134,7 +134,7 @@ export const TOPIC_CONTRACT: Readonly<Record<ContractStream, Readonly<StreamCont
 // The table and STREAMS must agree on which streams are last-value ones.
 for (const stream of Object.keys(STREAMS) as Stream[]) {
   if ((TOPIC_CONTRACT[stream].cleanupPolicy === 'compact') !== STREAMS[stream].compacted) {
-    throw new Error(`topic contract: ${stream} compaction disagrees with STREAMS`);
+    throw new TopicError(`topic contract: ${stream} compaction disagrees with STREAMS`);
   }
 }
 

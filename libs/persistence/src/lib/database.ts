@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditKeyring, AuditSigner } from './audit/audit-signing';
 import { ENTITIES } from './entities';
+import { PersistenceError } from './errors';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
 
@@ -31,7 +32,10 @@ export function parseDatabaseUrl(url: string): DatabaseConfig {
     return { type: 'postgres', url };
   }
   if (url.startsWith('sqlite:')) return { type: 'sqlite', path: url.slice('sqlite:'.length) };
-  throw new Error(`database "${url}" must be sqlite:<file> or postgres://user:password@host/db`);
+  throw new PersistenceError(
+    'INVALID_ARGUMENT',
+    `database "${url}" must be sqlite:<file> or postgres://user:password@host/db`,
+  );
 }
 
 /** How this process treats the records, beside where they are. */

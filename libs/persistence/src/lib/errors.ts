@@ -10,8 +10,9 @@ export class PersistenceError extends Error {
     message: string,
     /** The input field at fault, when there is one. */
     readonly field?: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'PersistenceError';
   }
 }

@@ -14,6 +14,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { findWorkspace } from '@pipac/config';
 import { startProcessMetrics } from './process-metrics';
+import { TelemetryError } from './telemetry.error';
 
 export interface TelemetryOptions {
   /** `service.name` of the traces, and the `service` label of the platform metrics. */
@@ -62,7 +63,8 @@ export class Telemetry {
 
   static async start(options: TelemetryOptions): Promise<Telemetry> {
     if (Telemetry.running) {
-      throw new Error(
+      throw new TelemetryError(
+        'ALREADY_RUNNING',
         `telemetry already runs in this process (for ${Telemetry.running.serviceName})`,
       );
     }
@@ -170,9 +172,11 @@ function serveMetrics(exporter: PrometheusExporter, host: string, port: number):
   return new Promise((resolve, reject) => {
     server.once('error', (error) =>
       reject(
-        new Error(`the Prometheus endpoint could not listen on ${host}:${port}: ${error.message}`, {
-          cause: error,
-        }),
+        new TelemetryError(
+          'ENDPOINT_UNAVAILABLE',
+          `the Prometheus endpoint could not listen on ${host}:${port}: ${error.message}`,
+          { cause: error },
+        ),
       ),
     );
     server.listen(port, host, () => resolve(server.unref()));

@@ -1,5 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { AuditCheckpointEntity } from '../entities/audit-checkpoint.entity';
+import { PersistenceError } from '../errors';
 
 /** A signed checkpoint, as stored, exported to a file or published outside the database. */
 export type AuditCheckpoint = Pick<
@@ -34,13 +35,18 @@ export function readCheckpointFile(path: string): AuditCheckpoint[] {
     const where = `${path}${Array.isArray(parsed) ? ` [${index}]` : ''}`;
     const c = item as Partial<AuditCheckpoint> & { format?: unknown };
     if (c.format !== undefined && c.format !== CHECKPOINT_FORMAT) {
-      throw new Error(`${where}: format ${JSON.stringify(c.format)} is not ${CHECKPOINT_FORMAT}`);
+      throw new PersistenceError(
+        'INVALID_ARGUMENT',
+        `${where}: format ${JSON.stringify(c.format)} is not ${CHECKPOINT_FORMAT}`,
+      );
     }
     for (const key of ['sequence', 'firstSequence'] as const) {
-      if (!Number.isSafeInteger(c[key])) throw new Error(`${where}: ${key} must be an integer`);
+      if (!Number.isSafeInteger(c[key]))
+        throw new PersistenceError('INVALID_ARGUMENT', `${where}: ${key} must be an integer`);
     }
     for (const key of ['head', 'at', 'keyId', 'signature'] as const) {
-      if (typeof c[key] !== 'string') throw new Error(`${where}: ${key} must be a string`);
+      if (typeof c[key] !== 'string')
+        throw new PersistenceError('INVALID_ARGUMENT', `${where}: ${key} must be a string`);
     }
     return {
       sequence: c.sequence!,

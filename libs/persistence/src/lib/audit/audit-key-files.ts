@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PersistenceError } from '../errors';
 import { writeCheckpointFile } from './audit-checkpoint';
 import type { AuditTrail } from './audit-trail';
 import { AuditKeyring, AuditSigner } from './audit-signing';
@@ -29,7 +30,12 @@ export function readKeyring(path: string): AuditKeyring {
   try {
     return AuditKeyring.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new Error(`audit keyring ${path}: ${(error as Error).message}`);
+    throw new PersistenceError(
+      'INVALID_ARGUMENT',
+      `audit keyring ${path}: ${(error as Error).message}`,
+      undefined,
+      { cause: error },
+    );
   }
 }
 
@@ -71,13 +77,17 @@ export function loadAuditKeys(
 ): { signer: AuditSigner; keyring: AuditKeyring } {
   const files = auditKeyFiles(dir);
   if (!existsSync(files.signingKey)) {
-    if (!options.create) throw new Error(`no audit signing key at ${files.signingKey}`);
+    if (!options.create)
+      throw new PersistenceError('NOT_FOUND', `no audit signing key at ${files.signingKey}`);
     rotateAuditKey(dir, options.now ?? new Date());
   }
   const signer = AuditSigner.fromPem(readFileSync(files.signingKey, 'utf8'));
   const keyring = readKeyring(files.keyring);
   if (!keyring.has(signer.keyId)) {
-    throw new Error(`audit signing key ${signer.keyId} is not in ${files.keyring}`);
+    throw new PersistenceError(
+      'NOT_FOUND',
+      `audit signing key ${signer.keyId} is not in ${files.keyring}`,
+    );
   }
   return { signer, keyring };
 }

@@ -7,6 +7,7 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
+import { PersistenceError } from '../errors';
 
 /**
  * The audit trail's signing keys: Ed25519 (RFC 8032), from node:crypto. The private key lives
@@ -27,7 +28,10 @@ export class AuditSigner {
 
   private constructor(private readonly privateKey: KeyObject) {
     if (privateKey.asymmetricKeyType !== 'ed25519') {
-      throw new Error(`the audit signing key must be Ed25519, not ${privateKey.asymmetricKeyType}`);
+      throw new PersistenceError(
+        'INVALID_ARGUMENT',
+        `the audit signing key must be Ed25519, not ${privateKey.asymmetricKeyType}`,
+      );
     }
     this.publicKey = createPublicKey(privateKey);
     this.keyId = auditKeyId(this.publicKey);
@@ -89,7 +93,10 @@ export class AuditKeyring {
       const key = createPublicKey(entry.publicKey);
       const id = auditKeyId(key);
       if (id !== entry.id) {
-        throw new Error(`keyring entry ${entry.id}: its public key has the id ${id}`);
+        throw new PersistenceError(
+          'INVALID_ARGUMENT',
+          `keyring entry ${entry.id}: its public key has the id ${id}`,
+        );
       }
       this.keys.set(id, { entry, key });
     }
@@ -98,7 +105,8 @@ export class AuditKeyring {
   /** Parses a keyring file's text; a malformed file is an error naming what is wrong. */
   static parse(text: string): AuditKeyring {
     const file = JSON.parse(text) as Partial<AuditKeyringFile>;
-    if (!Array.isArray(file.keys)) throw new Error('an audit keyring needs a "keys" array');
+    if (!Array.isArray(file.keys))
+      throw new PersistenceError('INVALID_ARGUMENT', 'an audit keyring needs a "keys" array');
     return new AuditKeyring(file.keys);
   }
 

@@ -118,7 +118,11 @@ export class ApiClientStore {
     entry: ClientStoreAudit,
   ): Promise<void> {
     if (!change) return;
-    if (!this.audit) throw new Error('ApiClientStore: a ClientChange needs an audit trail');
+    if (!this.audit)
+      throw new PersistenceError(
+        'INVALID_ARGUMENT',
+        'ApiClientStore: a ClientChange needs an audit trail',
+      );
     await this.audit.append(
       {
         actor: change.actor,
