@@ -3,6 +3,7 @@ import { loadRecipe } from './recipe.loader';
 import type { ReactionSpec } from './recipe.types';
 import { oneStepRecipe } from '../testing/recipe-fixtures';
 import { compilePlant, stepById } from './plant-model';
+import { PlantModelError } from './plant-model.error';
 import { GAS_CONSTANT, NORMAL_MOLAR_VOLUME, celsiusToKelvin, kelvinToCelsius } from './units';
 
 const RECIPES = join(__dirname, '../../../../recipes');
@@ -98,6 +99,20 @@ describe('compilePlant', () => {
     const recipe = oneStepRecipe();
     recipe.product = 'x';
     expect(() => compilePlant(recipe)).toThrow(/unknown species "x"/);
+  });
+
+  it('throws typed errors: RecipeError for an unvalidated recipe, UNKNOWN_STEP for a step it lacks', () => {
+    const recipe = oneStepRecipe();
+    recipe.steps[0]!.reactions = ['nope'];
+    expect(() => compilePlant(recipe)).toThrow(
+      expect.objectContaining({ name: 'RecipeError', code: 'RECIPE_INVALID', retriable: false }),
+    );
+    expect(() => compilePlant(recipe)).toThrow(/unknown reaction "nope"/);
+    const model = compilePlant(oneStepRecipe());
+    expect(() => stepById(model, 'nope')).toThrow(PlantModelError);
+    expect(() => stepById(model, 'nope')).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_STEP', retriable: false }),
+    );
   });
 });
 

@@ -265,6 +265,7 @@ function compileTank(tank: TankSpec, index: number, steps: readonly StepSpec[]):
   };
 }
 
+/** Compiles one step, and records in `context.reachesTank` what it passes on to its outlet tank. */
 function compileStep(spec: StepSpec, index: number, context: StepContext): StepModel {
   const fluid: Fluid = { ...context.plantFluid, ...spec.fluid };
   const volumetricHeatCapacity = fluid.density * fluid.heatCapacity * 1000;
