@@ -1,5 +1,6 @@
 import type { PlantModel, StepModel } from '@pipac/recipe';
 import type { SeededRandom } from '../random/seeded-random';
+import { SimulationError } from './simulation.error';
 
 /** One result of an inline analyser, as the device would publish it. */
 export interface AnalyserResult {
@@ -52,7 +53,7 @@ export class Analyser {
     private readonly random: SeededRandom,
   ) {
     const spec = step.spec.analyser;
-    if (!spec) throw new Error(`step ${step.id} has no analyser`);
+    if (!spec) throw new SimulationError('NO_ANALYSER', `step ${step.id} has no analyser`);
     this.tag = spec.tag;
     this.cadence = spec.cadence;
     this.nextSample = spec.cadence;

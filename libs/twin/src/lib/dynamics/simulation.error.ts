@@ -6,7 +6,9 @@ export type SimulationErrorCode =
   /** A scenario that does not exist, or a disturbance that names a step, feed, pump or analyser the plant lacks. */
   | 'SCENARIO_INVALID'
   /** A surge tank the plant lacks was asked for. */
-  | 'UNKNOWN_TANK';
+  | 'UNKNOWN_TANK'
+  /** An analyser was built for a step whose recipe has none. */
+  | 'NO_ANALYSER';
 
 /** The dynamic twin cannot start or go on. Not retriable: the input must change. */
 export class SimulationError extends Error {
