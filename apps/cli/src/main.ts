@@ -50,6 +50,9 @@ const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
   'OPTIONS_INVALID',
   'TOO_FEW_MEASUREMENTS',
   'NOT_IDENTIFIABLE',
+  'SCENARIO_INVALID', // SimulationError (OPTIONS_INVALID too)
+  'UNKNOWN_TANK',
+  'UNKNOWN_STEP', // PlantModelError, ControlError
 ]);
 
 /**
