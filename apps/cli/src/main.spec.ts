@@ -1,10 +1,11 @@
 import { CommanderError } from 'commander';
-import { RecipeError } from '@pipac/recipe';
+import { PlantModelError, RecipeError } from '@pipac/recipe';
 import {
   CalibrationError,
   ConditionsError,
   Dop853Error,
   RosenbrockError,
+  SimulationError,
   type CalibrationErrorCode,
 } from '@pipac/twin';
 import { UsageError } from './format/usage.error';
@@ -29,6 +30,12 @@ describe('reportError (exit codes)', () => {
     ['UsageError', new UsageError('--seed: "x" is not an integer')],
     ['RecipeError', new RecipeError([{ path: 'steps[a].reactor.volume', message: 'must be > 0' }])],
     ['ConditionsError', new ConditionsError('a.jacketTemperature: NaN is not a finite number')],
+    [
+      'SimulationError SCENARIO_INVALID',
+      new SimulationError('SCENARIO_INVALID', 'unknown scenario "x"'),
+    ],
+    ['SimulationError UNKNOWN_TANK', new SimulationError('UNKNOWN_TANK', 'unknown tank tank-9')],
+    ['PlantModelError UNKNOWN_STEP', new PlantModelError('UNKNOWN_STEP', 'unknown step x')],
     ...(
       [
         'EXPERIMENTS_INVALID',
