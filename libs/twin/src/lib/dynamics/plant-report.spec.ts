@@ -129,6 +129,29 @@ describe('summariseRun', () => {
     expect(summary.plant.productCollected).toBeGreaterThan(0);
   });
 
+  it('does not count product made from off-spec intermediate as in spec', () => {
+    const recipe = twoStepRecipe(REPORT_PLANT);
+    recipe.steps[0]!.minConversion = 0.99999; // the first step is off spec all along
+    const plant = new Plant(compilePlant(recipe));
+    plant.warmUp(600);
+    expect(plant.tank('t1').inSpecFraction).toBe(1); // the run starts from released intermediate
+    plant.run(1800);
+    const summary = summariseRun(plant);
+    const [first, second] = plant.units;
+    expect(first!.totals.productGood).toBe(0);
+    expect(plant.tank('t1').inSpecFraction).toBeGreaterThan(0);
+    expect(plant.tank('t1').inSpecFraction).toBeLessThan(0.9);
+    // The second step is in spec, but what it makes is good only in the tank's in-spec share.
+    expect(summary.steps[1]!.inSpecFraction).toBe(1);
+    expect(second!.totals.productGood).toBeGreaterThan(0);
+    expect(second!.totals.productGood).toBeLessThan(0.95 * second!.totals.productInSpec);
+    expectClose(
+      summary.plant.productInSpec,
+      second!.totals.productGood * plant.model.molarMass[plant.model.productIndex]!,
+      1e-12,
+    );
+  });
+
   it('a run of zero length reports zeros, not NaN', () => {
     const summary = summariseRun(new Plant(compilePlant(oneStepRecipe())));
     expect(summary.duration).toBe(0);

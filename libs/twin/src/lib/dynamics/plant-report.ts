@@ -38,7 +38,10 @@ export interface RunSummary {
   duration: number;
   steps: (StepFigures & { step: string; inSpecFraction: number })[];
   plant: PlantFigures & {
-    /** g of the plant product collected, and of it made while the last step was in spec. */
+    /**
+     * g of the plant product collected, and of it made in spec at every step: product made
+     * from off-spec intermediate is not in spec (see StepTotals.productGood).
+     */
     productCollected: number;
     productInSpec: number;
     /** Mass balance error over all species, g (should be round-off). */
@@ -85,7 +88,7 @@ export function summariseRun(
   const molarMass = model.molarMass[p]!;
   const collected = plant.speciesCollected[p]! * molarMass;
   const last = plant.units.filter((u) => u.step.outletTank < 0);
-  const inSpec = last.reduce((sum, u) => sum + u.totals.productInSpec, 0) * molarMass;
+  const inSpec = last.reduce((sum, u) => sum + u.totals.productGood, 0) * molarMass;
   const firstKey = plant.units[0]?.totals.keyIn ?? 0;
   const totalVolume = model.steps.reduce((sum, s) => sum + s.reactorVolume, 0);
   const productionRate = (collected / seconds) * 3600;

@@ -61,6 +61,11 @@ export interface PlantEvent {
 interface TankState {
   level: number;
   c: Float64Array;
+  /**
+   * Fraction of the content made in spec at every step so far (0..1). The tank is taken as
+   * well mixed, so every draw carries this fraction: an in-spec/off-spec inventory split.
+   */
+  inSpecFraction: number;
   empty: boolean;
   overflowing: boolean;
   levelState: -1 | 0 | 1;
@@ -140,6 +145,7 @@ export class Plant {
     this.tanks = model.tanks.map((tank) => ({
       level: tank.initialLevel,
       c: new Float64Array(n),
+      inSpecFraction: 1,
       empty: tank.initialLevel <= 0,
       overflowing: false,
       levelState: 0,
@@ -212,6 +218,7 @@ export class Plant {
       this.limitSupply(unit);
       const delivered = unit.deliveredFlows(this.delivered[s]!);
       this.drawSources(unit, delivered);
+      unit.inletInSpecFraction = this.tankDrawInSpecFraction(unit, delivered);
       unit.advance(delivered, this.feedConcentrations, this.tankConcentrations);
       this.freshMass += unit.inlet.freshMassFlow * dt;
       this.routeOutlet(unit);
@@ -258,6 +265,8 @@ export class Plant {
     this.clock.set(this.t0);
     this.tanks.forEach((tank, i) => {
       tank.level = levels[i]!;
+      // The run starts from released intermediate, the same for every controller.
+      tank.inSpecFraction = 1;
       tank.empty = tank.level <= 1e-12;
       tank.overflowing = false;
     });
@@ -336,12 +345,15 @@ export class Plant {
     return this.events.splice(0, this.events.length);
   }
 
-  /** Tank level, L, and composition, mol/L (a view: copy to keep). */
-  tank(id: string): { level: number; concentrations: Float64Array } {
+  /**
+   * Tank level, L, composition, mol/L (a view: copy to keep), and the fraction of the
+   * content made in spec at every step so far.
+   */
+  tank(id: string): { level: number; concentrations: Float64Array; inSpecFraction: number } {
     const index = this.model.tanks.findIndex((t) => t.id === id);
     const tank = this.tanks[index];
     if (!tank) throw new SimulationError('UNKNOWN_TANK', `unknown tank "${id}"`);
-    return { level: tank.level, concentrations: tank.c };
+    return { level: tank.level, concentrations: tank.c, inSpecFraction: tank.inSpecFraction };
   }
 
   /** Moles of each species held in reactors and tanks now. */
@@ -396,6 +408,19 @@ export class Plant {
     }
     unit.supply[k] =
       tankDemand <= 0 || tankDemand <= tank.level ? 1 : Math.max(0, tank.level / tankDemand);
+  }
+
+  /** In-spec fraction of what the unit draws from tanks this step, by volume (1 for feeds only). */
+  private tankDrawInSpecFraction(unit: StepUnit, delivered: Float64Array): number {
+    let volume = 0;
+    let good = 0;
+    unit.step.inlets.forEach((inlet, k) => {
+      if (inlet.source !== 'tank') return;
+      const amount = delivered[k]! * inlet.toInternal;
+      volume += amount;
+      good += amount * this.tanks[inlet.sourceIndex]!.inSpecFraction;
+    });
+    return volume > 0 ? good / volume : 1;
   }
 
   /** Takes this step's deliveries out of feed vessels and tanks, and books what was fed. */
@@ -456,6 +481,8 @@ export class Plant {
     const level = tank.level + volume;
     if (level > 0) {
       for (let i = 0; i < n; i++) tank.c[i] = (tank.c[i]! * tank.level + q * integral[i]!) / level;
+      tank.inSpecFraction =
+        (tank.inSpecFraction * tank.level + volume * unit.outletInSpecFraction) / level;
     }
     tank.level = level;
     const overflowing = level > spec.capacity;

@@ -15,6 +15,12 @@ export interface StepTotals {
   /** Product delivered while the step's true conversion was at or above its minimum. */
   productInSpec: number;
   productOffSpec: number;
+  /**
+   * Product delivered while this step was in spec and made from in-spec intermediate: the
+   * step's in-spec product times the in-spec fraction of what it drew from its surge tanks
+   * (see `inletInSpecFraction`). Off-spec intermediate is not good product downstream.
+   */
+  productGood: number;
   massIn: number;
   heatDuty: number;
   thermalEnergy: number;
@@ -75,6 +81,7 @@ export class StepUnit {
     productOut: 0,
     productInSpec: 0,
     productOffSpec: 0,
+    productGood: 0,
     massIn: 0,
     heatDuty: 0,
     thermalEnergy: 0,
@@ -83,6 +90,15 @@ export class StepUnit {
   maxTemperature = 0;
   mtsr = 0;
   pressure = 0;
+  /**
+   * In-spec fraction of the intermediate this step drew from surge tanks in the last plant
+   * step (1 when it draws only fresh feeds), set by the plant. The reactor holds minutes of
+   * flow and a tank hours, so the outflow of a plant step is judged by what was drawn in the
+   * same step rather than tracked through the cells.
+   */
+  inletInSpecFraction = 1;
+  /** Good (in spec throughout) fraction of the last plant step's outflow, for the tank it fills. */
+  outletInSpecFraction = 1;
   /** Reaction substeps used in the last plant step. */
   substeps = 1;
   /** Times a concentration had to be floored at zero (should stay 0 with the substep rule). */
@@ -294,8 +310,11 @@ export class StepUnit {
     totals.productOut += productOut;
     const unreacted = c[last + this.tracer]!;
     const conversion = unreacted > 0 ? 1 - c[last + step.keyIndex]! / unreacted : 0;
-    if (conversion >= step.minConversion) totals.productInSpec += productOut;
+    const inSpec = conversion >= step.minConversion;
+    if (inSpec) totals.productInSpec += productOut;
     else totals.productOffSpec += productOut;
+    this.outletInSpecFraction = inSpec ? this.inletInSpecFraction : 0;
+    totals.productGood += productOut * this.outletInSpecFraction;
     totals.massIn += inlet.massFlow * dt;
     totals.heatDuty += duty;
     totals.thermalEnergy += Math.abs(duty);
