@@ -11,3 +11,8 @@ export * from './lib/population/training-plan';
 export * from './lib/population/candidate-stage';
 export * from './lib/population/population-training';
 export * from './lib/evaluation/evaluation';
+export * from './lib/evaluation/interval';
+export * from './lib/evaluation/controller-stats';
+export * from './lib/evaluation/target-checks';
+export * from './lib/evaluation/run-ledger';
+export * from './lib/evaluation/product-value';

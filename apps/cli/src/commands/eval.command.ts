@@ -1,14 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { lineChartSvg, type Panel } from '@pipac/charts';
-import { StepSpace, loadStepPolicy, type OnnxPolicy, type Policy } from '@pipac/control';
+import { StepSpace, loadStepPolicy, type OnnxPolicy } from '@pipac/control';
 import {
   CONTROLLER_KINDS,
+  DEFAULT_SEEDS,
   evaluateControllers,
   type ControllerKind,
   type Evaluation,
-  type EvaluationRow,
 } from '@pipac/rl';
 import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
 import { SCENARIO_NAMES } from '@pipac/twin';
@@ -16,9 +15,9 @@ import { parseDuration } from '../format/duration';
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
 import { ProgressReporter } from '../format/progress';
 import { parseSeed } from '../format/seed';
-import { formatNumber, formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';
 import { assertCreatableDirectory } from '../format/writable';
+import { evaluationJson, evaluationReport, scenarioChart } from './eval.report';
 
 interface EvalOptions {
   recipe: string;
@@ -27,21 +26,21 @@ interface EvalOptions {
   controller: string[];
   duration: string;
   seed: string;
+  seeds: string;
   dt: string;
   plots?: string;
   format: 'table' | 'json';
 }
 
-/** Quality targets of the deployed agents (issue 4), checked after the table. */
-const TARGET_FRACTION_OF_ORACLE = 0.97;
-
-/** `pipac eval`: the agents, each baseline and the oracle over the named scenarios. */
+/** `pipac eval`: the agents, each baseline and the oracle over the named scenarios and seeds. */
 export function evalCommand(): Command {
   return new Command('eval')
     .description(
       'Evaluate the trained agents against the fixed recipe, the PID baseline and the oracle on disturbance ' +
-        'scenarios: in-spec product, fraction of the oracle, yield, E-factor, energy, shield interventions, ' +
-        'limit violations; with --plots, conversion, flow and product over time per scenario (SVG).',
+        'scenarios over several seeds: score (in-spec product at every step, tank inventory change, feed past the ' +
+        'throughput target), fraction of the oracle, per-step conversion and in-spec fraction, yield, E-factor, ' +
+        'energy, shield interventions, limit violations, with 95 % intervals and the targets checked per scenario; ' +
+        'with --plots, conversion, flow and product over time per scenario (SVG, first seed).',
     )
     .option('-r, --recipe <file>', 'recipe (YAML)', defaultRecipePath())
     .option('--models <dir>', 'trained models (default models/<recipe name>)')
@@ -56,185 +55,101 @@ export function evalCommand(): Command {
         .default([...CONTROLLER_KINDS]),
     )
     .option('-d, --duration <time>', 'simulated time per scenario', '8h')
-    .option('--seed <n>', 'seed of the scenarios and the plant noise', '1')
+    .option('--seed <n>', 'first seed of the scenarios and the plant noise', '1')
+    .option('--seeds <n>', 'seeds per scenario (seed, seed + 1, …)', String(DEFAULT_SEEDS))
     .option('--dt <seconds>', 'integration step of the twin', '1')
     .option('-p, --plots <dir>', 'write one SVG per scenario into this folder')
     .addOption(
-      new Option('-f, --format <format>', 'output format')
+      new Option('-f, --format <format>', 'output format (json: stdout is JSON and nothing else)')
         .choices(['table', 'json'])
         .default('table'),
     )
-    .action(async (options: EvalOptions) => {
-      const recipe = loadRecipe(options.recipe);
-      const model = compilePlant(recipe);
-      const duration = parseDuration(options.duration, '--duration');
-      const dt = Number(options.dt);
-      if (!(dt > 0)) throw new UsageError(`--dt: expected a positive number, got "${options.dt}"`);
-      if (options.plots) assertCreatableDirectory(options.plots, '--plots');
-      const controllers = options.controller as ControllerKind[];
-      const policies: Record<string, Policy> = {};
-      const loaded: OnnxPolicy[] = [];
-      if (controllers.includes('agent')) {
-        const dir = options.models ?? join(REPOSITORY_ROOT, 'models', recipe.metadata.name);
-        for (const step of model.steps) {
-          const { policy } = await loadStepPolicy(
-            dir,
-            new StepSpace(model, step.id),
-            recipe.metadata.name,
-          ).catch((error: unknown) => {
-            throw new UsageError(
-              `--models: no usable policy for step ${step.id} (${error instanceof Error ? error.message : String(error)}); run pipac train first`,
-            );
-          });
-          policies[step.id] = policy;
-          loaded.push(policy);
-        }
-      }
-      const progress = new ProgressReporter(
-        'pipac eval',
-        options.scenario.length * controllers.length,
-      );
-      let done = 0;
-      try {
-        const evaluation = await evaluateControllers({
-          model,
-          scenarios: options.scenario,
-          controllers,
-          policies,
-          duration,
-          seed: parseSeed(options.seed),
-          dt,
-          onRun: () => progress.update(++done),
-        });
-        progress.done();
-        if (options.plots) {
-          mkdirSync(options.plots, { recursive: true });
-          for (const scenario of options.scenario) {
-            const path = join(options.plots, `${scenario}.svg`);
-            writeFileSync(
-              path,
-              scenarioChart(model, evaluation, scenario, parseSeed(options.seed)),
-            );
-            process.stderr.write(`wrote ${path}\n`);
-          }
-        }
-        process.stdout.write(
-          options.format === 'json'
-            ? `${JSON.stringify({ rows: evaluation.rows, tunings: evaluation.tunings, versions: Object.fromEntries(Object.entries(policies).map(([s, p]) => [s, p.version])) }, null, 2)}\n`
-            : report(evaluation, policies),
-        );
-      } finally {
-        await Promise.all(loaded.map((p) => p.release()));
-      }
-    });
+    .action(runEval);
 }
 
-function report(evaluation: Evaluation, policies: Record<string, Policy>): string {
-  const rows = evaluation.rows;
-  const table = formatTable(
-    [
-      'scenario',
-      'controller',
-      'in-spec product, g',
-      'of oracle',
-      'yield',
-      'E-factor',
-      'energy, kWh',
-      'interventions',
-      'fallback cycles',
-      'limit violations',
-    ],
-    rows.map((r) => [
-      r.scenario,
-      r.controller,
-      r.inSpecProduct,
-      r.fractionOfOracle,
-      r.yield,
-      r.eFactor,
-      r.energy,
-      r.interventions,
-      r.fallbackCycles,
-      r.limitViolations,
-    ]),
+/** Checks the options, loads the policies, runs the evaluation and writes plots and the report. */
+async function runEval(options: EvalOptions): Promise<void> {
+  const recipe = loadRecipe(options.recipe);
+  const model = compilePlant(recipe);
+  const duration = parseDuration(options.duration, '--duration');
+  const dt = Number(options.dt);
+  if (!(dt > 0)) throw new UsageError(`--dt: expected a positive number, got "${options.dt}"`);
+  const seed = parseSeed(options.seed);
+  const seeds = parseSeedCount(options.seeds);
+  if (options.plots) assertCreatableDirectory(options.plots, '--plots');
+  const controllers = options.controller as ControllerKind[];
+  const policies = controllers.includes('agent')
+    ? await loadPolicies(
+        model,
+        options.models ?? join(REPOSITORY_ROOT, 'models', recipe.metadata.name),
+      )
+    : {};
+  const progress = new ProgressReporter(
+    'pipac eval',
+    options.scenario.length * controllers.length * seeds,
   );
-  const lines = [table, ''];
-  const mean = (list: EvaluationRow[]) =>
-    list.reduce((sum, r) => sum + r.fractionOfOracle, 0) / Math.max(1, list.length);
-  for (const kind of CONTROLLER_KINDS) {
-    const list = rows.filter((r) => r.controller === kind);
-    if (list.length > 0 && kind !== 'oracle')
-      lines.push(
-        `${kind}: ${formatNumber(100 * mean(list))} % of the oracle's in-spec product on average`,
-      );
-  }
-  const agent = rows.filter((r) => r.controller === 'agent');
-  if (agent.length > 0) {
-    const fraction = mean(agent);
-    const worse = agent.filter((a) => {
-      const pid = rows.find((r) => r.scenario === a.scenario && r.controller === 'pid');
-      return pid !== undefined && a.inSpecProduct < pid.inSpecProduct;
+  let done = 0;
+  const started = Date.now();
+  try {
+    const evaluation = await evaluateControllers({
+      model,
+      scenarios: options.scenario,
+      controllers,
+      policies,
+      duration,
+      seed,
+      seeds,
+      dt,
+      onRun: () => progress.update(++done),
     });
-    const violations = agent.reduce((sum, r) => sum + r.limitViolations, 0);
-    lines.push(
-      '',
-      'targets (deployed agents):',
-      `  ≥ ${TARGET_FRACTION_OF_ORACLE * 100} % of the oracle on average: ${formatNumber(100 * fraction)} % — ${fraction >= TARGET_FRACTION_OF_ORACLE ? 'met' : 'NOT MET'}`,
-      `  no worse than the PID on any scenario: ${worse.length === 0 ? 'met' : `NOT MET (${worse.map((w) => w.scenario).join(', ')})`}`,
-      `  no limit violations: ${violations === 0 ? 'met' : `NOT MET (${violations})`}`,
-      `models: ${Object.entries(policies)
-        .map(([step, p]) => `${step} ${p.version.slice(0, 19)}`)
-        .join(', ')}`,
+    progress.done();
+    const wallSeconds = (Date.now() - started) / 1000;
+    if (options.plots) writePlots(model, evaluation, options.scenario, options.plots);
+    process.stdout.write(
+      options.format === 'json'
+        ? evaluationJson(evaluation, policies, wallSeconds)
+        : evaluationReport(evaluation, policies, wallSeconds),
     );
+  } finally {
+    await Promise.all(Object.values(policies).map((p) => p.release()));
   }
-  lines.push('', 'PID tuning (SIMC):');
-  for (const [step, tuning] of Object.entries(evaluation.tunings)) {
-    lines.push(
-      `  ${step}: Kp ${formatNumber(tuning.kp)}, Ti ${formatNumber(tuning.ti)} s — ${tuning.method}`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
 }
 
-/** Plant product in spec, and per step conversion and flow scale, for every controller. */
-function scenarioChart(
+/** Seeds per scenario: a whole number from 1. */
+function parseSeedCount(text: string): number {
+  const value = Number(text.trim());
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`--seeds: expected an integer ≥ 1, got "${text}"`);
+  return value;
+}
+
+/** Every step's trained policy from `dir`; a missing or unusable one is a usage error. */
+async function loadPolicies(model: PlantModel, dir: string): Promise<Record<string, OnnxPolicy>> {
+  const policies: Record<string, OnnxPolicy> = {};
+  const name = model.recipe.metadata.name;
+  for (const step of model.steps) {
+    const { policy } = await loadStepPolicy(dir, new StepSpace(model, step.id), name).catch(
+      (error: unknown) => {
+        throw new UsageError(
+          `--models: no usable policy for step ${step.id} (${error instanceof Error ? error.message : String(error)}); run pipac train first`,
+        );
+      },
+    );
+    policies[step.id] = policy;
+  }
+  return policies;
+}
+
+function writePlots(
   model: PlantModel,
   evaluation: Evaluation,
-  scenario: string,
-  seed: number,
-): string {
-  const runs = evaluation.runs.filter((r) => r.scenario === scenario);
-  const first = runs[0]!.result.trace;
-  const last = model.steps.at(-1)!.id;
-  /** One panel: the trace column `column` of every controller, each in its own colour. */
-  const panel = (title: string, unit: string, column: string): Panel => ({
-    title,
-    unit,
-    series: runs.map((r) => ({
-      label: r.controller,
-      values: r.result.trace.map((row) => row[column] ?? Number.NaN),
-      colour: CONTROLLER_KINDS.indexOf(r.controller),
-    })),
-  });
-  const panels: Panel[] = [
-    panel(
-      `${model.recipe.metadata.name} product made in spec (cumulative)`,
-      'g',
-      `${last}.product_in_spec`,
-    ),
-    ...model.steps.flatMap((step) => [
-      panel(
-        `${step.id}: true conversion (minimum ${formatNumber(step.minConversion)})`,
-        '',
-        `${step.id}.conversion`,
-      ),
-      panel(`${step.id}: flow (${step.inlets[0]!.pump}) ÷ nominal`, '', `${step.id}.flow_scale`),
-    ]),
-  ];
-  return lineChartSvg({
-    title: `${model.recipe.metadata.name}: scenario ${scenario}`,
-    subtitle: `seed ${seed}; agents vs PID vs fixed recipe vs oracle`,
-    xLabel: 'time, h',
-    x: first.map((row) => (row['t'] ?? 0) / 3600),
-    panels,
-  });
+  scenarios: readonly string[],
+  dir: string,
+): void {
+  mkdirSync(dir, { recursive: true });
+  for (const scenario of scenarios) {
+    const path = join(dir, `${scenario}.svg`);
+    writeFileSync(path, scenarioChart(model, evaluation, scenario));
+    process.stderr.write(`wrote ${path}\n`);
+  }
 }

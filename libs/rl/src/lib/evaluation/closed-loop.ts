@@ -9,6 +9,8 @@ import {
 import { kelvinToCelsius, type PlantModel } from '@pipac/recipe';
 import { Plant, summariseRun, type RunSummary, type Scenario } from '@pipac/twin';
 import { RlError } from '../rl.error';
+import { productValuation } from './product-value';
+import { RunLedger, type RunScore } from './run-ledger';
 
 /** How one step is run in a closed-loop run. */
 export interface StepControl {
@@ -53,12 +55,24 @@ export interface ClosedLoopResult {
   scenario: string;
   summary: RunSummary;
   steps: StepOutcome[];
+  /** In-spec product, inventory change and over-target feed: what the evaluation ranks by. */
+  score: RunScore;
   /** Engineering-limit violations the plant reported (edge-triggered). */
   limitViolations: number;
   /** kWh of thermal energy (heating plus cooling) over the run. */
   energy: number;
   /** One row per cycle: t, per step conversion, flow scale, jacket, product. */
   trace: Record<string, number>[];
+}
+
+/** One step under control: its controller(s), its shield, and what it did. */
+interface StepLoop {
+  space: StepSpace;
+  control: StepControl;
+  shield: SafetyShield;
+  outcome: StepOutcome;
+  /** Set after the first cycle: the agent and its fallback start from the applied setpoints once. */
+  started: boolean;
 }
 
 /**
@@ -68,31 +82,46 @@ export interface ClosedLoopResult {
  */
 export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   const { model, scenario } = options;
-  const dt = options.dt ?? 1;
   const cycle = options.cycle ?? 60;
-  const plant = new Plant(model, { dt, seed: options.seed ?? scenario.seed, scenario });
+  const plant = new Plant(model, {
+    dt: options.dt ?? 1,
+    seed: options.seed ?? scenario.seed,
+    scenario,
+  });
   plant.warmUp(options.warmUp ?? 3600);
   const spaces = model.steps.map((step) => new StepSpace(model, step.id));
-  const controls = options.control(plant, spaces);
-  const loops = spaces
+  const loops = stepLoops(spaces, options.control(plant, spaces));
+  const ledger = new RunLedger(plant, productValuation(model));
+  const target = options.throughputTarget ?? (() => 1);
+  const trace: Record<string, number>[] = [];
+  let violations = 0;
+  const cycles = Math.round(scenario.duration / cycle);
+  for (let c = 0; c < cycles; c++) {
+    for (const { step } of plant.units) ledger.ask(step.index, target(plant.time, step.id), cycle);
+    for (const loop of loops) {
+      const { step } = loop.space;
+      await controlStep(loop, readStep(plant, step.index, target(plant.time, step.id)), plant);
+    }
+    plant.run(cycle);
+    for (const event of plant.drainEvents()) if (event.kind === 'violation') violations++;
+    const row = sample(plant);
+    trace.push(row);
+    options.onCycle?.(row);
+  }
+  return closedLoopResult(plant, loops, ledger, { scenario: scenario.name, violations, trace });
+}
+
+/** The loops of the steps `controls` names, each behind its own shield. */
+function stepLoops(spaces: StepSpace[], controls: Record<string, StepControl>): StepLoop[] {
+  return spaces
     .filter((space) => controls[space.step.id])
     .map((space) => {
       const control = controls[space.step.id]!;
-      const analyser = space.step.spec.analyser;
-      const shield = new SafetyShield({
-        setpoints: space
-          .shieldLimits()
-          .map((limit) => (control.agentLimits ? limit : { ...limit, agent: limit.engineering })),
-        // Only an agent with a fallback is gated: the baselines cope with stale data themselves.
-        inputs:
-          control.fallback && analyser
-            ? [{ tag: analyser.tag, maxAge: analyser.deadTime + 3 * analyser.cadence }]
-            : [],
-      });
       return {
         space,
         control,
-        shield,
+        shield: shieldFor(space, control),
+        started: false,
         outcome: {
           step: space.step.id,
           controller: control.controller.name,
@@ -103,57 +132,84 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         } satisfies StepOutcome,
       };
     });
-  const target = options.throughputTarget ?? (() => 1);
-  const trace: Record<string, number>[] = [];
-  let violations = 0;
-  const cycles = Math.round(scenario.duration / cycle);
-  for (let c = 0; c < cycles; c++) {
-    for (const loop of loops) {
-      const readings = readStep(
-        plant,
-        loop.space.step.index,
-        target(plant.time, loop.space.step.id),
-      );
-      const agent = await propose(loop.control.controller, readings);
-      // The fallback is asked only when the shield needs it; the baselines decide synchronously.
-      const fallback = loop.control.fallback;
-      const decision = loop.shield.decide({
-        current: readings.setpoints,
-        inputs: inputStatus(readings, loop.space),
-        agent,
-        fallback: () => {
-          const proposal = fallback?.decide(readings);
-          if (proposal instanceof Promise)
-            throw new RlError('INVALID_CONFIG', 'a fallback controller must decide synchronously');
-          return proposal;
-        },
-      });
-      if (decision.source === 'fallback') loop.outcome.fallbackCycles++;
-      loop.outcome.interventions += decision.interventions.filter(
-        (i) => i.reason !== 'fallback-active',
-      ).length;
-      for (const [tag, value] of Object.entries(decision.setpoints)) plant.setSetpoint(tag, value);
-    }
-    plant.run(cycle);
-    for (const event of plant.drainEvents()) if (event.kind === 'violation') violations++;
-    const row = sample(plant);
-    trace.push(row);
-    options.onCycle?.(row);
+}
+
+/** The step's shield: agent ranges for a trained agent, engineering ranges for a baseline. */
+function shieldFor(space: StepSpace, control: StepControl): SafetyShield {
+  const analyser = space.step.spec.analyser;
+  const shield = new SafetyShield({
+    setpoints: space
+      .shieldLimits()
+      .map((limit) => (control.agentLimits ? limit : { ...limit, agent: limit.engineering })),
+    // Only an agent with a fallback is gated: the baselines cope with stale data themselves.
+    inputs:
+      control.fallback && analyser
+        ? [{ tag: analyser.tag, maxAge: analyser.deadTime + 3 * analyser.cadence }]
+        : [],
+  });
+  return shield;
+}
+
+/**
+ * One control cycle of one step, wired as the step-agent service wires it (StepControllers):
+ * both controllers start from the applied setpoints, the fallback is asked when the shield
+ * needs it and otherwise still runs on the same readings, so it keeps integrating while the
+ * agent acts and a hand-over is bumpless.
+ */
+async function controlStep(loop: StepLoop, readings: StepReadings, plant: Plant): Promise<void> {
+  const { controller, fallback } = loop.control;
+  if (fallback && !loop.started) {
+    controller.reset(readings);
+    fallback.reset(readings);
   }
+  loop.started = true;
+  const decision = loop.shield.decide({
+    current: readings.setpoints,
+    inputs: inputStatus(readings, loop.space),
+    agent: await propose(controller, readings),
+    fallback: () => decideNow(fallback, readings),
+  });
+  if (fallback && decision.source !== 'fallback') decideNow(fallback, readings);
+  if (decision.source === 'fallback') loop.outcome.fallbackCycles++;
+  loop.outcome.interventions += decision.interventions.filter(
+    (i) => i.reason !== 'fallback-active',
+  ).length;
+  for (const [tag, value] of Object.entries(decision.setpoints)) plant.setSetpoint(tag, value);
+}
+
+/** The fallback's proposal; the baselines decide synchronously. */
+function decideNow(
+  fallback: StepController | undefined,
+  readings: StepReadings,
+): Record<string, number> | undefined {
+  const proposal = fallback?.decide(readings);
+  if (proposal instanceof Promise)
+    throw new RlError('INVALID_CONFIG', 'a fallback controller must decide synchronously');
+  return proposal;
+}
+
+/** The run's figures, per step outcomes and score at its end. */
+function closedLoopResult(
+  plant: Plant,
+  loops: StepLoop[],
+  ledger: RunLedger,
+  run: { scenario: string; violations: number; trace: Record<string, number>[] },
+): ClosedLoopResult {
   const summary = summariseRun(plant);
   for (const loop of loops) {
     const unit = plant.units[loop.space.step.index]!;
-    const molarMass = model.molarMass[loop.space.step.productIndex]!;
+    const molarMass = plant.model.molarMass[loop.space.step.productIndex]!;
     loop.outcome.productInSpec = unit.totals.productInSpec * molarMass;
     loop.outcome.productOffSpec = unit.totals.productOffSpec * molarMass;
   }
   return {
-    scenario: scenario.name,
+    scenario: run.scenario,
     summary,
     steps: loops.map((l) => l.outcome),
-    limitViolations: violations,
+    score: ledger.score(summary.plant.productInSpec),
+    limitViolations: run.violations,
     energy: (summary.plant.thermalPower * plant.time) / 3.6e6,
-    trace,
+    trace: run.trace,
   };
 }
 
@@ -189,8 +245,9 @@ function sample(plant: Plant): Record<string, number> {
     row[`${id}.conversion`] = unit.conversion();
     row[`${id}.flow_scale`] = unit.flow[0]! / unit.step.inlets[0]!.nominal;
     row[`${id}.jacket`] = kelvinToCelsius(unit.jacketTemperature);
+    // In spec at this step and every step before it (what the score counts).
     row[`${id}.product_in_spec`] =
-      unit.totals.productInSpec * plant.model.molarMass[unit.step.productIndex]!;
+      unit.totals.productGood * plant.model.molarMass[unit.step.productIndex]!;
   }
   for (const tank of plant.model.tanks) row[`${tank.id}.level`] = plant.tank(tank.id).level;
   return row;

@@ -8,9 +8,12 @@ import {
   type Policy,
   type StepController,
 } from '@pipac/control';
+import type { StepSpace } from '@pipac/control';
 import type { PlantModel } from '@pipac/recipe';
-import { buildScenario } from '@pipac/twin';
+import { buildScenario, type Plant } from '@pipac/twin';
 import { runClosedLoop, type ClosedLoopResult, type StepControl } from './closed-loop';
+import { controllerStats, type ControllerStats } from './controller-stats';
+import { checkTargets, type TargetCheck } from './target-checks';
 import { RlError } from '../rl.error';
 
 export type ControllerKind = 'agent' | 'pid' | 'fixed-recipe' | 'oracle';
@@ -21,6 +24,9 @@ export const CONTROLLER_KINDS: readonly ControllerKind[] = [
   'oracle',
 ];
 
+/** Seeds per scenario unless told. */
+export const DEFAULT_SEEDS = 10;
+
 export interface EvaluationOptions {
   model: PlantModel;
   scenarios: readonly string[];
@@ -29,19 +35,41 @@ export interface EvaluationOptions {
   policies?: Record<string, Policy>;
   /** s */
   duration: number;
+  /** The first seed: the runs use seed, seed + 1, … */
   seed: number;
+  /** Seeds per scenario. @default DEFAULT_SEEDS */
+  seeds?: number;
   dt?: number;
-  onRun?: (scenario: string, controller: ControllerKind, result: ClosedLoopResult) => void;
+  onRun?: (
+    scenario: string,
+    controller: ControllerKind,
+    seed: number,
+    result: ClosedLoopResult,
+  ) => void;
 }
 
-/** One line of the evaluation table. */
+interface Run {
+  scenario: string;
+  controller: ControllerKind;
+  seed: number;
+  result: ClosedLoopResult;
+}
+
+/** One closed-loop run: one scenario, controller and seed. */
 export interface EvaluationRow {
   scenario: string;
   controller: ControllerKind;
-  /** g of plant product made while the last step was in spec. */
-  inSpecProduct: number;
-  /** inSpecProduct ÷ the oracle's on the same scenario (NaN without an oracle run). */
+  seed: number;
+  /** g: in-spec product + inventory change − over-target feed (see RunScore). */
+  score: number;
+  /** score ÷ the oracle's on the same scenario and seed (NaN without an oracle run). */
   fractionOfOracle: number;
+  /** g of plant product made in spec at every step. */
+  inSpecProduct: number;
+  /** g product-equivalent of the change in the surge tanks' in-spec inventory. */
+  inventoryChange: number;
+  /** g product-equivalent of the key reactant fed past the throughput target. */
+  overTarget: number;
   /** Overall yield on the first step's key reactant, 0..1. */
   yield: number;
   eFactor: number;
@@ -50,10 +78,19 @@ export interface EvaluationRow {
   interventions: number;
   fallbackCycles: number;
   limitViolations: number;
+  /** Per step: conversion of the key reactant and the fraction of its product made in spec. */
+  steps: { step: string; conversion: number; inSpecFraction: number }[];
 }
 
 export interface Evaluation {
+  /** The seeds every scenario ran with. */
+  seeds: number[];
   rows: EvaluationRow[];
+  /** Per scenario and controller: mean and 95 % interval over the seeds. */
+  stats: ControllerStats[];
+  /** The deployed agents' targets, per scenario and on average. */
+  checks: TargetCheck[];
+  /** The runs of the first seed, with their traces (plots). */
   runs: { scenario: string; controller: ControllerKind; result: ClosedLoopResult }[];
   /** The PID tuning used, per step (documented in the output). */
   tunings: Record<string, ConversionPidTuning>;
@@ -63,64 +100,102 @@ export interface Evaluation {
  * `pipac eval`: every named scenario for every controller on the same twin, seeds and
  * durations, each step behind its own safety shield. The agent runs its ONNX policies with the
  * PID as the shield's fallback (as deployed); the baselines run alone within the engineering
- * limits; the oracle sees the true disturbed plant.
+ * limits; the oracle sees the true disturbed plant. Each scenario runs over `seeds` seeds
+ * (disturbance draws and plant noise), so a lucky draw cannot decide a ranking.
  */
 export async function evaluateControllers(options: EvaluationOptions): Promise<Evaluation> {
   const { model } = options;
   const tunings = Object.fromEntries(
     model.steps.map((s) => [s.id, tuneConversionPid(model, s.id)]),
   );
-  const runs: Evaluation['runs'] = [];
+  const seeds = Array.from({ length: options.seeds ?? DEFAULT_SEEDS }, (_, i) => options.seed + i);
+  const results: Run[] = [];
   for (const name of options.scenarios) {
-    const scenario = buildScenario(name, model, options.seed, options.duration);
-    for (const kind of options.controllers) {
-      const result = await runClosedLoop({
-        model,
-        scenario,
-        ...(options.dt ? { dt: options.dt } : {}),
-        control: (plant, spaces) => {
-          const controls: Record<string, StepControl> = {};
-          for (const space of spaces) {
-            const id = space.step.id;
-            const pid = () => new ConversionPidController(space, tunings[id]!);
-            let controller: StepController;
-            if (kind === 'agent') {
-              const policy = options.policies?.[id];
-              if (!policy) throw new RlError('INVALID_CONFIG', `no trained policy for step ${id}`);
-              controls[id] = {
-                controller: new PolicyController(space, policy),
-                fallback: pid(),
-                agentLimits: true,
-              };
-              continue;
-            }
-            if (kind === 'pid') controller = pid();
-            else if (kind === 'fixed-recipe') controller = new FixedRecipeController(space);
-            else controller = new SteadyStateOracleController(space, plant);
-            controls[id] = { controller, agentLimits: false };
-          }
-          return controls;
-        },
-      });
-      runs.push({ scenario: name, controller: kind, result });
-      options.onRun?.(name, kind, result);
+    for (const seed of seeds) {
+      const scenario = buildScenario(name, model, seed, options.duration);
+      for (const kind of options.controllers) {
+        const result = await runClosedLoop({
+          model,
+          scenario,
+          ...(options.dt ? { dt: options.dt } : {}),
+          control: (plant, spaces) => controlsFor(kind, plant, spaces, tunings, options.policies),
+        });
+        results.push({ scenario: name, controller: kind, seed, result });
+        options.onRun?.(name, kind, seed, result);
+      }
     }
   }
-  const rows = runs.map(({ scenario, controller, result }): EvaluationRow => {
-    const oracle = runs.find((r) => r.scenario === scenario && r.controller === 'oracle');
-    const product = result.summary.plant.productInSpec;
-    return {
-      scenario,
-      controller,
-      inSpecProduct: product,
-      fractionOfOracle: oracle ? product / oracle.result.summary.plant.productInSpec : Number.NaN,
-      yield: result.summary.plant.overallYield,
-      eFactor: result.summary.plant.eFactor,
-      energy: result.energy,
-      interventions: result.steps.reduce((sum, s) => sum + s.interventions, 0),
-      fallbackCycles: result.steps.reduce((sum, s) => sum + s.fallbackCycles, 0),
-      limitViolations: result.limitViolations,
-    };
-  });
-  return { rows, runs, tunings };
+  const rows = results.map((run) => evaluationRow(run, results));
+  const stats = controllerStats(rows);
+  return {
+    seeds,
+    rows,
+    stats,
+    checks: checkTargets(stats),
+    runs: results
+      .filter((r) => r.seed === seeds[0])
+      .map(({ scenario, controller, result }) => ({ scenario, controller, result })),
+    tunings,
+  };
+}
+
+/** How each step is run by a controller of `kind`. */
+function controlsFor(
+  kind: ControllerKind,
+  plant: Plant,
+  spaces: StepSpace[],
+  tunings: Record<string, ConversionPidTuning>,
+  policies: Record<string, Policy> | undefined,
+): Record<string, StepControl> {
+  const controls: Record<string, StepControl> = {};
+  for (const space of spaces) {
+    const id = space.step.id;
+    const pid = () => new ConversionPidController(space, tunings[id]!);
+    if (kind === 'agent') {
+      const policy = policies?.[id];
+      if (!policy) throw new RlError('INVALID_CONFIG', `no trained policy for step ${id}`);
+      controls[id] = {
+        controller: new PolicyController(space, policy),
+        fallback: pid(),
+        agentLimits: true,
+      };
+      continue;
+    }
+    let controller: StepController;
+    if (kind === 'pid') controller = pid();
+    else if (kind === 'fixed-recipe') controller = new FixedRecipeController(space);
+    else controller = new SteadyStateOracleController(space, plant);
+    controls[id] = { controller, agentLimits: false };
+  }
+  return controls;
+}
+
+/** The row of one run, its score compared with the oracle's on the same scenario and seed. */
+function evaluationRow(run: Run, all: readonly Run[]): EvaluationRow {
+  const { scenario, controller, seed, result } = run;
+  const oracle = all.find(
+    (r) => r.scenario === scenario && r.seed === seed && r.controller === 'oracle',
+  );
+  const { score } = result;
+  return {
+    scenario,
+    controller,
+    seed,
+    score: score.score,
+    fractionOfOracle: oracle ? score.score / oracle.result.score.score : Number.NaN,
+    inSpecProduct: score.product,
+    inventoryChange: score.inventoryChange,
+    overTarget: score.overTarget,
+    yield: result.summary.plant.overallYield,
+    eFactor: result.summary.plant.eFactor,
+    energy: result.energy,
+    interventions: result.steps.reduce((sum, s) => sum + s.interventions, 0),
+    fallbackCycles: result.steps.reduce((sum, s) => sum + s.fallbackCycles, 0),
+    limitViolations: result.limitViolations,
+    steps: result.summary.steps.map((s) => ({
+      step: s.step,
+      conversion: s.conversion,
+      inSpecFraction: s.inSpecFraction,
+    })),
+  };
 }

@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import type { StepController, StepReadings } from '@pipac/control';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
+import { buildScenario } from '@pipac/twin';
+import { runClosedLoop } from './closed-loop';
+import { DEFAULT_SEEDS, evaluateControllers } from './evaluation';
+import { productValuation } from './product-value';
+
+const RECIPES = join(__dirname, '../../../../../recipes');
+const reference = compilePlant(loadRecipe(join(RECIPES, 'paracetamol.yaml')));
+const firstOrder = compilePlant(loadRecipe(join(RECIPES, 'first-order-pfr.yaml')));
+
+/** Holds whatever setpoints are applied, and counts its calls. */
+class HoldingController implements StepController {
+  readonly name = 'hold';
+  decisions = 0;
+  resets = 0;
+  constructor(private readonly failEvery = 0) {}
+  decide(readings: StepReadings): Record<string, number> {
+    this.decisions++;
+    if (this.failEvery > 0 && this.decisions % this.failEvery === 0) throw new Error('no answer');
+    return { ...readings.setpoints };
+  }
+  reset(): void {
+    this.resets++;
+  }
+}
+
+describe('evaluation', () => {
+  it('draws analyser drift both ways over the default seeds', () => {
+    const rates = Array.from({ length: DEFAULT_SEEDS }, (_, i) =>
+      buildScenario('analyser-drift', reference, 1 + i, 8 * 3600).disturbances.map((d) =>
+        d.kind === 'analyser-drift' ? d.ratePerHour : 0,
+      ),
+    );
+    const firstAnalyser = rates.map((r) => r[0]!);
+    expect(firstAnalyser.some((r) => r > 0)).toBe(true);
+    expect(firstAnalyser.some((r) => r < 0)).toBe(true);
+  });
+
+  it('charges key reactant fed past the throughput target at its product value', async () => {
+    const scenario = buildScenario('nominal', firstOrder, 1, 3600);
+    const run = await runClosedLoop({
+      model: firstOrder,
+      scenario,
+      throughputTarget: () => 0.8,
+      control: (_, spaces) => ({
+        [spaces[0]!.step.id]: { controller: new HoldingController(), agentLimits: false },
+      }),
+    });
+    const valuation = productValuation(firstOrder);
+    const excess = 0.2 * valuation.nominalFreshKeyRate[0]! * 3600;
+    expect(run.score.overTarget).toBeCloseTo(excess * valuation.perKeyMole[0]!, 6);
+    expect(run.score.score).toBeCloseTo(run.score.product - run.score.overTarget, 9);
+    expect(run.score.overTarget).toBeGreaterThan(0.15 * run.score.product);
+  });
+
+  it('keeps the fallback integrating while the agent acts, as the step agent does', async () => {
+    const agent = new HoldingController(5);
+    const fallback = new HoldingController();
+    await runClosedLoop({
+      model: firstOrder,
+      scenario: buildScenario('nominal', firstOrder, 1, 1800),
+      control: (_, spaces) => ({
+        [spaces[0]!.step.id]: { controller: agent, fallback, agentLimits: true },
+      }),
+    });
+    expect(agent.decisions).toBe(30);
+    expect(fallback.decisions).toBe(30); // every cycle, not only the six it held the step
+    expect([agent.resets, fallback.resets]).toEqual([1, 1]);
+  });
+
+  it('summarises every scenario and controller over the seeds, the oracle at 1 of itself', async () => {
+    const evaluation = await evaluateControllers({
+      model: firstOrder,
+      scenarios: ['nominal'],
+      controllers: ['fixed-recipe', 'oracle'],
+      duration: 1800,
+      seed: 4,
+      seeds: 2,
+    });
+    expect(evaluation.seeds).toEqual([4, 5]);
+    expect(evaluation.rows).toHaveLength(4);
+    expect(evaluation.runs).toHaveLength(2);
+    const [fixed, oracle] = evaluation.stats;
+    expect(fixed!.controller).toBe('fixed-recipe');
+    expect(fixed!.seeds).toBe(2);
+    expect(oracle!.fractionOfOracle).toEqual({ mean: 1, halfWidth: 0, n: 2 });
+    expect(fixed!.steps[0]!.inSpecFraction.mean).toBeGreaterThan(0);
+    const bound = evaluation.checks.find((c) => c.target.startsWith('no controller above'));
+    expect(bound?.scenario).toBe('nominal');
+    expect(evaluation.checks.some((c) => c.target.startsWith('agent'))).toBe(false);
+  }, 60_000);
+});
