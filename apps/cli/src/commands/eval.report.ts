@@ -139,7 +139,7 @@ function checkLines(evaluation: Evaluation): string[] {
     lines.push(`${kind}: ${formatNumber(100 * mean)} % of the oracle's score on average`);
   }
   if (evaluation.checks.length > 0)
-    lines.push('', 'targets (deployed agents), per scenario over the seeds:');
+    lines.push('', 'targets (deployed agents): per scenario, on the means over the seeds');
   for (const check of evaluation.checks) {
     lines.push(
       `  ${check.scenario}: ${check.target}: ${check.detail} — ${check.met ? 'met' : 'NOT MET'}`,

@@ -81,6 +81,8 @@ describe('pipac train and pipac eval', () => {
       'pump-calibration',
       '--duration',
       '2h',
+      '--seeds',
+      '2',
       '--plots',
       plots,
     );
@@ -93,5 +95,40 @@ describe('pipac train and pipac eval', () => {
     expect(evaluated.stdout).toContain('PID tuning (SIMC)');
     expect(readdirSync(plots).sort()).toEqual(['nominal.svg', 'pump-calibration.svg']);
     expect(readFileSync(join(plots, 'nominal.svg'), 'utf8')).toContain('<svg');
+
+    const json = await pipac(
+      'eval',
+      '--recipe',
+      FIRST_ORDER,
+      '--models',
+      models,
+      '--scenario',
+      'nominal',
+      '--duration',
+      '1h',
+      '--seeds',
+      '2',
+      '--seed',
+      '7',
+      '--format',
+      'json',
+    );
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as {
+      seeds: number[];
+      stats: { scenario: string; controller: string; fractionOfOracle: { mean: number } }[];
+      checks: { scenario: string; target: string; met: boolean }[];
+    };
+    expect(parsed.seeds).toEqual([7, 8]);
+    expect(parsed.stats.map((s) => s.controller)).toEqual([
+      'agent',
+      'pid',
+      'fixed-recipe',
+      'oracle',
+    ]);
+    expect(parsed.stats.at(-1)!.fractionOfOracle.mean).toBe(1);
+    expect(parsed.checks.some((c) => c.scenario === 'nominal' && c.target === 'agent ≥ PID')).toBe(
+      true,
+    );
   }, 600_000);
 });
