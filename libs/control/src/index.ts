@@ -3,6 +3,7 @@ export * from './lib/pid';
 export * from './lib/safety-shield';
 export * from './lib/step/step-readings';
 export * from './lib/step/step-space';
+export * from './lib/step/process-limit.guard';
 export * from './lib/step/step-observer';
 export * from './lib/step/step-controller';
 export * from './lib/baselines/fixed-recipe.controller';

@@ -1,5 +1,10 @@
 import { SeededRandom } from '@pipac/twin';
-import { SafetyShield, type InputStatus, type SetpointLimit } from './safety-shield';
+import {
+  SafetyShield,
+  type InputStatus,
+  type ProcessLimitCheck,
+  type SetpointLimit,
+} from './safety-shield';
 
 const LIMITS: SetpointLimit[] = [
   { tag: 'P-101', engineering: { low: 1, high: 12 }, agent: { low: 3, high: 9 }, maxMove: 0.5 },
@@ -92,6 +97,70 @@ describe('SafetyShield', () => {
     });
     expect(decision.source).toBe('fallback');
     expect(decision.setpoints['P-101']).toBe(10.4);
+  });
+
+  describe('with the process limits', () => {
+    // A stand-in check: the process is safe while the jacket stays below 35 °C.
+    const processLimits: ProcessLimitCheck = {
+      check: (proposed) =>
+        proposed['TC-101']! < 35
+          ? { safe: true, detail: '' }
+          : { safe: false, detail: `hot spot expected at the limit (${proposed['TC-101']} °C)` },
+      safeSide: (c) => ({ 'P-101': c['P-101']! - 0.5, 'TC-101': c['TC-101']! - 2 }),
+    };
+    const guarded = () =>
+      new SafetyShield({ setpoints: LIMITS, inputs: GATES, returnAfterCycles: 2, processLimits });
+
+    it('refuses an agent proposal that would bring the process to a limit: the fallback acts', () => {
+      const decision = guarded().decide({
+        current: { 'P-101': 6, 'TC-101': 34 },
+        inputs: fresh,
+        agent: { 'P-101': 6, 'TC-101': 36 },
+        fallback: () => ({ 'P-101': 5.8, 'TC-101': 33 }),
+      });
+      expect(decision.source).toBe('fallback');
+      expect(decision.setpoints).toEqual({ 'P-101': 5.8, 'TC-101': 33 });
+      expect(decision.interventions.map((i) => i.reason)).toEqual([
+        'process-limit',
+        'fallback-active',
+      ]);
+    });
+
+    it('moves to the safe side when the fallback, or a hold, would not keep the limits', () => {
+      const s = guarded();
+      const current = { 'P-101': 6, 'TC-101': 36 };
+      const decision = s.decide({
+        current,
+        inputs: fresh,
+        agent: new Error('hung'),
+        fallback: () => ({ 'P-101': 7, 'TC-101': 38 }),
+      });
+      expect(decision.source).toBe('fallback');
+      expect(decision.setpoints).toEqual({ 'P-101': 5.5, 'TC-101': 34 });
+      expect(decision.interventions.at(-1)).toMatchObject({ reason: 'process-limit' });
+      const held = s.decide({
+        current,
+        inputs: fresh,
+        agent: new Error('hung'),
+        fallback: noFallback,
+      });
+      expect(held.source).toBe('fallback');
+      expect(held.setpoints).toEqual({ 'P-101': 5.5, 'TC-101': 34 });
+    });
+
+    it('passes a safe proposal as before', () => {
+      const decision = guarded().decide({
+        current,
+        inputs: fresh,
+        agent: { 'P-101': 6.3, 'TC-101': 31 },
+        fallback: noFallback,
+      });
+      expect(decision).toEqual({
+        setpoints: { 'P-101': 6.3, 'TC-101': 31 },
+        source: 'agent',
+        interventions: [],
+      });
+    });
   });
 
   it('refuses limits that do not nest', () => {
