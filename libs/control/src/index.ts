@@ -10,6 +10,7 @@ export * from './lib/baselines/fixed-recipe.controller';
 export * from './lib/baselines/conversion-pid.controller';
 export * from './lib/baselines/steady-state-oracle.controller';
 export * from './lib/step/policy.controller';
+export * from './lib/step/policy-deadline';
 export * from './lib/step/policy.error';
 export * from './lib/step/onnx-policy';
 export * from './lib/step/step-policy.loader';

@@ -3,6 +3,7 @@ import type { StepController } from './step-controller';
 import type { StepReadings } from './step-readings';
 import type { StepSpace } from './step-space';
 import { PolicyError } from './policy.error';
+import { systemTimers, withDeadline, type DeadlineTimers } from './policy-deadline';
 
 /**
  * A trained policy: observation vector in, action vector (−1..1 per manipulated setpoint) out.
@@ -12,6 +13,17 @@ export interface Policy {
   /** Model version for the audit trail and the setpoint commands ('sha256:…'). */
   readonly version: string;
   act(observation: Float32Array): Promise<Float32Array>;
+}
+
+export interface PolicyControllerOptions {
+  /**
+   * Longest an inference may take, ms; past it `decide` rejects (PolicyError DEADLINE_EXCEEDED)
+   * and the shield hands the cycle to the fallback. The step agent sets a quarter of its cycle.
+   * @default Infinity (none: training and evaluation run in simulated time)
+   */
+  deadlineMs?: number;
+  /** @default the system's setTimeout and clearTimeout */
+  timers?: DeadlineTimers;
 }
 
 /**
@@ -27,6 +39,7 @@ export class PolicyController implements StepController {
   constructor(
     private readonly space: StepSpace,
     private readonly policy: Policy,
+    private readonly options: PolicyControllerOptions = {},
   ) {
     this.name = `agent:${policy.version}`;
     this.observer = new StepObserver(space);
@@ -34,7 +47,12 @@ export class PolicyController implements StepController {
   }
 
   async decide(readings: StepReadings): Promise<Record<string, number>> {
-    const action = await this.policy.act(this.observer.observe(readings, this.observation));
+    const action = await withDeadline(
+      this.policy.act(this.observer.observe(readings, this.observation)),
+      this.options.deadlineMs ?? Infinity,
+      `policy ${this.policy.version}`,
+      this.options.timers ?? systemTimers,
+    );
     for (let i = 0; i < action.length; i++) {
       if (!Number.isFinite(action[i]!))
         throw new PolicyError(

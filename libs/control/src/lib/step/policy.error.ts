@@ -3,10 +3,11 @@
  * - `CARD_MISMATCH`: the model card does not fit the step (another step, recipe, features or
  *   action tags), or the file is not the version its card names;
  * - `SHAPE_MISMATCH`: observations handed to the policy are not a whole number of its inputs;
- * - `NON_FINITE_ACTION`: the policy answered NaN or ±Infinity (a numeric failure).
+ * - `NON_FINITE_ACTION`: the policy answered NaN or ±Infinity (a numeric failure);
+ * - `DEADLINE_EXCEEDED`: the inference gave no answer within its deadline (a hung session).
  */
 export type PolicyErrorCode =
-  'NOT_A_POLICY' | 'CARD_MISMATCH' | 'SHAPE_MISMATCH' | 'NON_FINITE_ACTION';
+  'NOT_A_POLICY' | 'CARD_MISMATCH' | 'SHAPE_MISMATCH' | 'NON_FINITE_ACTION' | 'DEADLINE_EXCEEDED';
 
 /**
  * A trained policy that may not run a step, or that failed while running it. Not retriable:
