@@ -15,6 +15,8 @@ export interface PolicyLoaderOptions {
   recipeName: string;
   /** How long an old session lives on after a new one is loaded, ms: one control cycle. */
   cycleMs: number;
+  /** Longest an inference may take, ms (PolicyController). @default none */
+  deadlineMs?: number;
   /** Called as soon as a new policy is in place (the controllers start afresh from it). */
   onLoaded: (version: string) => void;
   log: (line: string) => void;
@@ -77,7 +79,9 @@ export class PolicyLoader {
   private use(next: LoadedPolicy): void {
     const previous = this.loaded;
     this.loaded = next;
-    this.policyController = new PolicyController(this.options.space, next.policy);
+    this.policyController = new PolicyController(this.options.space, next.policy, {
+      deadlineMs: this.options.deadlineMs,
+    });
     this.options.onLoaded(next.card.version);
     this.options.log(
       `policy ${next.card.version} loaded${previous ? ` (was ${previous.card.version})` : ''}`,

@@ -20,6 +20,11 @@ export interface StepAgentOptions {
   shadow?: boolean;
   /** Check the models folder for a new policy this often, ms; 0 never. @default 5000 */
   modelPollMs?: number;
+  /**
+   * Longest a policy inference may take, wall-clock ms; past it the cycle goes on with the
+   * fallback (a hung or failing model hands over within one cycle). @default cycleMs / 4
+   */
+  policyDeadlineMs?: number;
   /** PID fallback tuning. @default SIMC from a step test on the twin (tuneConversionPid) */
   fallbackTuning?: ConversionPidTuning;
   /** ms since the epoch. @default Date.now */

@@ -1,5 +1,5 @@
 import {
-  SafetyShield,
+  type SafetyShield,
   StepModeMachine,
   StepSpace,
   OperatorSetpoints,
@@ -20,6 +20,7 @@ import type { StepAgentOptions } from './step-agent.options';
 import { StepAgentPublisher } from './step-agent.publisher';
 import { countInterventions, newStepAgentStats, type StepAgentStats } from './step-agent.stats';
 import { StepControllers } from './step-controllers';
+import { createStepShield } from './step-shield';
 import { ThroughputTargetTracker } from './throughput-target.tracker';
 
 export type { StepAgentOptions } from './step-agent.options';
@@ -81,11 +82,12 @@ export class StepAgent {
       modelsDir: options.modelsDir,
       cycleMs: this.cycleMs,
       fallbackTuning: options.fallbackTuning,
+      deadlineMs: options.policyDeadlineMs,
       onLoaded: (version) => this.policyLoaded(version),
       log: (line) => this.log(line),
     });
     const gates = this.tracker.gates();
-    this.shield = new SafetyShield({ setpoints: this.space.shieldLimits(), inputs: gates });
+    this.shield = createStepShield(this.space, gates);
     this.targets = new ThroughputTargetTracker(this.space, (line) => this.log(line));
     this.telemetry = new AgentTelemetry(this.space, this.tracker.conversionTag, gates, () => ({
       mode: this.modes.mode,
@@ -223,6 +225,7 @@ export class StepAgent {
         inputs: this.tracker.inputStatus(now),
         agent: proposal,
         fallback: () => this.controllers.fallback(readings),
+        measured: readings,
       });
       // The fallback keeps integrating while the agent acts, so a hand-over is bumpless.
       if (decision.source !== 'fallback') this.controllers.fallback(readings);
@@ -245,6 +248,7 @@ export class StepAgent {
       inputs: this.tracker.inputStatus(now),
       agent: new Error(`paused by the coordinator: ${pausedBy}`),
       fallback: () => pause,
+      measured: readings,
     });
   }
 

@@ -38,6 +38,8 @@ export class StepControllers {
       space,
       recipeName: model.recipe.metadata.name,
       cycleMs,
+      // A quarter of the cycle: inference takes microseconds; a session that needs seconds is hung.
+      deadlineMs: options.deadlineMs ?? cycleMs / 4,
       log,
       onLoaded: (version) => {
         this.needsReset = true;
