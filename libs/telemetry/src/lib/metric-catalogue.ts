@@ -89,7 +89,7 @@ export const METRICS = {
   stepShieldInterventions: metric(
     'pipac_step_shield_interventions',
     'counter',
-    'Safety-shield interventions, by reason (clamp, move limit, stale input, fallback, …).',
+    'Safety-shield interventions, by reason (clamp, move limit, stale input, process limit, fallback, …).',
     ['step', 'reason'],
   ),
   stepMode: metric(
