@@ -1,4 +1,5 @@
 import {
+  ProcessLimitGuard,
   SafetyShield,
   StepSpace,
   readStep,
@@ -146,6 +147,7 @@ function shieldFor(space: StepSpace, control: StepControl): SafetyShield {
       control.fallback && analyser
         ? [{ tag: analyser.tag, maxAge: analyser.deadTime + 3 * analyser.cadence }]
         : [],
+    processLimits: new ProcessLimitGuard(space),
   });
   return shield;
 }
