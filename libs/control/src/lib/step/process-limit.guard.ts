@@ -39,8 +39,8 @@ export interface ProcessPrediction {
  * decomposition onset): criticality class 1-2. In a semi-batch reactor cooling can raise the
  * MTSR, as the accumulation grows faster than the temperature falls; along this flow reactor
  * the potential T + ΔTad·c of the synthesis reaction changes only by exchange with the jacket,
- * d(T + ΔTad·c)/dτ = UA/(ρc_p·V)·(T_j − T), so a cooler jacket takes heat out of it, and less
- * feed at the same ratio adds less heat per second, keeps the inlet concentrations (the
+ * d(T + ΔTad·c)/dτ = UA/(ρc_p·V)·(T_j − T), so a cooler jacket takes heat out of it; less feed
+ * at the same ratio releases less heat per second, keeps the inlet concentrations (the
  * accumulation) as they are, and lowers the pressure drop. So one move to the safe side is:
  * every feed down by one move at constant ratio (never starve the co-reactant while the key
  * reactant keeps coming), the jacket down by one move. Repeated, it ends at MTP Pause (feeds
@@ -111,6 +111,9 @@ export class ProcessLimitGuard implements ProcessLimitCheck {
    * over every recipe's engineering box it bounds the twin's tanks-in-series hot spot from
    * above and its MTSR to within 0.3 K (measured on the three recipes), at 0.2-0.3 ms a solve
    * against 5 ms for the cells. Feeds stopped: nothing reacts in, the reactor goes to its jacket.
+   * (Less feed is not by itself cooler: with a hot jacket a slow feed sits at the jacket's
+   * temperature plus its reaction heat, which is why the safe side lowers the jacket too, and
+   * why every move is checked again, not assumed safe.)
    */
   predict(
     setpoints: Readonly<Record<string, number>>,
@@ -127,6 +130,11 @@ export class ProcessLimitGuard implements ProcessLimitCheck {
       setpoints[step.thermostat.tag] ?? current[step.thermostat.tag] ?? step.thermostat.nominal;
     const backPressure = current[step.backPressure.tag] ?? step.backPressure.nominal;
     if (total <= 0) return { maxTemperature: jacket, mtsr: jacket, pressure: backPressure };
+    // A trickle is solved as 5 % of the nominal feed at the same ratio: below that the steady
+    // state no longer changes (measured on the three recipes), and the solver would march
+    // through days of residence time (a pump ramping to 0 stops at 4e-16, not at 0).
+    const floor = 0.05 * step.inlets.reduce((sum, inlet) => sum + inlet.nominal, 0);
+    if (total < floor) for (const pump of Object.keys(flows)) flows[pump]! *= floor / total;
     const conditions = {
       flows,
       jacketTemperature: jacket,
