@@ -1,6 +1,6 @@
 import type { ModeChange, StepReadings, StepSpace } from '@pipac/control';
 import type { AgentTelemetry } from './agent-telemetry';
-import type { CommandDeadline } from './command-deadline';
+import { CommandDeadline, type CommandDeadlineOptions } from './command-deadline';
 import { modeFeedbackEvent } from './mode-events.codec';
 import { SetpointCommandBuilder, setpointsToWrite } from './setpoint-command.builder';
 import type { StepAgentBus } from './step-agent.bus';
@@ -12,6 +12,11 @@ export interface CommandsIssued {
   at: number;
   cycle: number;
   modelVersion: string;
+}
+
+/** Whether a controller may write now (the step's mode machine: only in Automatic). */
+export interface WriteGate {
+  readonly controllersMayWrite: boolean;
 }
 
 /** What the metrics show beside a cycle's status. */
@@ -34,16 +39,19 @@ export class StepAgentPublisher {
   constructor(
     private readonly bus: StepAgentBus,
     space: StepSpace,
-    deadline: CommandDeadline,
     private readonly telemetry: AgentTelemetry,
+    private readonly gate: WriteGate,
+    deadline: CommandDeadlineOptions,
   ) {
-    this.commands = new SetpointCommandBuilder(bus.address, space, deadline);
+    this.commands = new SetpointCommandBuilder(bus.address, space, new CommandDeadline(deadline));
     this.statuses = new StepStatusBuilder(bus.address, space);
   }
 
   /**
    * Publishes the shield's setpoints as commands: those that differ from what the devices hold
-   * (`readings`), or every one at a hand-over. Returns how many.
+   * (`readings`), or every one at a hand-over. Returns how many. The operator may take the
+   * step while the policy runs: the operator wins, so no command leaves once the step is out
+   * of Automatic (checked before each one).
    */
   async publishCommands(
     setpoints: Readonly<Record<string, number>>,
@@ -53,14 +61,17 @@ export class StepAgentPublisher {
   ): Promise<number> {
     const handover = source !== this.lastWriter;
     const writes = setpointsToWrite(setpoints, readings.setpoints, handover);
+    let published = 0;
     for (const [tag, value] of writes) {
+      if (!this.gate.controllersMayWrite) return published;
       await this.bus.publishCommand(
         this.commands.build({ tag, value, source, cycle, at, modelVersion }),
       );
       this.telemetry.commanded(tag, source);
+      published++;
     }
     this.lastWriter = source;
-    return writes.length;
+    return published;
   }
 
   /** No controller wrote this cycle: whoever writes next hands over. */

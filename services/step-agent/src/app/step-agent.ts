@@ -11,7 +11,6 @@ import {
 } from '@pipac/control';
 import type { SensorReading } from '@pipac/contracts';
 import { AgentTelemetry } from './agent-telemetry';
-import { CommandDeadline } from './command-deadline';
 import { startReport, type CycleReport } from './cycle-report';
 import { ModeRequestsHandler } from './mode-requests.handler';
 import { ReadingsTracker } from './readings-tracker';
@@ -63,12 +62,6 @@ export class StepAgent {
     this.tracker = new ReadingsTracker(this.space);
     this.clock = options.clock ?? Date.now;
     this.cycleMs = options.cycleMs ?? 60_000;
-    const deadline = new CommandDeadline({
-      clock: this.clock,
-      cycleMs: this.cycleMs,
-      timeFactor: options.timeFactor,
-      floorWallMs: options.deadlineFloorMs,
-    });
     this.modes = new StepModeMachine({
       mode: options.mode ?? 'operator',
       setpointTags: (new OperatorSetpoints(model).of(step) ?? []).map((s) => s.tag),
@@ -95,7 +88,12 @@ export class StepAgent {
       modelVersion: this.modelVersion,
     }));
     this.bus = new StepAgentBus(options.bus, { site, cell, step }, options.group ?? 'step-agent');
-    this.publisher = new StepAgentPublisher(this.bus, this.space, deadline, this.telemetry);
+    this.publisher = new StepAgentPublisher(this.bus, this.space, this.telemetry, this.modes, {
+      clock: this.clock,
+      cycleMs: this.cycleMs,
+      timeFactor: options.timeFactor,
+      floorWallMs: options.deadlineFloorMs,
+    });
   }
 
   static async start(options: StepAgentOptions): Promise<StepAgent> {

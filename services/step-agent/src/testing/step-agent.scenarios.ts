@@ -374,6 +374,19 @@ export function describeStepAgentScenarios(
       expect((await agent.cycle()).commands).toBe(0);
     });
 
+    it('sends nothing from a cycle whose policy was still running when the operator took the step', async () => {
+      await publishReadings();
+      agent.setMode('automatic', 'test', 'start');
+      const cycle = agent.cycle(); // the policy runs (ONNX inference resolves later)…
+      agent.setMode('operator', 'user:alice', 'sampling for the lab', 'agent'); // …the operator wins
+      const report = await cycle;
+      expect(report.source).toBe('agent'); // the policy did decide, after the switch
+      expect(report.commands).toBe(0);
+      expect((await agent.cycle()).commands).toBe(0);
+      await until(() => statuses.length >= 2);
+      expect(commands).toHaveLength(0);
+    });
+
     it('loads a new model without a restart, and keeps the old one when the new does not fit', async () => {
       const first = agent.modelVersion;
       // A later file time, as a deployment that replaces the files would give.
