@@ -47,6 +47,27 @@ describe('SafetyShield', () => {
     ]);
   });
 
+  it('takes a move of exactly maxMove as proposed, not to a rounded bound (a pump ramping to a stop reaches 0)', () => {
+    const pump: SetpointLimit = { tag: 'P-102', engineering: { low: 0, high: 5 }, maxMove: 0.6 };
+    const stopping = new SafetyShield({ setpoints: [pump], inputs: GATES });
+    // The bound 0.6000000000000005 − 0.6 is 4.4e-16: clamped to it, the pump never stops.
+    const decision = stopping.decide({
+      current: { 'P-102': 0.6000000000000005 },
+      inputs: fresh,
+      agent: { 'P-102': 0 },
+      fallback: noFallback,
+    });
+    expect(decision.setpoints).toEqual({ 'P-102': 0 });
+    expect(decision.interventions).toEqual([]);
+    const far = stopping.decide({
+      current: { 'P-102': 0.6000000001 },
+      inputs: fresh,
+      agent: { 'P-102': 0 },
+      fallback: noFallback,
+    });
+    expect(far.interventions.map((i) => i.reason)).toEqual(['move-limit']);
+  });
+
   it('holds the current value for a missing or non-finite proposal', () => {
     const decision = shield().decide({
       current,

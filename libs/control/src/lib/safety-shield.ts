@@ -327,8 +327,14 @@ export class SafetyShield {
       }
     };
     if (source === 'agent') clamp(agent, 'agent-limit');
+    // A move of maxMove give or take a few ulps of rounding goes as proposed: the bound
+    // current ± maxMove is itself rounded (0.6000000000000005 − 0.6 is 4.4e-16, not the 0 a
+    // stopping pump asks for).
     if (known && Number.isFinite(maxMove)) {
-      clamp({ low: current - maxMove, high: current + maxMove }, 'move-limit');
+      const rounding = 8 * Number.EPSILON * Math.max(Math.abs(current), maxMove);
+      if (Math.abs(value - current) > maxMove + rounding) {
+        clamp({ low: current - maxMove, high: current + maxMove }, 'move-limit');
+      }
     }
     // Last, so that it always holds: a current value outside the range moves back into it.
     clamp(engineering, 'engineering-limit');
