@@ -170,6 +170,8 @@ async function controlStep(loop: StepLoop, readings: StepReadings, plant: Plant)
     inputs: inputStatus(readings, loop.space),
     agent: await propose(controller, readings),
     fallback: () => decideNow(fallback, readings),
+    // As the step agent: the process-limit check corrects its prediction by the measurements.
+    measured: readings,
   });
   if (fallback && decision.source !== 'fallback') decideNow(fallback, readings);
   if (decision.source === 'fallback') loop.outcome.fallbackCycles++;
