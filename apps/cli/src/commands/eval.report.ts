@@ -94,8 +94,8 @@ function rankingTable(stats: readonly ControllerStats[]): string {
       s.controller,
       s.score.mean,
       s.fractionOfOracle.mean,
-      s.fractionOfOracle.halfWidth,
-      s.score.halfWidth,
+      halfWidth(s.fractionOfOracle),
+      halfWidth(s.score),
       s.inSpecProduct.mean,
       s.inventoryChange.mean,
       s.overTarget.mean,
@@ -107,6 +107,11 @@ function rankingTable(stats: readonly ControllerStats[]): string {
       s.limitViolations,
     ]),
   );
+}
+
+/** An interval's half-width; one seed has none ('–'). */
+function halfWidth(m: MeanInterval): number | string {
+  return Number.isFinite(m.halfWidth) ? m.halfWidth : '–';
 }
 
 /** Per step: conversion and the fraction of its product made in spec, with intervals. */

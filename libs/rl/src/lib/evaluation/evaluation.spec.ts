@@ -55,6 +55,24 @@ describe('evaluation', () => {
     expect(run.score.overTarget).toBeGreaterThan(0.15 * run.score.product);
   });
 
+  it('charges nothing to a controller that feeds exactly at the target (rounding is not excess)', async () => {
+    // The reference plant's three steps at the recipe's flows: its key feeds integrate to the
+    // target's within 1e-10 g, not exactly.
+    const run = await runClosedLoop({
+      model: reference,
+      scenario: buildScenario('nominal', reference, 1, 3600),
+      throughputTarget: () => 1,
+      control: (_, spaces) =>
+        Object.fromEntries(
+          spaces.map((space) => [
+            space.step.id,
+            { controller: new HoldingController(), agentLimits: false },
+          ]),
+        ),
+    });
+    expect(run.score.overTarget).toBe(0);
+  });
+
   it('keeps the fallback integrating while the agent acts, as the step agent does', async () => {
     const agent = new HoldingController(5);
     const fallback = new HoldingController();

@@ -54,8 +54,10 @@ export class RunLedger {
     let overTarget = 0;
     this.plant.units.forEach((unit, s) => {
       if (this.valuation.nominalFreshKeyRate[s]! <= 0) return;
-      const excess = Math.max(0, unit.totals.keyIn - this.asked[s]!);
-      overTarget += excess * this.valuation.perKeyMole[s]!;
+      // keyIn and asked integrate the same flow along two paths: what they differ by within
+      // rounding (1e-9 relative) is not feed past the target.
+      const excess = unit.totals.keyIn - this.asked[s]!;
+      if (excess > 1e-9 * this.asked[s]!) overTarget += excess * this.valuation.perKeyMole[s]!;
     });
     return {
       product,
