@@ -8,6 +8,7 @@ export * from './lib/step/step-observer';
 export * from './lib/step/step-controller';
 export * from './lib/baselines/fixed-recipe.controller';
 export * from './lib/baselines/conversion-pid.controller';
+export * from './lib/baselines/operating-point-pid';
 export * from './lib/baselines/steady-state-oracle.controller';
 export * from './lib/step/policy.controller';
 export * from './lib/step/policy-deadline';
