@@ -1,6 +1,7 @@
 import {
   ConversionPidController,
   FixedRecipeController,
+  operatingPointPid,
   PolicyController,
   SteadyStateOracleController,
   tuneConversionPid,
@@ -92,8 +93,17 @@ export interface Evaluation {
   checks: TargetCheck[];
   /** The runs of the first seed, with their traces (plots). */
   runs: { scenario: string; controller: ControllerKind; result: ClosedLoopResult }[];
-  /** The PID tuning used, per step (documented in the output). */
+  /**
+   * The "pid" baseline's set-up and tuning, per step (documented in the output):
+   * `operatingPointPid`. The agents' fallback keeps the step agent's `tuneConversionPid`.
+   */
   tunings: Record<string, ConversionPidTuning>;
+}
+
+/** The PID set-ups of a run: the "pid" baseline's and the agents' fallback's. */
+interface PidSetups {
+  baseline: Record<string, ConversionPidTuning>;
+  fallback: Record<string, ConversionPidTuning>;
 }
 
 /**
@@ -105,9 +115,10 @@ export interface Evaluation {
  */
 export async function evaluateControllers(options: EvaluationOptions): Promise<Evaluation> {
   const { model } = options;
-  const tunings = Object.fromEntries(
-    model.steps.map((s) => [s.id, tuneConversionPid(model, s.id)]),
-  );
+  const pids: PidSetups = {
+    baseline: Object.fromEntries(model.steps.map((s) => [s.id, operatingPointPid(model, s.id)])),
+    fallback: Object.fromEntries(model.steps.map((s) => [s.id, tuneConversionPid(model, s.id)])),
+  };
   const seeds = Array.from({ length: options.seeds ?? DEFAULT_SEEDS }, (_, i) => options.seed + i);
   const results: Run[] = [];
   for (const name of options.scenarios) {
@@ -118,7 +129,7 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
           model,
           scenario,
           ...(options.dt ? { dt: options.dt } : {}),
-          control: (plant, spaces) => controlsFor(kind, plant, spaces, tunings, options.policies),
+          control: (plant, spaces) => controlsFor(kind, plant, spaces, pids, options.policies),
         });
         results.push({ scenario: name, controller: kind, seed, result });
         options.onRun?.(name, kind, seed, result);
@@ -135,7 +146,7 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
     runs: results
       .filter((r) => r.seed === seeds[0])
       .map(({ scenario, controller, result }) => ({ scenario, controller, result })),
-    tunings,
+    tunings: pids.baseline,
   };
 }
 
@@ -144,25 +155,25 @@ function controlsFor(
   kind: ControllerKind,
   plant: Plant,
   spaces: StepSpace[],
-  tunings: Record<string, ConversionPidTuning>,
+  pids: PidSetups,
   policies: Record<string, Policy> | undefined,
 ): Record<string, StepControl> {
   const controls: Record<string, StepControl> = {};
   for (const space of spaces) {
     const id = space.step.id;
-    const pid = () => new ConversionPidController(space, tunings[id]!);
     if (kind === 'agent') {
       const policy = policies?.[id];
       if (!policy) throw new RlError('INVALID_CONFIG', `no trained policy for step ${id}`);
       controls[id] = {
         controller: new PolicyController(space, policy),
-        fallback: pid(),
+        // As deployed: the step agent's fallback, set up conservatively (tuneConversionPid).
+        fallback: new ConversionPidController(space, pids.fallback[id]!),
         agentLimits: true,
       };
       continue;
     }
     let controller: StepController;
-    if (kind === 'pid') controller = pid();
+    if (kind === 'pid') controller = new ConversionPidController(space, pids.baseline[id]!);
     else if (kind === 'fixed-recipe') controller = new FixedRecipeController(space);
     else controller = new SteadyStateOracleController(space, plant);
     controls[id] = { controller, agentLimits: false };
