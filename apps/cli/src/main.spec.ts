@@ -8,6 +8,7 @@ import {
   SimulationError,
   type CalibrationErrorCode,
 } from '@pipac/twin';
+import { OracleBeatenError } from './commands/eval.command';
 import { UsageError } from './format/usage.error';
 import { reportError } from './main';
 
@@ -102,6 +103,17 @@ describe('reportError (exit codes)', () => {
       retriable: false,
     });
     expect(report(typedButUnknown).code).toBe(1);
+  });
+
+  it('reports a beaten oracle with exit 3 and the scenarios, after the report', () => {
+    const error = new OracleBeatenError([
+      { scenario: 'nominal', target: 'x', met: false, detail: 'agent 105.0 %' },
+    ]);
+    expect(report(error)).toEqual({
+      code: 3,
+      stderr:
+        'pipac: the oracle is no upper bound: nominal: agent 105.0 % above it beyond the interval\n',
+    });
   });
 
   it('maps commander errors to 2, and --help / --version to 0', () => {

@@ -2,12 +2,16 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_CHAIN_BROKEN, auditCommand } from './commands/audit.command';
 import { calibrateCommand } from './commands/calibrate.command';
 import { clientsCommand } from './commands/clients.command';
-import { evalCommand } from './commands/eval.command';
+import { EXIT_ORACLE_BEATEN, evalCommand } from './commands/eval.command';
 import { simCommand } from './commands/sim.command';
 import { startCommand } from './commands/start.command';
 import { trainCommand } from './commands/train.command';
 
-/** Exit codes: 0 done, 1 failed while running (solver failure, I/O), 2 bad input (recipe, table, arguments). */
+/**
+ * Exit codes: 0 done, 1 failed while running (solver failure, I/O), 2 bad input (recipe, table,
+ * arguments), 3 the command ran but its evidence failed (an audit chain that does not verify,
+ * an evaluation whose oracle was beaten).
+ */
 const EXIT_FAILED = 1;
 const EXIT_BAD_INPUT = 2;
 
@@ -83,6 +87,10 @@ export function reportError(error: unknown): number {
   if (code === 'AUDIT_CHAIN_BROKEN') {
     process.stderr.write(`pipac: ${message}\n`);
     return EXIT_CHAIN_BROKEN;
+  }
+  if (code === 'ORACLE_BEATEN') {
+    process.stderr.write(`pipac: ${message}\n`);
+    return EXIT_ORACLE_BEATEN;
   }
   if (code !== undefined && INPUT_ERROR_CODES.has(code)) {
     process.stderr.write(`pipac: ${message}\n`);

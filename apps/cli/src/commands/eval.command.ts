@@ -6,8 +6,10 @@ import {
   CONTROLLER_KINDS,
   DEFAULT_SEEDS,
   evaluateControllers,
+  oracleBoundBroken,
   type ControllerKind,
   type Evaluation,
+  type TargetCheck,
 } from '@pipac/rl';
 import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
 import { SCENARIO_NAMES } from '@pipac/twin';
@@ -68,6 +70,24 @@ export function evalCommand(): Command {
 }
 
 /** Checks the options, loads the policies, runs the evaluation and writes plots and the report. */
+/** Exit code of an evaluation whose oracle was beaten: it ran, but its yardstick failed. */
+export const EXIT_ORACLE_BEATEN = 3;
+
+/** A controller scored above the oracle beyond its interval (mapped to exit 3 by the entry point). */
+export class OracleBeatenError extends Error {
+  readonly code = 'ORACLE_BEATEN';
+  readonly retriable = false;
+
+  constructor(readonly broken: readonly TargetCheck[]) {
+    super(
+      'the oracle is no upper bound: ' +
+        broken.map((check) => `${check.scenario}: ${check.detail}`).join('; ') +
+        ' above it beyond the interval',
+    );
+    this.name = 'OracleBeatenError';
+  }
+}
+
 async function runEval(options: EvalOptions): Promise<void> {
   const recipe = loadRecipe(options.recipe);
   const model = compilePlant(recipe);
@@ -110,6 +130,9 @@ async function runEval(options: EvalOptions): Promise<void> {
         ? evaluationJson(evaluation, policies, wallSeconds)
         : evaluationReport(evaluation, policies, wallSeconds),
     );
+    // The report stands (stdout is complete); the exit code says the yardstick failed.
+    const broken = oracleBoundBroken(evaluation.checks);
+    if (broken.length > 0) throw new OracleBeatenError(broken);
   } finally {
     await Promise.all(Object.values(policies).map((p) => p.release()));
   }

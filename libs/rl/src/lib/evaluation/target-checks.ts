@@ -3,6 +3,9 @@ import type { ControllerStats } from './controller-stats';
 /** The deployed agents' quality targets (issues 4 and 16). */
 export const TARGET_FRACTION_OF_ORACLE = 0.97;
 
+/** The check that the oracle bounds every controller: the yardstick itself, not a target. */
+export const ORACLE_BOUND = 'no controller above the oracle beyond the interval';
+
 /** One target, for one scenario or on average over the scenarios, and whether the evaluation met it. */
 export interface TargetCheck {
   /** A scenario's name, or 'average'. */
@@ -85,7 +88,7 @@ function oracleBound(scenario: string, stats: readonly ControllerStats[]): Targe
   );
   return {
     scenario,
-    target: 'no controller above the oracle beyond the interval',
+    target: ORACLE_BOUND,
     met: above.length === 0,
     detail:
       above.length === 0
@@ -96,4 +99,13 @@ function oracleBound(scenario: string, stats: readonly ControllerStats[]): Targe
 
 function percent(fraction: number): string {
   return Number.isFinite(fraction) ? `${(100 * fraction).toFixed(1)} %` : '–';
+}
+
+/**
+ * The scenarios where some controller scored above the oracle beyond its interval. Then the
+ * oracle is no upper bound and every fraction of it means nothing: the evaluation has failed,
+ * whatever the targets say.
+ */
+export function oracleBoundBroken(checks: readonly TargetCheck[]): TargetCheck[] {
+  return checks.filter((check) => check.target === ORACLE_BOUND && !check.met);
 }
