@@ -4,6 +4,8 @@ import { compilePlugFlowRhs, PFR, type PlugFlowRhs } from './plug-flow-rhs';
 import type { StepModel } from '@pipac/recipe';
 import { Dop853 } from '../numerics/dop853';
 import { Rosenbrock } from '../numerics/rosenbrock';
+import { CellNewton, NEWTON_ITERATIONS } from './cell-newton';
+import { CellEquations } from './stirred-cell';
 
 /** What the steady-state reactor solvers return, internal units. */
 export interface ReactorOutlet {
@@ -34,10 +36,18 @@ export interface ReactorConditions {
   atol: number;
 }
 
+/** How a chain of stirred cells is solved: today's default, or the time march alone (the reference). */
+export interface CellSolverOptions {
+  /** 'newton' (default): Newton per cell, the time march where it fails; 'march': the time march only. */
+  method?: 'newton' | 'march';
+  /** Newton iterations per cell before falling back. @default NEWTON_ITERATIONS */
+  newtonIterations?: number;
+}
+
 /**
  * Steady-state solutions of one step's reactor: ideal plug flow (coil, packed bed) by
  * integrating along the residence time, a stirred tank by pseudo-transient continuation
- * polished with Newton's method, and a chain of stirred cells (the dynamic model's
+ * polished with Newton's method (tried after Newton alone), and a chain of stirred cells (the dynamic model's
  * discretisation) by solving the cells in order. Holds its buffers for reuse.
  */
 export class ReactorSolver {
@@ -50,10 +60,16 @@ export class ReactorSolver {
   private readonly y: Float64Array;
   private readonly yc: Float64Array;
   private readonly cellInlet: Float64Array;
+  private readonly equations: CellEquations;
+  /** Undefined when only the time march is wanted. */
+  private readonly newton: CellNewton | undefined;
+  /** Cells Newton left to the time march, since construction (for tests and benchmarks). */
+  fallbacks = 0;
 
   constructor(
     private readonly step: StepModel,
     speciesCount: number,
+    cellSolver: CellSolverOptions = {},
   ) {
     this.n = speciesCount;
     this.kernel = compileRateKernel(step.reactions);
@@ -64,6 +80,16 @@ export class ReactorSolver {
     this.y = new Float64Array(speciesCount + 2);
     this.yc = new Float64Array(speciesCount + 1);
     this.cellInlet = new Float64Array(speciesCount);
+    this.equations = new CellEquations(this.kernel, speciesCount, step.volumetricHeatCapacity);
+    this.newton =
+      cellSolver.method === 'march'
+        ? undefined
+        : new CellNewton(
+            this.equations,
+            step.activeSpecies,
+            speciesCount,
+            cellSolver.newtonIterations ?? NEWTON_ITERATIONS,
+          );
   }
 
   /** Adiabatic temperature rise (K) of the synthesis reaction for a key-reactant concentration. */
@@ -156,8 +182,8 @@ export class ReactorSolver {
 
   /**
    * Steady state of one stirred cell into this.yc; returns its temperature.
-   * Pseudo-transient continuation from the inlet state (the start-up the plant would see,
-   * so of several steady states the reachable one is found), then Newton polishing.
+   * Newton's method from the inlet state (the upstream cell's, close to this one's in a
+   * chain) first; where it does not converge to a stable state, the time march below.
    */
   private stirredCell(
     conditions: ReactorConditions,
@@ -165,50 +191,53 @@ export class ReactorSolver {
     inletTemperature: number,
     volume: number,
   ): number {
-    const { n, step, kernel, yc } = this;
+    const { n, step, yc, equations } = this;
     const q = conditions.flow;
-    const rhoCp = step.volumetricHeatCapacity;
-    const uaPerVolume =
-      (step.heatTransfer * conditions.heatTransferFactor) / step.liquidVolume / rhoCp;
-    const tj = conditions.jacketTemperature;
-    const mult = conditions.rateMultiplier;
-    const dilution = q > 0 ? q / volume : 0;
-    const residual = (_t: number, s: Float64Array, ds: Float64Array) => {
-      const temperature = s[n]!;
-      for (let i = 0; i < n; i++) ds[i] = dilution * (inlet[i]! - s[i]!);
-      kernel.apply(s, 0, temperature, mult, ds, 0, 1);
-      const heat = kernel.result[0]!;
-      ds[n] =
-        dilution * (inletTemperature - temperature) +
-        heat / rhoCp +
-        uaPerVolume * (tj - temperature);
-    };
-    const m = n + 1;
-    const jacobian = (_t: number, s: Float64Array, dfdy: Float64Array) => {
-      dfdy.fill(0);
-      kernel.jacobian(s, 0, s[n]!, mult, dfdy, m, n);
-      for (let l = 0; l < m; l++) dfdy[n * m + l]! /= rhoCp;
-      for (let i = 0; i < n; i++) dfdy[i * m + i]! -= dilution;
-      dfdy[n * m + n]! -= dilution + uaPerVolume;
-    };
+    equations.set({
+      inlet,
+      inletTemperature,
+      dilution: q > 0 ? q / volume : 0,
+      uaPerVolume:
+        (step.heatTransfer * conditions.heatTransferFactor) /
+        step.liquidVolume /
+        step.volumetricHeatCapacity,
+      jacketTemperature: conditions.jacketTemperature,
+      multiplier: conditions.rateMultiplier,
+    });
     yc.set(inlet);
     yc[n] = inletTemperature;
+    if (this.newton && this.newton.solve(yc, conditions.rtol, conditions.atol))
+      return yc[n] ?? Number.NaN;
+    if (this.newton) this.fallbacks++;
+    yc.set(inlet);
+    yc[n] = inletTemperature;
+    this.marchToSteadyState(conditions);
+    return yc[n] ?? Number.NaN;
+  }
+
+  /**
+   * Pseudo-transient continuation from the inlet state in this.yc (the start-up the plant
+   * would see, so of several steady states the reachable one is found), then Newton
+   * polishing.
+   */
+  private marchToSteadyState(conditions: ReactorConditions): void {
+    const { yc, equations } = this;
+    const dilution = equations.setting.dilution;
     // Pseudo-transient continuation: the start-up transient decays over a few residence
     // times, reaction modes faster; 40 τ leaves e^-40 of it. The march is stiff where
     // reactions are fast against the flow, so the L-stable Rosenbrock method is used (it
     // needed 5-28× fewer evaluations than DOPRI5 here).
     const horizon = dilution > 0 ? 40 / dilution : 3600 * 24;
     this.cstrIntegrator.integrate(
-      residual,
-      jacobian,
+      equations.residual,
+      equations.jacobian,
       yc,
       0,
       horizon,
       conditions.rtol * 1e-2,
       conditions.atol * 1e-2,
     );
-    this.newtonPolish(residual, jacobian, yc, conditions.atol);
-    return yc[n] ?? Number.NaN;
+    this.newtonPolish(equations.residual, equations.jacobian, yc, conditions.atol);
   }
 
   /** A few Newton iterations on residual(y) = 0 with a forward-difference Jacobian. */
