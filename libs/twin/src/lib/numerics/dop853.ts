@@ -198,10 +198,6 @@ export interface Dop853Options {
   errorComponents?: number;
 }
 
-/**
- * One step attempt from (t, y) with f(t, y) in stage 1: stages 2–12, the order-8 solution
- * into yNew and the scaled error estimate as the result (NaN when f was not finite).
- */
 /** The STAGES stage derivatives, as `Dop853.k` holds them. */
 type Stages = [
   Float64Array,
@@ -218,6 +214,10 @@ type Stages = [
   Float64Array,
 ];
 
+/**
+ * One step attempt from (t, y) with f(t, y) in stage 1: stages 2–12, the order-8 solution
+ * into yNew and the scaled error estimate as the result (NaN when f was not finite).
+ */
 type StepAttempt = (
   f: Derivative,
   y: Float64Array,
