@@ -138,7 +138,7 @@ function stepLoops(spaces: StepSpace[], controls: Record<string, StepControl>): 
 /** The step's shield: agent ranges for a trained agent, engineering ranges for a baseline. */
 function shieldFor(space: StepSpace, control: StepControl): SafetyShield {
   const analyser = space.step.spec.analyser;
-  const shield = new SafetyShield({
+  return new SafetyShield({
     setpoints: space
       .shieldLimits()
       .map((limit) => (control.agentLimits ? limit : { ...limit, agent: limit.engineering })),
@@ -149,7 +149,6 @@ function shieldFor(space: StepSpace, control: StepControl): SafetyShield {
         : [],
     processLimits: new ProcessLimitGuard(space),
   });
-  return shield;
 }
 
 /**
