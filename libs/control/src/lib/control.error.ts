@@ -6,10 +6,16 @@
  *   non-finite setpoint or measurement, dt ≤ 0, an action of the wrong length);
  * - `UNKNOWN_STEP`: the plant has no such step;
  * - `NO_ANALYSER`: the step's analyser does not report the conversion a loop closes on;
- * - `TUNING_FAILED`: the step test found no response to tune from (a numeric failure).
+ * - `TUNING_FAILED`: the step test found no response to tune from (a numeric failure);
+ * - `PLAN_FAILED`: the oracle's throughput plan has no solution (the LP solver's status).
  */
 export type ControlErrorCode =
-  'INVALID_SETTINGS' | 'INVALID_INPUT' | 'UNKNOWN_STEP' | 'NO_ANALYSER' | 'TUNING_FAILED';
+  | 'INVALID_SETTINGS'
+  | 'INVALID_INPUT'
+  | 'UNKNOWN_STEP'
+  | 'NO_ANALYSER'
+  | 'TUNING_FAILED'
+  | 'PLAN_FAILED';
 
 /**
  * A controller that cannot be built or cannot act on what it was given. Not retriable with

@@ -2,36 +2,65 @@ import { join } from 'node:path';
 import {
   ConversionPidController,
   FixedRecipeController,
-  SteadyStateOracleController,
-  tuneConversionPid,
+  loadLpSolver,
+  operatingPointPid,
+  PlantOracle,
   type StepController,
 } from '@pipac/control';
 import { compilePlant, loadRecipe } from '@pipac/recipe';
 import { buildScenario } from '@pipac/twin';
-import { runClosedLoop } from './closed-loop';
+import { runClosedLoop, type ClosedLoopOptions, type StepControl } from './closed-loop';
+import { productValuation } from './product-value';
 
 const model = compilePlant(loadRecipe(join(__dirname, '../../../../../recipes/paracetamol.yaml')));
 
 describe('runClosedLoop', () => {
-  it('ranks the baselines on a deactivating catalyst: oracle above PID above the fixed recipe, no limit crossed', async () => {
+  it('ranks the baselines on a deactivating catalyst: oracle above PID above the fixed recipe, no limit crossed, tanks in their bands', async () => {
     const scenario = buildScenario('catalyst-deactivation', model, 3, 4 * 3600);
-    const tuning = tuneConversionPid(model, 'hydrogenation');
-    const run = (make: Parameters<typeof runClosedLoop>[0]['control']) =>
-      runClosedLoop({ model, scenario, control: make });
-    const on = (controller: StepController) => ({
-      hydrogenation: { controller, agentLimits: false },
-    });
-    const fixed = await run((_, spaces) => on(new FixedRecipeController(spaces[1]!)));
-    const pid = await run((_, spaces) => on(new ConversionPidController(spaces[1]!, tuning)));
-    const oracle = await run((plant, spaces) =>
-      on(new SteadyStateOracleController(spaces[1]!, plant)),
+    const lp = await loadLpSolver();
+    const run = (control: ClosedLoopOptions['control']) =>
+      runClosedLoop({ model, scenario, control });
+    const each = (make: (index: number) => StepController) =>
+      Object.fromEntries(
+        model.steps.map((step): [string, StepControl] => [
+          step.id,
+          { controller: make(step.index), agentLimits: false },
+        ]),
+      );
+    const fixed = await run((_, spaces) => each((s) => new FixedRecipeController(spaces[s]!)));
+    const pid = await run((_, spaces) =>
+      each((s) => new ConversionPidController(spaces[s]!, operatingPointPid(model, model.steps[s]!.id))),
     );
-    const inSpec = (r: typeof fixed) => r.steps[0]!.productInSpec;
-    expect(inSpec(pid)).toBeGreaterThan(inSpec(fixed) * 1.1);
-    expect(inSpec(oracle)).toBeGreaterThan(inSpec(pid) * 1.1);
+    let planner: PlantOracle | undefined;
+    const levels: number[] = [];
+    const oracle = await runClosedLoop({
+      model,
+      scenario,
+      control: (plant, spaces) => {
+        planner = new PlantOracle(plant, spaces, {
+          valuation: productValuation(model),
+          lp,
+          end: scenario.duration,
+        });
+        const controllers = planner.controllers();
+        return Object.fromEntries(
+          Object.entries(controllers).map(([id, controller]) => [
+            id,
+            { controller, agentLimits: false },
+          ]),
+        );
+      },
+      onCycle: (row) => levels.push(row['tank-1.level']!, row['tank-2.level']!),
+    });
+    expect(pid.score.score).toBeGreaterThan(fixed.score.score * 1.5);
+    expect(oracle.score.score).toBeGreaterThan(pid.score.score * 1.03);
     expect(oracle.limitViolations).toBe(0);
-    expect(oracle.steps[0]!.productOffSpec).toBeLessThan(0.02 * inSpec(oracle));
+    for (const step of oracle.summary.steps) expect(step.inSpecFraction).toBe(1);
+    expect(Math.min(...levels)).toBeGreaterThan(0.2);
+    expect(Math.max(...levels)).toBeLessThan(1.8);
+    expect(planner!.plans).toBeGreaterThanOrEqual(4); // hourly, at least
     expect(fixed.trace).toHaveLength(240);
     expect(fixed.steps[0]!.controller).toBe('fixed-recipe');
-  }, 60_000);
+    expect(oracle.steps[0]!.controller).toBe('oracle');
+  }, 120_000);
 });

@@ -1,10 +1,12 @@
 import {
   ConversionPidController,
   FixedRecipeController,
+  loadLpSolver,
   operatingPointPid,
+  PlantOracle,
   PolicyController,
-  SteadyStateOracleController,
   tuneConversionPid,
+  type LpSolver,
   type ConversionPidTuning,
   type Policy,
   type StepController,
@@ -14,6 +16,7 @@ import type { PlantModel } from '@pipac/recipe';
 import { buildScenario, type Plant } from '@pipac/twin';
 import { runClosedLoop, type ClosedLoopResult, type StepControl } from './closed-loop';
 import { controllerStats, type ControllerStats } from './controller-stats';
+import { productValuation } from './product-value';
 import { checkTargets, type TargetCheck } from './target-checks';
 import { RlError } from '../rl.error';
 
@@ -100,10 +103,13 @@ export interface Evaluation {
   tunings: Record<string, ConversionPidTuning>;
 }
 
-/** The PID set-ups of a run: the "pid" baseline's and the agents' fallback's. */
-interface PidSetups {
+/** What every run of an evaluation shares: the PID set-ups, the oracle's LP solver. */
+interface Setups {
+  /** The "pid" baseline's set-up. */
   baseline: Record<string, ConversionPidTuning>;
+  /** The agents' fallback's (as deployed). */
   fallback: Record<string, ConversionPidTuning>;
+  lp: LpSolver | undefined;
 }
 
 /**
@@ -115,9 +121,10 @@ interface PidSetups {
  */
 export async function evaluateControllers(options: EvaluationOptions): Promise<Evaluation> {
   const { model } = options;
-  const pids: PidSetups = {
+  const pids: Setups = {
     baseline: Object.fromEntries(model.steps.map((s) => [s.id, operatingPointPid(model, s.id)])),
     fallback: Object.fromEntries(model.steps.map((s) => [s.id, tuneConversionPid(model, s.id)])),
+    lp: options.controllers.includes('oracle') ? await loadLpSolver() : undefined,
   };
   const seeds = Array.from({ length: options.seeds ?? DEFAULT_SEEDS }, (_, i) => options.seed + i);
   const results: Run[] = [];
@@ -129,7 +136,8 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
           model,
           scenario,
           ...(options.dt ? { dt: options.dt } : {}),
-          control: (plant, spaces) => controlsFor(kind, plant, spaces, pids, options.policies),
+          control: (plant, spaces) =>
+            controlsFor(kind, { plant, spaces, end: scenario.duration }, pids, options.policies),
         });
         results.push({ scenario: name, controller: kind, seed, result });
         options.onRun?.(name, kind, seed, result);
@@ -153,11 +161,24 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
 /** How each step is run by a controller of `kind`. */
 function controlsFor(
   kind: ControllerKind,
-  plant: Plant,
-  spaces: StepSpace[],
-  pids: PidSetups,
+  run: { plant: Plant; spaces: StepSpace[]; end: number },
+  pids: Setups,
   policies: Record<string, Policy> | undefined,
 ): Record<string, StepControl> {
+  const { plant, spaces } = run;
+  if (kind === 'oracle') {
+    const oracle = new PlantOracle(plant, spaces, {
+      valuation: productValuation(plant.model),
+      lp: pids.lp!,
+      end: run.end,
+    });
+    return Object.fromEntries(
+      Object.entries(oracle.controllers()).map(([id, controller]) => [
+        id,
+        { controller, agentLimits: false },
+      ]),
+    );
+  }
   const controls: Record<string, StepControl> = {};
   for (const space of spaces) {
     const id = space.step.id;
@@ -174,8 +195,7 @@ function controlsFor(
     }
     let controller: StepController;
     if (kind === 'pid') controller = new ConversionPidController(space, pids.baseline[id]!);
-    else if (kind === 'fixed-recipe') controller = new FixedRecipeController(space);
-    else controller = new SteadyStateOracleController(space, plant);
+    else controller = new FixedRecipeController(space);
     controls[id] = { controller, agentLimits: false };
   }
   return controls;

@@ -13,6 +13,8 @@ import { solvePlantSteadyState, type Plant } from '@pipac/twin';
 export class ProductValuation {
   /** g of final product per mol of each step's key reactant, by step index. */
   readonly perKeyMole: readonly number[];
+  /** g of final product per mol of each step's product, by step index (its price where it goes next). */
+  readonly perProductMole: readonly number[];
   /** Key-reactant feed of each step at its nominal pump flows from fresh feeds, mol/s (0 for a step fed from a tank). */
   readonly nominalFreshKeyRate: readonly number[];
 
@@ -23,6 +25,7 @@ export class ProductValuation {
       return figures.yield / step.yieldFactor;
     });
     const perKeyMole: number[] = new Array<number>(model.steps.length).fill(0);
+    const perProductMole: number[] = new Array<number>(model.steps.length).fill(0);
     // Downstream first: a step's product is worth what the next step makes of it.
     for (const step of [...model.steps].reverse()) {
       const next = this.drawingStep(step.outletTank);
@@ -31,9 +34,11 @@ export class ProductValuation {
         : step.productIndex === model.productIndex
           ? model.molarMass[model.productIndex]!
           : 0;
+      perProductMole[step.index] = productValue;
       perKeyMole[step.index] = molesPerKey[step.index]! * productValue;
     }
     this.perKeyMole = perKeyMole;
+    this.perProductMole = perProductMole;
     this.nominalFreshKeyRate = model.steps.map((step) => this.freshKeyRate(step));
   }
 
