@@ -28,3 +28,6 @@ export * from './lib/baselines/oracle/step-optimum';
 export * from './lib/baselines/oracle/throughput-plan';
 export * from './lib/baselines/oracle/plant-oracle';
 export * from './lib/baselines/oracle/highs-lp';
+export * from './lib/mpc/step-mpc.controller';
+export * from './lib/mpc/input-history';
+export * from './lib/mpc/step-lags';

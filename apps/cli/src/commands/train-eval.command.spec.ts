@@ -87,7 +87,7 @@ describe('pipac train and pipac eval', () => {
       plots,
     );
     expect(evaluated.code).toBe(0);
-    for (const controller of ['agent', 'pid', 'fixed-recipe', 'oracle']) {
+    for (const controller of ['agent', 'mpc', 'pid', 'fixed-recipe', 'oracle']) {
       expect(evaluated.stdout).toMatch(new RegExp(`^nominal\\s+${controller}\\s+\\d`, 'm'));
     }
     expect(evaluated.stdout).toMatch(/^pump-calibration\s+oracle\s+[\d.]+\s+1\s/m);
@@ -122,6 +122,7 @@ describe('pipac train and pipac eval', () => {
     expect(parsed.seeds).toEqual([7, 8]);
     expect(parsed.stats.map((s) => s.controller)).toEqual([
       'agent',
+      'mpc',
       'pid',
       'fixed-recipe',
       'oracle',

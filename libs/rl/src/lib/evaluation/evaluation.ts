@@ -1,17 +1,20 @@
 import {
   ConversionPidController,
   FixedRecipeController,
+  identifyStepLags,
   loadLpSolver,
   operatingPointPid,
   PlantOracle,
   PolicyController,
+  StepMpcController,
+  StepSpace,
   tuneConversionPid,
+  type InputLag,
   type LpSolver,
   type ConversionPidTuning,
   type Policy,
   type StepController,
 } from '@pipac/control';
-import type { StepSpace } from '@pipac/control';
 import type { PlantModel } from '@pipac/recipe';
 import { buildScenario, type Plant } from '@pipac/twin';
 import { runClosedLoop, type ClosedLoopResult, type StepControl } from './closed-loop';
@@ -20,9 +23,10 @@ import { productValuation } from './product-value';
 import { checkTargets, type TargetCheck } from './target-checks';
 import { RlError } from '../rl.error';
 
-export type ControllerKind = 'agent' | 'pid' | 'fixed-recipe' | 'oracle';
+export type ControllerKind = 'agent' | 'mpc' | 'pid' | 'fixed-recipe' | 'oracle';
 export const CONTROLLER_KINDS: readonly ControllerKind[] = [
   'agent',
+  'mpc',
   'pid',
   'fixed-recipe',
   'oracle',
@@ -110,6 +114,8 @@ interface Setups {
   /** The agents' fallback's (as deployed). */
   fallback: Record<string, ConversionPidTuning>;
   lp: LpSolver | undefined;
+  /** The MPC's input lags per step, identified on the twin once (step tests). */
+  mpcLags: Record<string, InputLag[]>;
 }
 
 /**
@@ -125,6 +131,11 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
     baseline: Object.fromEntries(model.steps.map((s) => [s.id, operatingPointPid(model, s.id)])),
     fallback: Object.fromEntries(model.steps.map((s) => [s.id, tuneConversionPid(model, s.id)])),
     lp: options.controllers.includes('oracle') ? await loadLpSolver() : undefined,
+    mpcLags: options.controllers.includes('mpc')
+      ? Object.fromEntries(
+          model.steps.map((s) => [s.id, identifyStepLags(new StepSpace(model, s.id))]),
+        )
+      : {},
   };
   const seeds = Array.from({ length: options.seeds ?? DEFAULT_SEEDS }, (_, i) => options.seed + i);
   const results: Run[] = [];
@@ -180,8 +191,25 @@ function controlsFor(
     );
   }
   const controls: Record<string, StepControl> = {};
+  const valuation = productValuation(plant.model);
   for (const space of spaces) {
     const id = space.step.id;
+    if (kind === 'mpc') {
+      const index = space.step.index;
+      controls[id] = {
+        controller: new StepMpcController(space, {
+          prices: {
+            keyReactant: valuation.perKeyMole[index]!,
+            product: valuation.perProductMole[index]!,
+          },
+          lags: pids.mpcLags[id]!,
+        }),
+        // Behind the agent's shield with the agent's fallback: the same terms as the agent.
+        fallback: new ConversionPidController(space, pids.fallback[id]!),
+        agentLimits: true,
+      };
+      continue;
+    }
     if (kind === 'agent') {
       const policy = policies?.[id];
       if (!policy) throw new RlError('INVALID_CONFIG', `no trained policy for step ${id}`);

@@ -52,4 +52,15 @@ describe('checkTargets and the oracle bound', () => {
     const checks = checkTargets([stats('pid', 1.001, Number.NaN), stats('oracle', 1)]);
     expect(oracleBoundBroken(checks)).toHaveLength(1);
   });
+
+  it('checks the agent against the MPC where the MPC ran, and says where it falls short', () => {
+    const checks = checkTargets([stats('agent', 0.95), stats('mpc', 0.97), stats('oracle', 1)]);
+    expect(checks.find((c) => c.target === 'agent ≥ MPC')).toMatchObject({
+      met: false,
+      detail: '161.5 g vs 164.9 g',
+    });
+    expect(checkTargets([stats('agent', 0.95), stats('oracle', 1)]).map((c) => c.target)).not.toContain(
+      'agent ≥ MPC',
+    );
+  });
 });

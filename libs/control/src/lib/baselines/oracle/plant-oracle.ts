@@ -54,6 +54,8 @@ interface StepState {
   /** Key throughput on the way to the plan's, fraction of nominal. */
   ramp: number;
   point: StepOperatingPoint | undefined;
+  /** The last plan's breakpoints: the next plan searches from them. */
+  breakpoints: StepOperatingPoint[];
   nextResolve: number;
   /** mol of key reactant the throughput target asked of it from fresh feeds before this cycle. */
   asked: number;
@@ -111,6 +113,7 @@ export class PlantOracle {
       scale: 1,
       ramp: deliveredScale(plant, space),
       point: undefined,
+      breakpoints: [],
       nextResolve: Number.NEGATIVE_INFINITY,
       asked: 0,
     }));
@@ -189,10 +192,11 @@ export class PlantOracle {
     if (high !== undefined) {
       for (let i = 0; i < this.breakpoints; i++) {
         const scale = range.low + ((high - range.low) * i) / (this.breakpoints - 1);
-        const point = state.optimum.at(truth, scale);
+        const point = state.optimum.at(truth, scale, nearest(state.breakpoints, scale));
         if (point) points.push(point);
       }
     }
+    state.breakpoints = points.slice();
     if (points.length === 0) points.push(this.stopped(state));
     const { valuation } = this.options;
     const fresh = valuation.nominalFreshKeyRate[s]!;
@@ -213,7 +217,8 @@ export class PlantOracle {
   private operatingPoint(s: number, scale: number): StepOperatingPoint | undefined {
     const state = this.steps[s]!;
     const truth = this.trueStep(s);
-    const point = state.optimum.at(truth, scale);
+    // From the last point: the conditions and the throughput moved a little since.
+    const point = state.optimum.at(truth, scale, state.point);
     if (point) return point;
     const range = state.optimum.scaleRange(truth);
     const high = state.optimum.maxScale(truth, range.low, Math.max(range.low, scale));
@@ -288,4 +293,11 @@ function deliveredScale(plant: Plant, space: StepSpace): number {
     nominal += inlet.nominal;
   });
   return nominal > 0 ? flow / nominal : 1;
+}
+
+/** The point of `points` closest in throughput to `scale` (undefined if none). */
+function nearest(points: readonly StepOperatingPoint[], scale: number): StepOperatingPoint | undefined {
+  let best: StepOperatingPoint | undefined;
+  for (const p of points) if (!best || Math.abs(p.scale - scale) < Math.abs(best.scale - scale)) best = p;
+  return best;
 }

@@ -44,8 +44,15 @@ export interface StepOptimumOptions {
    */
   temperatureMargin?: number;
   pressureMargin?: number;
-  /** Reagent-to-key ratios tried, relative to the recipe's. @default [0.8, 1, 1.25, 1.5] */
-  ratios?: readonly number[];
+  /**
+   * Range of the reagent-to-key ratio, relative to the recipe's, further bounded by every
+   * pump's engineering range. Reagents cost nothing in the score, and a richer mixture reacts
+   * faster at a cooler, more selective jacket, so the search must reach the pumps' limits.
+   * @default [0.25, 4]
+   */
+  ratioRange?: [number, number];
+  /** Ratios on the coarse grid (geometric). @default 7 */
+  ratioGrid?: number;
   /** Jacket temperatures on the coarse grid, over the engineering range. @default 9 */
   temperatures?: number;
 }
@@ -73,7 +80,8 @@ interface Candidate {
  */
 export class StepOptimum {
   private readonly margin: number;
-  private readonly ratios: readonly number[];
+  private readonly ratioRange: [number, number];
+  private readonly ratioGrid: number;
   private readonly temperatures: number;
   private readonly guard: ProcessLimitGuard;
   private solution: StepSolution | undefined;
@@ -85,7 +93,8 @@ export class StepOptimum {
     options: StepOptimumOptions = {},
   ) {
     this.margin = options.conversionMargin ?? 0.002;
-    this.ratios = [...(options.ratios ?? [0.8, 1, 1.25, 1.5])].sort((a, b) => a - b);
+    this.ratioRange = options.ratioRange ?? [0.25, 4];
+    this.ratioGrid = Math.max(2, options.ratioGrid ?? 7);
     this.temperatures = options.temperatures ?? 9;
     this.guard = new ProcessLimitGuard(space, {
       temperatureMargin: options.temperatureMargin ?? 6,
@@ -93,16 +102,40 @@ export class StepOptimum {
     });
   }
 
-  /** The best point at key throughput `scale` (fraction of nominal), or undefined if none is in spec and safe. */
-  at(truth: TrueStep, scale: number): StepOperatingPoint | undefined {
-    let best: StepOperatingPoint | undefined;
-    for (const ratio of this.ratios) {
-      if (!this.pumpsFit(truth, scale, ratio)) continue;
-      const point = this.bestJacket(truth, scale, ratio);
-      // Ratios go from low to high: at equal product the least reagent wins.
-      if (point && (!best || point.product > best.product * (1 + 1e-9))) best = point;
+  /**
+   * The best point at key throughput `scale` (fraction of nominal), or undefined if none is in
+   * spec and safe. Without `near`: a geometric grid of ratios over the pumps' range, then golden
+   * section in log ratio around the best. With `near` (the last point, conditions moved a
+   * little): a local search around it, a tenth of the cost.
+   */
+  at(truth: TrueStep, scale: number, near?: StepOperatingPoint): StepOperatingPoint | undefined {
+    const range = this.ratioBounds(truth, scale);
+    if (!(range.low <= range.high)) return undefined;
+    const clampRatio = (r: number) => Math.min(range.high, Math.max(range.low, r));
+    const jacketNear = near ? { low: near.jacket - 3, high: near.jacket + 3 } : undefined;
+    const cache = new Map<number, StepOperatingPoint | undefined>();
+    const pointAt = (ratio: number) => {
+      if (!cache.has(ratio)) cache.set(ratio, this.bestJacket(truth, scale, ratio, jacketNear));
+      return cache.get(ratio);
+    };
+    const value = (logRatio: number) => pointAt(Math.exp(logRatio))?.product ?? -1;
+    let grid: number[];
+    if (near) grid = [0.95, 1, 1.05].map((f) => clampRatio(near.ratio * f));
+    else {
+      const n = this.ratioGrid;
+      const [a, b] = [Math.log(range.low), Math.log(range.high)];
+      grid = Array.from({ length: n }, (_, i) => Math.exp(a + ((b - a) * i) / (n - 1)));
     }
-    return best;
+    const logs = grid.map(Math.log);
+    const values = logs.map(value);
+    const i = values.indexOf(Math.max(...values));
+    if (values[i]! < 0) return near ? this.at(truth, scale) : undefined;
+    // Refine between the neighbours of the best ratio (1 % in ratio).
+    const lo = logs[Math.max(0, i - 1)]!;
+    const hi = logs[Math.min(logs.length - 1, i + 1)]!;
+    const refined = hi > lo ? goldenSection(value, lo, hi, 0.02) : logs[i]!;
+    const best = value(refined) >= values[i]! ? refined : logs[i]!;
+    return this.confirmSafe(truth, scale, Math.exp(best), pointAt(Math.exp(best))!.jacket);
   }
 
   /**
@@ -110,35 +143,78 @@ export class StepOptimum {
    * with throughput: bisection), or undefined when even `low` has none.
    */
   maxScale(truth: TrueStep, low: number, high: number): number | undefined {
-    if (this.at(truth, high)) return high;
-    if (!this.at(truth, low)) return undefined;
+    if (this.inSpecAt(truth, high)) return high;
+    if (!this.inSpecAt(truth, low)) return undefined;
     let feasible = low;
     let infeasible = high;
     while (infeasible - feasible > 1e-3) {
       const mid = (feasible + infeasible) / 2;
-      if (this.at(truth, mid)) feasible = mid;
+      if (this.inSpecAt(truth, mid)) feasible = mid;
       else infeasible = mid;
     }
-    return feasible;
+    // The guard may still refuse the hottest points: step down until a point is confirmed.
+    for (let scale = feasible; scale >= low; scale -= 0.01) if (this.at(truth, scale)) return scale;
+    return undefined;
+  }
+
+  /**
+   * Whether some ratio and jacket on the coarse grids keeps the step in spec at `scale`: the
+   * richest ratio first (it converts fastest), then the recipe's and the leanest.
+   */
+  private inSpecAt(truth: TrueStep, scale: number): boolean {
+    const range = this.ratioBounds(truth, scale);
+    if (!(range.low <= range.high)) return false;
+    const { low, high } = this.jacketRange();
+    const n = this.temperatures;
+    for (const ratio of [range.high, Math.min(range.high, Math.max(range.low, 1)), range.low]) {
+      for (let j = n - 1; j >= 0; j--) {
+        const t = low + ((high - low) * j) / (n - 1);
+        if (this.evaluate(truth, scale, ratio, t).feasible) return true;
+      }
+    }
+    return false;
   }
 
   /** The key-throughput range the pumps allow at some ratio, fraction of nominal. */
   scaleRange(truth: TrueStep): { low: number; high: number } {
-    let low = Number.POSITIVE_INFINITY;
-    let high = 0;
-    for (const ratio of this.ratios) {
-      const range = this.pumpScaleRange(truth, ratio);
-      if (range.low > range.high) continue;
-      low = Math.min(low, range.low);
-      high = Math.max(high, range.high);
-    }
+    let low = 0;
+    let high = Number.POSITIVE_INFINITY;
+    this.space.step.inlets.forEach((inlet, k) => {
+      if (!this.space.keyPumps.has(inlet.pump)) return;
+      const perScale = inlet.nominal / (truth.pumpFactor[k] || 1);
+      low = Math.max(low, inlet.min / perScale);
+      high = Math.min(high, inlet.max / perScale);
+    });
+    return { low, high };
+  }
+
+  /** The ratios every reagent pump can deliver at this key throughput, within `ratioRange`. */
+  private ratioBounds(truth: TrueStep, scale: number): { low: number; high: number } {
+    let low = this.ratioRange[0];
+    let high = this.ratioRange[1];
+    this.space.step.inlets.forEach((inlet, k) => {
+      const perRatio = (inlet.nominal * scale) / (truth.pumpFactor[k] || 1);
+      if (this.space.keyPumps.has(inlet.pump)) {
+        if (perRatio < inlet.min - 1e-12 || perRatio > inlet.max + 1e-12) high = -1;
+        return;
+      }
+      low = Math.max(low, inlet.min / perRatio);
+      high = Math.min(high, inlet.max / perRatio);
+    });
     return { low, high };
   }
 
   /** The best jacket at (scale, ratio): a coarse grid, then golden section around the best. */
-  private bestJacket(truth: TrueStep, scale: number, ratio: number): StepOperatingPoint | undefined {
-    const { low, high } = this.jacketRange();
-    const n = this.temperatures;
+  private bestJacket(
+    truth: TrueStep,
+    scale: number,
+    ratio: number,
+    within?: { low: number; high: number },
+  ): StepOperatingPoint | undefined {
+    const full = this.jacketRange();
+    const low = Math.max(full.low, within?.low ?? full.low);
+    const high = Math.min(full.high, within?.high ?? full.high);
+    const n = within ? 3 : this.temperatures;
     const grid = Array.from({ length: n }, (_, j) => low + ((high - low) * j) / (n - 1));
     const value = (t: number) => {
       const c = this.evaluate(truth, scale, ratio, t);
@@ -148,12 +224,13 @@ export class StepOptimum {
     const j = values.indexOf(Math.max(...values));
     if (values[j] === Number.NEGATIVE_INFINITY) return undefined;
     // The product rises with temperature until a side reaction or a limit wins: refine in the
-    // two grid intervals around the best point (golden section, about 0.05 K).
+    // two grid intervals around the best point (golden section, to 0.1 K).
     const a = grid[Math.max(0, j - 1)]!;
     const b = grid[Math.min(n - 1, j + 1)]!;
-    let jacket = goldenSection(value, a, b, 0.05);
+    let jacket = goldenSection(value, a, b, 0.1);
     if (!(value(jacket) >= values[j]!)) jacket = grid[j]!;
-    return this.confirmSafe(truth, scale, ratio, jacket);
+    const candidate = this.evaluate(truth, scale, ratio, jacket);
+    return this.point(scale, ratio, jacket, candidate, {});
   }
 
   /** The point at `jacket`, checked against the shield's own guard; cooler until it passes. */
@@ -269,25 +346,6 @@ export class StepOptimum {
     });
     setpoints[this.space.step.thermostat.tag] = jacket;
     return setpoints;
-  }
-
-  private pumpsFit(truth: TrueStep, scale: number, ratio: number): boolean {
-    const range = this.pumpScaleRange(truth, ratio);
-    return scale >= range.low - 1e-12 && scale <= range.high + 1e-12;
-  }
-
-  /** Scales at which every pump's setpoint stays inside its running range at this ratio. */
-  private pumpScaleRange(truth: TrueStep, ratio: number): { low: number; high: number } {
-    let low = 0;
-    let high = Number.POSITIVE_INFINITY;
-    this.space.step.inlets.forEach((inlet, k) => {
-      const perScale =
-        (inlet.nominal * (this.space.keyPumps.has(inlet.pump) ? 1 : ratio)) /
-        (truth.pumpFactor[k] || 1);
-      low = Math.max(low, inlet.min / perScale);
-      high = Math.min(high, inlet.max / perScale);
-    });
-    return { low, high };
   }
 
   private jacketRange(): { low: number; high: number } {
