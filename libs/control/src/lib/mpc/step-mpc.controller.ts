@@ -22,7 +22,7 @@ export interface MpcOptions {
   moves?: number[];
   /** Weight of the steady state after the horizon, in cycles. @default the horizon */
   terminalWeight?: number;
-  /** Penalty of one full move of an input, in cycles of the nominal economic rate. @default 0.05 */
+  /** Penalty of one full move of an input, in cycles of the nominal economic rate. @default 0.01 */
   movePenalty?: number;
   /** The conversion floor is minConversion + conversionMargin + coverage · σ(conversion). @default 2 */
   coverage?: number;
@@ -91,6 +91,8 @@ export interface MpcDiagnostics {
   /** Standard deviation of that conversion from the estimator's covariance. */
   sigma: number;
   iterations: number;
+  /** The estimator's last analyser update: normalised innovation squared and values compared. */
+  innovation: { nis: number; dof: number };
 }
 
 /**
@@ -253,6 +255,7 @@ export class StepMpcController implements StepController {
       conversion: local.conversion,
       sigma,
       iterations: result.iterations,
+      innovation: this.estimator.lastInnovation,
     };
     return this.plan.subarray(0, applied.length);
   }
@@ -411,7 +414,7 @@ function settingsOf(
     horizon,
     moves,
     terminalWeight: options.terminalWeight ?? horizon,
-    movePenalty: options.movePenalty ?? 0.05,
+    movePenalty: options.movePenalty ?? 0.01,
     coverage: options.coverage ?? 2,
     conversionMargin: options.conversionMargin ?? 0.002,
     conversionPenalty: options.conversionPenalty ?? 1e6,

@@ -51,6 +51,13 @@ export class StepMpcEstimator {
   private readonly q: Float64Array;
   /** s: the time the covariance refers to. */
   private time = Number.NaN;
+  /**
+   * Normalised innovation squared of the last update and its degrees of freedom (the values
+   * compared): over many updates its mean is the degrees of freedom when Q and R are right.
+   */
+  lastInnovation = { nis: Number.NaN, dof: 0 };
+  /** The same for the update running now. */
+  private innovation = { nis: Number.NaN, dof: 0 };
 
   constructor(
     private readonly model: StepMpcModel,
@@ -113,6 +120,7 @@ export class StepMpcEstimator {
       },
       (predicted) => Math.hypot(relative * Math.abs(predicted), absolute),
     );
+    this.lastInnovation = this.innovation;
   }
 
   /** The hot spot measured at `time` with the effective inputs `inputs` (where configured). */
@@ -146,8 +154,10 @@ export class StepMpcEstimator {
     const r = Matrix.diag(predicted.map((v) => sd(v) ** 2));
     const pht = p.mmul(jacobian.transpose());
     const s = jacobian.mmul(pht).add(r);
-    const gain = pht.mmul(inverse(s));
+    const sInverse = inverse(s);
+    const gain = pht.mmul(sInverse);
     const innovation = Matrix.columnVector(measured.map((v, i) => v - predicted[i]!));
+    const nis = innovation.transpose().mmul(sInverse).mmul(innovation).get(0, 0);
     const step = gain.mmul(innovation);
     const ikh = Matrix.eye(names.length).sub(gain.mmul(jacobian));
     const next = ikh.mmul(p).mmul(ikh.transpose()).add(gain.mmul(r).mmul(gain.transpose()));
@@ -158,6 +168,7 @@ export class StepMpcEstimator {
       this.x[i] = Math.min(high, Math.max(low, this.x[i]! + step.get(i, 0)));
     });
     this.p.setSubMatrix(next, 0, 0);
+    this.innovation = { nis, dof: measured.length };
     this.time = Math.max(Number.isFinite(this.time) ? this.time : time, time);
   }
 }
