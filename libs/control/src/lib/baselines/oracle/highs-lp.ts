@@ -19,7 +19,7 @@ export function loadLpSolver(): Promise<LpSolver> {
         const solved = result.Columns as Record<string, { Primal: number }>;
         for (const [name, column] of Object.entries(solved)) columns[name] = column.Primal;
       }
-      return { status: result.Status, columns };
+      return { status: result.Status, objective: result.ObjectiveValue, columns };
     },
   }));
   return loading.catch((error: unknown) => {

@@ -94,6 +94,11 @@ export class PlantOracle {
   private tankPlan: { level: number; rate: number }[] = [];
   /** Plans made so far (layer 2 LPs solved). */
   plans = 0;
+  /**
+   * The first plan's value over the whole run, g: what the score would be at steady state on
+   * the parameters of t = 0 (the realised score differs by transients and by what changed).
+   */
+  plannedScore = Number.NaN;
 
   constructor(
     private readonly plant: Plant,
@@ -151,7 +156,36 @@ export class PlantOracle {
       state.ramp = state.point?.scale ?? state.ramp;
     }
     // Nothing in spec and safe at any throughput: hold what is applied (the shield keeps it safe).
-    return { ...(state.point?.setpoints ?? readings.setpoints) };
+    if (!state.point) return { ...readings.setpoints };
+    return this.onTheWay(s, state.point, readings.setpoints);
+  }
+
+  /**
+   * The setpoints for this cycle on the way to `point`. The shield moves each pump by at most
+   * its maxMove a cycle, so a small reagent pump can take twenty cycles to reach a ratio the
+   * jacket reaches in five; cooled for the final ratio too early, the step runs out of spec.
+   * While the pumps are still on their way, the jacket is the best one for the flows they
+   * will have reached this cycle.
+   */
+  private onTheWay(
+    s: number,
+    point: StepOperatingPoint,
+    applied: Readonly<Record<string, number>>,
+  ): Record<string, number> {
+    const space = this.steps[s]!.space;
+    const reached: Record<string, number> = {};
+    let arriving = true;
+    for (const m of space.manipulated) {
+      if (m.kind !== 'pump') continue;
+      const target = point.setpoints[m.tag]!;
+      const now = applied[m.tag] ?? target;
+      reached[m.tag] = now + Math.max(-m.maxMove, Math.min(m.maxMove, target - now));
+      if (Math.abs(reached[m.tag]! - target) > 1e-9 * Math.max(1, Math.abs(target))) arriving = false;
+    }
+    if (arriving) return { ...point.setpoints };
+    const tag = space.step.thermostat.tag;
+    const jacket = this.steps[s]!.optimum.jacketFor(this.trueStep(s), reached, point.jacket);
+    return { ...point.setpoints, [tag]: jacket ?? point.jacket };
   }
 
   /** Layer 2: every step's throughput for the rest of the run. */
@@ -166,10 +200,11 @@ export class PlantOracle {
       high: tank.maxLevel - this.tankMargin,
     }));
     const plan = planThroughputs(curves, tanks, horizon, this.options.lp);
+    if (this.plans === 0) this.plannedScore = plan.value;
     this.plans++;
     this.tankPlan = tanks.map((tank) => ({ level: tank.level, rate: 0 }));
     curves.forEach((curve, s) => {
-      const weights = plan[s]!;
+      const weights = plan.weights[s]!;
       const state = this.steps[s]!;
       state.scale = curve.points.reduce((sum, p, i) => sum + weights[i]! * p.scale, 0);
       curve.points.forEach((p, i) => {

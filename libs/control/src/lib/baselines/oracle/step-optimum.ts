@@ -158,6 +158,30 @@ export class StepOptimum {
   }
 
   /**
+   * The best jacket for pump setpoints that are not a planned point: the flows a move-limited
+   * ramp has reached this cycle. Searched within 6 K of `near`, kept if the shield's guard
+   * passes it; undefined when no jacket there keeps the step in spec.
+   */
+  jacketFor(truth: TrueStep, pumps: Readonly<Record<string, number>>, near: number): number | undefined {
+    const flows: Record<string, number> = {};
+    this.space.step.inlets.forEach((inlet, k) => {
+      flows[inlet.pump] = (pumps[inlet.pump] ?? 0) * (truth.pumpFactor[k] || 1);
+    });
+    const full = this.jacketRange();
+    const low = Math.max(full.low, near - 6);
+    const high = Math.min(full.high, near + 6);
+    const value = (t: number) => {
+      const c = this.evaluateFlows(truth, flows, t);
+      return c.feasible ? c.product : Number.NEGATIVE_INFINITY;
+    };
+    const jacket = goldenSection(value, low, high, 0.1);
+    const candidate = this.evaluateFlows(truth, flows, jacket);
+    if (!candidate.feasible) return undefined;
+    const setpoints = { ...pumps, [this.space.step.thermostat.tag]: jacket };
+    return this.guardPasses(truth, candidate.solution, setpoints) ? jacket : undefined;
+  }
+
+  /**
    * Whether some ratio and jacket on the coarse grids keeps the step in spec at `scale`: the
    * richest ratio first (it converts fastest), then the recipe's and the leanest.
    */
@@ -271,12 +295,16 @@ export class StepOptimum {
   }
 
   private evaluate(truth: TrueStep, scale: number, ratio: number, jacket: number): Candidate {
+    return this.evaluateFlows(truth, this.delivered(scale, ratio), jacket);
+  }
+
+  private evaluateFlows(truth: TrueStep, flows: Record<string, number>, jacket: number): Candidate {
     const step = this.space.step;
     this.solves++;
     this.solution = solveStepOutlet(
       this.space.model,
       step,
-      { ...truth.conditions, flows: this.delivered(scale, ratio), jacketTemperature: jacket },
+      { ...truth.conditions, flows, jacketTemperature: jacket },
       {},
       this.solution,
     );

@@ -75,7 +75,7 @@ describe('planThroughputs', () => {
           for (const k of Object.keys(p.draws)) p.draws[Number(k)]! *= perSecond;
         }
       const plan = planThroughputs(curves, tanks, horizon, lp);
-      const scales = plan.map((w, s) => w.reduce((sum, x, i) => sum + x * curves[s]!.points[i]!.scale, 0));
+      const scales = plan.weights.map((w, s) => w.reduce((sum, x, i) => sum + x * curves[s]!.points[i]!.scale, 0));
       const objective = (q: number[]) => {
         let total = 0;
         q.forEach((x, s) => {
@@ -92,14 +92,16 @@ describe('planThroughputs', () => {
           return level >= 0.25 - 1e-9 && level <= 1.75 + 1e-9;
         });
       let best = Number.NEGATIVE_INFINITY;
-      const grid = Array.from({ length: 91 }, (_, i) => 0.5 + i * 0.01);
+      const grid = Array.from({ length: 61 }, (_, i) => 0.5 + i * 0.015);
       for (const a of grid)
         for (const b of grid)
           for (const c of grid) if (feasible([a, b, c])) best = Math.max(best, objective([a, b, c]));
       expect(feasible(scales)).toBe(true);
-      // The LP is exact on its piecewise-linear model; a 0.01 grid comes within about 1 % of it.
+      // The LP is exact on its piecewise-linear model; a 0.015 grid comes within about 1 % of it.
       expect(objective(scales)).toBeGreaterThanOrEqual(best - 1e-6 * Math.abs(best));
       expect(objective(scales)).toBeLessThanOrEqual(best + 1e-2 * Math.abs(best));
+      // Its own value is its model's objective at its solution (concave curves: no gap).
+      expect(plan.value).toBeCloseTo(objective(scales), 6);
     }
   });
 
@@ -129,6 +131,7 @@ describe('planThroughputs', () => {
       3600,
       lp,
     );
-    expect(plan[0]![1]).toBeCloseTo(1, 9);
+    expect(plan.weights[0]![1]).toBeCloseTo(1, 9);
+    expect(plan.value).toBeCloseTo(3600 * 0.8, 6);
   });
 });

@@ -3,7 +3,7 @@ import type { StepOperatingPoint } from './step-optimum';
 
 /** A linear program solver: CPLEX LP text in, primal values by column name out. */
 export interface LpSolver {
-  solve(lp: string): { status: string; columns: Record<string, number> };
+  solve(lp: string): { status: string; objective: number; columns: Record<string, number> };
 }
 
 /** One step's best operating points at a few throughputs (layer 1), the LP's breakpoints. */
@@ -28,8 +28,15 @@ export interface TankBand {
   high: number;
 }
 
-/** Per step: the fraction of each breakpoint the plan runs (they sum to 1). */
-export type ThroughputPlan = number[][];
+export interface ThroughputPlan {
+  /** Per step: the fraction of each breakpoint the plan runs (they sum to 1). */
+  weights: number[][];
+  /**
+   * g of final product (equivalent) the plan earns over the horizon: what the evaluation's
+   * score would add if the plant followed it at steady state.
+   */
+  value: number;
+}
 
 /**
  * Layer 2 of the oracle: the key throughput of every step over the rest of the run, as one
@@ -91,9 +98,12 @@ export function planThroughputs(
   const result = lp.solve(text);
   if (result.status !== 'Optimal')
     throw new ControlError('PLAN_FAILED', `throughput plan: ${result.status}`);
-  return curves.map((curve, s) =>
-    curve.points.map((_, i) => Math.max(0, result.columns[name(s, i)] ?? 0)),
-  );
+  return {
+    weights: curves.map((curve, s) =>
+      curve.points.map((_, i) => Math.max(0, result.columns[name(s, i)] ?? 0)),
+    ),
+    value: result.objective,
+  };
 }
 
 /** A signed LP term; coefficients written with full precision. */
