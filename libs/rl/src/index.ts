@@ -16,3 +16,4 @@ export * from './lib/evaluation/controller-stats';
 export * from './lib/evaluation/target-checks';
 export * from './lib/evaluation/run-ledger';
 export * from './lib/evaluation/product-value';
+export * from './lib/evaluation/evaluation-runner';

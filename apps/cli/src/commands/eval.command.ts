@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { StepSpace, loadStepPolicy, type OnnxPolicy } from '@pipac/control';
@@ -13,6 +14,7 @@ import {
 } from '@pipac/rl';
 import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
 import { SCENARIO_NAMES } from '@pipac/twin';
+import { parseCount } from '../format/count';
 import { parseDuration } from '../format/duration';
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
 import { ProgressReporter } from '../format/progress';
@@ -30,6 +32,7 @@ interface EvalOptions {
   seed: string;
   seeds: string;
   dt: string;
+  workers: string;
   plots?: string;
   format: 'table' | 'json';
 }
@@ -60,6 +63,11 @@ export function evalCommand(): Command {
     .option('--seed <n>', 'first seed of the scenarios and the plant noise', '1')
     .option('--seeds <n>', 'seeds per scenario (seed, seed + 1, …)', String(DEFAULT_SEEDS))
     .option('--dt <seconds>', 'integration step of the twin', '1')
+    .option(
+      '--workers <n>',
+      'worker threads running the closed loops (0 or 1: one after another)',
+      String(Math.max(1, availableParallelism())),
+    )
     .option('-p, --plots <dir>', 'write one SVG per scenario into this folder')
     .addOption(
       new Option('-f, --format <format>', 'output format (json: stdout is JSON and nothing else)')
@@ -95,15 +103,12 @@ async function runEval(options: EvalOptions): Promise<void> {
   const dt = Number(options.dt);
   if (!(dt > 0)) throw new UsageError(`--dt: expected a positive number, got "${options.dt}"`);
   const seed = parseSeed(options.seed);
-  const seeds = parseSeedCount(options.seeds);
+  const seeds = parseCount(options.seeds, '--seeds');
+  const workers = parseCount(options.workers, '--workers', 0);
   if (options.plots) assertCreatableDirectory(options.plots, '--plots');
   const controllers = options.controller as ControllerKind[];
-  const policies = controllers.includes('agent')
-    ? await loadPolicies(
-        model,
-        options.models ?? join(REPOSITORY_ROOT, 'models', recipe.metadata.name),
-      )
-    : {};
+  const modelsDir = options.models ?? join(REPOSITORY_ROOT, 'models', recipe.metadata.name);
+  const policies = controllers.includes('agent') ? await loadPolicies(model, modelsDir) : {};
   const progress = new ProgressReporter(
     'pipac eval',
     options.scenario.length * controllers.length * seeds,
@@ -120,6 +125,8 @@ async function runEval(options: EvalOptions): Promise<void> {
       seed,
       seeds,
       dt,
+      workers,
+      source: { recipe: options.recipe, models: modelsDir },
       onRun: () => progress.update(++done),
     });
     progress.done();
@@ -136,14 +143,6 @@ async function runEval(options: EvalOptions): Promise<void> {
   } finally {
     await Promise.all(Object.values(policies).map((p) => p.release()));
   }
-}
-
-/** Seeds per scenario: a whole number from 1. */
-function parseSeedCount(text: string): number {
-  const value = Number(text.trim());
-  if (!Number.isInteger(value) || value < 1)
-    throw new UsageError(`--seeds: expected an integer ≥ 1, got "${text}"`);
-  return value;
 }
 
 /** Every step's trained policy from `dir`; a missing or unusable one is a usage error. */

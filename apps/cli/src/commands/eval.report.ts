@@ -64,7 +64,7 @@ export function evaluationReport(
   }
   lines.push(
     '',
-    `wall time ${wallSeconds.toFixed(1)} s (${evaluation.rows.length} runs, one after another)`,
+    `wall time ${wallSeconds.toFixed(1)} s (${evaluation.rows.length} runs, ${evaluation.workers > 1 ? `on ${evaluation.workers} worker threads` : 'one after another'})`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -15,6 +15,7 @@ import {
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
 import { parseSeed } from '../format/seed';
 import { formatTable } from '../format/table';
+import { parseCount } from '../format/count';
 import { UsageError } from '../format/usage.error';
 import { assertCreatableDirectory } from '../format/writable';
 
@@ -211,13 +212,6 @@ function parseShard(text: string): Shard {
   if (!match || !(count >= 1) || !(index < count))
     throw new UsageError(`--shard: expected i/n with 0 ≤ i < n (e.g. 0/4), got "${text}"`);
   return { index, count };
-}
-
-function parseCount(text: string | undefined, option: string, min = 1): number {
-  const value = Number(text);
-  if (text === undefined || !Number.isInteger(value) || value < min)
-    throw new UsageError(`${option}: expected an integer ≥ ${min}, got "${text ?? ''}"`);
-  return value;
 }
 
 /** One line per finished candidate on a terminal; per 10 % of a stage and at its end otherwise. */

@@ -1,4 +1,5 @@
-import type { ControllerKind, EvaluationRow } from './evaluation';
+import type { EvaluationRow } from './evaluation';
+import type { ControllerKind } from './evaluation-runner';
 import { meanInterval, type MeanInterval } from './interval';
 
 /** One scenario and controller over the seeds: mean and 95 % interval (Student t) of each figure. */

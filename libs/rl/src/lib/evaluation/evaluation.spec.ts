@@ -109,4 +109,24 @@ describe('evaluation', () => {
     expect(bound?.scenario).toBe('nominal');
     expect(evaluation.checks.some((c) => c.target.startsWith('agent'))).toBe(false);
   }, 60_000);
+
+  it('gives the same rows on worker threads as in this thread', async () => {
+    const options = {
+      model: firstOrder,
+      scenarios: ['nominal', 'feed-drift'],
+      controllers: ['fixed-recipe', 'pid', 'oracle'] as const,
+      duration: 1800,
+      seed: 7,
+      seeds: 2,
+    };
+    const here = await evaluateControllers(options);
+    const pooled = await evaluateControllers({
+      ...options,
+      workers: 2,
+      source: { recipe: join(RECIPES, 'first-order-pfr.yaml') },
+    });
+    expect([here.workers, pooled.workers]).toEqual([1, 2]);
+    expect(pooled.rows).toEqual(here.rows);
+    expect(pooled.rows).toHaveLength(12);
+  }, 120_000);
 });

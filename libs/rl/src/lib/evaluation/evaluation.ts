@@ -1,36 +1,15 @@
-import {
-  ConversionPidController,
-  FixedRecipeController,
-  identifyStepLags,
-  loadLpSolver,
-  operatingPointPid,
-  PlantOracle,
-  PolicyController,
-  StepMpcController,
-  StepSpace,
-  tuneConversionPid,
-  type InputLag,
-  type LpSolver,
-  type ConversionPidTuning,
-  type Policy,
-  type StepController,
-} from '@pipac/control';
+import { join } from 'node:path';
+import type { ConversionPidTuning, Policy } from '@pipac/control';
 import type { PlantModel } from '@pipac/recipe';
-import { buildScenario, type Plant } from '@pipac/twin';
-import { runClosedLoop, type ClosedLoopResult, type StepControl } from './closed-loop';
+import type { ClosedLoopResult } from './closed-loop';
 import { controllerStats, type ControllerStats } from './controller-stats';
-import { productValuation } from './product-value';
+import {
+  EvaluationRunner,
+  type ControllerKind,
+  type EvaluationTask,
+} from './evaluation-runner';
 import { checkTargets, type TargetCheck } from './target-checks';
-import { RlError } from '../rl.error';
-
-export type ControllerKind = 'agent' | 'mpc' | 'pid' | 'fixed-recipe' | 'oracle';
-export const CONTROLLER_KINDS: readonly ControllerKind[] = [
-  'agent',
-  'mpc',
-  'pid',
-  'fixed-recipe',
-  'oracle',
-];
+import { WorkerPool } from '../workers/worker-pool';
 
 /** Seeds per scenario unless told. */
 export const DEFAULT_SEEDS = 10;
@@ -48,12 +27,27 @@ export interface EvaluationOptions {
   /** Seeds per scenario. @default DEFAULT_SEEDS */
   seeds?: number;
   dt?: number;
+  /**
+   * Run the closed loops on this many worker threads (each loads the recipe and the policies
+   * from `source`); 0 or 1: one after another in this thread. The results do not depend on it.
+   */
+  workers?: number;
+  /** Where a worker thread finds the recipe and the trained policies. Required with workers > 1. */
+  source?: Omit<EvaluationSource, 'controllers'>;
   onRun?: (
     scenario: string,
     controller: ControllerKind,
     seed: number,
     result: ClosedLoopResult,
   ) => void;
+}
+
+/** What a worker thread loads: the recipe file, the trained models' folder, the controllers. */
+export interface EvaluationSource {
+  recipe: string;
+  /** Needed when 'agent' runs. */
+  models?: string;
+  controllers: readonly ControllerKind[];
 }
 
 interface Run {
@@ -105,17 +99,8 @@ export interface Evaluation {
    * `operatingPointPid`. The agents' fallback keeps the step agent's `tuneConversionPid`.
    */
   tunings: Record<string, ConversionPidTuning>;
-}
-
-/** What every run of an evaluation shares: the PID set-ups, the oracle's LP solver. */
-interface Setups {
-  /** The "pid" baseline's set-up. */
-  baseline: Record<string, ConversionPidTuning>;
-  /** The agents' fallback's (as deployed). */
-  fallback: Record<string, ConversionPidTuning>;
-  lp: LpSolver | undefined;
-  /** The MPC's input lags per step, identified on the twin once (step tests). */
-  mpcLags: Record<string, InputLag[]>;
+  /** Worker threads the runs went to (1: one after another in the calling thread). */
+  workers: number;
 }
 
 /**
@@ -126,35 +111,21 @@ interface Setups {
  * (disturbance draws and plant noise), so a lucky draw cannot decide a ranking.
  */
 export async function evaluateControllers(options: EvaluationOptions): Promise<Evaluation> {
-  const { model } = options;
-  const pids: Setups = {
-    baseline: Object.fromEntries(model.steps.map((s) => [s.id, operatingPointPid(model, s.id)])),
-    fallback: Object.fromEntries(model.steps.map((s) => [s.id, tuneConversionPid(model, s.id)])),
-    lp: options.controllers.includes('oracle') ? await loadLpSolver() : undefined,
-    mpcLags: options.controllers.includes('mpc')
-      ? Object.fromEntries(
-          model.steps.map((s) => [s.id, identifyStepLags(new StepSpace(model, s.id))]),
-        )
-      : {},
-  };
   const seeds = Array.from({ length: options.seeds ?? DEFAULT_SEEDS }, (_, i) => options.seed + i);
-  const results: Run[] = [];
-  for (const name of options.scenarios) {
-    for (const seed of seeds) {
-      const scenario = buildScenario(name, model, seed, options.duration);
-      for (const kind of options.controllers) {
-        const result = await runClosedLoop({
-          model,
-          scenario,
-          ...(options.dt ? { dt: options.dt } : {}),
-          control: (plant, spaces) =>
-            controlsFor(kind, { plant, spaces, end: scenario.duration }, pids, options.policies),
-        });
-        results.push({ scenario: name, controller: kind, seed, result });
-        options.onRun?.(name, kind, seed, result);
-      }
-    }
-  }
+  const tasks: EvaluationTask[] = options.scenarios.flatMap((scenario) =>
+    seeds.flatMap((seed) =>
+      options.controllers.map((controller) => ({
+        scenario,
+        seed,
+        controller,
+        duration: options.duration,
+        ...(options.dt ? { dt: options.dt } : {}),
+      })),
+    ),
+  );
+  const runner = await EvaluationRunner.create(options.model, options.controllers, options.policies);
+  const workers = options.source ? Math.max(1, Math.min(options.workers ?? 1, tasks.length)) : 1;
+  const results = await runTasks(tasks, runner, { ...options, workers });
   const rows = results.map((run) => evaluationRow(run, results));
   const stats = controllerStats(rows);
   return {
@@ -165,68 +136,41 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
     runs: results
       .filter((r) => r.seed === seeds[0])
       .map(({ scenario, controller, result }) => ({ scenario, controller, result })),
-    tunings: pids.baseline,
+    tunings: runner.tunings,
+    workers,
   };
 }
 
-/** How each step is run by a controller of `kind`. */
-function controlsFor(
-  kind: ControllerKind,
-  run: { plant: Plant; spaces: StepSpace[]; end: number },
-  pids: Setups,
-  policies: Record<string, Policy> | undefined,
-): Record<string, StepControl> {
-  const { plant, spaces } = run;
-  if (kind === 'oracle') {
-    const oracle = new PlantOracle(plant, spaces, {
-      valuation: productValuation(plant.model),
-      lp: pids.lp!,
-      end: run.end,
-    });
-    return Object.fromEntries(
-      Object.entries(oracle.controllers()).map(([id, controller]) => [
-        id,
-        { controller, agentLimits: false },
-      ]),
-    );
+/** Every task's run, in the tasks' order: here one after another, or on worker threads. */
+async function runTasks(
+  tasks: readonly EvaluationTask[],
+  runner: EvaluationRunner,
+  options: EvaluationOptions,
+): Promise<Run[]> {
+  const done = (task: EvaluationTask, result: ClosedLoopResult): Run => {
+    options.onRun?.(task.scenario, task.controller, task.seed, result);
+    return { scenario: task.scenario, controller: task.controller, seed: task.seed, result };
+  };
+  const workers = options.workers ?? 1;
+  if (workers <= 1 || !options.source) {
+    const runs: Run[] = [];
+    for (const task of tasks) runs.push(done(task, await runner.run(task)));
+    return runs;
   }
-  const controls: Record<string, StepControl> = {};
-  const valuation = productValuation(plant.model);
-  for (const space of spaces) {
-    const id = space.step.id;
-    if (kind === 'mpc') {
-      const index = space.step.index;
-      controls[id] = {
-        controller: new StepMpcController(space, {
-          prices: {
-            keyReactant: valuation.perKeyMole[index]!,
-            product: valuation.perProductMole[index]!,
-          },
-          lags: pids.mpcLags[id]!,
-        }),
-        // Behind the agent's shield with the agent's fallback: the same terms as the agent.
-        fallback: new ConversionPidController(space, pids.fallback[id]!),
-        agentLimits: true,
-      };
-      continue;
-    }
-    if (kind === 'agent') {
-      const policy = policies?.[id];
-      if (!policy) throw new RlError('INVALID_CONFIG', `no trained policy for step ${id}`);
-      controls[id] = {
-        controller: new PolicyController(space, policy),
-        // As deployed: the step agent's fallback, set up conservatively (tuneConversionPid).
-        fallback: new ConversionPidController(space, pids.fallback[id]!),
-        agentLimits: true,
-      };
-      continue;
-    }
-    let controller: StepController;
-    if (kind === 'pid') controller = new ConversionPidController(space, pids.baseline[id]!);
-    else controller = new FixedRecipeController(space);
-    controls[id] = { controller, agentLimits: false };
+  const pool = new WorkerPool<EvaluationTask, ClosedLoopResult>(
+    join(__dirname, 'evaluation.worker.ts'),
+    workers,
+    {
+      workerData: { ...options.source, controllers: options.controllers } satisfies EvaluationSource,
+      failure: 'CONTROLLER_FAILED',
+      label: 'an evaluation worker',
+    },
+  );
+  try {
+    return await Promise.all(tasks.map(async (task) => done(task, await pool.run(task))));
+  } finally {
+    await pool.close();
   }
-  return controls;
 }
 
 /** The row of one run, its score compared with the oracle's on the same scenario and seed. */

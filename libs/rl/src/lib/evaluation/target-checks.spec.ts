@@ -1,5 +1,5 @@
 import type { ControllerStats } from './controller-stats';
-import type { ControllerKind } from './evaluation';
+import type { ControllerKind } from './evaluation-runner';
 import { ORACLE_BOUND, checkTargets, oracleBoundBroken } from './target-checks';
 
 const interval = (mean: number, halfWidth = 0) => ({ mean, halfWidth, n: 10 });

@@ -1,30 +1,17 @@
 /**
  * Worker-thread entry of population training: receives CandidateTasks, runs them, posts the
- * results back. Loaded through candidate-worker.js, which registers the TypeScript loader.
+ * results back (a `WorkerPool` thread).
  */
 import { parentPort } from 'node:worker_threads';
 import { useTensorBackend, type TensorBackend } from '../ppo/tensor-backend';
-import { runCandidateStage, type CandidateTask } from './candidate-stage';
+import { runCandidateStage, type CandidateTask, type StageResult } from './candidate-stage';
+import { poolWorkerData, serveTasks } from '../workers/worker-pool';
 import { RlError } from '../rl.error';
-
-interface Request {
-  id: number;
-  task: CandidateTask;
-  backend: TensorBackend;
-}
 
 const port = parentPort;
 if (!port) throw new RlError('WORKER_FAILED', 'candidate.worker must run in a worker thread');
 
-port.on('message', (request: Request) => {
-  useTensorBackend(request.backend)
-    .then(() => runCandidateStage(request.task))
-    .then(
-      (result) => port.postMessage({ id: request.id, result }),
-      (error: unknown) =>
-        port.postMessage({
-          id: request.id,
-          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        }),
-    );
-});
+const { backend } = poolWorkerData<{ backend: TensorBackend }>();
+serveTasks<CandidateTask, StageResult>(port, (task) =>
+  useTensorBackend(backend).then(() => runCandidateStage(task)),
+);

@@ -9,7 +9,7 @@ import { sampleCandidate, type CandidateConfig } from './candidate';
 import { runCandidateStage, type CandidateTask, type StageResult } from './candidate-stage';
 import { readState, writeState, type StateShape } from './state-file';
 import { validatePlan, type TrainingPlan } from './training-plan';
-import { CandidateWorkerPool } from './worker-pool';
+import { WorkerPool } from '../workers/worker-pool';
 import { RlError } from '../rl.error';
 
 export interface Shard {
@@ -83,7 +83,15 @@ export async function trainShard(options: TrainShardOptions): Promise<ShardSumma
   await mkdir(dir, { recursive: true });
   await pinPlan(dir, plan);
   const workers = options.workers ?? 1;
-  const pool = workers > 0 ? new CandidateWorkerPool(workers, options.backend) : undefined;
+  // Each worker holds its own TensorFlow.js backend.
+  const pool =
+    workers > 0
+      ? new WorkerPool<CandidateTask, StageResult>(join(__dirname, 'candidate.worker.ts'), workers, {
+          workerData: { backend: options.backend ?? 'wasm' },
+          failure: 'CANDIDATE_FAILED',
+          label: 'a training worker',
+        })
+      : undefined;
   if (!pool) await useTensorBackend(options.backend ?? 'wasm');
   const model = compilePlant(recipe);
   try {

@@ -1,0 +1,31 @@
+/**
+ * Worker-thread entry of a parallel evaluation (a `WorkerPool` thread): compiles the recipe,
+ * loads the trained policies and sets up what the runs share once, then runs closed loops.
+ */
+import { parentPort } from 'node:worker_threads';
+import { loadStepPolicy, StepSpace, type Policy } from '@pipac/control';
+import { compilePlant, loadRecipe } from '@pipac/recipe';
+import type { ClosedLoopResult } from './closed-loop';
+import { EvaluationRunner, type EvaluationTask } from './evaluation-runner';
+import type { EvaluationSource } from './evaluation';
+import { poolWorkerData, serveTasks } from '../workers/worker-pool';
+import { RlError } from '../rl.error';
+
+const port = parentPort;
+if (!port) throw new RlError('WORKER_FAILED', 'evaluation.worker must run in a worker thread');
+
+const source = poolWorkerData<EvaluationSource>();
+const runner = (async () => {
+  const recipe = loadRecipe(source.recipe);
+  const model = compilePlant(recipe);
+  const policies: Record<string, Policy> = {};
+  if (source.controllers.includes('agent')) {
+    for (const step of model.steps) {
+      const space = new StepSpace(model, step.id);
+      policies[step.id] = (await loadStepPolicy(source.models!, space, recipe.metadata.name)).policy;
+    }
+  }
+  return EvaluationRunner.create(model, source.controllers, policies);
+})();
+
+serveTasks<EvaluationTask, ClosedLoopResult>(port, async (task) => (await runner).run(task));
