@@ -41,7 +41,7 @@ interface EvalOptions {
 export function evalCommand(): Command {
   return new Command('eval')
     .description(
-      'Evaluate the trained agents against the fixed recipe, the PID baseline and the oracle on disturbance ' +
+      'Evaluate the trained agents against the MPC, the PID, the fixed recipe and the oracle on disturbance ' +
         'scenarios over several seeds: score (in-spec product at every step, tank inventory change, feed past the ' +
         'throughput target), fraction of the oracle, per-step conversion and in-spec fraction, yield, E-factor, ' +
         'energy, shield interventions, limit violations, with 95 % intervals and the targets checked per scenario; ' +

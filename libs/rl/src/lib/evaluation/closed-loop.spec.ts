@@ -29,7 +29,10 @@ describe('runClosedLoop', () => {
       );
     const fixed = await run((_, spaces) => each((s) => new FixedRecipeController(spaces[s]!)));
     const pid = await run((_, spaces) =>
-      each((s) => new ConversionPidController(spaces[s]!, operatingPointPid(model, model.steps[s]!.id))),
+      each(
+        (s) =>
+          new ConversionPidController(spaces[s]!, operatingPointPid(model, model.steps[s]!.id)),
+      ),
     );
     let planner: PlantOracle | undefined;
     const levels: number[] = [];

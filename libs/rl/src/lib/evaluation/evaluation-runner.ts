@@ -91,7 +91,8 @@ export class EvaluationRunner {
       model: this.model,
       scenario,
       ...(task.dt ? { dt: task.dt } : {}),
-      control: (plant, spaces) => this.controlsFor(task.controller, plant, spaces, scenario.duration),
+      control: (plant, spaces) =>
+        this.controlsFor(task.controller, plant, spaces, scenario.duration),
     });
   }
 
@@ -127,8 +128,7 @@ export class EvaluationRunner {
 
   private agent(space: StepSpace): StepController {
     const policy = this.policies?.[space.step.id];
-    if (!policy)
-      throw new RlError('INVALID_CONFIG', `no trained policy for step ${space.step.id}`);
+    if (!policy) throw new RlError('INVALID_CONFIG', `no trained policy for step ${space.step.id}`);
     return new PolicyController(space, policy);
   }
 

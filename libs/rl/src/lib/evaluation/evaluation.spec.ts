@@ -49,10 +49,41 @@ describe('evaluation', () => {
       }),
     });
     const valuation = productValuation(firstOrder);
-    const excess = 0.2 * valuation.nominalFreshKeyRate[0]! * 3600;
-    expect(run.score.overTarget).toBeCloseTo(excess * valuation.perKeyMole[0]!, 6);
-    expect(run.score.score).toBeCloseTo(run.score.product - run.score.overTarget, 9);
-    expect(run.score.overTarget).toBeGreaterThan(0.15 * run.score.product);
+    const fed = valuation.nominalFreshKeyRate[0]! * 3600;
+    const excess = 0.2 * fed;
+    const { product, inventoryChange, overTarget, score } = run.score;
+    // At the key's nominal value, or at what this run made of it where that is more.
+    const realised = (product + inventoryChange) / (fed * valuation.perKeyMole[0]!);
+    expect(overTarget).toBeCloseTo(excess * valuation.perKeyMole[0]! * Math.max(1, realised), 6);
+    expect(score).toBeCloseTo(product + inventoryChange - overTarget, 9);
+    expect(overTarget).toBeGreaterThan(0.15 * product);
+  });
+
+  it('gives product made past the target no value, even at a better yield than the recipe', async () => {
+    // Twice the rate constant: conversion, and so product per key fed, above the recipe's.
+    const scenario = buildScenario('nominal', firstOrder, 1, 3600);
+    scenario.disturbances.push({
+      kind: 'kinetic-mismatch',
+      step: firstOrder.steps[0]!.id,
+      factor: 2,
+    });
+    const run = (target: number) =>
+      runClosedLoop({
+        model: firstOrder,
+        scenario,
+        throughputTarget: () => target,
+        control: (_, spaces) => ({
+          [spaces[0]!.step.id]: { controller: new HoldingController(), agentLimits: false },
+        }),
+      });
+    const [atTarget, pastTarget] = [await run(1), await run(0.8)];
+    const made = atTarget.score.product + atTarget.score.inventoryChange;
+    const valuation = productValuation(firstOrder);
+    const nominalValue = valuation.nominalFreshKeyRate[0]! * 3600 * valuation.perKeyMole[0]!;
+    expect(made).toBeGreaterThan(1.01 * nominalValue);
+    expect(atTarget.score.overTarget).toBe(0);
+    // The same plant asked for 80 %: its score is what 80 % of the feed made, no more.
+    expect(pastTarget.score.score).toBeCloseTo(0.8 * atTarget.score.score, 6);
   });
 
   it('charges nothing to a controller that feeds exactly at the target (rounding is not excess)', async () => {

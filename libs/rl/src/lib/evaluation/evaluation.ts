@@ -3,11 +3,7 @@ import type { ConversionPidTuning, Policy } from '@pipac/control';
 import type { PlantModel } from '@pipac/recipe';
 import type { ClosedLoopResult } from './closed-loop';
 import { controllerStats, type ControllerStats } from './controller-stats';
-import {
-  EvaluationRunner,
-  type ControllerKind,
-  type EvaluationTask,
-} from './evaluation-runner';
+import { EvaluationRunner, type ControllerKind, type EvaluationTask } from './evaluation-runner';
 import { checkTargets, type TargetCheck } from './target-checks';
 import { WorkerPool } from '../workers/worker-pool';
 
@@ -123,7 +119,11 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
       })),
     ),
   );
-  const runner = await EvaluationRunner.create(options.model, options.controllers, options.policies);
+  const runner = await EvaluationRunner.create(
+    options.model,
+    options.controllers,
+    options.policies,
+  );
   const workers = options.source ? Math.max(1, Math.min(options.workers ?? 1, tasks.length)) : 1;
   const results = await runTasks(tasks, runner, { ...options, workers });
   const rows = results.map((run) => evaluationRow(run, results));
@@ -161,7 +161,10 @@ async function runTasks(
     join(__dirname, 'evaluation.worker.ts'),
     workers,
     {
-      workerData: { ...options.source, controllers: options.controllers } satisfies EvaluationSource,
+      workerData: {
+        ...options.source,
+        controllers: options.controllers,
+      } satisfies EvaluationSource,
       failure: 'CONTROLLER_FAILED',
       label: 'an evaluation worker',
     },

@@ -22,7 +22,9 @@ const runner = (async () => {
   if (source.controllers.includes('agent')) {
     for (const step of model.steps) {
       const space = new StepSpace(model, step.id);
-      policies[step.id] = (await loadStepPolicy(source.models!, space, recipe.metadata.name)).policy;
+      policies[step.id] = (
+        await loadStepPolicy(source.models!, space, recipe.metadata.name)
+      ).policy;
     }
   }
   return EvaluationRunner.create(model, source.controllers, policies);

@@ -15,8 +15,10 @@ export interface RunScore {
   /**
    * g product-equivalent of the key reactant fed from fresh feeds beyond what the throughput
    * target asked over the run (∫ target × nominal key feed dt), charged so that product made
-   * past the target earns nothing. Intermediate drawn past the target is charged already, as
-   * the drawn tank's inventory change.
+   * past the target earns nothing: at the key's nominal product value, or at the value this
+   * run made of its fresh key where that is more (a controller with a better yield than the
+   * recipe's would otherwise gain by feeding past the target). Intermediate drawn past the
+   * target is charged already, as the drawn tank's inventory change.
    */
   overTarget: number;
   /** product + inventoryChange − overTarget: what the evaluation ranks by. */
@@ -51,14 +53,20 @@ export class RunLedger {
       tankChange[id] = value - (this.startValues[id] ?? 0);
       inventoryChange += tankChange[id];
     }
-    let overTarget = 0;
+    // What the run made of its fresh key reactant, relative to its nominal product value.
+    let freshValue = 0;
+    let excessValue = 0;
     this.plant.units.forEach((unit, s) => {
       if (this.valuation.nominalFreshKeyRate[s]! <= 0) return;
+      const perKey = this.valuation.perKeyMole[s]!;
+      freshValue += unit.totals.keyIn * perKey;
       // keyIn and asked integrate the same flow along two paths: what they differ by within
       // rounding (1e-9 relative) is not feed past the target.
       const excess = unit.totals.keyIn - this.asked[s]!;
-      if (excess > 1e-9 * this.asked[s]!) overTarget += excess * this.valuation.perKeyMole[s]!;
+      if (excess > 1e-9 * this.asked[s]!) excessValue += excess * perKey;
     });
+    const realised = freshValue > 0 ? (product + inventoryChange) / freshValue : 0;
+    const overTarget = excessValue * Math.max(1, realised);
     return {
       product,
       inventoryChange,

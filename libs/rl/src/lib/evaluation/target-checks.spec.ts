@@ -59,8 +59,8 @@ describe('checkTargets and the oracle bound', () => {
       met: false,
       detail: '161.5 g vs 164.9 g',
     });
-    expect(checkTargets([stats('agent', 0.95), stats('oracle', 1)]).map((c) => c.target)).not.toContain(
-      'agent ≥ MPC',
-    );
+    expect(
+      checkTargets([stats('agent', 0.95), stats('oracle', 1)]).map((c) => c.target),
+    ).not.toContain('agent ≥ MPC');
   });
 });

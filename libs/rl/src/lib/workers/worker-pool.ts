@@ -39,7 +39,11 @@ export class WorkerPool<T, R> {
   private failure: Error | undefined;
 
   /** `module`: the worker's TypeScript entry (absolute path), which calls `serveTasks`. */
-  constructor(module: string, size: number, private readonly options: WorkerPoolOptions) {
+  constructor(
+    module: string,
+    size: number,
+    private readonly options: WorkerPoolOptions,
+  ) {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(join(__dirname, 'typescript-worker.js'), {
         workerData: { module, data: options.workerData },
@@ -50,7 +54,10 @@ export class WorkerPool<T, R> {
       );
       worker.on('exit', (code) => {
         if (code !== 0)
-          this.fail(worker, new RlError('WORKER_EXITED', `${options.label} exited with code ${code}`));
+          this.fail(
+            worker,
+            new RlError('WORKER_EXITED', `${options.label} exited with code ${code}`),
+          );
       });
       this.workers.push(worker);
       this.idle.push(worker);
@@ -105,7 +112,10 @@ export class WorkerPool<T, R> {
  * run one at a time (the pool sends a worker one task at a time).
  */
 export function serveTasks<T, R>(
-  port: { on(event: 'message', listener: (request: { id: number; task: T }) => void): unknown; postMessage(reply: WorkerReply<R>): void },
+  port: {
+    on(event: 'message', listener: (request: { id: number; task: T }) => void): unknown;
+    postMessage(reply: WorkerReply<R>): void;
+  },
   handle: (task: T) => Promise<R>,
 ): void {
   port.on('message', (request) => {

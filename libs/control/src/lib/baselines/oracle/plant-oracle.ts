@@ -149,7 +149,10 @@ export class PlantOracle {
     if (s === 0 && (time >= this.nextPlan || this.offPlan(time))) this.replan(readings);
     state.asked +=
       readings.throughputTarget * this.options.valuation.nominalFreshKeyRate[s]! * this.cycle;
-    const step = Math.max(-this.rampPerCycle, Math.min(this.rampPerCycle, state.scale - state.ramp));
+    const step = Math.max(
+      -this.rampPerCycle,
+      Math.min(this.rampPerCycle, state.scale - state.ramp),
+    );
     if (step !== 0 || time >= state.nextResolve) {
       state.nextResolve = time + this.resolveEvery;
       state.point = this.operatingPoint(s, state.ramp + step);
@@ -180,7 +183,8 @@ export class PlantOracle {
       const target = point.setpoints[m.tag]!;
       const now = applied[m.tag] ?? target;
       reached[m.tag] = now + Math.max(-m.maxMove, Math.min(m.maxMove, target - now));
-      if (Math.abs(reached[m.tag]! - target) > 1e-9 * Math.max(1, Math.abs(target))) arriving = false;
+      if (Math.abs(reached[m.tag]! - target) > 1e-9 * Math.max(1, Math.abs(target)))
+        arriving = false;
     }
     if (arriving) return { ...point.setpoints };
     const tag = space.step.thermostat.tag;
@@ -236,14 +240,20 @@ export class PlantOracle {
     const { valuation } = this.options;
     const fresh = valuation.nominalFreshKeyRate[s]!;
     const unit = this.plant.units[s]!;
+    const productPrice = valuation.perProductMole[s]!;
+    const keyPrice = valuation.perKeyMole[s]!;
     return {
       points,
-      productPrice: valuation.perProductMole[s]!,
-      keyPrice: valuation.perKeyMole[s]!,
+      productPrice,
+      keyPrice,
       freshBudgetRate:
-        fresh > 0
-          ? (state.asked - unit.totals.keyIn) / horizon + target * fresh
-          : undefined,
+        fresh > 0 ? (state.asked - unit.totals.keyIn) / horizon + target * fresh : undefined,
+      // At least what the best of these points makes of a mole of key: the evaluation's
+      // charge when the run's yield beats the recipe's.
+      overBudgetPrice: Math.max(
+        keyPrice,
+        ...points.map((p) => (p.keyReactant > 0 ? (productPrice * p.product) / p.keyReactant : 0)),
+      ),
       outletTank: state.space.step.outletTank,
     };
   }
@@ -331,8 +341,12 @@ function deliveredScale(plant: Plant, space: StepSpace): number {
 }
 
 /** The point of `points` closest in throughput to `scale` (undefined if none). */
-function nearest(points: readonly StepOperatingPoint[], scale: number): StepOperatingPoint | undefined {
+function nearest(
+  points: readonly StepOperatingPoint[],
+  scale: number,
+): StepOperatingPoint | undefined {
   let best: StepOperatingPoint | undefined;
-  for (const p of points) if (!best || Math.abs(p.scale - scale) < Math.abs(best.scale - scale)) best = p;
+  for (const p of points)
+    if (!best || Math.abs(p.scale - scale) < Math.abs(best.scale - scale)) best = p;
   return best;
 }

@@ -5,7 +5,9 @@ import { ProcessLimitGuard } from '../../step/process-limit.guard';
 import { nominalSteadyState, StepSpace } from '../../step/step-space';
 import { goldenSection, StepOptimum, type TrueStep } from './step-optimum';
 
-const model = compilePlant(loadRecipe(join(__dirname, '../../../../../../recipes/paracetamol.yaml')));
+const model = compilePlant(
+  loadRecipe(join(__dirname, '../../../../../../recipes/paracetamol.yaml')),
+);
 const nominal = nominalSteadyState(model);
 const truth: TrueStep = {
   conditions: {
@@ -28,7 +30,11 @@ describe('StepOptimum', () => {
       expect(point).toBeDefined();
       expect(point.conversion).toBeGreaterThanOrEqual(step.minConversion + 0.002);
       // The shield's own guard, at its own margins, with the plant at that point.
-      const verdict = new ProcessLimitGuard(space).check(point.setpoints, point.setpoints, undefined);
+      const verdict = new ProcessLimitGuard(space).check(
+        point.setpoints,
+        point.setpoints,
+        undefined,
+      );
       expect(verdict).toEqual({ safe: true, detail: '' });
       // Brute force: every ratio the optimiser tries, the jacket every 0.25 K, the same
       // in-spec and hot-spot conditions (without the guard: the grid can only do better).
@@ -54,7 +60,8 @@ describe('StepOptimum', () => {
           if (hot >= kelvinToCelsius(step.maxTemperature) - 6) continue;
           const product =
             s.inlet.flow *
-            (s.outlet.concentrations[step.productIndex]! - s.inlet.concentrations[step.productIndex]!);
+            (s.outlet.concentrations[step.productIndex]! -
+              s.inlet.concentrations[step.productIndex]!);
           best = Math.max(best, product);
         }
       }

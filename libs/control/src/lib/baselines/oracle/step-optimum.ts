@@ -162,7 +162,11 @@ export class StepOptimum {
    * ramp has reached this cycle. Searched within 6 K of `near`, kept if the shield's guard
    * passes it; undefined when no jacket there keeps the step in spec.
    */
-  jacketFor(truth: TrueStep, pumps: Readonly<Record<string, number>>, near: number): number | undefined {
+  jacketFor(
+    truth: TrueStep,
+    pumps: Readonly<Record<string, number>>,
+    near: number,
+  ): number | undefined {
     const flows: Record<string, number> = {};
     this.space.step.inlets.forEach((inlet, k) => {
       flows[inlet.pump] = (pumps[inlet.pump] ?? 0) * (truth.pumpFactor[k] || 1);

@@ -75,14 +75,17 @@ describe('planThroughputs', () => {
           for (const k of Object.keys(p.draws)) p.draws[Number(k)]! *= perSecond;
         }
       const plan = planThroughputs(curves, tanks, horizon, lp);
-      const scales = plan.weights.map((w, s) => w.reduce((sum, x, i) => sum + x * curves[s]!.points[i]!.scale, 0));
+      const scales = plan.weights.map((w, s) =>
+        w.reduce((sum, x, i) => sum + x * curves[s]!.points[i]!.scale, 0),
+      );
       const objective = (q: number[]) => {
         let total = 0;
         q.forEach((x, s) => {
           const c = curves[s]!;
           const { value, key } = c.valueAt(x);
           total += value;
-          if (c.freshBudgetRate !== undefined) total -= c.keyPrice * Math.max(0, key - c.freshBudgetRate);
+          if (c.freshBudgetRate !== undefined)
+            total -= c.keyPrice * Math.max(0, key - c.freshBudgetRate);
         });
         return total * horizon;
       };
@@ -95,7 +98,8 @@ describe('planThroughputs', () => {
       const grid = Array.from({ length: 61 }, (_, i) => 0.5 + i * 0.015);
       for (const a of grid)
         for (const b of grid)
-          for (const c of grid) if (feasible([a, b, c])) best = Math.max(best, objective([a, b, c]));
+          for (const c of grid)
+            if (feasible([a, b, c])) best = Math.max(best, objective([a, b, c]));
       expect(feasible(scales)).toBe(true);
       // The LP is exact on its piecewise-linear model; a 0.015 grid comes within about 1 % of it.
       expect(objective(scales)).toBeGreaterThanOrEqual(best - 1e-6 * Math.abs(best));
@@ -133,5 +137,30 @@ describe('planThroughputs', () => {
     );
     expect(plan.weights[0]![1]).toBeCloseTo(1, 9);
     expect(plan.value).toBeCloseTo(3600 * 0.8, 6);
+  });
+
+  it('charges feed past the budget at overBudgetPrice where given: a better yield than the key price does not pay past it', () => {
+    const point = (q: number): StepOperatingPoint => ({
+      scale: q,
+      ratio: 1,
+      jacket: 50,
+      setpoints: {},
+      conversion: 0.97,
+      product: 0.95 * q,
+      keyReactant: q,
+      outflow: 0,
+      draws: {},
+    });
+    const step = (overBudgetPrice?: number): StepCurve => ({
+      points: [point(0.5), point(1), point(1.5)],
+      productPrice: 1,
+      keyPrice: 0.9, // 0.95 per unit key > 0.9: at the key's price, feed past the budget pays
+      freshBudgetRate: 1,
+      outletTank: -1,
+      ...(overBudgetPrice === undefined ? {} : { overBudgetPrice }),
+    });
+    expect(planThroughputs([step()], [], 3600, lp).weights[0]![2]).toBeCloseTo(1, 9);
+    const capped = planThroughputs([step(0.95)], [], 3600, lp);
+    expect(capped.value).toBeCloseTo(3600 * 0.95, 6);
   });
 });

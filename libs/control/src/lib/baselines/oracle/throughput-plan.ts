@@ -16,6 +16,12 @@ export interface StepCurve {
   keyPrice: number;
   /** Fresh key reactant the throughput target still allows per second over the horizon, mol/s; undefined for a step fed from a tank. */
   freshBudgetRate: number | undefined;
+  /**
+   * g of final product per mol of fresh key fed past the budget. The evaluation charges it at
+   * the key's price or at what the run made of its key where that is more, so feed past the
+   * target never pays. @default keyPrice
+   */
+  overBudgetPrice?: number;
   /** Index of the tank the step fills (-1: product collection). */
   outletTank: number;
 }
@@ -67,7 +73,7 @@ export function planThroughputs(
     });
     if (curve.freshBudgetRate !== undefined) {
       // e_s ≥ key fed − budget: fresh feed past the target, charged at the key's price.
-      objective.push(term(-curve.keyPrice * horizon, `e_${s}`));
+      objective.push(term(-(curve.overBudgetPrice ?? curve.keyPrice) * horizon, `e_${s}`));
       const fed = curve.points.map((p, i) => term(p.keyReactant, name(s, i)));
       rows.push(`f${s}: ${fed.join(' ')} - e_${s} <= ${num(curve.freshBudgetRate)}`);
     }
