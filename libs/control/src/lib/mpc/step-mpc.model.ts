@@ -1,5 +1,10 @@
 import { kelvinToCelsius } from '@pipac/recipe';
-import { solveStepOutlet, type StepConditions, type StepSolution } from '@pipac/twin';
+import {
+  solveStepOutlet,
+  stepOutletFigures,
+  type StepConditions,
+  type StepSolution,
+} from '@pipac/twin';
 import { nominalSteadyState, type StepSpace } from '../step/step-space';
 
 /**
@@ -81,18 +86,14 @@ export class StepMpcModel {
     );
     this.solution = solution;
     const { inlet, outlet } = solution;
-    const keyIn = inlet.concentrations[step.keyIndex]!;
-    const conversion = keyIn > 0 ? 1 - outlet.concentrations[step.keyIndex]! / keyIn : 0;
-    const product =
-      inlet.flow *
-      (outlet.concentrations[step.productIndex]! - inlet.concentrations[step.productIndex]!);
+    const { conversion, product } = stepOutletFigures(step, solution);
     const analyser = Float64Array.from(this.speciesOf, (i) =>
       i < 0 ? conversion : outlet.concentrations[i]!,
     );
     return {
       conversion,
       product,
-      keyFeed: inlet.flow * keyIn,
+      keyFeed: inlet.flow * inlet.concentrations[step.keyIndex]!,
       maxTemperature: kelvinToCelsius(outlet.maxTemperature),
       analyser,
     };

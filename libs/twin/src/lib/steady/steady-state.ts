@@ -57,6 +57,24 @@ export interface StepSolution {
 }
 
 /**
+ * A solved step's conversion of its key reactant and its product made, mol/s (inlet flow ×
+ * the product's concentration gain), from `solveStepOutlet`'s arrays.
+ */
+export function stepOutletFigures(
+  step: StepModel,
+  solution: StepSolution,
+): { conversion: number; product: number } {
+  const { inlet, outlet } = solution;
+  const keyIn = inlet.concentrations[step.keyIndex]!;
+  return {
+    conversion: keyIn > 0 ? 1 - outlet.concentrations[step.keyIndex]! / keyIn : 0,
+    product:
+      inlet.flow *
+      (outlet.concentrations[step.productIndex]! - inlet.concentrations[step.productIndex]!),
+  };
+}
+
+/**
  * Solves one step at steady state and returns internal-unit arrays (no object maps), for
  * callers that evaluate many conditions: the benchmark, calibration, the oracle.
  */

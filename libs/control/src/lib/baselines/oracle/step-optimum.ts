@@ -1,5 +1,11 @@
 import { kelvinToCelsius } from '@pipac/recipe';
-import { pressureDrop, solveStepOutlet, type StepConditions, type StepSolution } from '@pipac/twin';
+import {
+  pressureDrop,
+  solveStepOutlet,
+  stepOutletFigures,
+  type StepConditions,
+  type StepSolution,
+} from '@pipac/twin';
 import { ProcessLimitGuard } from '../../step/process-limit.guard';
 import type { StepSpace } from '../../step/step-space';
 
@@ -313,12 +319,8 @@ export class StepOptimum {
       this.solution,
     );
     const solution = this.solution;
-    const { inlet, outlet } = solution;
-    const keyIn = inlet.concentrations[step.keyIndex]!;
-    const conversion = keyIn > 0 ? 1 - outlet.concentrations[step.keyIndex]! / keyIn : 0;
-    const product =
-      inlet.flow *
-      (outlet.concentrations[step.productIndex]! - inlet.concentrations[step.productIndex]!);
+    const { outlet } = solution;
+    const { conversion, product } = stepOutletFigures(step, solution);
     const feasible =
       conversion >= step.minConversion + this.margin &&
       kelvinToCelsius(outlet.maxTemperature) < kelvinToCelsius(step.maxTemperature) - 6;

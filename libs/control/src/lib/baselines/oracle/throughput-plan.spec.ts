@@ -109,58 +109,40 @@ describe('planThroughputs', () => {
     }
   });
 
-  it('charges fresh feed past the budget: a step that earns less than the key costs stays at it', () => {
+  /** One fresh-fed step making `perKey` product per unit key at 0.5, 1 and 1.5 × its budget. */
+  const freshStep = (perKey: number, overBudgetPrice?: number): StepCurve => {
     const point = (q: number): StepOperatingPoint => ({
       scale: q,
       ratio: 1,
       jacket: 50,
       setpoints: {},
       conversion: 0.97,
-      product: 0.8 * q,
+      product: perKey * q,
       keyReactant: q,
       outflow: 0,
       draws: {},
     });
-    const plan = planThroughputs(
-      [
-        {
-          points: [point(0.5), point(1), point(1.5)],
-          productPrice: 1,
-          keyPrice: 0.9, // 0.8 × 1 per unit key < 0.9: feed past the budget loses money
-          freshBudgetRate: 1,
-          outletTank: -1,
-        },
-      ],
-      [],
-      3600,
-      lp,
-    );
+    return {
+      points: [point(0.5), point(1), point(1.5)],
+      productPrice: 1,
+      keyPrice: 0.9,
+      freshBudgetRate: 1,
+      outletTank: -1,
+      ...(overBudgetPrice === undefined ? {} : { overBudgetPrice }),
+    };
+  };
+
+  it('charges fresh feed past the budget: a step that earns less than the key costs stays at it', () => {
+    // 0.8 per unit key < the key's 0.9: feed past the budget loses money.
+    const plan = planThroughputs([freshStep(0.8)], [], 3600, lp);
     expect(plan.weights[0]![1]).toBeCloseTo(1, 9);
     expect(plan.value).toBeCloseTo(3600 * 0.8, 6);
   });
 
   it('charges feed past the budget at overBudgetPrice where given: a better yield than the key price does not pay past it', () => {
-    const point = (q: number): StepOperatingPoint => ({
-      scale: q,
-      ratio: 1,
-      jacket: 50,
-      setpoints: {},
-      conversion: 0.97,
-      product: 0.95 * q,
-      keyReactant: q,
-      outflow: 0,
-      draws: {},
-    });
-    const step = (overBudgetPrice?: number): StepCurve => ({
-      points: [point(0.5), point(1), point(1.5)],
-      productPrice: 1,
-      keyPrice: 0.9, // 0.95 per unit key > 0.9: at the key's price, feed past the budget pays
-      freshBudgetRate: 1,
-      outletTank: -1,
-      ...(overBudgetPrice === undefined ? {} : { overBudgetPrice }),
-    });
-    expect(planThroughputs([step()], [], 3600, lp).weights[0]![2]).toBeCloseTo(1, 9);
-    const capped = planThroughputs([step(0.95)], [], 3600, lp);
+    // 0.95 per unit key > the key's 0.9: at the key's price, feed past the budget pays.
+    expect(planThroughputs([freshStep(0.95)], [], 3600, lp).weights[0]![2]).toBeCloseTo(1, 9);
+    const capped = planThroughputs([freshStep(0.95, 0.95)], [], 3600, lp);
     expect(capped.value).toBeCloseTo(3600 * 0.95, 6);
   });
 });
