@@ -1,5 +1,6 @@
 /**
- * pipac agents benchmark (`npm run bench:rl`). Prints what it measured:
+ * pipac agents benchmark (`npm run bench:rl`). Prints what it measured, each row as soon as
+ * it has it:
  *
  * 1. Environment steps per second: the bare StepEnv (60 s control cycles, dt = 2 s), and
  *    during PPO training (rollouts plus updates, one thread).
@@ -149,48 +150,38 @@ function hms(seconds: number): string {
   return h > 0 ? `${h} h ${m} min` : `${m} min ${Math.round(seconds % 60)} s`;
 }
 
+/** Prints one row as soon as it is measured (a long run cut off still shows what it had). */
+function print(name: string, value: string, note = ''): void {
+  console.log(`${name.padEnd(66)}  ${value.padStart(22)}  ${note}`);
+}
+
 async function main(): Promise<void> {
   await useTensorBackend('wasm');
   const workers = availableParallelism();
   process.stderr.write(`pipac agents benchmark (Node ${process.version}, ${workers} cores)\n`);
-  const rows: [string, string, string][] = [];
-  const env = envStepsPerSecond();
-  rows.push(['environment steps/s (60 s cycle, dt = 2 s, bare)', env.toFixed(0), '']);
-  const training = trainingStepsPerSecond();
-  rows.push(['environment steps/s during PPO training (1 thread)', training.toFixed(0), '']);
+  print('environment steps/s (60 s cycle, dt = 2 s, bare)', envStepsPerSecond().toFixed(0));
+  print('environment steps/s during PPO training (1 thread)', trainingStepsPerSecond().toFixed(0));
   const latency = await onnxLatency();
-  rows.push([
+  print(
     `ONNX inference, one observation (${calls} calls): p50 / p99 / max, µs`,
     `${latency.p50.toFixed(1)} / ${latency.p99.toFixed(1)} / ${latency.max.toFixed(0)}`,
     `p99 ≤ 100 µs: ${latency.p99 <= 100 ? 'met' : 'NOT MET'}`,
-  ]);
-  if (process.env['BENCH_QUICK'] !== '0') {
-    const quick = quickPlan(1);
-    const run = await population(quick, workers);
-    rows.push([
-      `quick run, 3 steps × 32 candidates, ${workers} workers`,
-      hms(run.seconds),
-      'measured',
-    ]);
-    const full = defaultPlan(1);
-    if (process.env['BENCH_FULL'] === '1') {
-      const measured = await population(full, workers);
-      rows.push([
-        `full default run, 3 steps × 1,000 candidates`,
-        hms(measured.seconds),
-        'measured',
-      ]);
-    } else {
-      rows.push([
-        `full default run, 3 steps × 1,000 candidates`,
-        hms(estimate(full, quick, run.perCandidate, workers)),
-        'ESTIMATE from the quick run (BENCH_FULL=1 measures it)',
-      ]);
-    }
+  );
+  if (process.env['BENCH_QUICK'] === '0') return;
+  const quick = quickPlan(1);
+  const run = await population(quick, workers);
+  print(`quick run, 3 steps × 32 candidates, ${workers} workers`, hms(run.seconds), 'measured');
+  const full = defaultPlan(1);
+  if (process.env['BENCH_FULL'] === '1') {
+    const measured = await population(full, workers);
+    print('full default run, 3 steps × 1,000 candidates', hms(measured.seconds), 'measured');
+  } else {
+    print(
+      'full default run, 3 steps × 1,000 candidates',
+      hms(estimate(full, quick, run.perCandidate, workers)),
+      'ESTIMATE from the quick run (BENCH_FULL=1 measures it)',
+    );
   }
-  const width = Math.max(...rows.map((r) => r[0].length));
-  for (const [name, value, note] of rows)
-    console.log(`${name.padEnd(width)}  ${value.padStart(22)}  ${note}`);
 }
 
 main().catch((error: unknown) => {
