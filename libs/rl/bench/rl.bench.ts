@@ -150,6 +150,12 @@ function hms(seconds: number): string {
   return h > 0 ? `${h} h ${m} min` : `${m} min ${Math.round(seconds % 60)} s`;
 }
 
+/** Targets: environment steps per second per core while training; the full plan's wall time on 2 cores. */
+const TARGET_STEPS_PER_CORE = 10_000;
+const TARGET_FULL_MINUTES = 60;
+
+const met = (ok: boolean): string => (ok ? 'met' : 'NOT MET');
+
 /** Prints one row as soon as it is measured (a long run cut off still shows what it had). */
 function print(name: string, value: string, note = ''): void {
   console.log(`${name.padEnd(66)}  ${value.padStart(22)}  ${note}`);
@@ -160,12 +166,17 @@ async function main(): Promise<void> {
   const workers = availableParallelism();
   process.stderr.write(`pipac agents benchmark (Node ${process.version}, ${workers} cores)\n`);
   print('environment steps/s (60 s cycle, dt = 2 s, bare)', envStepsPerSecond().toFixed(0));
-  print('environment steps/s during PPO training (1 thread)', trainingStepsPerSecond().toFixed(0));
+  const training = trainingStepsPerSecond();
+  print(
+    'environment steps/s during PPO training (1 thread)',
+    training.toFixed(0),
+    `≥ ${TARGET_STEPS_PER_CORE.toLocaleString('en')} per core: ${met(training >= TARGET_STEPS_PER_CORE)}`,
+  );
   const latency = await onnxLatency();
   print(
     `ONNX inference, one observation (${calls} calls): p50 / p99 / max, µs`,
     `${latency.p50.toFixed(1)} / ${latency.p99.toFixed(1)} / ${latency.max.toFixed(0)}`,
-    `p99 ≤ 100 µs: ${latency.p99 <= 100 ? 'met' : 'NOT MET'}`,
+    `p99 ≤ 100 µs: ${met(latency.p99 <= 100)}`,
   );
   if (process.env['BENCH_QUICK'] === '0') return;
   const quick = quickPlan(1);
@@ -174,12 +185,16 @@ async function main(): Promise<void> {
   const full = defaultPlan(1);
   if (process.env['BENCH_FULL'] === '1') {
     const measured = await population(full, workers);
-    print('full default run, 3 steps × 1,000 candidates', hms(measured.seconds), 'measured');
+    print(
+      'full default run, 3 steps × 1,000 candidates',
+      hms(measured.seconds),
+      `measured; ≤ ${TARGET_FULL_MINUTES} min: ${met(measured.seconds <= TARGET_FULL_MINUTES * 60)}`,
+    );
   } else {
     print(
       'full default run, 3 steps × 1,000 candidates',
       hms(estimate(full, quick, run.perCandidate, workers)),
-      'ESTIMATE from the quick run (BENCH_FULL=1 measures it)',
+      `ESTIMATE from the quick run (BENCH_FULL=1 measures it); target ≤ ${TARGET_FULL_MINUTES} min`,
     );
   }
 }
