@@ -1,5 +1,5 @@
 import type { SeededRandom } from '@pipac/twin';
-import type { MlpWeights } from './mlp';
+import { checkShape, type MlpWeights } from './mlp';
 import { RlError } from '../rl.error';
 
 /** What a forward pass keeps for the backward pass: every layer's output, row-major. */
@@ -134,11 +134,7 @@ export class DenseMlp {
   }
 
   setWeights(weights: MlpWeights): void {
-    if (weights.sizes.join('x') !== this.sizes.join('x'))
-      throw new RlError(
-        'SHAPE_MISMATCH',
-        `weights are ${weights.sizes.join('x')}, the network is ${this.sizes.join('x')}`,
-      );
+    checkShape(weights, this.sizes);
     weights.layers.forEach((layer, l) => {
       const w = this.offsets[l]!;
       this.params.set(layer.weight, w);

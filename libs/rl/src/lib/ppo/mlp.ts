@@ -8,6 +8,15 @@ export interface MlpWeights {
   layers: { weight: Float32Array; bias: Float32Array }[];
 }
 
+/** Refuses weights of another network's shape (SHAPE_MISMATCH). */
+export function checkShape(weights: MlpWeights, sizes: readonly number[]): void {
+  if (weights.sizes.join('x') !== sizes.join('x'))
+    throw new RlError(
+      'SHAPE_MISMATCH',
+      `weights are ${weights.sizes.join('x')}, the network is ${sizes.join('x')}`,
+    );
+}
+
 /**
  * A multilayer perceptron with tanh hidden layers and a linear output, its parameters as
  * TensorFlow.js variables (trained by tfjs's autodiff and Adam). Initialised from a seeded
@@ -62,11 +71,7 @@ export class Mlp {
   }
 
   setWeights(weights: MlpWeights): void {
-    if (weights.sizes.join('x') !== this.sizes.join('x'))
-      throw new RlError(
-        'SHAPE_MISMATCH',
-        `weights are ${weights.sizes.join('x')}, the network is ${this.sizes.join('x')}`,
-      );
+    checkShape(weights, this.sizes);
     weights.layers.forEach((layer, l) => {
       const target = this.layers[l]!;
       target.weight.assign(tf.tensor2d(layer.weight, target.weight.shape as [number, number]));
