@@ -10,7 +10,7 @@ import {
 import { kelvinToCelsius, type PlantModel } from '@pipac/recipe';
 import { Plant, summariseRun, type RunSummary, type Scenario } from '@pipac/twin';
 import { RlError } from '../rl.error';
-import { productValuation } from './product-value';
+import { productValuation, type ProductValuation } from './product-value';
 import { RunLedger, type RunScore } from './run-ledger';
 
 /** How one step is run in a closed-loop run. */
@@ -39,6 +39,8 @@ export interface ClosedLoopOptions {
   throughputTarget?: (time: number, stepId: string) => number;
   /** Called after every cycle with the trace row (progress, plots). */
   onCycle?: (row: Record<string, number>) => void;
+  /** The score's prices, when the caller has them already. @default productValuation(model) */
+  valuation?: ProductValuation;
 }
 
 export interface StepOutcome {
@@ -92,7 +94,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   plant.warmUp(options.warmUp ?? 3600);
   const spaces = model.steps.map((step) => new StepSpace(model, step.id));
   const loops = stepLoops(spaces, options.control(plant, spaces));
-  const ledger = new RunLedger(plant, productValuation(model));
+  const ledger = new RunLedger(plant, options.valuation ?? productValuation(model));
   const target = options.throughputTarget ?? (() => 1);
   const trace: Record<string, number>[] = [];
   let violations = 0;

@@ -18,7 +18,7 @@ import {
 import type { PlantModel } from '@pipac/recipe';
 import { buildScenario, type Plant } from '@pipac/twin';
 import { runClosedLoop, type ClosedLoopResult, type StepControl } from './closed-loop';
-import { productValuation } from './product-value';
+import { productValuation, type ProductValuation } from './product-value';
 import { RlError } from '../rl.error';
 
 export type ControllerKind = 'agent' | 'mpc' | 'pid' | 'fixed-recipe' | 'oracle';
@@ -49,6 +49,16 @@ interface Setups {
   lp: LpSolver | undefined;
   /** The MPC's input lags per step, identified on the twin once (step tests). */
   mpcLags: Record<string, InputLag[]>;
+  /** The score's prices (the twin's nominal steady state), for the ledger, the MPC and the oracle. */
+  valuation: ProductValuation;
+}
+
+const byStep = <T>(model: PlantModel, make: (id: string) => T): Record<string, T> =>
+  Object.fromEntries(model.steps.map((s) => [s.id, make(s.id)]));
+
+/** The "pid" baseline's set-up and tuning, per step (`operatingPointPid`). */
+export function baselineTunings(model: PlantModel): Record<string, ConversionPidTuning> {
+  return byStep(model, (id) => operatingPointPid(model, id));
 }
 
 /**
@@ -67,15 +77,14 @@ export class EvaluationRunner {
     controllers: readonly ControllerKind[],
     policies?: Record<string, Policy>,
   ): Promise<EvaluationRunner> {
-    const byStep = <T>(make: (id: string) => T) =>
-      Object.fromEntries(model.steps.map((s) => [s.id, make(s.id)]));
     const setups: Setups = {
-      baseline: byStep((id) => operatingPointPid(model, id)),
-      fallback: byStep((id) => tuneConversionPid(model, id)),
+      baseline: baselineTunings(model),
+      fallback: byStep(model, (id) => tuneConversionPid(model, id)),
       lp: controllers.includes('oracle') ? await loadLpSolver() : undefined,
       mpcLags: controllers.includes('mpc')
-        ? byStep((id) => identifyStepLags(new StepSpace(model, id)))
+        ? byStep(model, (id) => identifyStepLags(new StepSpace(model, id)))
         : {},
+      valuation: productValuation(model),
     };
     return new EvaluationRunner(model, setups, policies);
   }
@@ -91,6 +100,7 @@ export class EvaluationRunner {
       model: this.model,
       scenario,
       ...(task.dt ? { dt: task.dt } : {}),
+      valuation: this.setups.valuation,
       control: (plant, spaces) =>
         this.controlsFor(task.controller, plant, spaces, scenario.duration),
     });
@@ -133,7 +143,7 @@ export class EvaluationRunner {
   }
 
   private mpc(space: StepSpace): StepController {
-    const valuation = productValuation(this.model);
+    const { valuation } = this.setups;
     const index = space.step.index;
     return new StepMpcController(space, {
       prices: {
@@ -147,7 +157,7 @@ export class EvaluationRunner {
   /** One oracle for the whole plant, a controller per step (it plans the tanks between them). */
   private oracle(plant: Plant, spaces: StepSpace[], end: number): Record<string, StepControl> {
     const oracle = new PlantOracle(plant, spaces, {
-      valuation: productValuation(plant.model),
+      valuation: this.setups.valuation,
       lp: this.setups.lp!,
       end,
     });

@@ -158,6 +158,7 @@ describe('evaluation', () => {
     });
     expect([here.workers, pooled.workers]).toEqual([1, 2]);
     expect(pooled.rows).toEqual(here.rows);
+    expect(pooled.tunings).toEqual(here.tunings);
     expect(pooled.rows).toHaveLength(12);
   }, 120_000);
 });

@@ -3,7 +3,12 @@ import type { ConversionPidTuning, Policy } from '@pipac/control';
 import type { PlantModel } from '@pipac/recipe';
 import type { ClosedLoopResult } from './closed-loop';
 import { controllerStats, type ControllerStats } from './controller-stats';
-import { EvaluationRunner, type ControllerKind, type EvaluationTask } from './evaluation-runner';
+import {
+  baselineTunings,
+  EvaluationRunner,
+  type ControllerKind,
+  type EvaluationTask,
+} from './evaluation-runner';
 import { checkTargets, type TargetCheck } from './target-checks';
 import { WorkerPool } from '../workers/worker-pool';
 
@@ -119,13 +124,22 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
       })),
     ),
   );
-  const runner = await EvaluationRunner.create(
-    options.model,
-    options.controllers,
-    options.policies,
-  );
   const workers = options.source ? Math.max(1, Math.min(options.workers ?? 1, tasks.length)) : 1;
-  const results = await runTasks(tasks, runner, { ...options, workers });
+  let results: Run[];
+  let tunings: Record<string, ConversionPidTuning>;
+  if (workers > 1) {
+    // Each worker sets up its own runner; here only the baseline's tunings are reported.
+    results = await runOnWorkers(tasks, { ...options, workers });
+    tunings = baselineTunings(options.model);
+  } else {
+    const runner = await EvaluationRunner.create(
+      options.model,
+      options.controllers,
+      options.policies,
+    );
+    results = await runHere(tasks, runner, options);
+    tunings = runner.tunings;
+  }
   const rows = results.map((run) => evaluationRow(run, results));
   const stats = controllerStats(rows);
   return {
@@ -136,33 +150,39 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
     runs: results
       .filter((r) => r.seed === seeds[0])
       .map(({ scenario, controller, result }) => ({ scenario, controller, result })),
-    tunings: runner.tunings,
+    tunings,
     workers,
   };
 }
 
-/** Every task's run, in the tasks' order: here one after another, or on worker threads. */
-async function runTasks(
+/** Reports a finished run and keeps it. */
+function finished(task: EvaluationTask, result: ClosedLoopResult, options: EvaluationOptions): Run {
+  options.onRun?.(task.scenario, task.controller, task.seed, result);
+  return { scenario: task.scenario, controller: task.controller, seed: task.seed, result };
+}
+
+/** Every task's run, one after another in this thread. */
+async function runHere(
   tasks: readonly EvaluationTask[],
   runner: EvaluationRunner,
   options: EvaluationOptions,
 ): Promise<Run[]> {
-  const done = (task: EvaluationTask, result: ClosedLoopResult): Run => {
-    options.onRun?.(task.scenario, task.controller, task.seed, result);
-    return { scenario: task.scenario, controller: task.controller, seed: task.seed, result };
-  };
-  const workers = options.workers ?? 1;
-  if (workers <= 1 || !options.source) {
-    const runs: Run[] = [];
-    for (const task of tasks) runs.push(done(task, await runner.run(task)));
-    return runs;
-  }
+  const runs: Run[] = [];
+  for (const task of tasks) runs.push(finished(task, await runner.run(task), options));
+  return runs;
+}
+
+/** Every task's run on `options.workers` worker threads, in the tasks' order. */
+async function runOnWorkers(
+  tasks: readonly EvaluationTask[],
+  options: EvaluationOptions & { workers: number },
+): Promise<Run[]> {
   const pool = new WorkerPool<EvaluationTask, ClosedLoopResult>(
     join(__dirname, 'evaluation.worker.ts'),
-    workers,
+    options.workers,
     {
       workerData: {
-        ...options.source,
+        ...options.source!,
         controllers: options.controllers,
       } satisfies EvaluationSource,
       failure: 'CONTROLLER_FAILED',
@@ -170,7 +190,9 @@ async function runTasks(
     },
   );
   try {
-    return await Promise.all(tasks.map(async (task) => done(task, await pool.run(task))));
+    return await Promise.all(
+      tasks.map(async (task) => finished(task, await pool.run(task), options)),
+    );
   } finally {
     await pool.close();
   }
