@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { StepSpace, loadStepPolicy, type OnnxPolicy } from '@pipac/control';
+import { loadPlantPolicies, type OnnxPolicy } from '@pipac/control';
 import {
   CONTROLLER_KINDS,
   DEFAULT_SEEDS,
@@ -146,20 +146,12 @@ async function runEval(options: EvalOptions): Promise<void> {
 }
 
 /** Every step's trained policy from `dir`; a missing or unusable one is a usage error. */
-async function loadPolicies(model: PlantModel, dir: string): Promise<Record<string, OnnxPolicy>> {
-  const policies: Record<string, OnnxPolicy> = {};
-  const name = model.recipe.metadata.name;
-  for (const step of model.steps) {
-    const { policy } = await loadStepPolicy(dir, new StepSpace(model, step.id), name).catch(
-      (error: unknown) => {
-        throw new UsageError(
-          `--models: no usable policy for step ${step.id} (${error instanceof Error ? error.message : String(error)}); run pipac train first`,
-        );
-      },
+function loadPolicies(model: PlantModel, dir: string): Promise<Record<string, OnnxPolicy>> {
+  return loadPlantPolicies(dir, model).catch((error: unknown) => {
+    throw new UsageError(
+      `--models: ${error instanceof Error ? error.message : String(error)}; run pipac train first`,
     );
-    policies[step.id] = policy;
-  }
-  return policies;
+  });
 }
 
 function writePlots(

@@ -4,10 +4,16 @@
  *   action tags), or the file is not the version its card names;
  * - `SHAPE_MISMATCH`: observations handed to the policy are not a whole number of its inputs;
  * - `NON_FINITE_ACTION`: the policy answered NaN or ±Infinity (a numeric failure);
- * - `DEADLINE_EXCEEDED`: the inference gave no answer within its deadline (a hung session).
+ * - `DEADLINE_EXCEEDED`: the inference gave no answer within its deadline (a hung session);
+ * - `NO_POLICY`: a step of the plant has no usable policy in the folder (the cause says why).
  */
 export type PolicyErrorCode =
-  'NOT_A_POLICY' | 'CARD_MISMATCH' | 'SHAPE_MISMATCH' | 'NON_FINITE_ACTION' | 'DEADLINE_EXCEEDED';
+  | 'NOT_A_POLICY'
+  | 'CARD_MISMATCH'
+  | 'SHAPE_MISMATCH'
+  | 'NON_FINITE_ACTION'
+  | 'DEADLINE_EXCEEDED'
+  | 'NO_POLICY';
 
 /**
  * A trained policy that may not run a step, or that failed while running it. Not retriable:

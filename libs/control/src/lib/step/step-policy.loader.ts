@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OnnxPolicy } from './onnx-policy';
-import type { StepSpace } from './step-space';
+import type { PlantModel } from '@pipac/recipe';
+import { StepSpace } from './step-space';
 import { PolicyError } from './policy.error';
 
 /** The model-card fields a service checks before it lets a policy run a step. */
@@ -53,4 +54,30 @@ export async function loadStepPolicy(
     );
   }
   return { policy, card };
+}
+
+/**
+ * Every step's deployed policy from `dir` (`loadStepPolicy` per step), by step id. A step
+ * without a usable one (missing, unreadable or refused) fails the load: `NO_POLICY`, naming
+ * the step, its cause attached.
+ */
+export async function loadPlantPolicies(
+  dir: string,
+  model: PlantModel,
+): Promise<Record<string, OnnxPolicy>> {
+  const policies: Record<string, OnnxPolicy> = {};
+  for (const step of model.steps) {
+    const space = new StepSpace(model, step.id);
+    const { policy } = await loadStepPolicy(dir, space, model.recipe.metadata.name).catch(
+      (error: unknown) => {
+        throw new PolicyError(
+          'NO_POLICY',
+          `no usable policy for step ${step.id} (${error instanceof Error ? error.message : String(error)})`,
+          { cause: error },
+        );
+      },
+    );
+    policies[step.id] = policy;
+  }
+  return policies;
 }

@@ -3,7 +3,7 @@
  * loads the trained policies and sets up what the runs share once, then runs closed loops.
  */
 import { parentPort } from 'node:worker_threads';
-import { loadStepPolicy, StepSpace, type Policy } from '@pipac/control';
+import { loadPlantPolicies } from '@pipac/control';
 import { compilePlant, loadRecipe } from '@pipac/recipe';
 import type { ClosedLoopResult } from './closed-loop';
 import { EvaluationRunner, type EvaluationTask } from './evaluation-runner';
@@ -16,17 +16,10 @@ if (!port) throw new RlError('WORKER_FAILED', 'evaluation.worker must run in a w
 
 const source = poolWorkerData<EvaluationSource>();
 const runner = (async () => {
-  const recipe = loadRecipe(source.recipe);
-  const model = compilePlant(recipe);
-  const policies: Record<string, Policy> = {};
-  if (source.controllers.includes('agent')) {
-    for (const step of model.steps) {
-      const space = new StepSpace(model, step.id);
-      policies[step.id] = (
-        await loadStepPolicy(source.models!, space, recipe.metadata.name)
-      ).policy;
-    }
-  }
+  const model = compilePlant(loadRecipe(source.recipe));
+  const policies = source.controllers.includes('agent')
+    ? await loadPlantPolicies(source.models!, model)
+    : {};
   return EvaluationRunner.create(model, source.controllers, policies);
 })();
 
