@@ -56,6 +56,16 @@ export interface KafkaBusOptions {
    * legitimately wait a rebalance timeout (60 s) for the group's other members. @default 120_000
    */
   joinTimeoutMs?: number;
+  /**
+   * How long the group coordinator keeps a consumer that stopped heartbeating, ms (kafkajs
+   * heartbeats every 3 s). A member that went away without leaving (a crashed pod, or kafkajs
+   * restarting a consumer whose retries ran out while the broker was down) holds its partitions
+   * this long: nothing on them is consumed until it expires. With kafkajs's 30 s, a broker
+   * restart stalled every consumer 30 s after the broker was back (device-adapter.restarts
+   * e2e: the three groups joined 30.0 s after it). Kafka's lower bound is 6 s
+   * (group.min.session.timeout.ms). @default 10_000
+   */
+  sessionTimeoutMs?: number;
   /** Passed through to kafkajs (SSL, SASL, retry …). */
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
 }
@@ -198,6 +208,7 @@ export class KafkaBus implements EventBus {
       // Short long-polls: a closing consumer waits for its fetch, and the control loop's
       // events should not sit in a half-empty fetch (loopback costs little per request).
       maxWaitTimeInMs: this.options.fetchWaitMs ?? 250,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
     });
     const subscription = new KafkaSubscription(
       consumer,
