@@ -2,8 +2,9 @@
  * pipac agents benchmark (`npm run bench:rl`). Prints what it measured, each row as soon as
  * it has it:
  *
- * 1. Environment steps per second: the bare StepEnv (60 s control cycles, dt = 2 s), and
- *    during PPO training (rollouts plus updates, one thread).
+ * 1. Environment steps per second: the bare StepEnv of each step (60 s control cycles,
+ *    dt = 2 s), simulating what reaches the step (as training does) against the whole plant,
+ *    and during PPO training (rollouts plus updates, one thread).
  * 2. ONNX inference latency of one observation through onnxruntime-node (OnnxPolicy.act),
  *    p50 and p99 over BENCH_CALLS calls after a warm-up; target p99 ≤ 100 µs.
  * 3. Wall time of the quick population run (32 candidates per step, every step of the
@@ -35,14 +36,36 @@ const recipe = loadRecipe(join(root, 'recipes', 'paracetamol.yaml'));
 const model = compilePlant(recipe);
 const calls = Number(process.env['BENCH_CALLS'] ?? 20_000);
 
-function envStepsPerSecond(): number {
-  const env = new StepEnv({ model, stepId: 'hydrogenation', seed: 1 });
+function envStepsPerSecond(stepId: string, wholePlant: boolean): number {
+  const env = new StepEnv({ model, stepId, seed: 1, wholePlant });
   env.reset();
   const action = new Float32Array(env.actionSize);
-  const steps = 2000;
+  const steps = 1000;
   const started = process.hrtime.bigint();
   for (let i = 0; i < steps; i++) if (env.step(action).done) env.reset();
   return steps / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+/**
+ * Each step's environment, simulating what reaches the step (as training does) and the whole
+ * plant, in alternating rounds; the median of each. Their ratio is the saving of the focus.
+ */
+function printEnvRates(): void {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  for (const step of model.steps) {
+    const focused: number[] = [];
+    const whole: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      focused.push(envStepsPerSecond(step.id, false));
+      whole.push(envStepsPerSecond(step.id, true));
+    }
+    const [f, w] = [median(focused), median(whole)];
+    print(
+      `environment steps/s, ${step.id} (bare): its step / whole plant`,
+      `${f.toFixed(0)} / ${w.toFixed(0)}`,
+      `${(f / w).toFixed(2)}×`,
+    );
+  }
 }
 
 function trainingStepsPerSecond(): number {
@@ -165,7 +188,7 @@ async function main(): Promise<void> {
   await useTensorBackend('wasm');
   const workers = availableParallelism();
   process.stderr.write(`pipac agents benchmark (Node ${process.version}, ${workers} cores)\n`);
-  print('environment steps/s (60 s cycle, dt = 2 s, bare)', envStepsPerSecond().toFixed(0));
+  printEnvRates();
   const training = trainingStepsPerSecond();
   print(
     'environment steps/s during PPO training (1 thread)',

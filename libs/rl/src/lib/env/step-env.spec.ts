@@ -61,4 +61,28 @@ describe('StepEnv', () => {
     expect(b.rewards).toEqual(a.rewards);
     expect(b.scenario).toEqual(a.scenario);
   });
+
+  it('simulates only what reaches its step, and pays exactly what the whole plant would', () => {
+    // Every scenario, the drawn targets and a kinetic mismatch, with the agent moving.
+    const options = {
+      model,
+      stepId: 'hydrogenation',
+      seed: 5,
+      episodeSeconds: 3600,
+      randomisation: { kineticMismatch: [0.8, 1.2] as [number, number] },
+    };
+    const run = (wholePlant: boolean) => {
+      const env = new StepEnv({ ...options, wholePlant });
+      const out: { rewards: number[]; scenarios: string[] } = { rewards: [], scenarios: [] };
+      for (let e = 0; e < 3; e++) {
+        out.rewards.push(...episode(env, (t) => [Math.sin(t / 3), Math.cos(t / 5), 0.2]).rewards);
+        out.scenarios.push(env.currentScenario.name);
+      }
+      return out;
+    };
+    const whole = run(true);
+    const focused = run(false);
+    expect(focused.rewards).toEqual(whole.rewards);
+    expect(focused.scenarios).toEqual(whole.scenarios);
+  });
 });

@@ -33,6 +33,11 @@ export interface StepEnvOptions {
   /** Throughput targets are drawn from this range, a new one every 1–2 h. @default [0.7, 1.2] */
   targetRange?: [number, number];
   randomisation?: Randomisation;
+  /**
+   * Simulate every step of the plant, not only this one and those that reach it (the same run
+   * for this step, bit for bit, at more cost; for comparisons). @default false
+   */
+  wholePlant?: boolean;
 }
 
 /** Weights of the reward terms (docs/agents.md, "Reward"). */
@@ -50,9 +55,11 @@ export const REWARD_WEIGHTS = {
 const TEMPERATURE_BAND = 5;
 
 /**
- * One reaction step of the twin as a reinforcement-learning environment. The whole plant is
- * simulated (upstream tanks and steps as the recipe runs them); the agent moves its step's
- * pumps and jacket through the same safety shield as in the plant, once per control cycle.
+ * One reaction step of the twin as a reinforcement-learning environment. The plant is
+ * simulated as far as it reaches this step (upstream tanks and steps as the recipe runs
+ * them; the steps downstream cannot affect it and stand still, PlantOptions.focus); the agent
+ * moves its step's pumps and jacket through the same safety shield as in the plant, once per
+ * control cycle.
  *
  * Observation: `StepSpace.observe` (conversion margin and trend, analyser age and health,
  * temperature and pressure margins, throughput target, setpoints, analyser concentrations).
@@ -134,7 +141,8 @@ export class StepEnv implements Env {
       );
     }
     this.scenario = scenario;
-    this.plant = new Plant(model, { dt: this.dt, seed: seed + 1, scenario });
+    const focus = this.options.wholePlant ? {} : { focus: this.options.stepId };
+    this.plant = new Plant(model, { dt: this.dt, seed: seed + 1, scenario, ...focus });
     this.plant.warmUp(this.warmUpSeconds);
     this.shield = new SafetyShield({ setpoints: this.space.shieldLimits(), inputs: [] });
     this.target = 1;

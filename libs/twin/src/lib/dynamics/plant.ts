@@ -23,6 +23,7 @@ import { ramp, type Disturbance, type Scenario } from './disturbances';
 import type { Analyser } from './analyser';
 import { SimulationError } from './simulation.error';
 import { StepUnit } from './step-unit';
+import { stepsReaching } from './step-dependencies';
 
 /** Undrained events kept at most. */
 export const MAX_PENDING_EVENTS = 10_000;
@@ -36,6 +37,13 @@ export interface PlantOptions {
   clock?: ManualClock;
   /** Disturbances to apply. @default none */
   scenario?: Scenario;
+  /**
+   * Advance only this step and the steps that can reach it (`stepsReaching`: those filling or
+   * sharing its tanks and feeds); the others hold their state, with no readings, limits or
+   * totals. What this step sees is bit for bit what the whole plant gives it, for less work:
+   * a step's training environment needs nothing downstream of it. @default every step
+   */
+  focus?: string;
 }
 
 /** Something the plant reports as it happens (edge-triggered: once when raised, once when cleared). */
@@ -87,6 +95,8 @@ export class Plant {
   readonly dt: number;
   readonly clock: ManualClock;
   readonly units: StepUnit[];
+  /** The units advanced each step: all, or those a focus step needs (PlantOptions.focus). */
+  private readonly advanced: StepUnit[];
   /** Current concentrations of each feed (drift changes them). */
   readonly feedConcentrations: Float64Array[];
   /** Remaining inventory of each feed, L or NL. */
@@ -136,6 +146,8 @@ export class Plant {
     const random = new SeededRandom(options.seed ?? 1);
     const n = model.speciesIds.length;
     this.units = model.steps.map((step) => new StepUnit(model, step, this.dt, random));
+    const needed = options.focus === undefined ? undefined : stepsReaching(model, options.focus);
+    this.advanced = this.units.filter((_, s) => needed?.[s] ?? true);
     this.feedConcentrations = model.feeds.map((f) => Float64Array.from(f.concentrations));
     this.feedInventory = Float64Array.from(model.feeds, (f) => f.inventory);
     this.feedExhausted = model.feeds.map(() => false);
@@ -212,8 +224,8 @@ export class Plant {
     const dt = this.dt;
     const t = this.time;
     // Disturbances for t were set at the end of the previous step (or at construction).
-    for (let s = 0; s < this.units.length; s++) {
-      const unit = this.units[s]!;
+    for (const unit of this.advanced) {
+      const s = unit.step.index;
       unit.updateActuators();
       this.limitSupply(unit);
       const delivered = unit.deliveredFlows(this.delivered[s]!);
@@ -227,7 +239,7 @@ export class Plant {
     // Readings at t + dt see the disturbances in force then (an outage starting at t + dt
     // already stops that sample); applying them is idempotent, the next step starts so.
     this.applyDisturbances(t + dt);
-    for (const unit of this.units) {
+    for (const unit of this.advanced) {
       unit.analyser?.update(t + dt, unit.c, (unit.cells - 1) * unit.stride, unit.tracer);
     }
     this.monitorTanks(t + dt);
@@ -289,7 +301,7 @@ export class Plant {
     this.applyDisturbances(0);
     for (const states of this.limitStates) states.fill(0);
     for (const tank of this.tanks) tank.levelState = 0;
-    for (let s = 0; s < this.units.length; s++) this.monitorLimits(s, 0);
+    for (const unit of this.advanced) this.monitorLimits(unit.step.index, 0);
     this.monitorTanks(0);
     this.initialHoldup = this.holdup();
   }
