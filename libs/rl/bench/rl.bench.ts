@@ -3,8 +3,8 @@
  * it has it:
  *
  * 1. Environment steps per second: the bare StepEnv of each step (60 s control cycles,
- *    dt = 2 s), simulating what reaches the step (as training does) against the whole plant,
- *    and during PPO training (rollouts plus updates, one thread).
+ *    dt = 2 s) as training runs it, exact, and of the whole plant (see printEnvRates), and
+ *    during PPO training (rollouts plus updates, one thread).
  * 2. ONNX inference latency of one observation through onnxruntime-node (OnnxPolicy.act),
  *    p50 and p99 over BENCH_CALLS calls after a warm-up; target p99 ≤ 100 µs.
  * 3. Wall time of the quick population run (32 candidates per step, every step of the
@@ -36,8 +36,12 @@ const recipe = loadRecipe(join(root, 'recipes', 'paracetamol.yaml'));
 const model = compilePlant(recipe);
 const calls = Number(process.env['BENCH_CALLS'] ?? 20_000);
 
-function envStepsPerSecond(stepId: string, wholePlant: boolean): number {
-  const env = new StepEnv({ model, stepId, seed: 1, wholePlant });
+type EnvVariant = 'training' | 'exact' | 'whole plant';
+
+function envStepsPerSecond(stepId: string, variant: EnvVariant): number {
+  const simulation =
+    variant === 'whole plant' ? { wholePlant: true } : variant === 'exact' ? { upstreamDt: 2 } : {};
+  const env = new StepEnv({ model, stepId, seed: 1, ...simulation });
   env.reset();
   const action = new Float32Array(env.actionSize);
   const steps = 1000;
@@ -47,23 +51,23 @@ function envStepsPerSecond(stepId: string, wholePlant: boolean): number {
 }
 
 /**
- * Each step's environment, simulating what reaches the step (as training does) and the whole
- * plant, in alternating rounds; the median of each. Their ratio is the saving of the focus.
+ * Each step's environment three ways, in alternating rounds, the median of each: as training
+ * runs it (what reaches the step, upstream at the 60 s control cycle), exact (what reaches
+ * the step, all at dt = 2 s: bit for bit the whole plant's run of the step), the whole plant.
  */
 function printEnvRates(): void {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const variants: EnvVariant[] = ['training', 'exact', 'whole plant'];
   for (const step of model.steps) {
-    const focused: number[] = [];
-    const whole: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      focused.push(envStepsPerSecond(step.id, false));
-      whole.push(envStepsPerSecond(step.id, true));
-    }
-    const [f, w] = [median(focused), median(whole)];
+    const rates = variants.map((): number[] => []);
+    for (const variant of variants) envStepsPerSecond(step.id, variant); // warm-up (JIT)
+    for (let round = 0; round < 3; round++)
+      variants.forEach((variant, v) => rates[v]!.push(envStepsPerSecond(step.id, variant)));
+    const [training, exact, whole] = rates.map(median) as [number, number, number];
     print(
-      `environment steps/s, ${step.id} (bare): its step / whole plant`,
-      `${f.toFixed(0)} / ${w.toFixed(0)}`,
-      `${(f / w).toFixed(2)}×`,
+      `env steps/s, ${step.id}: training / exact / whole plant`,
+      `${training.toFixed(0)} / ${exact.toFixed(0)} / ${whole.toFixed(0)}`,
+      `${(training / whole).toFixed(2)}× / ${(exact / whole).toFixed(2)}× the whole plant`,
     );
   }
 }

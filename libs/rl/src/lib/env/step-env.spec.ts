@@ -62,7 +62,7 @@ describe('StepEnv', () => {
     expect(b.scenario).toEqual(a.scenario);
   });
 
-  it('simulates only what reaches its step, and pays exactly what the whole plant would', () => {
+  it('simulates only what reaches its step, and at its own dt pays exactly what the whole plant would', () => {
     // Every scenario, the drawn targets and a kinetic mismatch, with the agent moving.
     const options = {
       model,
@@ -72,7 +72,7 @@ describe('StepEnv', () => {
       randomisation: { kineticMismatch: [0.8, 1.2] as [number, number] },
     };
     const run = (wholePlant: boolean) => {
-      const env = new StepEnv({ ...options, wholePlant });
+      const env = new StepEnv({ ...options, wholePlant, upstreamDt: 2 });
       const out: { rewards: number[]; scenarios: string[] } = { rewards: [], scenarios: [] };
       for (let e = 0; e < 3; e++) {
         out.rewards.push(...episode(env, (t) => [Math.sin(t / 3), Math.cos(t / 5), 0.2]).rewards);
@@ -84,5 +84,35 @@ describe('StepEnv', () => {
     const focused = run(false);
     expect(focused.rewards).toEqual(whole.rewards);
     expect(focused.scenarios).toEqual(whole.scenarios);
+  });
+
+  it('with the steps upstream at the control cycle, pays within a bound of the whole plant', () => {
+    // The last step, two coarse steps upstream; every scenario can come up, with a mismatch.
+    const run = (wholePlant: boolean) => {
+      const env = new StepEnv({
+        model,
+        stepId: 'acetylation',
+        seed: 3,
+        episodeSeconds: 7200,
+        randomisation: { kineticMismatch: [0.8, 1.2] },
+        wholePlant,
+      });
+      const rewards: number[] = [];
+      for (let e = 0; e < 4; e++)
+        rewards.push(
+          ...episode(env, (t) => [Math.sin(t / 7), Math.cos(t / 11), 0.3 * Math.sin(t / 5)])
+            .rewards,
+        );
+      return rewards;
+    };
+    const whole = run(true);
+    const coarse = run(false);
+    expect(coarse).toHaveLength(whole.length);
+    expect(coarse).not.toEqual(whole); // coarse upstream is an approximation
+    const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    // Measured: 0.003 % in total, 0.001 per cycle (a cycle's nominal product is 1).
+    expect(Math.abs(total(coarse) / total(whole) - 1)).toBeLessThan(5e-4);
+    const worst = Math.max(...coarse.map((r, i) => Math.abs(r - whole[i]!)));
+    expect(worst).toBeLessThan(5e-3);
   });
 });

@@ -44,6 +44,15 @@ export interface PlantOptions {
    * a step's training environment needs nothing downstream of it. @default every step
    */
   focus?: string;
+  /**
+   * With `focus`: the other steps it needs advance in steps of this many seconds (a multiple
+   * of dt), once every upstreamDt / dt plant steps, delivering their outflow for the whole
+   * step at its start. In training they hold their setpoints, so only the scenario moves them
+   * and a coarse step costs little accuracy (the cell scheme's steady state does not depend
+   * on the step; StepEnv's specs bound the difference); the focus step's run is then no
+   * longer bit for bit the whole plant's. @default dt
+   */
+  upstreamDt?: number;
 }
 
 /** Something the plant reports as it happens (edge-triggered: once when raised, once when cleared). */
@@ -95,8 +104,10 @@ export class Plant {
   readonly dt: number;
   readonly clock: ManualClock;
   readonly units: StepUnit[];
-  /** The units advanced each step: all, or those a focus step needs (PlantOptions.focus). */
+  /** The units advanced: all, or those a focus step needs (PlantOptions.focus). */
   private readonly advanced: StepUnit[];
+  /** Plant steps per step of each unit: 1, or upstreamDt / dt for a coarse upstream unit. */
+  private readonly period: Int32Array;
   /** Current concentrations of each feed (drift changes them). */
   readonly feedConcentrations: Float64Array[];
   /** Remaining inventory of each feed, L or NL. */
@@ -145,8 +156,14 @@ export class Plant {
     this.t0 = this.clock.now();
     const random = new SeededRandom(options.seed ?? 1);
     const n = model.speciesIds.length;
-    this.units = model.steps.map((step) => new StepUnit(model, step, this.dt, random));
     const needed = options.focus === undefined ? undefined : stepsReaching(model, options.focus);
+    const coarse = this.coarsePeriod(options);
+    this.period = Int32Array.from(model.steps, (step, s) =>
+      needed?.[s] && step.id !== options.focus ? coarse : 1,
+    );
+    this.units = model.steps.map(
+      (step, s) => new StepUnit(model, step, this.dt * this.period[s]!, random),
+    );
     this.advanced = this.units.filter((_, s) => needed?.[s] ?? true);
     this.feedConcentrations = model.feeds.map((f) => Float64Array.from(f.concentrations));
     this.feedInventory = Float64Array.from(model.feeds, (f) => f.inventory);
@@ -178,6 +195,20 @@ export class Plant {
     this.setDisturbances(options.scenario?.disturbances ?? []);
     this.applyDisturbances(0);
     this.initialHoldup = this.holdup();
+  }
+
+  /** Plant steps per coarse upstream step (PlantOptions.upstreamDt), checked. */
+  private coarsePeriod(options: PlantOptions): number {
+    const upstreamDt = options.upstreamDt ?? this.dt;
+    const period = Math.round(upstreamDt / this.dt);
+    if (period < 1 || Math.abs(period * this.dt - upstreamDt) > 1e-9 * upstreamDt)
+      throw new SimulationError(
+        'OPTIONS_INVALID',
+        `upstreamDt must be a whole multiple of dt (${this.dt} s), got ${upstreamDt}`,
+      );
+    if (period > 1 && options.focus === undefined)
+      throw new SimulationError('OPTIONS_INVALID', 'upstreamDt needs a focus step');
+    return period;
   }
 
   /** Seconds since the run started (n·dt, exact). */
@@ -226,13 +257,15 @@ export class Plant {
     // Disturbances for t were set at the end of the previous step (or at construction).
     for (const unit of this.advanced) {
       const s = unit.step.index;
+      // A coarse upstream unit steps once per period, at its start.
+      if (this.stepCount % this.period[s]! !== 0) continue;
       unit.updateActuators();
       this.limitSupply(unit);
       const delivered = unit.deliveredFlows(this.delivered[s]!);
       this.drawSources(unit, delivered);
       unit.inletInSpecFraction = this.tankDrawInSpecFraction(unit, delivered);
       unit.advance(delivered, this.feedConcentrations, this.tankConcentrations);
-      this.freshMass += unit.inlet.freshMassFlow * dt;
+      this.freshMass += unit.inlet.freshMassFlow * unit.dt;
       this.routeOutlet(unit);
       this.monitorLimits(s, t + dt);
     }
@@ -240,6 +273,8 @@ export class Plant {
     // already stops that sample); applying them is idempotent, the next step starts so.
     this.applyDisturbances(t + dt);
     for (const unit of this.advanced) {
+      // A coarse unit's analyser is not read (PlantOptions.upstreamDt): it keeps no samples.
+      if (this.period[unit.step.index]! > 1) continue;
       unit.analyser?.update(t + dt, unit.c, (unit.cells - 1) * unit.stride, unit.tracer);
     }
     this.monitorTanks(t + dt);
@@ -384,7 +419,7 @@ export class Plant {
 
   /** Scales a unit's deliveries down to what feeds and tanks can give this step. */
   private limitSupply(unit: StepUnit): void {
-    const dt = this.dt;
+    const dt = unit.dt;
     const inlets = unit.step.inlets;
     let liquid = 0;
     // Tanks can be drawn by several pumps: share what is there in proportion to demand.
@@ -437,7 +472,7 @@ export class Plant {
 
   /** Takes this step's deliveries out of feed vessels and tanks, and books what was fed. */
   private drawSources(unit: StepUnit, delivered: Float64Array): void {
-    const dt = this.dt;
+    const dt = unit.dt;
     const n = this.model.speciesIds.length;
     const inlets = unit.step.inlets;
     for (let k = 0; k < inlets.length; k++) {
@@ -459,7 +494,7 @@ export class Plant {
         ) {
           this.feedExhausted[inlet.sourceIndex] = true;
           this.emit({
-            t: this.time + dt,
+            t: this.time + this.dt,
             kind: 'feed-exhausted',
             feed: feed.id,
             message: `feed ${feed.id} is empty`,
@@ -477,7 +512,7 @@ export class Plant {
   private routeOutlet(unit: StepUnit): void {
     const n = this.model.speciesIds.length;
     const q = unit.inlet.flow;
-    const volume = q * this.dt;
+    const volume = q * unit.dt;
     const integral = unit.outletIntegral;
     const tankIndex = unit.step.outletTank;
     // While warming up the tanks hold their steady composition: the reactors' start-up

@@ -99,4 +99,15 @@ describe('a plant focused on one step', () => {
       expect(a.totals.productInSpec).toBeGreaterThan(0);
     },
   );
+
+  it('steps the upstream units coarser only with a focus, and only by whole plant steps', () => {
+    expect(() => new Plant(model, { dt: 2, upstreamDt: 60 })).toThrow(
+      'upstreamDt needs a focus step',
+    );
+    expect(() => new Plant(model, { dt: 2, focus: 'acetylation', upstreamDt: 61 })).toThrow(
+      'upstreamDt must be a whole multiple of dt (2 s), got 61',
+    );
+    const plant = new Plant(model, { dt: 2, focus: 'acetylation', upstreamDt: 60 });
+    expect(plant.units.map((u) => u.dt)).toEqual([60, 60, 2]);
+  });
 });

@@ -117,7 +117,8 @@ export class StepUnit {
   constructor(
     private readonly model: PlantModel,
     readonly step: StepModel,
-    private readonly dt: number,
+    /** The unit's integration step, s: the plant's, or a multiple for a coarse upstream step. */
+    readonly dt: number,
     random: SeededRandom,
   ) {
     const n = model.speciesIds.length;
