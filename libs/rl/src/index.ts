@@ -10,6 +10,7 @@ export * from './lib/population/candidate';
 export * from './lib/population/training-plan';
 export * from './lib/population/candidate-stage';
 export * from './lib/population/population-training';
+export * from './lib/population/funnel';
 export * from './lib/evaluation/evaluation';
 export * from './lib/evaluation/interval';
 export * from './lib/evaluation/controller-stats';

@@ -63,7 +63,16 @@ describe('pipac train and pipac eval', () => {
     expect(trained.stderr).toContain('pipac train: done');
     expect(trained.code).toBe(0);
     const [step] = readdirSync(models);
-    expect(readdirSync(join(models, step!)).sort()).toEqual(['policy.card.json', 'policy.onnx']);
+    expect(readdirSync(join(models, step!)).sort()).toEqual([
+      'funnel.svg',
+      'policy.card.json',
+      'policy.onnx',
+    ]);
+    // The funnel as --population 2 scales the quick plan: 2 screened, 1 kept, then 1 and 1.
+    expect(trained.stdout).toMatch(
+      /the selection funnel[\s\S]*screen\s+2\s+1\s[\s\S]*train\s+1\s+1\s[\s\S]*robust\s+1\s+1\s/,
+    );
+    expect(readFileSync(join(models, step!, 'funnel.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
     const card = JSON.parse(readFileSync(join(models, step!, 'policy.card.json'), 'utf8')) as {
       version: string;
     };

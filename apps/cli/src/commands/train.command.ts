@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -15,6 +16,7 @@ import {
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
 import { parseSeed } from '../format/seed';
 import { formatTable } from '../format/table';
+import { TrainingEta, formatDuration, funnelSvg, funnelTable } from '../format/funnel-progress';
 import { parseCount } from '../format/count';
 import { UsageError } from '../format/usage.error';
 import { assertCreatableDirectory } from '../format/writable';
@@ -94,7 +96,8 @@ async function runTrain(options: TrainOptions): Promise<void> {
       .join(' → ')}; ${run.workers} worker thread(s); work in ${run.out}\n`,
   );
   const started = Date.now();
-  for (const stepId of run.steps) await trainStep(run, stepId, started);
+  const eta = new TrainingEta(run.plan, run.merge ? 0 : run.steps.length, run.shard);
+  for (const stepId of run.steps) await trainStep(run, stepId, started, eta);
   process.stderr.write(`pipac train: done in ${formatElapsed(Date.now() - started)}\n`);
   if (!run.shard) {
     process.stderr.write(
@@ -145,9 +148,16 @@ function selectSteps(asked: string[], model: PlantModel): string[] {
 }
 
 /** Trains one step's population (or its shard), then merges the shards and exports the models. */
-async function trainStep(run: TrainRun, stepId: string, started: number): Promise<void> {
+async function trainStep(
+  run: TrainRun,
+  stepId: string,
+  started: number,
+  eta: TrainingEta,
+): Promise<void> {
   const { recipe, plan, shard } = run;
+  let resumed = false;
   if (!run.merge) {
+    const print = progressPrinter(started, eta);
     await trainShard({
       recipe,
       stepId,
@@ -155,7 +165,10 @@ async function trainStep(run: TrainRun, stepId: string, started: number): Promis
       outDir: run.out,
       workers: run.workers,
       backend: run.backend,
-      onProgress: progressPrinter(started),
+      onProgress: (p) => {
+        resumed ||= p.resumed;
+        print(p);
+      },
       ...(shard ? { shard } : {}),
     });
   }
@@ -168,9 +181,14 @@ async function trainStep(run: TrainRun, stepId: string, started: number): Promis
     shards: run.shards,
     modelsDir: run.models,
     created: new Date(),
+    // The run's wall time only when this run trained all of it.
+    ...(run.merge || resumed ? {} : { wallSeconds: (Date.now() - started) / 1000 }),
   });
+  const plot = join(run.models, stepId, 'funnel.svg');
+  writeFileSync(plot, funnelSvg(stepId, plan, merged));
   process.stdout.write(
-    `\n${stepId}: deployed to ${join(run.models, stepId)}\n${deployedTable(plan, merged.deployed)}\n`,
+    `\n${stepId}: the selection funnel (scores: reward per cycle; plot ${plot})\n${funnelTable(merged.funnel)}\n` +
+      `\n${stepId}: deployed to ${join(run.models, stepId)}\n${deployedTable(plan, merged.deployed)}\n`,
   );
 }
 
@@ -214,13 +232,19 @@ function parseShard(text: string): Shard {
   return { index, count };
 }
 
-/** One line per finished candidate on a terminal; per 10 % of a stage and at its end otherwise. */
-function progressPrinter(started: number): (p: PopulationProgress) => void {
+/**
+ * One line per finished candidate on a terminal; per 10 % of a stage and at its end otherwise.
+ * Each line ends with the run's progress and the time left at the rate so far.
+ */
+function progressPrinter(started: number, eta: TrainingEta): (p: PopulationProgress) => void {
   const tty = process.stderr.isTTY === true;
   let decile = -1;
   return (p) => {
+    eta.record(p);
     if (process.env['PIPAC_QUIET'] !== undefined) return;
-    const line = `[${p.step}] ${p.stage} ${p.done}/${p.total}: candidate ${p.candidate} score ${p.score.toFixed(3)}${p.resumed ? ' (resumed)' : ''}, best ${p.best.toFixed(3)}; ${formatElapsed(Date.now() - started)}`;
+    const left = eta.secondsLeft();
+    const run = `run ${Math.floor(100 * eta.fraction)} %, ${formatElapsed(Date.now() - started)}${left === undefined ? '' : `, about ${formatDuration(left)} left`}`;
+    const line = `[${p.step}] ${p.stage} ${p.done}/${p.total}: candidate ${p.candidate} score ${p.score.toFixed(3)}${p.resumed ? ' (resumed)' : ''}, best ${p.best.toFixed(3)}; ${run}`;
     if (tty) {
       process.stderr.write(`\r\x1b[K${line}${p.done === p.total ? '\n' : ''}`);
       return;

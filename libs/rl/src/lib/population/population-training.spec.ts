@@ -122,6 +122,15 @@ describe('population training', () => {
     });
     expect(card.candidate.id).toBe(winner.candidate);
     expect(Object.keys(card.scores)).toEqual(['screen', 'train', 'robust']);
+    // The funnel of both shards together: 6 screened, 4 trained, 2 robust-checked, 1 deployed.
+    expect(card.funnel!.map((f) => [f.stage, f.started, f.kept])).toEqual([
+      ['screen', 6, 4],
+      ['train', 4, 2],
+      ['robust', 2, 1],
+    ]);
+    expect(card.funnel![2]!.score.max).toBe(winner.score);
+    expect(card.training!.candidateSeconds).toBeGreaterThan(0);
+    expect(card.training!.machine).toMatch(/^\d+ × .+, Node v\d+/);
     expect(await readdir(join(models, 'acetylation'))).toEqual(['policy.card.json', 'policy.onnx']);
     const space = new StepSpace(compilePlant(recipe), 'acetylation');
     const policy = await OnnxPolicy.fromFile(

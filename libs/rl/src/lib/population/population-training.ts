@@ -1,4 +1,5 @@
 import { mkdir, readFile, readdir, rm, writeFile, rename } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { StepSpace } from '@pipac/control';
 import { compilePlant, type Recipe } from '@pipac/recipe';
@@ -9,6 +10,7 @@ import { sampleCandidate, type CandidateConfig } from './candidate';
 import { runCandidateStage, type CandidateTask, type StageResult } from './candidate-stage';
 import { readState, writeState, type StateShape } from './state-file';
 import { validatePlan, type TrainingPlan } from './training-plan';
+import { selectionFunnel, type FunnelStage } from './funnel';
 import { WorkerPool } from '../workers/worker-pool';
 import { RlError } from '../rl.error';
 
@@ -86,11 +88,15 @@ export async function trainShard(options: TrainShardOptions): Promise<ShardSumma
   // Each worker holds its own TensorFlow.js backend.
   const pool =
     workers > 0
-      ? new WorkerPool<CandidateTask, StageResult>(join(__dirname, 'candidate.worker.ts'), workers, {
-          workerData: { backend: options.backend ?? 'wasm' },
-          failure: 'CANDIDATE_FAILED',
-          label: 'a training worker',
-        })
+      ? new WorkerPool<CandidateTask, StageResult>(
+          join(__dirname, 'candidate.worker.ts'),
+          workers,
+          {
+            workerData: { backend: options.backend ?? 'wasm' },
+            failure: 'CANDIDATE_FAILED',
+            label: 'a training worker',
+          },
+        )
       : undefined;
   if (!pool) await useTensorBackend(options.backend ?? 'wasm');
   const model = compilePlant(recipe);
@@ -174,6 +180,20 @@ export interface ModelCard {
   plan: TrainingPlan;
   /** Score after each stage (reward per cycle; ≈ 1 is the nominal product on target). */
   scores: Record<string, number>;
+  /**
+   * The selection that chose it: per stage, candidates in and kept, score distribution, compute
+   * (cards written before 2026-12-07 have none).
+   */
+  funnel?: FunnelStage[];
+  /** How long the run took and where (cards written before 2026-12-07 have none). */
+  training?: {
+    /** Wall time of the run that trained every shard and merged, s; absent when sharded or resumed. */
+    wallSeconds?: number;
+    /** Sum of every candidate's stage seconds (thread time, all shards). */
+    candidateSeconds: number;
+    /** The machine that merged (and, unsharded, trained): cores × CPU model, Node version. */
+    machine: string;
+  };
   observation: { features: string[] };
   action: { tag: string; unit: string; low: number; high: number }[];
   controlCycle: number;
@@ -189,12 +209,19 @@ export interface MergeOptions {
   modelsDir: string;
   /** Written into the model cards. */
   created: Date;
+  /** Wall time of the run, when one run trained every shard (written into the cards), s. */
+  wallSeconds?: number;
 }
 
 export interface MergeResult {
   deployed: ModelCard[];
-  /** Every candidate with its configuration and the score of each stage it reached. */
-  population: { candidate: CandidateConfig; scores: Record<string, number> }[];
+  /** Every candidate with its configuration, and the score and seconds of each stage it reached. */
+  population: {
+    candidate: CandidateConfig;
+    scores: Record<string, number>;
+    seconds: Record<string, number>;
+  }[];
+  funnel: FunnelStage[];
 }
 
 /**
@@ -225,6 +252,13 @@ export async function mergeShards(options: MergeOptions): Promise<MergeResult> {
   const deployed = rank(finals).slice(0, plan.stages[last]!.keep);
   const population = await collectPopulation(dir, plan);
   await writeJson(join(dir, 'population.json'), population);
+  const funnel = selectionFunnel(plan, population, deployed.length);
+  const processors = cpus();
+  const training: ModelCard['training'] = {
+    ...(options.wallSeconds !== undefined ? { wallSeconds: options.wallSeconds } : {}),
+    candidateSeconds: funnel.reduce((sum, stage) => sum + stage.candidateSeconds, 0),
+    machine: `${processors.length} × ${processors[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+  };
   const model = compilePlant(options.recipe);
   const space = new StepSpace(model, stepId);
   const target = join(options.modelsDir, stepId);
@@ -258,6 +292,8 @@ export async function mergeShards(options: MergeOptions): Promise<MergeResult> {
       candidate: record.candidate,
       plan,
       scores,
+      funnel,
+      training,
       observation: { features: space.features },
       action: space.manipulated.map((m) => ({ tag: m.tag, unit: m.unit, ...m.agent })),
       controlCycle: 60,
@@ -265,7 +301,7 @@ export async function mergeShards(options: MergeOptions): Promise<MergeResult> {
     await writeJson(join(target, file.replace(/\.onnx$/, '.card.json')), card);
     cards.push(card);
   }
-  return { deployed: cards, population };
+  return { deployed: cards, population, funnel };
 }
 
 async function collectPopulation(
@@ -281,8 +317,13 @@ async function collectPopulation(
     for (const file of files) {
       const record = await readJson<CandidateRecord>(join(stageDir, file));
       if (!record) continue;
-      const entry = byId.get(record.candidate.id) ?? { candidate: record.candidate, scores: {} };
+      const entry = byId.get(record.candidate.id) ?? {
+        candidate: record.candidate,
+        scores: {},
+        seconds: {},
+      };
       entry.scores[stage.name] = record.result.score;
+      entry.seconds[stage.name] = record.result.seconds;
       byId.set(record.candidate.id, entry);
     }
   }

@@ -68,6 +68,18 @@ export function defaultPlan(seed = 1): TrainingPlan {
   };
 }
 
+/**
+ * What one candidate's stage costs, in training steps: the steps it trains, plus its scoring
+ * episodes' environment steps at a third of a training step each (an environment step alone,
+ * measured: 7,500–8,900 per second against 2,100–2,600 training at 5 epochs, docs/agents.md),
+ * doubled for each halving of the scoring dt. For progress and estimates, not for results.
+ */
+export function candidateStageCost(plan: TrainingPlan, stageIndex: number): number {
+  const stage = plan.stages[stageIndex]!;
+  const scoringSteps = stage.episodes * (plan.episodeSeconds / 60);
+  return stage.steps + (scoringSteps / 3) * (2 / (stage.dt ?? 2));
+}
+
 /** Refuses a plan that cannot run: stages that keep more than they get, no steps at all. */
 export function validatePlan(plan: TrainingPlan): void {
   if (!(Number.isInteger(plan.population) && plan.population >= 1))
