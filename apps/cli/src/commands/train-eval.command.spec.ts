@@ -68,9 +68,10 @@ describe('pipac train and pipac eval', () => {
       'policy.card.json',
       'policy.onnx',
     ]);
-    // The funnel as --population 2 scales the quick plan: 2 screened, 1 kept, then 1 and 1.
+    // The funnel as --population 2 scales the quick plan (scalePlan): 2 → 2 → 2, and the
+    // robust stage chooses 1 of 2.
     expect(trained.stdout).toMatch(
-      /the selection funnel[\s\S]*screen\s+2\s+1\s[\s\S]*train\s+1\s+1\s[\s\S]*robust\s+1\s+1\s/,
+      /the selection funnel[\s\S]*screen\s+2\s+2\s[\s\S]*train\s+2\s+2\s[\s\S]*robust\s+2\s+1\s/,
     );
     expect(readFileSync(join(models, step!, 'funnel.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
     const card = JSON.parse(readFileSync(join(models, step!, 'policy.card.json'), 'utf8')) as {

@@ -7,6 +7,7 @@ import {
   defaultPlan,
   mergeShards,
   quickPlan,
+  scalePlan,
   trainShard,
   type ModelCard,
   type PopulationProgress,
@@ -208,19 +209,8 @@ function deployedTable(plan: TrainingPlan, deployed: ModelCard[]): string {
 function buildPlan(options: TrainOptions): TrainingPlan {
   const seed = parseSeed(options.seed);
   const plan = options.quick ? quickPlan(seed) : defaultPlan(seed);
-  if (options.population !== undefined) {
-    const population = parseCount(options.population, '--population');
-    // Survivors scale with the population, never below the number deployed at the end.
-    const scale = population / plan.population;
-    const deployed = plan.stages.at(-1)!.keep;
-    plan.population = population;
-    let alive = population;
-    for (const stage of plan.stages) {
-      stage.keep = Math.min(alive, Math.max(deployed, Math.round(stage.keep * scale)));
-      alive = stage.keep;
-    }
-  }
-  return plan;
+  if (options.population === undefined) return plan;
+  return scalePlan(plan, parseCount(options.population, '--population'));
 }
 
 function parseShard(text: string): Shard {

@@ -15,6 +15,11 @@ export interface Randomisation {
   kineticMismatch?: [number, number];
   /** Scenarios an episode is drawn from. @default all named scenarios */
   scenarios?: readonly string[];
+  /**
+   * Each episode's scenario severity is drawn from this range (ScenarioOptions.severity: how
+   * far beyond the realistic ranges its disturbances go). @default [1, 1], no draw
+   */
+  severity?: [number, number];
 }
 
 export interface StepEnvOptions {
@@ -140,8 +145,11 @@ export class StepEnv implements Env {
     const { model } = this.options;
     const name = this.scenarios[Math.floor(this.random.uniform() * this.scenarios.length)]!;
     const seed = Math.floor(this.random.uniform() * 2 ** 31);
-    const scenario = buildScenario(name, model, seed, this.episodeSeconds);
     const factor = this.random.between(this.mismatch[0], this.mismatch[1]);
+    const range = this.options.randomisation?.severity;
+    // Drawn only when asked for, so runs without it keep their random stream.
+    const severity = range ? this.random.between(range[0], range[1]) : 1;
+    const scenario = buildScenario(name, model, seed, this.episodeSeconds, { severity });
     if (factor !== 1) {
       scenario.disturbances.push(
         ...model.steps.map((step) => ({

@@ -34,8 +34,15 @@ export interface TrainingPlan {
   stages: TrainingStage[];
 }
 
-const ROBUST: Randomisation = {
+/**
+ * What the robust stage scores: adapting, as the seed means it. Every named scenario (analyser
+ * outages and drifts among them) at up to 1.5 × the trained severity (drifts, fouling,
+ * deactivation, pump errors and analyser faults up to half as far again beyond the ranges
+ * the agents trained on), on a plant whose kinetics are off by up to ±30 %.
+ */
+export const ROBUST: Randomisation = {
   kineticMismatch: [0.7, 1.3],
+  severity: [1, 1.5],
 };
 
 /** Quick: minutes per step on two cores, for demos and CI. */
@@ -78,6 +85,26 @@ export function candidateStageCost(plan: TrainingPlan, stageIndex: number): numb
   const stage = plan.stages[stageIndex]!;
   const scoringSteps = stage.episodes * (plan.episodeSeconds / 60);
   return stage.steps + (scoringSteps / 3) * (2 / (stage.dt ?? 2));
+}
+
+/**
+ * The plan for another population size: each stage keeps the same share of what it gets,
+ * but the stages before the last keep at least twice as many as the last deploys (so the
+ * robust stage always chooses), and no stage keeps more than it gets. 100 candidates of the
+ * default plan: 100 → 10 → 6 → 3.
+ */
+export function scalePlan(plan: TrainingPlan, population: number): TrainingPlan {
+  const deployed = plan.stages.at(-1)!.keep;
+  const scale = population / plan.population;
+  let alive = population;
+  const stages = plan.stages.map((stage, s) => {
+    const last = s === plan.stages.length - 1;
+    const floor = last ? deployed : 2 * deployed;
+    const keep = Math.min(alive, Math.max(floor, Math.round(stage.keep * scale)));
+    alive = keep;
+    return { ...stage, keep };
+  });
+  return { ...plan, population, stages };
 }
 
 /** Refuses a plan that cannot run: stages that keep more than they get, no steps at all. */

@@ -42,6 +42,37 @@ describe('buildScenario', () => {
     }
   });
 
+  it('goes beyond the realistic ranges by a severity: offsets × severity, factors ^ severity', () => {
+    for (const seed of [1, 2, 3]) {
+      const base = buildScenario('combined', paracetamol, seed, DURATION);
+      expect(buildScenario('combined', paracetamol, seed, DURATION, { severity: 1 })).toEqual(base);
+      const severe = buildScenario('combined', paracetamol, seed, DURATION, { severity: 1.5 });
+      expect(severe.disturbances).toHaveLength(base.disturbances.length);
+      severe.disturbances.forEach((d, i) => {
+        const b = base.disturbances[i]!;
+        expect(d.kind).toBe(b.kind);
+        if ('start' in d && 'start' in b) expect(d.start).toBe(b.start); // onsets as drawn
+        if (d.kind === 'feed-drift' && b.kind === d.kind)
+          expect(d.factor).toBeCloseTo(b.factor ** 1.5, 12);
+        if (d.kind === 'fouling' && b.kind === d.kind) {
+          expect(d.heatTransferFactor).toBeCloseTo(b.heatTransferFactor ** 1.5, 12);
+          expect(d.pressureDropFactor).toBeCloseTo(b.pressureDropFactor ** 1.5, 12);
+        }
+        if (d.kind === 'pump-calibration' && b.kind === d.kind)
+          expect(d.factor - 1).toBeCloseTo(1.5 * (b.factor - 1), 12);
+        if (d.kind === 'analyser-drift' && b.kind === d.kind)
+          expect(d.ratePerHour).toBeCloseTo(1.5 * b.ratePerHour, 12);
+        if (d.kind === 'analyser-outage' && b.kind === d.kind)
+          expect(d.duration).toBeCloseTo(1.5 * b.duration, 6);
+        if (d.kind === 'catalyst-deactivation' && b.kind === d.kind)
+          expect(d.rate).toBeCloseTo(1.5 * b.rate, 12); // −ln(a^1.5) = 1.5 · −ln a
+      });
+    }
+    expect(() => buildScenario('nominal', paracetamol, 1, DURATION, { severity: 0 })).toThrow(
+      'severity must be positive, got 0',
+    );
+  });
+
   it('draws different magnitudes and onsets for another seed', () => {
     const a = buildScenario('combined', paracetamol, 1, DURATION);
     const b = buildScenario('combined', paracetamol, 2, DURATION);
