@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { compilePlant, loadRecipe } from '@pipac/recipe';
+import { buildScenario } from '@pipac/twin';
 import { StepEnv, type StepEnvOptions } from './step-env';
 
 const model = compilePlant(loadRecipe(join(__dirname, '../../../../../recipes/paracetamol.yaml')));
@@ -114,5 +115,21 @@ describe('StepEnv', () => {
     expect(Math.abs(total(coarse) / total(whole) - 1)).toBeLessThan(5e-4);
     const worst = Math.max(...coarse.map((r, i) => Math.abs(r - whole[i]!)));
     expect(worst).toBeLessThan(5e-3);
+  });
+
+  it("draws each episode's scenario severity from its range (the robust stage's beyond-range scenarios)", () => {
+    const env = new StepEnv({
+      model,
+      stepId: 'nitration',
+      seed: 9,
+      episodeSeconds: 3600,
+      randomisation: { scenarios: ['fouling'], severity: [1.5, 1.5] },
+    });
+    env.reset();
+    const drawn = env.currentScenario;
+    const severe = buildScenario('fouling', model, drawn.seed, 3600, { severity: 1.5 });
+    const realistic = buildScenario('fouling', model, drawn.seed, 3600);
+    expect(drawn.disturbances).toEqual(severe.disturbances);
+    expect(drawn.disturbances).not.toEqual(realistic.disturbances);
   });
 });
