@@ -12,6 +12,7 @@ import {
   type KafkaConfig,
   type KafkaMessage,
   type Producer,
+  type RetryOptions,
 } from 'kafkajs';
 import {
   streamOfTopic,
@@ -83,6 +84,8 @@ export interface KafkaBusOptions {
  */
 export class KafkaBus implements EventBus {
   private readonly kafka: Kafka;
+  /** The consumers' client: the same settings with a retry that rides out an outage (consumerRetry). */
+  private readonly consumerKafka: Kafka;
   private readonly admin: Admin;
   private readonly producer: Producer;
   private readonly subscriptions = new Set<KafkaSubscription>();
@@ -96,13 +99,15 @@ export class KafkaBus implements EventBus {
     for (const [stream, overrides] of Object.entries(options.topics ?? {})) {
       topicSettings(stream as ContractStream, this.overrides(overrides));
     }
-    this.kafka = new Kafka({
+    const config: KafkaConfig = {
       logLevel: logLevel.NOTHING,
       socketFactory: noDelaySocketFactory,
       ...options.kafka,
       clientId: options.clientId ?? 'pipac',
       brokers: options.brokers,
-    });
+    };
+    this.kafka = new Kafka(config);
+    this.consumerKafka = new Kafka({ ...config, retry: consumerRetry(options.kafka?.retry) });
     this.admin = this.kafka.admin();
     this.producer = this.kafka.producer({
       idempotent: true,
@@ -202,13 +207,14 @@ export class KafkaBus implements EventBus {
     this.requireConnected();
     for (const topic of options.topics) await this.requireTopic(topic);
     if (!options.fromBeginning) await this.startAtEnd(options.group, options.topics);
-    const consumer = this.kafka.consumer({
+    const consumer = this.consumerKafka.consumer({
       groupId: options.group,
       allowAutoTopicCreation: false,
       // Short long-polls: a closing consumer waits for its fetch, and the control loop's
       // events should not sit in a half-empty fetch (loopback costs little per request).
       maxWaitTimeInMs: this.options.fetchWaitMs ?? 250,
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      retry: consumerRetry(this.options.kafka?.retry),
     });
     const subscription = new KafkaSubscription(
       consumer,
@@ -552,3 +558,21 @@ const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) =>
   socket.setNoDelay(true);
   return socket;
 };
+
+/**
+ * A consumer rides out a broker outage in place: it retries, with the client's back-off at
+ * most 5 s apart, for up to about 8 minutes, keeping its group membership, so it consumes
+ * again as soon as the broker is back. With the client's retries (kafkajs: 5) its
+ * connection gave up within seconds, kafkajs restarted it as a new member, and the group
+ * coordinator admitted that one only once the old member's session expired, or later when
+ * the new one gave up again mid-join (a broker-restart e2e under load saw no reading for
+ * 90 s after the broker was back). Both the consumer's cluster (connections) and its runner
+ * (fetch, join) take it. Longer than that, kafkajs restarts the consumer as before.
+ */
+function consumerRetry(client: RetryOptions = {}): RetryOptions {
+  return {
+    ...client,
+    retries: 100,
+    maxRetryTime: Math.min(client.maxRetryTime ?? 30_000, 5_000),
+  };
+}
