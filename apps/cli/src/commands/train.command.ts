@@ -17,7 +17,8 @@ import {
 import { REPOSITORY_ROOT, defaultRecipePath } from '../format/paths';
 import { parseSeed } from '../format/seed';
 import { formatTable } from '../format/table';
-import { TrainingEta, formatDuration, funnelSvg, funnelTable } from '../format/funnel-progress';
+import { TrainingEta, funnelSvg, funnelTable } from '../format/funnel-progress';
+import { formatDuration } from '../format/duration';
 import { parseCount } from '../format/count';
 import { UsageError } from '../format/usage.error';
 import { assertCreatableDirectory } from '../format/writable';
@@ -99,7 +100,7 @@ async function runTrain(options: TrainOptions): Promise<void> {
   const started = Date.now();
   const eta = new TrainingEta(run.plan, run.merge ? 0 : run.steps.length, run.shard);
   for (const stepId of run.steps) await trainStep(run, stepId, started, eta);
-  process.stderr.write(`pipac train: done in ${formatElapsed(Date.now() - started)}\n`);
+  process.stderr.write(`pipac train: done in ${formatDuration((Date.now() - started) / 1000)}\n`);
   if (!run.shard) {
     process.stderr.write(
       `evaluate them: pipac eval --recipe ${options.recipe} --models ${run.models}\n`,
@@ -233,7 +234,7 @@ function progressPrinter(started: number, eta: TrainingEta): (p: PopulationProgr
     eta.record(p);
     if (process.env['PIPAC_QUIET'] !== undefined) return;
     const left = eta.secondsLeft();
-    const run = `run ${Math.floor(100 * eta.fraction)} %, ${formatElapsed(Date.now() - started)}${left === undefined ? '' : `, about ${formatDuration(left)} left`}`;
+    const run = `run ${Math.floor(100 * eta.fraction)} %, ${formatDuration((Date.now() - started) / 1000)}${left === undefined ? '' : `, about ${formatDuration(left)} left`}`;
     const line = `[${p.step}] ${p.stage} ${p.done}/${p.total}: candidate ${p.candidate} score ${p.score.toFixed(3)}${p.resumed ? ' (resumed)' : ''}, best ${p.best.toFixed(3)}; ${run}`;
     if (tty) {
       process.stderr.write(`\r\x1b[K${line}${p.done === p.total ? '\n' : ''}`);
@@ -246,9 +247,4 @@ function progressPrinter(started: number, eta: TrainingEta): (p: PopulationProgr
       process.stderr.write(`${line}\n`);
     }
   };
-}
-
-function formatElapsed(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
 }

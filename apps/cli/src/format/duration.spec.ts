@@ -1,4 +1,4 @@
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 import { parseSeed } from './seed';
 
 describe('parseDuration', () => {
@@ -31,4 +31,14 @@ describe('parseSeed', () => {
       expect(() => parseSeed(text, '--seed')).toThrow(/^--seed: /);
     },
   );
+});
+
+describe('formatDuration', () => {
+  it('formats durations for people', () => {
+    expect([formatDuration(42), formatDuration(125), formatDuration(7380)]).toEqual([
+      '42 s',
+      '2 min 5 s',
+      '2 h 3 min',
+    ]);
+  });
 });

@@ -29,3 +29,10 @@ export function parsePositive(text: string, option: string): number {
     throw new UsageError(`${option}: "${text}" is not a positive number`);
   return value;
 }
+
+/** Seconds for people: '42 s', '2 min 5 s', '2 h 3 min'. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}

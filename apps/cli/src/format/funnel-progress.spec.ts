@@ -1,5 +1,5 @@
 import { quickPlan, type PopulationProgress } from '@pipac/rl';
-import { TrainingEta, formatDuration } from './funnel-progress';
+import { TrainingEta } from './funnel-progress';
 
 const finished = (stage: string, resumed = false): PopulationProgress => ({
   step: 'nitration',
@@ -32,13 +32,5 @@ describe('TrainingEta', () => {
     eta.record(finished('train', true));
     expect(eta.fraction).toBeGreaterThan(0);
     expect(eta.secondsLeft()).toBeUndefined();
-  });
-
-  it('formats durations for people', () => {
-    expect([formatDuration(42), formatDuration(125), formatDuration(7380)]).toEqual([
-      '42 s',
-      '2 min 5 s',
-      '2 h 3 min',
-    ]);
   });
 });

@@ -104,9 +104,3 @@ export function funnelSvg(stepId: string, plan: TrainingPlan, merged: MergeResul
     panels: [{ title: 'score', unit: 'reward per cycle', series }],
   });
 }
-
-export function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
-}
