@@ -86,6 +86,8 @@ export class KafkaBus implements EventBus {
   private readonly kafka: Kafka;
   /** The consumers' client: the same settings with a retry that rides out an outage (consumerRetry). */
   private readonly consumerKafka: Kafka;
+  /** That retry, for the consumers' clusters (connections) and their runners (fetch, join). */
+  private readonly consumerRetry: RetryOptions;
   private readonly admin: Admin;
   private readonly producer: Producer;
   private readonly subscriptions = new Set<KafkaSubscription>();
@@ -107,7 +109,8 @@ export class KafkaBus implements EventBus {
       brokers: options.brokers,
     };
     this.kafka = new Kafka(config);
-    this.consumerKafka = new Kafka({ ...config, retry: consumerRetry(options.kafka?.retry) });
+    this.consumerRetry = consumerRetry(options.kafka?.retry);
+    this.consumerKafka = new Kafka({ ...config, retry: this.consumerRetry });
     this.admin = this.kafka.admin();
     this.producer = this.kafka.producer({
       idempotent: true,
@@ -214,7 +217,7 @@ export class KafkaBus implements EventBus {
       // events should not sit in a half-empty fetch (loopback costs little per request).
       maxWaitTimeInMs: this.options.fetchWaitMs ?? 250,
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
-      retry: consumerRetry(this.options.kafka?.retry),
+      retry: this.consumerRetry,
     });
     const subscription = new KafkaSubscription(
       consumer,

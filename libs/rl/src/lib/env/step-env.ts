@@ -71,9 +71,8 @@ const TEMPERATURE_BAND = 5;
  * One reaction step of the twin as a reinforcement-learning environment. The plant is
  * simulated as far as it reaches this step (upstream tanks and steps as the recipe runs
  * them, at a coarser step, PlantOptions.upstreamDt; the steps downstream cannot affect it
- * and stand still, PlantOptions.focus); the agent
- * moves its step's pumps and jacket through the same safety shield as in the plant, once per
- * control cycle.
+ * and stand still, PlantOptions.focus); the agent moves its step's pumps and jacket through
+ * the same safety shield as in the plant, once per control cycle.
  *
  * Observation: `StepSpace.observe` (conversion margin and trend, analyser age and health,
  * temperature and pressure margins, throughput target, setpoints, analyser concentrations).
