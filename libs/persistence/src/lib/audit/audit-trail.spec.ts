@@ -9,7 +9,7 @@ import { readCheckpointFile, writeCheckpointFile } from './audit-checkpoint';
 import { AuditHeadExporter } from './audit-key-files';
 import { auditEntryHash } from './audit-hash';
 import { AuditKeyring, AuditSigner } from './audit-signing';
-import { AuditTrail, type AuditRecord } from './audit-trail';
+import { AuditTrail, type AuditRecord, type AuditVerification } from './audit-trail';
 
 const record = (i: number, extra: Partial<AuditRecord> = {}): AuditRecord => ({
   actor: { kind: 'user', id: 'j.doe' },
@@ -275,11 +275,18 @@ describeDatabases('audit trail read while it grows', (_db, scratch) => {
     try {
       const audit = new AuditTrail(db);
       let writing = true;
+      let written = false;
       const writer = (async () => {
         for (let i = 0; writing && i < 400; i++) await audit.append(record(i));
+        written = true;
       })();
-      const results = [];
-      for (let i = 0; i < 15; i++) results.push(await audit.verify({ pageSize: 7 }));
+      // At least 15 walks, and on until the trail grew between two of them: a busy machine
+      // may run the first walks before the writer's first commit (seen in CI: 15 walks, one
+      // count), which would test nothing. The writer's 400 appends bound it.
+      const results: AuditVerification[] = [];
+      const counts = () => new Set(results.map((r) => r.entries)).size;
+      while (results.length < 15 || (counts() < 2 && !written))
+        results.push(await audit.verify({ pageSize: 7 }));
       writing = false;
       await writer;
       expect(results.map((r) => r.findings)).toEqual(results.map(() => []));
