@@ -7,6 +7,8 @@
 #   scripts/kafka/kafka.sh stop
 #   scripts/kafka/kafka.sh resume    # starts again on the data of the last run (a broker restart)
 #   scripts/kafka/kafka.sh status
+#   scripts/kafka/kafka.sh pause     # freezes the broker process (SIGSTOP): a broker that hangs
+#   scripts/kafka/kafka.sh unpause   # lets it go on (SIGCONT), with what it had received meanwhile
 #
 # Settings (environment): PIPAC_KAFKA_PORT (default 19092; the controller uses port + 1),
 # PIPAC_KAFKA_HOME (default .cache/kafka in the repository).
@@ -90,6 +92,7 @@ launch() {
 
 stop() {
   if running; then
+    kill -CONT "$(cat "$pidfile")" # a paused broker would not see the TERM
     kill "$(cat "$pidfile")"
     for _ in $(seq 1 60); do running || break; sleep 0.5; done
     if running; then kill -9 "$(cat "$pidfile")"; fi
@@ -101,6 +104,8 @@ case "${1:-}" in
   start) start ;;
   resume) start keep ;;
   stop) stop ;;
+  pause) running && kill -STOP "$(cat "$pidfile")" ;;
+  unpause) running && kill -CONT "$(cat "$pidfile")" ;;
   status) if running && accepting; then echo "running on 127.0.0.1:$port"; else echo "not running"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|resume|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|resume|pause|unpause|status" >&2; exit 2 ;;
 esac

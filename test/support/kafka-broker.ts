@@ -25,6 +25,16 @@ export class KafkaBroker {
     await this.script('resume');
   }
 
+  /** Freezes the broker process (SIGSTOP): connections stay open, nothing is answered. */
+  async pause(): Promise<void> {
+    await this.script('pause');
+  }
+
+  /** Lets a paused broker go on; it handles what it received meanwhile. */
+  async unpause(): Promise<void> {
+    await this.script('unpause');
+  }
+
   async stop(): Promise<void> {
     await this.script('stop');
   }

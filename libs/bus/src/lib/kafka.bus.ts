@@ -89,7 +89,10 @@ export class KafkaBus implements EventBus {
   /** That retry, for the consumers' clusters (connections) and their runners (fetch, join). */
   private readonly consumerRetry: RetryOptions;
   private readonly admin: Admin;
-  private readonly producer: Producer;
+  /** Replaced when its sequence numbers fall out of step with the broker's (see `publish`). */
+  private producer: Producer;
+  /** A replacement under way, which concurrent publishes wait for. */
+  private replacing: Promise<void> | undefined;
   private readonly subscriptions = new Set<KafkaSubscription>();
   private readonly knownTopics = new Set<string>();
   /** The admin client's calls, one at a time (see `withAdmin`). */
@@ -112,7 +115,11 @@ export class KafkaBus implements EventBus {
     this.consumerRetry = consumerRetry(options.kafka?.retry);
     this.consumerKafka = new Kafka({ ...config, retry: this.consumerRetry });
     this.admin = this.kafka.admin();
-    this.producer = this.kafka.producer({
+    this.producer = this.createProducer();
+  }
+
+  private createProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -136,6 +143,7 @@ export class KafkaBus implements EventBus {
 
   async disconnect(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.close()));
+    await this.replacing?.catch(() => undefined);
     await this.producer.disconnect();
     await this.admin.disconnect();
     this.connected = false;
@@ -191,10 +199,25 @@ export class KafkaBus implements EventBus {
     for (const t of topics) this.knownTopics.add(t.name);
   }
 
+  /**
+   * Sends a batch and resolves once every in-sync replica has it. At least once: a batch whose
+   * acknowledgement was lost (the broker appended it, then stalled or restarted before it
+   * answered) fails here, and sending it again repeats it.
+   *
+   * That lost acknowledgement also leaves kafkajs 2.2.4's idempotent producer one step behind
+   * the broker: it takes the batch back from its sequence numbers, so its next batch to that
+   * partition starts at a number the broker already has and is refused as
+   * OUT_OF_ORDER_SEQUENCE_NUMBER, for ever (kafkajs cannot bump the producer's epoch as the
+   * Java client does). A broker shutting down does this (it closes its connections first, then
+   * finishes the requests it has): the device adapter published nothing more after a broker
+   * restart in CI (no reading for 90 s). bus.broker-pause e2e reproduces it with a frozen
+   * broker. On that refusal the bus replaces the producer (a new producer id starts its
+   * sequences at 0) and sends the batch again.
+   */
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     this.requireConnected();
     await this.requireTopic(topic);
-    await this.producer.send({
+    const record = {
       topic,
       acks: -1,
       messages: messages.map((m) => ({
@@ -203,7 +226,29 @@ export class KafkaBus implements EventBus {
         value: m.tombstone ? null : Buffer.from(m.value),
         headers: m.headers ?? {},
       })),
-    });
+    };
+    const producer = this.producer;
+    try {
+      await producer.send(record);
+    } catch (error) {
+      if (outOfStep(error)) await this.replaceProducer(producer);
+      // Replaced meanwhile (by this call or a concurrent one): the batch goes once more on the
+      // new producer. Any other failure is the caller's to retry.
+      if (this.producer === producer) throw error;
+      await this.producer.send(record);
+    }
+  }
+
+  /** Swaps `failed` for a new, connected producer, once however many publishes ask. */
+  private async replaceProducer(failed: Producer): Promise<void> {
+    if (this.producer !== failed) return;
+    this.replacing ??= (async () => {
+      const fresh = this.createProducer();
+      await fresh.connect();
+      this.producer = fresh;
+      await failed.disconnect().catch(() => undefined);
+    })().finally(() => (this.replacing = undefined));
+    await this.replacing;
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -561,6 +606,22 @@ const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) =>
   socket.setNoDelay(true);
   return socket;
 };
+
+/**
+ * Whether a send failed because the idempotent producer's sequence numbers are out of step with
+ * the broker's (see `KafkaBus.publish`): the broker has a batch the producer thinks unsent, or no
+ * longer knows the producer. kafkajs may wrap the broker's error in a retry error's `cause`.
+ */
+function outOfStep(error: unknown): boolean {
+  for (
+    let e = error as { type?: unknown; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || e.type === 'UNKNOWN_PRODUCER_ID') return true;
+  }
+  return false;
+}
 
 /**
  * A consumer rides out a broker outage in place: it retries, with the client's back-off at
