@@ -157,7 +157,6 @@ async function trainStep(
   eta: TrainingEta,
 ): Promise<void> {
   const { recipe, plan, shard } = run;
-  let resumed = false;
   if (!run.merge) {
     const print = progressPrinter(started, eta);
     await trainShard({
@@ -167,10 +166,7 @@ async function trainStep(
       outDir: run.out,
       workers: run.workers,
       backend: run.backend,
-      onProgress: (p) => {
-        resumed ||= p.resumed;
-        print(p);
-      },
+      onProgress: print,
       ...(shard ? { shard } : {}),
     });
   }
@@ -183,8 +179,6 @@ async function trainStep(
     shards: run.shards,
     modelsDir: run.models,
     created: new Date(),
-    // The run's wall time only when this run trained all of it.
-    ...(run.merge || resumed ? {} : { wallSeconds: (Date.now() - started) / 1000 }),
   });
   const plot = join(run.models, stepId, 'funnel.svg');
   writeFileSync(plot, funnelSvg(stepId, plan, merged));

@@ -161,6 +161,37 @@ describe('population training', () => {
     ).rejects.toThrow(/shards 0, 1 of 2 have not finished/);
   });
 
+  it('sums the wall time of the sessions that trained a run stopped and resumed', async () => {
+    const plan: TrainingPlan = {
+      ...tiny,
+      population: 2,
+      stages: [{ ...tiny.stages[0]!, keep: 1 }],
+    };
+    // A clock that moves 10 s each time it is read: what the runs record is what they read.
+    let now = 0;
+    const clock = () => (now += 10_000);
+    const train = () =>
+      trainShard({ recipe, stepId: 'nitration', plan, outDir: out, workers: 0, clock });
+    await train(); // read at start, then after each of 2 candidates: 20 s
+    await train(); // finds both on disk: records nothing
+    // Stopped before its second candidate had finished: the rerun trains that one only.
+    await rm(join(out, 'nitration', 'stage-0-screen', '1.json'));
+    await train(); // 10 s more
+    const card = (seconds?: number) =>
+      mergeShards({
+        recipe,
+        stepId: 'nitration',
+        plan,
+        outDir: out,
+        shards: 1,
+        modelsDir: join(out, 'models'),
+        created: new Date(0),
+        ...(seconds !== undefined ? { wallSeconds: seconds } : {}),
+      }).then((m) => m.deployed[0]!.training!);
+    expect(await card()).toMatchObject({ wallSeconds: 30, sessions: 2 });
+    expect(await card(12)).not.toHaveProperty('sessions');
+  }, 120_000);
+
   it('runs candidates on worker threads with the same results as in this thread', async () => {
     const plan: TrainingPlan = {
       ...tiny,

@@ -42,6 +42,18 @@ export interface TrainShardOptions {
   workers?: number;
   backend?: TensorBackend;
   onProgress?: (progress: PopulationProgress) => void;
+  /** Milliseconds, for the shard's wall time (see `WallTime`). @default Date.now */
+  clock?: () => number;
+}
+
+/**
+ * The wall time a shard's training took, kept beside its candidates: each run (session) that
+ * trains any of it adds its time up to its last finished candidate, so a run stopped and
+ * resumed later reports the sum of its sessions, not the time since it was first started.
+ */
+interface WallTime {
+  seconds: number;
+  sessions: number;
 }
 
 /** A candidate's record in a stage (the weights are beside it, in a .bin file). */
@@ -100,6 +112,10 @@ export async function trainShard(options: TrainShardOptions): Promise<ShardSumma
       : undefined;
   if (!pool) await useTensorBackend(options.backend ?? 'wasm');
   const model = compilePlant(recipe);
+  const recordWallTime = await wallTimeRecorder(
+    join(dir, `wall-shard-${shard.index}-of-${shard.count}.json`),
+    options.clock ?? Date.now,
+  );
   try {
     let alive = shardCandidates(plan.population, shard);
     const shardSize = alive.length;
@@ -145,6 +161,7 @@ export async function trainShard(options: TrainShardOptions): Promise<ShardSumma
           const shape = await writeState(join(stageDir, `${id}.bin`), state);
           const record: CandidateRecord = { candidate, result: summary, shape };
           await writeJson(join(stageDir, `${id}.json`), record);
+          await recordWallTime();
           report(record, false);
           return record;
         }),
@@ -187,8 +204,13 @@ export interface ModelCard {
   funnel?: FunnelStage[];
   /** How long the run took and where (cards written before 2026-12-07 have none). */
   training?: {
-    /** Wall time of the run that trained every shard and merged, s; absent when sharded or resumed. */
+    /**
+     * Wall time of the training, s: the sessions that trained it, summed when it was stopped
+     * and resumed (`sessions`); absent when sharded (shards run side by side).
+     */
     wallSeconds?: number;
+    /** How many runs trained it (1 unless stopped and resumed). */
+    sessions?: number;
     /** Sum of every candidate's stage seconds (thread time, all shards). */
     candidateSeconds: number;
     /** The machine that merged (and, unsharded, trained): cores × CPU model, Node version. */
@@ -209,7 +231,10 @@ export interface MergeOptions {
   modelsDir: string;
   /** Written into the model cards. */
   created: Date;
-  /** Wall time of the run, when one run trained every shard (written into the cards), s. */
+  /**
+   * Wall time of the training (written into the cards), s. @default what the training recorded
+   * when unsharded (summed over its sessions); none when sharded
+   */
   wallSeconds?: number;
 }
 
@@ -254,8 +279,14 @@ export async function mergeShards(options: MergeOptions): Promise<MergeResult> {
   await writeJson(join(dir, 'population.json'), population);
   const funnel = selectionFunnel(plan, population, deployed.length);
   const processors = cpus();
+  const recorded =
+    options.shards === 1
+      ? await readJson<WallTime>(join(dir, 'wall-shard-0-of-1.json'))
+      : undefined;
+  const wallSeconds = options.wallSeconds ?? recorded?.seconds;
   const training: ModelCard['training'] = {
-    ...(options.wallSeconds !== undefined ? { wallSeconds: options.wallSeconds } : {}),
+    ...(wallSeconds !== undefined ? { wallSeconds } : {}),
+    ...(recorded && options.wallSeconds === undefined ? { sessions: recorded.sessions } : {}),
     candidateSeconds: funnel.reduce((sum, stage) => sum + stage.candidateSeconds, 0),
     machine: `${processors.length} × ${processors[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
   };
@@ -345,6 +376,24 @@ async function loadState(stageDir: string, id: number) {
 
 async function readRecord(stageDir: string, id: number): Promise<CandidateRecord | undefined> {
   return readJson<CandidateRecord>(join(stageDir, `${id}.json`));
+}
+
+/**
+ * Returns a function that records this session's wall time so far into `path` over what
+ * earlier sessions recorded there (see `WallTime`); calls are written one after another.
+ */
+async function wallTimeRecorder(path: string, clock: () => number): Promise<() => Promise<void>> {
+  const earlier = (await readJson<WallTime>(path)) ?? { seconds: 0, sessions: 0 };
+  const started = clock();
+  let writing: Promise<void> = Promise.resolve();
+  return () => {
+    const now: WallTime = {
+      seconds: earlier.seconds + (clock() - started) / 1000,
+      sessions: earlier.sessions + 1,
+    };
+    writing = writing.then(() => writeJson(path, now));
+    return writing;
+  };
 }
 
 /** The plan a work folder was started with; a resumed run must use the same one. */
