@@ -5,6 +5,7 @@ import type {
   FluidSpec,
   InletSpec,
   ReactionSpec,
+  ReverseRateSpec,
   ReactorSpec,
   Recipe,
   StepSpec,
@@ -85,6 +86,18 @@ export interface ReactionModel {
   /** Species indices with a non-zero order, and their orders. */
   orderSpecies: Int32Array;
   orders: Float64Array;
+  /**
+   * A reversible reaction's reverse rate, k_r(T) · Π c_i^order_i subtracted from the forward
+   * one: k_r = k/K at `tRef`, its activation energy Ea − ΔH (van 't Hoff).
+   */
+  reverse?: {
+    /** (mol/L)^(1-m)/s at tRef, m the reverse's total order. */
+    kRef: number;
+    /** (Ea − ΔH)/R, K */
+    eaOverR: number;
+    orderSpecies: Int32Array;
+    orders: Float64Array;
+  };
   /** Species indices with a non-zero coefficient, and the coefficients. */
   stoichSpecies: Int32Array;
   stoich: Float64Array;
@@ -339,16 +352,49 @@ function compileReaction(
 ): ReactionModel {
   const orderEntries = Object.entries(r.rateLaw.orders).filter(([, o]) => o !== 0);
   const stoichEntries = Object.entries(r.stoichiometry);
+  const tRef = celsiusToKelvin(r.rateLaw.k.referenceTemperature);
+  const eaOverR = (r.rateLaw.activationEnergy * 1000) / GAS_CONSTANT;
+  const heatOfReaction = (r.heatOfReaction ?? 0) * 1000;
+  const reverse = r.rateLaw.reverse;
   return {
     id: r.id,
     kRef: r.rateLaw.k.value,
-    tRef: celsiusToKelvin(r.rateLaw.k.referenceTemperature),
-    eaOverR: (r.rateLaw.activationEnergy * 1000) / GAS_CONSTANT,
+    tRef,
+    eaOverR,
     orderSpecies: Int32Array.from(orderEntries.map(([id]) => speciesIndexOf(speciesIndex, id))),
     orders: Float64Array.from(orderEntries.map(([, o]) => o)),
+    ...(reverse
+      ? {
+          reverse: compileReverse(reverse, r, { tRef, eaOverR, heatOfReaction }, speciesIndex),
+        }
+      : {}),
     stoichSpecies: Int32Array.from(stoichEntries.map(([id]) => speciesIndexOf(speciesIndex, id))),
     stoich: Float64Array.from(stoichEntries.map(([, nu]) => nu)),
-    heatOfReaction: (r.heatOfReaction ?? 0) * 1000,
+    heatOfReaction,
+  };
+}
+
+/**
+ * The reverse rate of a reversible reaction: k_r = k/K, with K taken from its own reference
+ * temperature to the forward constant's by van 't Hoff, and k_r's activation energy Ea − ΔH.
+ */
+function compileReverse(
+  reverse: ReverseRateSpec,
+  r: ReactionSpec,
+  forward: { tRef: number; eaOverR: number; heatOfReaction: number },
+  speciesIndex: ReadonlyMap<string, number>,
+): NonNullable<ReactionModel['reverse']> {
+  const heatOverR = forward.heatOfReaction / GAS_CONSTANT;
+  const kTRef = celsiusToKelvin(reverse.equilibriumConstant.referenceTemperature);
+  const equilibrium =
+    reverse.equilibriumConstant.value * Math.exp(-heatOverR * (1 / forward.tRef - 1 / kTRef));
+  const products = Object.fromEntries(Object.entries(r.stoichiometry).filter(([, nu]) => nu > 0));
+  const entries = Object.entries(reverse.orders ?? products).filter(([, o]) => o !== 0);
+  return {
+    kRef: r.rateLaw.k.value / equilibrium,
+    eaOverR: forward.eaOverR - heatOverR,
+    orderSpecies: Int32Array.from(entries.map(([id]) => speciesIndexOf(speciesIndex, id))),
+    orders: Float64Array.from(entries.map(([, o]) => o)),
   };
 }
 

@@ -129,6 +129,9 @@ class ConsistencyCheck {
     for (const id of Object.keys(reaction.rateLaw.orders)) {
       this.knownSpecies(`${path}.rateLaw.orders.${id}`, id);
     }
+    for (const id of Object.keys(reaction.rateLaw.reverse?.orders ?? {})) {
+      this.knownSpecies(`${path}.rateLaw.reverse.orders.${id}`, id);
+    }
   }
 
   private checkStep(step: StepSpec): void {

@@ -136,6 +136,17 @@ describe('recipe loader', () => {
       });
     });
 
+    it('refuses an equilibrium constant that is not positive', () => {
+      const recipe = fixture();
+      recipe.reactions[0]!.rateLaw.reverse = {
+        equilibriumConstant: { value: 0, referenceTemperature: 25 },
+      };
+      expect(issuesOf(recipe)).toContainEqual({
+        path: 'reactions[a-to-b].rateLaw.reverse.equilibriumConstant.value',
+        message: 'must be > 0',
+      });
+    });
+
     it('refuses a negative feed concentration, by species path', () => {
       const recipe = fixture();
       recipe.feeds[0]!.concentrations['a'] = -1;
@@ -216,6 +227,18 @@ describe('recipe loader', () => {
       expect(issuesOf(recipe)).toContainEqual({
         path: 'reactions[a-to-b].rateLaw.orders.y',
         message: 'unknown species "y"',
+      });
+    });
+
+    it('names an unknown species in the reverse orders of a reversible reaction', () => {
+      const recipe = fixture();
+      recipe.reactions[0]!.rateLaw.reverse = {
+        equilibriumConstant: { value: 2, referenceTemperature: 25 },
+        orders: { w: 1 },
+      };
+      expect(issuesOf(recipe)).toContainEqual({
+        path: 'reactions[a-to-b].rateLaw.reverse.orders.w',
+        message: 'unknown species "w"',
       });
     });
 

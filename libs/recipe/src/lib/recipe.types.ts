@@ -58,18 +58,36 @@ export interface ArrheniusSpec {
   referenceTemperature: number;
 }
 
+/**
+ * The reverse of a reversible reaction. Its rate constant is k(T)/K(T), so at equilibrium
+ * Π c_i^reverse.order_i / Π c_i^order_i = K: with elementary orders (the default) that is the
+ * law of mass action, K = Π c_i^ν_i. K follows van 't Hoff with the reaction's heat,
+ * K(T) = K_ref · exp(−ΔH/R · (1/T − 1/T_ref)), so the reverse activation energy is Ea − ΔH.
+ */
+export interface ReverseRateSpec {
+  /** Equilibrium constant K_ref at its reference temperature, in (mol/L)^Σν. */
+  equilibriumConstant: ArrheniusSpec;
+  /** Orders of the reverse rate per species. @default the products' coefficients */
+  orders?: Record<string, number>;
+}
+
 export interface ReactionSpec {
   id: string;
   name?: string;
   /** Signed stoichiometric coefficients: negative for reactants, positive for products. */
   stoichiometry: Record<string, number>;
-  /** Power-law rate r = k(T) Π c_i^order_i, mol/(L·s). */
+  /**
+   * Power-law rate r = k(T) Π c_i^order_i, mol/(L·s); a reversible reaction subtracts the
+   * reverse rate, r = k(T) (Π c_i^order_i − Π c_i^reverse.order_i / K(T)).
+   */
   rateLaw: {
     k: ArrheniusSpec;
     /** kJ/mol */
     activationEnergy: number;
     /** Reaction orders per species (any non-negative real number). */
     orders: Record<string, number>;
+    /** A reversible reaction: its equilibrium and the reverse reaction's orders. */
+    reverse?: ReverseRateSpec;
   };
   /** Heat of reaction per mole of reaction extent, kJ/mol (negative: exothermic). @default 0 */
   heatOfReaction?: number;

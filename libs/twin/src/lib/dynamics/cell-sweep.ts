@@ -65,9 +65,7 @@ export function compileCellSweep(
   const network = new Set(src.species);
   const key = step.keyIndex;
   const lines: string[] = [];
-  lines.push(
-    `let ${Array.from({ length: Math.max(1, step.reactions.length) }, (_, j) => `k${j} = 0.0`).join(', ')};`,
-  );
+  lines.push(`let ${src.variables.map((k) => `${k} = 0.0`).join(', ')};`);
   lines.push('let frequency = 0.0, maxT = 0.0, mtsr = 0.0, jacketDifference = 0.0, floors = 0;');
   lines.push('let upT = upstreamTemperature;');
   lines.push(

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ManualClock } from '../clock/manual-clock';
-import { compilePlant, type PlantModel, loadRecipe } from '@pipac/recipe';
+import { compilePlant, type PlantModel, type ReactionSpec, loadRecipe } from '@pipac/recipe';
 import { solveStepSteadyState } from '../steady/steady-state';
 import type { StepConditions } from '../steady/steady-state.types';
 import {
@@ -59,6 +59,17 @@ function tanksInSeriesStep(theta: number, cells: number): number {
   return 1 - Math.exp(-cells * theta) * sum;
 }
 
+/** A + B ⇌ C, exothermic (−60 kJ/mol), K 5 L/mol at 25 °C: its equilibrium shifts as it heats. */
+const REVERSIBLE: ReactionSpec = {
+  ...SECOND_ORDER,
+  id: 'a-plus-b-reversible',
+  rateLaw: {
+    ...SECOND_ORDER.rateLaw,
+    reverse: { equilibriumConstant: { value: 5, referenceTemperature: 25 } },
+  },
+  heatOfReaction: -60,
+};
+
 describe('Plant', () => {
   describe('steady state', () => {
     it.each<[string, OneStepOptions, StepConditions, PlantOptions]>([
@@ -66,6 +77,12 @@ describe('Plant', () => {
       ['first order with dt = 5 s', {}, {}, { dt: 5 }],
       ['A + B → C', { reactions: [SECOND_ORDER], feed: { a: 1, b: 0.8 } }, {}, {}],
       ['an exothermic reaction with a hot spot', { reactions: [EXOTHERMIC] }, {}, {}],
+      [
+        'a reversible exothermic reaction',
+        { reactions: [REVERSIBLE], feed: { a: 1, b: 1, c: 0.2 } },
+        {},
+        {},
+      ],
       ['a stirred tank', { reactor: { type: 'cstr' } }, {}, {}],
       ['a packed bed', { reactor: { type: 'packed-bed', catalyst: { porosity: 0.5 } } }, {}, {}],
     ])(
@@ -115,6 +132,7 @@ describe('Plant', () => {
     it.each<[string, OneStepOptions]>([
       ['A → B', {}],
       ['A + B → C', { reactions: [SECOND_ORDER], feed: { a: 1, b: 1 } }],
+      ['A + B ⇌ C', { reactions: [REVERSIBLE], feed: { a: 1, b: 1, c: 0.2 }, temperature: 60 }],
       [
         'A + B → C with B in excess, hot',
         { reactions: [SECOND_ORDER], feed: { a: 0.5, b: 1 }, temperature: 60 },

@@ -26,8 +26,38 @@ const ORDERS: ReactionSpec[] = [0.5, 1, 1.5, 2, 2.5, 3, 0.7].map((order, j) => (
   heatOfReaction: -20 * j,
 }));
 
+/** Reversible reactions: elementary (A + B ⇌ C) and with reverse orders of their own (A ⇌ D). */
+const REVERSIBLE: ReactionSpec[] = [
+  {
+    id: 'ab-c',
+    stoichiometry: { a: -1, b: -1, c: 1 },
+    rateLaw: {
+      k: { value: 0.02, referenceTemperature: 30 },
+      activationEnergy: 50,
+      orders: { a: 1, b: 1 },
+      reverse: { equilibriumConstant: { value: 3, referenceTemperature: 50 } },
+    },
+    heatOfReaction: -60,
+  },
+  {
+    id: 'a-d',
+    stoichiometry: { a: -1, d: 1 },
+    rateLaw: {
+      k: { value: 0.005, referenceTemperature: 40 },
+      activationEnergy: 70,
+      orders: { a: 1 },
+      reverse: {
+        equilibriumConstant: { value: 0.5, referenceTemperature: 40 },
+        orders: { d: 1.5 },
+      },
+    },
+    heatOfReaction: 25,
+  },
+];
+
 const steps: [string, StepModel][] = [
   ['every special-cased order', compilePlant(oneStepRecipe({ reactions: ORDERS })).steps[0]!],
+  ['reversible reactions', compilePlant(oneStepRecipe({ reactions: REVERSIBLE })).steps[0]!],
   ['benchmark-5x4', compilePlant(loadRecipe(join(RECIPES, 'benchmark-5x4.yaml'))).steps[0]!],
   ...compilePlant(loadRecipe(join(RECIPES, 'paracetamol.yaml'))).steps.map(
     (s): [string, StepModel] => [`paracetamol ${s.id}`, s],
@@ -73,7 +103,10 @@ describe('compileRateKernel', () => {
         const expected = new Float64Array(n);
         const heat = kinetics.evaluate(c, 0, T, multiplier);
         kinetics.accumulate(expected, 0, scale);
-        const frequency = consumptionFrequency(step, kinetics.rates, c);
+        // Reversible reactions also consume their products (StepKinetics documents how).
+        const frequency = step.reactions.some((r) => r.reverse)
+          ? kinetics.maxConsumptionFrequency(c, 0)
+          : consumptionFrequency(step, kinetics.rates, c);
         const out = new Float64Array(n);
         kernel.apply(c, 0, T, multiplier, out, 0, scale);
         expectClose(kernel.result[0]!, heat, 1e-12, 1e-300);

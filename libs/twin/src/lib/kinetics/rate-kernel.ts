@@ -54,13 +54,21 @@ export interface RateKernel {
 
 /** Pieces of generated source for a reaction network, shared by the kernels built on it. */
 export interface RateSource {
-  /** Lines assigning k0…k{m−1} (`k${j} = …`) from `inv` = 1/T. */
+  /**
+   * The rate constants the lines below assign, for the caller to declare with `let`: k0…k{m−1}
+   * (k0 even without reactions), and kr{j} for each reversible reaction j.
+   */
+  variables: string[];
+  /** Lines assigning the rate constants (`k${j} = …`, `kr${j} = …`) from `inv` = 1/T. */
   constants: string[];
   /** Species the network reads or writes. */
   species: number[];
   /** Lines `const c{i} = <read(i)>; const p{i} = max(c{i}, 0);` for every species. */
   reads(read: (i: number) => string): string[];
-  /** Lines `const r{j} = mult * k{j} * …`. */
+  /**
+   * Lines `const r{j} = mult * k{j} * …`; for a reversible reaction its forward and reverse
+   * rates first, `const rf{j} = …; const rb{j} = …; const r{j} = rf{j} - rb{j};`.
+   */
   rates: string[];
   /** Heat release Σ(−ΔH_j)·r_j, an expression. */
   heat: string;
@@ -84,28 +92,55 @@ export function index(x: number): string {
   return String(x);
 }
 
+/** Π max(c_i, 0)^order_i over the given species, as factors of a product expression. */
+function powerFactors(species: Int32Array, orders: Float64Array): string[] {
+  const factors: string[] = [];
+  species.forEach((i, p) => {
+    const order = orders[p]!;
+    const x = `p${index(i)}`;
+    if (order === 1) factors.push(x);
+    else if (order === 2) factors.push(`${x} * ${x}`);
+    else if (order === 3) factors.push(`${x} * ${x} * ${x}`);
+    else if (order === 0.5) factors.push(`Math.sqrt(${x})`);
+    else if (order === 1.5) factors.push(`${x} * Math.sqrt(${x})`);
+    else if (order === 2.5) factors.push(`${x} * ${x} * Math.sqrt(${x})`);
+    // exp(n·ln x) is about twice as fast as Math.pow for a fractional n on V8.
+    else factors.push(`(${x} > 0 ? Math.exp(${literal(order)} * Math.log(${x})) : 0.0)`);
+  });
+  return factors;
+}
+
 export function rateSource(reactions: readonly ReactionModel[]): RateSource {
   const constants: string[] = [];
-  // k_j = A_j · exp(−(Ea/R)_j / T): reactions sharing an activation energy share one exp.
+  // k_j = A_j · exp(−(Ea/R)_j / T): rate constants sharing an activation energy share one exp.
   const groups = new Map<number, number>();
-  reactions.forEach((r, j) => {
-    if (!(r.kRef > 0)) {
-      constants.push(`k${j} = 0.0;`);
+  const arrhenius = (name: string, kRef: number, eaOverR: number, tRef: number) => {
+    if (!(kRef > 0)) {
+      constants.push(`${name} = 0.0;`);
       return;
     }
-    let g = groups.get(r.eaOverR);
+    let g = groups.get(eaOverR);
     if (g === undefined) {
       g = groups.size;
-      groups.set(r.eaOverR, g);
-      constants.push(`const e${g} = Math.exp(-${literal(r.eaOverR)} * inv);`);
+      groups.set(eaOverR, g);
+      constants.push(`const e${g} = Math.exp(-${literal(eaOverR)} * inv);`);
     }
-    const preExponential = Math.exp(Math.log(r.kRef) + r.eaOverR / r.tRef);
-    constants.push(`k${j} = ${literal(preExponential)} * e${g};`);
+    const preExponential = Math.exp(Math.log(kRef) + eaOverR / tRef);
+    constants.push(`${name} = ${literal(preExponential)} * e${g};`);
+  };
+  reactions.forEach((r, j) => {
+    arrhenius(`k${j}`, r.kRef, r.eaOverR, r.tRef);
+    if (r.reverse) arrhenius(`kr${j}`, r.reverse.kRef, r.reverse.eaOverR, r.tRef);
   });
+  const variables = [
+    ...Array.from({ length: Math.max(1, reactions.length) }, (_, j) => `k${j}`),
+    ...reactions.flatMap((r, j) => (r.reverse ? [`kr${j}`] : [])),
+  ];
 
   const species = new Set<number>();
   for (const r of reactions) {
     r.orderSpecies.forEach((i) => species.add(i));
+    r.reverse?.orderSpecies.forEach((i) => species.add(i));
     r.stoichSpecies.forEach((i) => species.add(i));
   }
   // Concentrations floored at zero for the rates (a rate needs its reactants present).
@@ -116,20 +151,10 @@ export function rateSource(reactions: readonly ReactionModel[]): RateSource {
     );
 
   const rates = reactions.map((r, j) => {
-    const factors = [`mult`, `k${j}`];
-    r.orderSpecies.forEach((i, p) => {
-      const order = r.orders[p]!;
-      const x = `p${index(i)}`;
-      if (order === 1) factors.push(x);
-      else if (order === 2) factors.push(`${x} * ${x}`);
-      else if (order === 3) factors.push(`${x} * ${x} * ${x}`);
-      else if (order === 0.5) factors.push(`Math.sqrt(${x})`);
-      else if (order === 1.5) factors.push(`${x} * Math.sqrt(${x})`);
-      else if (order === 2.5) factors.push(`${x} * ${x} * Math.sqrt(${x})`);
-      // exp(n·ln x) is about twice as fast as Math.pow for a fractional n on V8.
-      else factors.push(`(${x} > 0 ? Math.exp(${literal(order)} * Math.log(${x})) : 0.0)`);
-    });
-    return `const r${j} = ${factors.join(' * ')};`;
+    const forward = ['mult', `k${j}`, ...powerFactors(r.orderSpecies, r.orders)].join(' * ');
+    if (!r.reverse) return `const r${j} = ${forward};`;
+    const reverse = ['mult', `kr${j}`, ...powerFactors(r.reverse.orderSpecies, r.reverse.orders)];
+    return `const rf${j} = ${forward}; const rb${j} = ${reverse.join(' * ')}; const r${j} = rf${j} - rb${j};`;
   });
   const heat =
     reactions.map((r, j) => `${literal(-r.heatOfReaction)} * r${j}`).join(' + ') || '0.0';
@@ -141,15 +166,19 @@ export function rateSource(reactions: readonly ReactionModel[]): RateSource {
       const nu = r.stoich[p]!;
       const term = nu === 1 ? `r${j}` : nu === -1 ? `-r${j}` : `${literal(nu)} * r${j}`;
       produced.set(i, [...(produced.get(i) ?? []), term]);
-      if (nu < 0)
-        consumed.set(i, [
-          ...(consumed.get(i) ?? []),
-          nu === -1 ? `r${j}` : `${literal(-nu)} * r${j}`,
-        ]);
+      // Consumed by the forward rate as a reactant, by the reverse rate as a product.
+      const rate = nu < 0 ? (r.reverse ? `rf${j}` : `r${j}`) : r.reverse ? `rb${j}` : undefined;
+      if (rate === undefined) return;
+      const nuAbs = Math.abs(nu);
+      consumed.set(i, [
+        ...(consumed.get(i) ?? []),
+        nuAbs === 1 ? rate : `${literal(nuAbs)} * ${rate}`,
+      ]);
     });
   });
   const sum = (terms: string[]) => `(${terms.join(' + ').replace(/\+ -/g, '- ')})`;
   return {
+    variables,
     constants,
     species: [...species],
     reads,
@@ -161,7 +190,6 @@ export function rateSource(reactions: readonly ReactionModel[]): RateSource {
 }
 
 export function compileRateKernel(reactions: readonly ReactionModel[]): RateKernel {
-  const m = reactions.length;
   const src = rateSource(reactions);
   // Rate constants, cached while the temperature holds (isothermal stretches, cells at the
   // jacket temperature).
@@ -186,7 +214,8 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
   lines.push('result[1] = f;');
 
   // The Jacobian: the same prelude (rate constants, concentrations, rates), then
-  // ∂r_j/∂c_l = n_jl · r_j / c_l and ∂r_j/∂T = r_j · (Ea_j/R) / T².
+  // ∂r_j/∂c_l = n_jl · r_j / c_l and ∂r_j/∂T = r_j · (Ea_j/R) / T², for a reversible
+  // reaction the forward minus the reverse part, each with its own orders and Ea/R.
   const jac: string[] = [...prelude, 'const inv2 = 1 / (T * T);'];
   const derivatives = new Map<string, string[]>(); // `${row},${col}` → terms
   const addTerm = (row: string, col: string, term: string) => {
@@ -194,20 +223,34 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
     derivatives.set(key, [...(derivatives.get(key) ?? []), term]);
   };
   reactions.forEach((r, j) => {
-    jac.push(`const dT${j} = r${j} * ${literal(r.eaOverR)} * inv2;`);
-    r.orderSpecies.forEach((l, p) => {
+    const reverse = r.reverse;
+    const forward = reverse ? `rf${j}` : `r${j}`;
+    jac.push(
+      reverse
+        ? `const dT${j} = (${forward} * ${literal(r.eaOverR)} - rb${j} * ${literal(reverse.eaOverR)}) * inv2;`
+        : `const dT${j} = r${j} * ${literal(r.eaOverR)} * inv2;`,
+    );
+    const order = (species: Int32Array, orders: Float64Array, l: number) => {
+      const p = species.indexOf(l);
+      return p < 0 ? 0 : orders[p]!;
+    };
+    const touched = [...new Set([...r.orderSpecies, ...(reverse?.orderSpecies ?? [])])];
+    touched.forEach((l) => {
+      const terms = [`${literal(order(r.orderSpecies, r.orders, l))} * ${forward}`];
+      if (reverse)
+        terms.push(`${literal(order(reverse.orderSpecies, reverse.orders, l))} * rb${j}`);
       jac.push(
-        `const d${j}_${index(l)} = c${index(l)} > 0 ? ${literal(r.orders[p]!)} * r${j} / c${index(l)} : 0.0;`,
+        `const d${j}_${index(l)} = c${index(l)} > 0 ? (${terms.join(' - ')}) / c${index(l)} : 0.0;`,
       );
     });
     const heat = -r.heatOfReaction;
     r.stoichSpecies.forEach((i, p) => {
       const nu = literal(r.stoich[p]!);
-      r.orderSpecies.forEach((l) => addTerm(index(i), index(l), `${nu} * d${j}_${index(l)}`));
+      touched.forEach((l) => addTerm(index(i), index(l), `${nu} * d${j}_${index(l)}`));
       addTerm(index(i), 'n', `${nu} * dT${j}`);
     });
     if (heat !== 0) {
-      r.orderSpecies.forEach((l) => addTerm('n', index(l), `${literal(heat)} * d${j}_${index(l)}`));
+      touched.forEach((l) => addTerm('n', index(l), `${literal(heat)} * d${j}_${index(l)}`));
       addTerm('n', 'n', `${literal(heat)} * dT${j}`);
     }
   });
@@ -216,7 +259,7 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
     jac.push(`J[${row} * ld + ${col}] = ${terms.join(' + ')};`);
   }
 
-  const declarations = `let lastT = NaN; ${Array.from({ length: m }, (_, j) => `let k${j} = 0.0;`).join(' ')}`;
+  const declarations = `let lastT = NaN; ${src.variables.map((k) => `let ${k} = 0.0;`).join(' ')}`;
   const source =
     `${declarations}\nconst apply = function rateKernel(c, off, T, mult, out, outOff, scale) {\n${lines.join('\n')}\n};\n` +
     `const jacobian = function rateJacobian(c, off, T, mult, J, ld, n) {\n${jac.join('\n')}\n};\n` +

@@ -193,4 +193,43 @@ describe('StepKinetics', () => {
       expectClose(kinetics.maxConsumptionFrequency(c, 0), 0.04, 1e-12);
     });
   });
+
+  describe('reversible reactions', () => {
+    // A + B ⇌ C: k 0.02 L/(mol·s) at 40 °C, Ea 60 kJ/mol; K 4 L/mol at 60 °C, ΔH −50 kJ/mol.
+    const spec: ReactionSpec = {
+      ...reaction('r', { a: 1, b: 1 }, 0.02, 60, -50),
+      rateLaw: {
+        ...reaction('r', { a: 1, b: 1 }, 0.02, 60).rateLaw,
+        reverse: { equilibriumConstant: { value: 4, referenceTemperature: 60 } },
+      },
+    };
+    const kinetics = new StepKinetics(stepWith([spec]));
+    /** K(T) by van 't Hoff from 4 L/mol at 60 °C with ΔH −50 kJ/mol. */
+    const equilibrium = (T: number) =>
+      4 * Math.exp((50_000 / GAS_CONSTANT) * (1 / T - 1 / celsiusToKelvin(60)));
+
+    it.each([20, 60, 95])('r = k(T)·(c_a·c_b − c_c/K(T)) at %s °C', (celsius) => {
+      const T = celsiusToKelvin(celsius);
+      kinetics.evaluate(concentrations(0.8, 0.5, 0.3), 0, T, 0.9);
+      const expected = 0.9 * kinetics.rateConstant(0, T) * (0.8 * 0.5 - 0.3 / equilibrium(T));
+      expectClose(kinetics.rates[0]!, expected, 1e-12);
+    });
+
+    it('stands still at equilibrium and runs backwards beyond it', () => {
+      const T = celsiusToKelvin(75);
+      const c = 0.6 * 0.4 * equilibrium(T);
+      kinetics.evaluate(concentrations(0.6, 0.4, c), 0, T, 1);
+      expect(Math.abs(kinetics.rates[0]!)).toBeLessThan(1e-15);
+      kinetics.evaluate(concentrations(0.6, 0.4, 2 * c), 0, T, 1);
+      expect(kinetics.rates[0]!).toBeLessThan(0);
+    });
+
+    it('counts the product consumed by the reverse rate in the consumption frequency', () => {
+      const T = celsiusToKelvin(40);
+      // No A: nothing goes forward, and C decomposes at k/K·c_c, a frequency of k/K.
+      kinetics.evaluate(concentrations(0, 0.5, 0.3), 0, T, 1);
+      const frequency = kinetics.maxConsumptionFrequency(concentrations(0, 0.5, 0.3), 0);
+      expectClose(frequency, kinetics.rateConstant(0, T) / equilibrium(T), 1e-12);
+    });
+  });
 });

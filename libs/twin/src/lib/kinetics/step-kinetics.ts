@@ -21,7 +21,8 @@ function orderKind(order: number): number {
  *
  * Power-law rates: r_j = m · k_j(T) · Π_i max(c_i, 0)^n_ij, with the Arrhenius form
  * k_j(T) = k_ref,j · exp(−Ea_j/R · (1/T − 1/T_ref,j)) and m a multiplier (catalyst
- * activity × kinetic mismatch).
+ * activity × kinetic mismatch). A reversible reaction subtracts its reverse rate,
+ * m · k_r,j(T) · Π_i max(c_i, 0)^n'_ij, k_r = k/K (ReactionModel.reverse).
  */
 export class StepKinetics {
   readonly reactionCount: number;
@@ -45,6 +46,19 @@ export class StepKinetics {
   private cachedT = Number.NaN;
   /** Scratch: consumption rate per species index. */
   private readonly consumption: Float64Array;
+  /** Reversible reactions: their reverse rates, as the reaction's forward part above. */
+  private readonly reverse: (
+    | {
+        lnPreExponential: number;
+        eaOverR: number;
+        species: Int32Array;
+        orders: Float64Array;
+      }
+    | undefined
+  )[];
+  private readonly kReverse: Float64Array;
+  /** The last evaluation's reverse rates (0 for irreversible reactions), mol/(L·s). */
+  private readonly reverseRates: Float64Array;
 
   constructor(step: Pick<StepModel, 'reactions'>) {
     const reactions = step.reactions;
@@ -74,6 +88,21 @@ export class StepKinetics {
     this.consumption = new Float64Array(
       this.stoichSpecies.reduce((max, i) => Math.max(max, i + 1), 0),
     );
+    this.reverse = reactions.map((r) =>
+      r.reverse
+        ? {
+            lnPreExponential:
+              r.reverse.kRef > 0
+                ? Math.log(r.reverse.kRef) + r.reverse.eaOverR / r.tRef
+                : -Infinity,
+            eaOverR: r.reverse.eaOverR,
+            species: r.reverse.orderSpecies,
+            orders: r.reverse.orders,
+          }
+        : undefined,
+    );
+    this.kReverse = new Float64Array(m);
+    this.reverseRates = new Float64Array(m);
   }
 
   /** Arrhenius rate constant of reaction j at T (K). */
@@ -100,6 +129,10 @@ export class StepKinetics {
       const eaOverR = this.eaOverR;
       const inverseT = 1 / temperature;
       for (let j = 0; j < m; j++) k[j] = Math.exp(lnA[j]! - eaOverR[j]! * inverseT);
+      this.reverse.forEach((reverse, j) => {
+        if (reverse)
+          this.kReverse[j] = Math.exp(reverse.lnPreExponential - reverse.eaOverR * inverseT);
+      });
       this.cachedT = temperature;
     }
     let heat = 0;
@@ -128,6 +161,12 @@ export class StepKinetics {
             r *= Math.exp(orders[p]! * Math.log(ci));
         }
       }
+      const reverse = this.reverse[j];
+      const back = reverse
+        ? multiplier * this.kReverse[j]! * powerProduct(c, offset, reverse.species, reverse.orders)
+        : 0;
+      this.reverseRates[j] = back;
+      r -= back;
       rates[j] = r;
       heat -= heatOfReaction[j]! * r;
     }
@@ -151,16 +190,18 @@ export class StepKinetics {
 
   /**
    * The fastest consumption frequency, 1/s, from the last evaluated rates:
-   * max_i Σ_j max(−ν_ij, 0)·r_j / c_i over species present (c_i > 0).
+   * max_i Σ_j (max(−ν_ij, 0)·r_f,j + max(ν_ij, 0)·r_b,j) / c_i over species present (c_i > 0),
+   * r_f and r_b the forward and reverse rates (r_b = 0 for an irreversible reaction).
    */
   maxConsumptionFrequency(c: Float64Array, offset: number): number {
     const consumption = this.consumption;
     consumption.fill(0);
     for (let j = 0, m = this.reactionCount; j < m; j++) {
-      const r = this.rates[j]!;
+      const back = this.reverseRates[j]!;
+      const forward = this.rates[j]! + back;
       for (let p = this.stoichStart[j]!, end = this.stoichStart[j + 1]!; p < end; p++) {
         const nu = this.stoich[p]!;
-        if (nu < 0) consumption[this.stoichSpecies[p]!]! += -nu * r;
+        consumption[this.stoichSpecies[p]!]! += nu < 0 ? -nu * forward : nu * back;
       }
     }
     let worst = 0;
@@ -170,4 +211,20 @@ export class StepKinetics {
     }
     return worst;
   }
+}
+
+/** Π_i max(c_i, 0)^order_i over the given species (0 when one of them is absent). */
+function powerProduct(
+  c: Float64Array,
+  offset: number,
+  species: Int32Array,
+  orders: Float64Array,
+): number {
+  let product = 1;
+  for (let p = 0; p < species.length; p++) {
+    const ci = c[offset + species[p]!]!;
+    if (ci <= 0) return 0;
+    product *= Math.exp(orders[p]! * Math.log(ci));
+  }
+  return product;
 }

@@ -29,7 +29,7 @@ export function compilePlugFlowRhs(step: StepModel, speciesCount: number): PlugF
     `const mult = parameters[${PFR.multiplier}];`,
     `const T = s[${index(n)}];`,
     'const inv = 1 / T;',
-    `let ${Array.from({ length: Math.max(1, step.reactions.length) }, (_, j) => `k${j} = 0.0`).join(', ')};`,
+    `let ${src.variables.map((k) => `${k} = 0.0`).join(', ')};`,
     ...src.constants,
     ...src.reads((i) => `s[${index(i)}]`),
     ...src.rates,

@@ -123,6 +123,60 @@ describe('steady state', () => {
       expect(gaps[2]).toBeGreaterThan(0);
     });
 
+    /** A ⇌ B, k_f 0.01 /s and K = 2 at 25 °C (so k_r = 0.005 /s), ΔH as given. */
+    const reversible = (heatOfReaction = 0): ReactionSpec => ({
+      ...FIRST_ORDER,
+      id: 'a-to-b-reversible',
+      rateLaw: {
+        ...FIRST_ORDER.rateLaw,
+        reverse: { equilibriumConstant: { value: 2, referenceTemperature: 25 } },
+      },
+      heatOfReaction,
+    });
+
+    it.each([1, 5, 20])(
+      'reversible first-order plug flow at %s mL/min: X = k_f/(k_f + k_r)·(1 − exp(−(k_f + k_r)τ))',
+      (flow) => {
+        const tau = (10 / flow) * 60;
+        const x = (0.01 / 0.015) * (1 - Math.exp(-0.015 * tau));
+        const result = solve(plant({ flow, reactions: [reversible()] }), {}, TIGHT);
+        expectClose(result.figures.conversion, x, 1e-8);
+        expectClose(result.outlet['b']!, x, 1e-8);
+      },
+    );
+
+    it('a reversible reaction stops at its equilibrium, K(T) by van ’t Hoff: X → K/(1 + K)', () => {
+      // ΔH −40 kJ/mol; at 60 °C K = 2·exp(ΔH/R·(1/T − 1/T_ref)) < 2. Ten residence times of
+      // the relaxation and a jacket that holds the coil at 60 °C.
+      const hot = celsiusToKelvin(60);
+      const K = 2 * Math.exp((40_000 / GAS_CONSTANT) * (1 / hot - 1 / celsiusToKelvin(25)));
+      const result = solve(
+        plant({
+          flow: 0.05,
+          temperature: 60,
+          reactions: [reversible(-40)],
+          reactor: { heatTransfer: 100 },
+        }),
+        {},
+        TIGHT,
+      );
+      expect(K).toBeLessThan(1.2);
+      expectClose(result.figures.conversion, K / (1 + K), 1e-4);
+      // The equilibrium is the same from the other side: a feed of B alone ends with A at 1/(1 + K).
+      const fromB = solve(
+        plant({
+          flow: 0.05,
+          temperature: 60,
+          feed: { b: 1 },
+          reactions: [reversible(-40)],
+          reactor: { heatTransfer: 100 },
+        }),
+        {},
+        TIGHT,
+      );
+      expectClose(fromB.outlet['a']!, 1 / (1 + K), 1e-4);
+    });
+
     it.each([35, 5, 60])(
       'Arrhenius: conversion at %s °C follows k(T) = k_ref·exp(−Ea/R·(1/T − 1/T_ref))',
       (temperature) => {
