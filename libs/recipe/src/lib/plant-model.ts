@@ -1,6 +1,7 @@
 import { PlantModelError } from './plant-model.error';
 import { RecipeError } from './recipe.error';
 import type {
+  AdsorptionSpec,
   FeedSpec,
   FluidSpec,
   InletSpec,
@@ -97,6 +98,18 @@ export interface ReactionModel {
     eaOverR: number;
     orderSpecies: Int32Array;
     orders: Float64Array;
+  };
+  /**
+   * Adsorption inhibition: the rate divided by (1 + Σ K_s(T)·c_s)^exponent, each K_s(T) =
+   * kRef_s · exp(−eaOverR_s · (1/T − 1/tRef)) with eaOverR_s = ΔH_ads,s/R.
+   */
+  adsorption?: {
+    species: Int32Array;
+    /** L/mol at tRef */
+    kRef: Float64Array;
+    /** ΔH_ads/R, K */
+    eaOverR: Float64Array;
+    exponent: number;
   };
   /** Species indices with a non-zero coefficient, and the coefficients. */
   stoichSpecies: Int32Array;
@@ -368,9 +381,31 @@ function compileReaction(
           reverse: compileReverse(reverse, r, { tRef, eaOverR, heatOfReaction }, speciesIndex),
         }
       : {}),
+    ...(r.rateLaw.adsorption
+      ? { adsorption: compileAdsorption(r.rateLaw.adsorption, tRef, speciesIndex) }
+      : {}),
     stoichSpecies: Int32Array.from(stoichEntries.map(([id]) => speciesIndexOf(speciesIndex, id))),
     stoich: Float64Array.from(stoichEntries.map(([, nu]) => nu)),
     heatOfReaction,
+  };
+}
+
+/** Adsorption constants taken to the rate constant's reference temperature. */
+function compileAdsorption(
+  adsorption: AdsorptionSpec,
+  tRef: number,
+  speciesIndex: ReadonlyMap<string, number>,
+): NonNullable<ReactionModel['adsorption']> {
+  const entries = Object.entries(adsorption.species);
+  const eaOverR = entries.map(([, s]) => ((s.enthalpy ?? 0) * 1000) / GAS_CONSTANT);
+  return {
+    species: Int32Array.from(entries.map(([id]) => speciesIndexOf(speciesIndex, id))),
+    kRef: Float64Array.from(entries, ([, s], n) => {
+      const own = celsiusToKelvin(s.referenceTemperature);
+      return s.value * Math.exp(-eaOverR[n]! * (1 / tRef - 1 / own));
+    }),
+    eaOverR: Float64Array.from(eaOverR),
+    exponent: adsorption.exponent ?? 1,
   };
 }
 

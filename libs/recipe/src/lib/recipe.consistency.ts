@@ -132,6 +132,9 @@ class ConsistencyCheck {
     for (const id of Object.keys(reaction.rateLaw.reverse?.orders ?? {})) {
       this.knownSpecies(`${path}.rateLaw.reverse.orders.${id}`, id);
     }
+    for (const id of Object.keys(reaction.rateLaw.adsorption?.species ?? {})) {
+      this.knownSpecies(`${path}.rateLaw.adsorption.species.${id}`, id);
+    }
   }
 
   private checkStep(step: StepSpec): void {

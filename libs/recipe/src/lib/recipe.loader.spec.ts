@@ -242,6 +242,17 @@ describe('recipe loader', () => {
       });
     });
 
+    it('names an unknown adsorbing species', () => {
+      const recipe = fixture();
+      recipe.reactions[0]!.rateLaw.adsorption = {
+        species: { v: { value: 1, referenceTemperature: 25 } },
+      };
+      expect(issuesOf(recipe)).toContainEqual({
+        path: 'reactions[a-to-b].rateLaw.adsorption.species.v',
+        message: 'unknown species "v"',
+      });
+    });
+
     it('names an unknown species in a feed', () => {
       const recipe = fixture();
       recipe.feeds[0]!.concentrations['z'] = 1;

@@ -71,6 +71,24 @@ export interface ReverseRateSpec {
   orders?: Record<string, number>;
 }
 
+/**
+ * Adsorption on the catalyst's sites: the rate (both directions of a reversible one) is divided
+ * by (1 + Σ_s K_s(T)·c_s)^exponent, K_s(T) = K_s,ref · exp(−ΔH_ads,s/R · (1/T − 1/T_ref)).
+ * Exponent 1 is a single-site surface reaction (r = k·c_A/(1 + K_A·c_A)), 2 a dual-site one
+ * between two adsorbed species (r = k·c_A·c_B/(1 + K_A·c_A + K_B·c_B)²).
+ */
+export interface AdsorptionSpec {
+  /** Per adsorbing species: K at its reference temperature, L/mol, and the heat of adsorption. */
+  species: Record<string, AdsorptionConstantSpec>;
+  /** @default 1 */
+  exponent?: number;
+}
+
+export interface AdsorptionConstantSpec extends ArrheniusSpec {
+  /** Heat of adsorption, kJ/mol (negative: exothermic, K falls as T rises). @default 0 */
+  enthalpy?: number;
+}
+
 export interface ReactionSpec {
   id: string;
   name?: string;
@@ -88,6 +106,8 @@ export interface ReactionSpec {
     orders: Record<string, number>;
     /** A reversible reaction: its equilibrium and the reverse reaction's orders. */
     reverse?: ReverseRateSpec;
+    /** A catalytic rate inhibited by adsorption (Langmuir–Hinshelwood–Hougen–Watson). */
+    adsorption?: AdsorptionSpec;
   };
   /** Heat of reaction per mole of reaction extent, kJ/mol (negative: exothermic). @default 0 */
   heatOfReaction?: number;

@@ -70,6 +70,16 @@ const REVERSIBLE: ReactionSpec = {
   heatOfReaction: -60,
 };
 
+/** A → B on a catalyst, inhibited by adsorbed A (K 3 L/mol at 25 °C, ΔH_ads −20 kJ/mol). */
+const ADSORBED: ReactionSpec = {
+  ...EXOTHERMIC,
+  id: 'a-to-b-adsorbed',
+  rateLaw: {
+    ...EXOTHERMIC.rateLaw,
+    adsorption: { species: { a: { value: 3, referenceTemperature: 25, enthalpy: -20 } } },
+  },
+};
+
 describe('Plant', () => {
   describe('steady state', () => {
     it.each<[string, OneStepOptions, StepConditions, PlantOptions]>([
@@ -85,6 +95,12 @@ describe('Plant', () => {
       ],
       ['a stirred tank', { reactor: { type: 'cstr' } }, {}, {}],
       ['a packed bed', { reactor: { type: 'packed-bed', catalyst: { porosity: 0.5 } } }, {}, {}],
+      [
+        'a packed bed with adsorption (Langmuir–Hinshelwood), exothermic',
+        { reactions: [ADSORBED], reactor: { type: 'packed-bed', catalyst: { porosity: 0.5 } } },
+        {},
+        {},
+      ],
     ])(
       'at constant setpoints converges to the cell-model steady state: %s',
       (_name, options, conditions, plantOptions) => {

@@ -55,9 +55,59 @@ const REVERSIBLE: ReactionSpec[] = [
   },
 ];
 
+/**
+ * Catalytic rates inhibited by adsorption: dual-site (exponent 2) with two adsorbing species,
+ * reversible and single-site, and a fractional exponent.
+ */
+const ADSORBED: ReactionSpec[] = [
+  {
+    id: 'lh-dual',
+    stoichiometry: { a: -1, b: -1, c: 1 },
+    rateLaw: {
+      k: { value: 0.05, referenceTemperature: 50 },
+      activationEnergy: 80,
+      orders: { a: 1, b: 1 },
+      adsorption: {
+        species: {
+          a: { value: 2, referenceTemperature: 50, enthalpy: -30 },
+          b: { value: 0.5, referenceTemperature: 70, enthalpy: -10 },
+        },
+        exponent: 2,
+      },
+    },
+    heatOfReaction: -90,
+  },
+  {
+    id: 'lh-reversible',
+    stoichiometry: { a: -1, d: 1 },
+    rateLaw: {
+      k: { value: 0.01, referenceTemperature: 40 },
+      activationEnergy: 60,
+      orders: { a: 1 },
+      reverse: { equilibriumConstant: { value: 4, referenceTemperature: 40 } },
+      adsorption: { species: { d: { value: 1.5, referenceTemperature: 40, enthalpy: -20 } } },
+    },
+    heatOfReaction: -15,
+  },
+  {
+    id: 'lh-fractional',
+    stoichiometry: { b: -1, d: 1 },
+    rateLaw: {
+      k: { value: 0.02, referenceTemperature: 60 },
+      activationEnergy: 45,
+      orders: { b: 0.7 },
+      adsorption: { species: { c: { value: 0.8, referenceTemperature: 60 } }, exponent: 1.5 },
+    },
+  },
+];
+
 const steps: [string, StepModel][] = [
   ['every special-cased order', compilePlant(oneStepRecipe({ reactions: ORDERS })).steps[0]!],
   ['reversible reactions', compilePlant(oneStepRecipe({ reactions: REVERSIBLE })).steps[0]!],
+  [
+    'adsorption (Langmuir–Hinshelwood)',
+    compilePlant(oneStepRecipe({ reactions: ADSORBED })).steps[0]!,
+  ],
   ['benchmark-5x4', compilePlant(loadRecipe(join(RECIPES, 'benchmark-5x4.yaml'))).steps[0]!],
   ...compilePlant(loadRecipe(join(RECIPES, 'paracetamol.yaml'))).steps.map(
     (s): [string, StepModel] => [`paracetamol ${s.id}`, s],

@@ -110,6 +110,19 @@ function powerFactors(species: Int32Array, orders: Float64Array): string[] {
   return factors;
 }
 
+/** `den{j}` = 1 + Σ K_s·c_s and `inh{j}` = den^−exponent, for reaction j's adsorption. */
+function adsorptionLines(adsorption: NonNullable<ReactionModel['adsorption']>, j: number): string {
+  const terms = Array.from(adsorption.species, (i, n) => `ka${j}_${n} * p${index(i)}`);
+  const m = adsorption.exponent;
+  const inverse =
+    m === 1
+      ? `1 / den${j}`
+      : m === 2
+        ? `1 / (den${j} * den${j})`
+        : `Math.exp(-${literal(m)} * Math.log(den${j}))`;
+  return `const den${j} = 1.0 + ${terms.join(' + ')}; const inh${j} = ${inverse};`;
+}
+
 export function rateSource(reactions: readonly ReactionModel[]): RateSource {
   const constants: string[] = [];
   // k_j = A_j · exp(−(Ea/R)_j / T): rate constants sharing an activation energy share one exp.
@@ -123,7 +136,7 @@ export function rateSource(reactions: readonly ReactionModel[]): RateSource {
     if (g === undefined) {
       g = groups.size;
       groups.set(eaOverR, g);
-      constants.push(`const e${g} = Math.exp(-${literal(eaOverR)} * inv);`);
+      constants.push(`const e${g} = Math.exp(${literal(-eaOverR)} * inv);`);
     }
     const preExponential = Math.exp(Math.log(kRef) + eaOverR / tRef);
     constants.push(`${name} = ${literal(preExponential)} * e${g};`);
@@ -131,16 +144,23 @@ export function rateSource(reactions: readonly ReactionModel[]): RateSource {
   reactions.forEach((r, j) => {
     arrhenius(`k${j}`, r.kRef, r.eaOverR, r.tRef);
     if (r.reverse) arrhenius(`kr${j}`, r.reverse.kRef, r.reverse.eaOverR, r.tRef);
+    r.adsorption?.species.forEach((_, n) =>
+      arrhenius(`ka${j}_${n}`, r.adsorption!.kRef[n]!, r.adsorption!.eaOverR[n]!, r.tRef),
+    );
   });
   const variables = [
     ...Array.from({ length: Math.max(1, reactions.length) }, (_, j) => `k${j}`),
     ...reactions.flatMap((r, j) => (r.reverse ? [`kr${j}`] : [])),
+    ...reactions.flatMap((r, j) =>
+      Array.from(r.adsorption?.species ?? [], (_, n) => `ka${j}_${n}`),
+    ),
   ];
 
   const species = new Set<number>();
   for (const r of reactions) {
     r.orderSpecies.forEach((i) => species.add(i));
     r.reverse?.orderSpecies.forEach((i) => species.add(i));
+    r.adsorption?.species.forEach((i) => species.add(i));
     r.stoichSpecies.forEach((i) => species.add(i));
   }
   // Concentrations floored at zero for the rates (a rate needs its reactants present).
@@ -151,10 +171,19 @@ export function rateSource(reactions: readonly ReactionModel[]): RateSource {
     );
 
   const rates = reactions.map((r, j) => {
-    const forward = ['mult', `k${j}`, ...powerFactors(r.orderSpecies, r.orders)].join(' * ');
-    if (!r.reverse) return `const r${j} = ${forward};`;
-    const reverse = ['mult', `kr${j}`, ...powerFactors(r.reverse.orderSpecies, r.reverse.orders)];
-    return `const rf${j} = ${forward}; const rb${j} = ${reverse.join(' * ')}; const r${j} = rf${j} - rb${j};`;
+    // Adsorption divides both directions by den^exponent (inh = den^−exponent).
+    const adsorption = r.adsorption;
+    const inhibition = adsorption ? [`inh${j}`] : [];
+    const prefix = adsorption ? `${adsorptionLines(adsorption, j)} ` : '';
+    const forward = ['mult', `k${j}`, ...powerFactors(r.orderSpecies, r.orders), ...inhibition];
+    if (!r.reverse) return `${prefix}const r${j} = ${forward.join(' * ')};`;
+    const reverse = [
+      'mult',
+      `kr${j}`,
+      ...powerFactors(r.reverse.orderSpecies, r.reverse.orders),
+      ...inhibition,
+    ];
+    return `${prefix}const rf${j} = ${forward.join(' * ')}; const rb${j} = ${reverse.join(' * ')}; const r${j} = rf${j} - rb${j};`;
   });
   const heat =
     reactions.map((r, j) => `${literal(-r.heatOfReaction)} * r${j}`).join(' + ') || '0.0';
@@ -224,23 +253,40 @@ export function compileRateKernel(reactions: readonly ReactionModel[]): RateKern
   };
   reactions.forEach((r, j) => {
     const reverse = r.reverse;
+    const adsorption = r.adsorption;
     const forward = reverse ? `rf${j}` : `r${j}`;
+    // Adsorption: ∂r/∂c_s −= exponent·r·K_s/den, ∂r/∂T −= exponent·r·Σ_s(K_s·(ΔH/R)_s·c_s)/(den·T²).
+    const inhibitionT = adsorption
+      ? ` - ${literal(adsorption.exponent)} * r${j} * (${Array.from(
+          adsorption.species,
+          (i, n) => `ka${j}_${n} * ${literal(adsorption.eaOverR[n]!)} * p${index(i)}`,
+        ).join(' + ')}) * inv2 / den${j}`
+      : '';
     jac.push(
       reverse
-        ? `const dT${j} = (${forward} * ${literal(r.eaOverR)} - rb${j} * ${literal(reverse.eaOverR)}) * inv2;`
-        : `const dT${j} = r${j} * ${literal(r.eaOverR)} * inv2;`,
+        ? `const dT${j} = (${forward} * ${literal(r.eaOverR)} - rb${j} * ${literal(reverse.eaOverR)}) * inv2${inhibitionT};`
+        : `const dT${j} = r${j} * ${literal(r.eaOverR)} * inv2${inhibitionT};`,
     );
     const order = (species: Int32Array, orders: Float64Array, l: number) => {
       const p = species.indexOf(l);
       return p < 0 ? 0 : orders[p]!;
     };
-    const touched = [...new Set([...r.orderSpecies, ...(reverse?.orderSpecies ?? [])])];
+    const touched = [
+      ...new Set([
+        ...r.orderSpecies,
+        ...(reverse?.orderSpecies ?? []),
+        ...(adsorption?.species ?? []),
+      ]),
+    ];
     touched.forEach((l) => {
       const terms = [`${literal(order(r.orderSpecies, r.orders, l))} * ${forward}`];
       if (reverse)
         terms.push(`${literal(order(reverse.orderSpecies, reverse.orders, l))} * rb${j}`);
+      const n = adsorption ? adsorption.species.indexOf(l) : -1;
+      const inhibition =
+        n >= 0 ? ` - ${literal(adsorption!.exponent)} * r${j} * ka${j}_${n} / den${j}` : '';
       jac.push(
-        `const d${j}_${index(l)} = c${index(l)} > 0 ? (${terms.join(' - ')}) / c${index(l)} : 0.0;`,
+        `const d${j}_${index(l)} = c${index(l)} > 0 ? (${terms.join(' - ')}) / c${index(l)}${inhibition} : 0.0;`,
       );
     });
     const heat = -r.heatOfReaction;

@@ -232,4 +232,35 @@ describe('StepKinetics', () => {
       expectClose(frequency, kinetics.rateConstant(0, T) / equilibrium(T), 1e-12);
     });
   });
+
+  describe('adsorption (Langmuir–Hinshelwood)', () => {
+    // Dual site: r = k·c_a·c_b/(1 + K_a(T)·c_a + K_b(T)·c_b)²; K_a 2 L/mol at 40 °C with
+    // ΔH_ads −30 kJ/mol, K_b 0.5 L/mol at 80 °C with none.
+    const base = reaction('r', { a: 1, b: 1 }, 0.02, 60);
+    const kinetics = new StepKinetics(
+      stepWith([
+        {
+          ...base,
+          rateLaw: {
+            ...base.rateLaw,
+            adsorption: {
+              species: {
+                a: { value: 2, referenceTemperature: 40, enthalpy: -30 },
+                b: { value: 0.5, referenceTemperature: 80 },
+              },
+              exponent: 2,
+            },
+          },
+        },
+      ]),
+    );
+
+    it.each([20, 40, 90])('r = k·c_a·c_b/(1 + K_a(T)·c_a + K_b·c_b)² at %s °C', (celsius) => {
+      const T = celsiusToKelvin(celsius);
+      const Ka = 2 * Math.exp((30_000 / GAS_CONSTANT) * (1 / T - 1 / celsiusToKelvin(40)));
+      kinetics.evaluate(concentrations(0.8, 0.5, 0.3), 0, T, 1);
+      const expected = (kinetics.rateConstant(0, T) * 0.8 * 0.5) / (1 + Ka * 0.8 + 0.5 * 0.5) ** 2;
+      expectClose(kinetics.rates[0]!, expected, 1e-12);
+    });
+  });
 });

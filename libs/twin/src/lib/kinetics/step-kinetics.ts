@@ -22,7 +22,8 @@ function orderKind(order: number): number {
  * Power-law rates: r_j = m · k_j(T) · Π_i max(c_i, 0)^n_ij, with the Arrhenius form
  * k_j(T) = k_ref,j · exp(−Ea_j/R · (1/T − 1/T_ref,j)) and m a multiplier (catalyst
  * activity × kinetic mismatch). A reversible reaction subtracts its reverse rate,
- * m · k_r,j(T) · Π_i max(c_i, 0)^n'_ij, k_r = k/K (ReactionModel.reverse).
+ * m · k_r,j(T) · Π_i max(c_i, 0)^n'_ij, k_r = k/K (ReactionModel.reverse); adsorption divides
+ * both by (1 + Σ_s K_s(T)·max(c_s, 0))^exponent (ReactionModel.adsorption).
  */
 export class StepKinetics {
   readonly reactionCount: number;
@@ -57,6 +58,7 @@ export class StepKinetics {
     | undefined
   )[];
   private readonly kReverse: Float64Array;
+  private readonly adsorption: StepModel['reactions'][number]['adsorption'][];
   /** The last evaluation's reverse rates (0 for irreversible reactions), mol/(L·s). */
   private readonly reverseRates: Float64Array;
 
@@ -102,6 +104,7 @@ export class StepKinetics {
         : undefined,
     );
     this.kReverse = new Float64Array(m);
+    this.adsorption = reactions.map((r) => r.adsorption);
     this.reverseRates = new Float64Array(m);
   }
 
@@ -162,9 +165,15 @@ export class StepKinetics {
         }
       }
       const reverse = this.reverse[j];
-      const back = reverse
+      let back = reverse
         ? multiplier * this.kReverse[j]! * powerProduct(c, offset, reverse.species, reverse.orders)
         : 0;
+      const adsorption = this.adsorption[j];
+      if (adsorption) {
+        const inhibition = adsorptionInhibition(adsorption, c, offset, temperature, this.tRef[j]!);
+        r *= inhibition;
+        back *= inhibition;
+      }
       this.reverseRates[j] = back;
       r -= back;
       rates[j] = r;
@@ -227,4 +236,24 @@ function powerProduct(
     product *= Math.exp(orders[p]! * Math.log(ci));
   }
   return product;
+}
+
+/**
+ * (1 + Σ_s K_s(T)·max(c_s, 0))^−exponent, K_s(T) = K_s,ref · exp(−(ΔH/R)_s · (1/T − 1/T_ref)),
+ * the constants already at the reaction's T_ref (`adsorption.kRef`).
+ */
+function adsorptionInhibition(
+  adsorption: NonNullable<StepModel['reactions'][number]['adsorption']>,
+  c: Float64Array,
+  offset: number,
+  temperature: number,
+  tRef: number,
+): number {
+  let denominator = 1;
+  adsorption.species.forEach((i, n) => {
+    const K =
+      adsorption.kRef[n]! * Math.exp(-adsorption.eaOverR[n]! * (1 / temperature - 1 / tRef));
+    denominator += K * Math.max(c[offset + i]!, 0);
+  });
+  return Math.pow(denominator, -adsorption.exponent);
 }

@@ -177,6 +177,26 @@ describe('steady state', () => {
       expectClose(fromB.outlet['a']!, 1 / (1 + K), 1e-4);
     });
 
+    it.each([1, 5, 20])(
+      'single-site Langmuir–Hinshelwood plug flow at %s mL/min: kτ = ln(c₀/c) + K(c₀ − c)',
+      (flow) => {
+        // r = k·c_A/(1 + K·c_A), k 0.01 /s, K 3 L/mol: inhibited most where A is richest.
+        const tau = (10 / flow) * 60;
+        const adsorbed: ReactionSpec = {
+          ...FIRST_ORDER,
+          id: 'a-to-b-adsorbed',
+          rateLaw: {
+            ...FIRST_ORDER.rateLaw,
+            adsorption: { species: { a: { value: 3, referenceTemperature: 25 } } },
+          },
+        };
+        const c = solve(plant({ flow, reactions: [adsorbed] }), {}, TIGHT).outlet['a']!;
+        expectClose(Math.log(1 / c) + 3 * (1 - c), 0.01 * tau, 1e-8);
+        // Slower than the uninhibited reaction.
+        expect(c).toBeGreaterThan(Math.exp(-0.01 * tau));
+      },
+    );
+
     it.each([35, 5, 60])(
       'Arrhenius: conversion at %s °C follows k(T) = k_ref·exp(−Ea/R·(1/T − 1/T_ref))',
       (temperature) => {
