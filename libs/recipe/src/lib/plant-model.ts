@@ -125,6 +125,8 @@ export interface CatalystModel {
   tRef: number;
   edOverR: number;
   order: number;
+  /** K: no deactivation at or below it (0 when the recipe sets none). */
+  onsetTemperature: number;
   /** m */
   particleDiameter: number;
   porosity: number;
@@ -472,6 +474,10 @@ function compileCatalyst(reactor: ReactorSpec): CatalystModel | undefined {
     tRef: celsiusToKelvin(spec?.deactivation?.rate.referenceTemperature ?? 25),
     edOverR: ((spec?.deactivation?.activationEnergy ?? 0) * 1000) / GAS_CONSTANT,
     order: spec?.deactivation?.order ?? 1,
+    onsetTemperature:
+      spec?.deactivation?.onsetTemperature === undefined
+        ? 0
+        : celsiusToKelvin(spec.deactivation.onsetTemperature),
     particleDiameter: (spec?.particleDiameter ?? 100) * 1e-6,
     porosity: spec?.porosity ?? 0.4,
   };

@@ -145,6 +145,11 @@ export interface CatalystSpec {
     activationEnergy?: number;
     /** @default 1 */
     order?: number;
+    /**
+     * °C: the catalyst deactivates only where hotter than this (sintering, leaching or coking
+     * that sets in above a temperature); below it, k_d = 0. @default none: at any temperature
+     */
+    onsetTemperature?: number;
     provenance?: Provenance;
   };
   /** Particle diameter, µm, for the Ergun pressure drop. @default 100 */

@@ -329,6 +329,31 @@ describe('Plant', () => {
       expectClose(plant.units[0]!.activity, Math.exp(-0.1), 1e-9);
     });
 
+    it('a catalyst with an onset temperature keeps its activity below it and loses it above', () => {
+      const bed = (temperature: number) =>
+        model({
+          temperature,
+          reactor: {
+            type: 'packed-bed',
+            heatTransfer: 100,
+            catalyst: {
+              deactivation: {
+                rate: { value: 1e-4, referenceTemperature: 60 },
+                activationEnergy: 80,
+                onsetTemperature: 50,
+              },
+            },
+          },
+        });
+      const cool = new Plant(bed(45));
+      cool.run(1000);
+      expect(cool.units[0]!.activity).toBe(1);
+      // Isothermal at 60 °C (the jacket holds the bed): exp(−k_d(60 °C)·t).
+      const hot = new Plant(bed(60));
+      hot.run(1000);
+      expectClose(hot.units[0]!.activity, Math.exp(-0.1), 1e-6);
+    });
+
     it('feed drift lowers the feed and inlet concentration along its ramp', () => {
       const plant = new Plant(model(), {
         scenario: scenario({

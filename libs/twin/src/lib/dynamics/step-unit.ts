@@ -278,7 +278,10 @@ export class StepUnit {
     return Math.min(MAX_SUBSTEPS, Math.max(1, substeps));
   }
 
-  /** Catalyst decay, da/dt = −(k_d(T)·a^(order−1) + extra)·a, exact for first order. */
+  /**
+   * Catalyst decay, da/dt = −(k_d(T)·a^(order−1) + extra)·a, exact for first order; k_d is 0
+   * in cells at or below the catalyst's onset temperature.
+   */
   private decayCatalyst(): void {
     const { step, temperature, dt } = this;
     const catalyst = step.catalyst;
@@ -286,9 +289,9 @@ export class StepUnit {
       // k_d averaged over the cells (the hot spot ages the bed faster than the mean T would).
       let kd = 0;
       for (let cell = 0; cell < this.cells; cell++) {
-        kd +=
-          catalyst.kdRef *
-          Math.exp(-catalyst.edOverR * (1 / temperature[cell]! - 1 / catalyst.tRef));
+        const t = temperature[cell]!;
+        if (t <= catalyst.onsetTemperature) continue;
+        kd += catalyst.kdRef * Math.exp(-catalyst.edOverR * (1 / t - 1 / catalyst.tRef));
       }
       kd /= this.cells;
       const rate = kd * Math.pow(this.activity, catalyst.order - 1) + this.extraDecay;
