@@ -71,7 +71,7 @@ export function simCommand(): Command {
     )
     .option(
       '--set <tag=value...>',
-      'setpoint overrides by device tag: pump flow mL/min (gas NmL/min), thermostat °C, back-pressure bar',
+      'setpoint overrides by device tag: pump flow mL/min (gas NmL/min), thermostat °C, back-pressure bar; <feed>.temperature=°C conditions a feed',
       collect,
       [],
     )
@@ -92,7 +92,7 @@ export function simCommand(): Command {
       if (options.out !== undefined) assertWritableFile(options.out, '--out');
       if (options.plot !== undefined) assertWritableFile(options.plot, '--plot');
       const model = compilePlant(loadRecipe(options.recipe));
-      const setpoints = parseSetpoints(options.set, model);
+      const setpoints = parseSettings(options.set, model);
       const text = run
         ? runScenario(model, options, run, setpoints)
         : steadyState(model, options, setpoints);
@@ -172,8 +172,16 @@ function wholeSteps(duration: number, dt: number): number | undefined {
   return steps >= 1 && Math.abs(ratio - steps) <= 1e-9 * steps ? steps : undefined;
 }
 
-/** `TAG=value` pairs, checked against the recipe's device tags. */
-function parseSetpoints(pairs: string[], model: PlantModel): Map<string, number> {
+/** What `--set` sets: device setpoints by tag, and feed temperatures (°C) by feed id. */
+interface Settings {
+  setpoints: Map<string, number>;
+  feedTemperatures: Record<string, number>;
+}
+
+const FEED_TEMPERATURE = /^(.+)\.temperature$/;
+
+/** `TAG=value` and `<feed>.temperature=°C` pairs, checked against the recipe's tags and feeds. */
+function parseSettings(pairs: string[], model: PlantModel): Settings {
   const known = new Set(
     model.steps.flatMap((s) => [
       ...s.inlets.map((i) => i.pump),
@@ -181,7 +189,8 @@ function parseSetpoints(pairs: string[], model: PlantModel): Map<string, number>
       s.backPressure.tag,
     ]),
   );
-  const setpoints = new Map<string, number>();
+  const feeds = model.feeds.map((f) => f.id);
+  const settings: Settings = { setpoints: new Map(), feedTemperatures: {} };
   for (const pair of pairs) {
     const match = /^([^=]+)=([^=]+)$/.exec(pair);
     const tag = match?.[1]?.trim();
@@ -190,16 +199,28 @@ function parseSetpoints(pairs: string[], model: PlantModel): Map<string, number>
     if (!tag || raw.trim() === '' || !Number.isFinite(value)) {
       throw new UsageError(`--set: "${pair}" is not TAG=number`);
     }
+    const feed = FEED_TEMPERATURE.exec(tag)?.[1];
+    if (feed !== undefined) {
+      if (!feeds.includes(feed))
+        throw new UsageError(`--set: unknown feed "${feed}"; the recipe has ${feeds.join(', ')}`);
+      if (value <= -273.15)
+        throw new UsageError(`--set: ${tag} ${value} °C is below absolute zero`);
+      settings.feedTemperatures[feed] = value;
+      continue;
+    }
     if (!known.has(tag))
       throw new UsageError(
-        `--set: unknown device tag "${tag}"; the recipe has ${[...known].join(', ')}`,
+        `--set: unknown device tag "${tag}"; the recipe has ${[...known].join(', ')} (and <feed>.temperature for ${feeds.join(', ')})`,
       );
-    setpoints.set(tag, value);
+    settings.setpoints.set(tag, value);
   }
-  return setpoints;
+  return settings;
 }
 
-function steadyConditions(model: PlantModel, setpoints: Map<string, number>): PlantConditions {
+function steadyConditions(
+  model: PlantModel,
+  { setpoints, feedTemperatures }: Settings,
+): PlantConditions {
   const steps: NonNullable<PlantConditions['steps']> = {};
   for (const step of model.steps) {
     const flows: Record<string, number> = {};
@@ -209,21 +230,24 @@ function steadyConditions(model: PlantModel, setpoints: Map<string, number>): Pl
     }
     const jacket = setpoints.get(step.thermostat.tag);
     const backPressure = setpoints.get(step.backPressure.tag);
+    const drawn = step.inlets.flatMap((inlet) => {
+      const feed = inlet.source === 'feed' ? model.feeds[inlet.sourceIndex]!.id : undefined;
+      return feed !== undefined && feedTemperatures[feed] !== undefined ? [feed] : [];
+    });
     steps[step.id] = {
       flows,
       ...(jacket !== undefined ? { jacketTemperature: jacket } : {}),
       ...(backPressure !== undefined ? { backPressure } : {}),
+      ...(drawn.length > 0
+        ? { feedTemperatures: Object.fromEntries(drawn.map((f) => [f, feedTemperatures[f]!])) }
+        : {}),
     };
   }
   return { steps };
 }
 
-function steadyState(
-  model: PlantModel,
-  options: SimOptions,
-  setpoints: Map<string, number>,
-): string {
-  const result = solvePlantSteadyState(model, steadyConditions(model, setpoints));
+function steadyState(model: PlantModel, options: SimOptions, settings: Settings): string {
+  const result = solvePlantSteadyState(model, steadyConditions(model, settings));
   if (options.format === 'json')
     return `${JSON.stringify({ recipe: model.recipe.metadata, steadyState: result }, jsonNumbers, 2)}\n`;
   if (options.format === 'csv') return steadyCsv(model, result);
@@ -310,11 +334,13 @@ function runScenario(
   model: PlantModel,
   options: SimOptions,
   { duration, dt, every, steps, warmUp, seed }: RunOptions,
-  setpoints: Map<string, number>,
+  { setpoints, feedTemperatures }: Settings,
 ): string {
   const scenario = buildScenario(options.scenario ?? 'nominal', model, seed, duration);
   const plant = new Plant(model, { dt, seed, scenario });
   for (const [tag, value] of setpoints) plant.setSetpoint(tag, value);
+  for (const [feed, celsius] of Object.entries(feedTemperatures))
+    plant.setFeedTemperature(feed, celsius);
   if (warmUp > 0) plant.warmUp(warmUp);
   const initialHoldup = plant.holdup();
   const rows: Record<string, number>[] = [samplePlant(plant)];

@@ -70,6 +70,14 @@ export function resolveExperiments(
           `pump "${pump}" is not an inlet of step "${step.id}" (its pumps: ${pumps.join(', ')})`,
         );
     }
+    const feeds = step.inlets.flatMap((inlet) => (inlet.feed !== undefined ? [inlet.feed] : []));
+    for (const feed of Object.keys(experiment.conditions.feedTemperatures ?? {})) {
+      if (!feeds.includes(feed))
+        add(
+          `feedTemperature:${feed}`,
+          `feed "${feed}" does not feed step "${step.id}"${feeds.length > 0 ? ` (it draws from ${feeds.join(', ')})` : ' (it draws from no feed)'}`,
+        );
+    }
     const tanks = step.inlets.flatMap((inlet) => (inlet.tank !== undefined ? [inlet.tank] : []));
     for (const [tank, composition] of Object.entries(
       experiment.conditions.tankCompositions ?? {},

@@ -83,6 +83,15 @@ describe('parseExperimentTable', () => {
     });
   });
 
+  it('reads and writes feed temperatures (a conditioned feed), refusing one below absolute zero', () => {
+    const table = parseExperimentTable('feedTemperature:feed,c:a\n5,0.4\n');
+    expect(table.experiments[0]?.conditions).toEqual({ feedTemperatures: { feed: 5 } });
+    expect(formatExperimentTable(table, 'csv').split('\n')[0]).toBe('id,feedTemperature:feed,c:a');
+    expect(() => parseExperimentTable('feedTemperature:feed,c:a\n-300,0.4\n')).toThrow(
+      CalibrationError,
+    );
+  });
+
   it('names the row, line and column of every bad cell', () => {
     const text =
       'flow:P-1,jacketTemperature,c:a,catalystActivity\n1,25,0.4,\nabc,25,0.4,\n1,-300,0.4,\n1,25,,\n-2,25,1..2,1.5\n';
@@ -228,6 +237,15 @@ describe('resolveExperiments', () => {
     expect(error?.message).toContain(
       'row 2 (line 3), column "step": unknown step "nope"; the recipe has reaction',
     );
+  });
+
+  it('names a feed temperature for a feed the step does not draw from', () => {
+    expect(
+      resolveExperiments(parseExperimentTable('feedTemperature:feed,c:a\n5,0.4\n'), recipe),
+    ).toHaveLength(1);
+    expect(() =>
+      resolveExperiments(parseExperimentTable('feedTemperature:other,c:a\n5,0.4\n'), recipe),
+    ).toThrow(/column "feedTemperature:other": feed "other" does not feed step "reaction"/);
   });
 
   it('asks for a step when the recipe has several and the row names none', () => {

@@ -20,6 +20,7 @@ import {
  *   jacketTemperature             °C
  *   backPressure                  bar
  *   catalystActivity              0..1 (packed beds)
+ *   feedTemperature:<feed>        temperature of a feed as it enters (conditioned), °C
  *   tank:<tank>:<species>         composition of an upstream surge tank feeding the step, mol/L
  *   c:<species>                   measured outlet concentration, mol/L
  *   conversion                    measured conversion of the step's key reactant, 0..1
@@ -32,6 +33,7 @@ export type ExperimentTableFormat = 'csv' | 'yaml' | 'json';
 type Column =
   | { kind: 'id' | 'note' | 'step' | 'jacketTemperature' | 'backPressure' | 'catalystActivity' }
   | { kind: 'flow'; pump: string }
+  | { kind: 'feedTemperature'; feed: string }
   | { kind: 'tank'; tank: string; species: string }
   | { kind: 'measured'; quantity: QuantityKey };
 
@@ -46,13 +48,15 @@ const PLAIN_COLUMNS = [
 
 const COLUMN_HELP =
   'expected id, note, step, flow:<pump>, jacketTemperature, backPressure, catalystActivity, ' +
-  'tank:<tank>:<species>, c:<species> or conversion';
+  'feedTemperature:<feed>, tank:<tank>:<species>, c:<species> or conversion';
 
 /** Parses a column header; undefined when it is not one of the known forms. */
 export function parseColumn(name: string): Column | undefined {
   if ((PLAIN_COLUMNS as readonly string[]).includes(name))
     return { kind: name as (typeof PLAIN_COLUMNS)[number] };
   if (name.startsWith('flow:') && name.length > 5) return { kind: 'flow', pump: name.slice(5) };
+  if (name.startsWith('feedTemperature:') && name.length > 16)
+    return { kind: 'feedTemperature', feed: name.slice(16) };
   if (name.startsWith('tank:')) {
     const rest = name.slice(5);
     const colon = rest.lastIndexOf(':');
@@ -272,6 +276,10 @@ function experimentFromCells(
       case 'backPressure':
         conditions.backPressure = value;
         break;
+      case 'feedTemperature':
+        if (value <= -273.15) issue(`${value} °C is below absolute zero`);
+        else (conditions.feedTemperatures ??= {})[column.feed] = value;
+        break;
       case 'catalystActivity':
         if (value < 0 || value > 1) issue(`catalyst activity ${value} is outside 0..1`);
         else conditions.catalystActivity = value;
@@ -407,6 +415,8 @@ function experimentCells(experiment: Experiment, digits: number): [string, strin
   if (c.jacketTemperature !== undefined) cells.push(['jacketTemperature', c.jacketTemperature]);
   if (c.backPressure !== undefined) cells.push(['backPressure', c.backPressure]);
   if (c.catalystActivity !== undefined) cells.push(['catalystActivity', c.catalystActivity]);
+  for (const [feed, celsius] of Object.entries(c.feedTemperatures ?? {}))
+    cells.push([`feedTemperature:${feed}`, celsius]);
   for (const [tank, composition] of Object.entries(c.tankCompositions ?? {})) {
     for (const [species, value] of Object.entries(composition))
       cells.push([`tank:${tank}:${species}`, value]);

@@ -128,6 +128,22 @@ describe('Plant', () => {
       },
     );
 
+    it('runs a conditioned feed to the steady state at that feed temperature', () => {
+      const m = model({ reactions: [EXOTHERMIC] });
+      const expected = solveStepSteadyState(
+        m,
+        'reaction',
+        { feedTemperatures: { feed: 5 } },
+        { model: 'cells', rtol: 1e-10, atol: 1e-14 },
+      );
+      const plant = new Plant(m);
+      plant.setFeedTemperature('feed', 5);
+      plant.run(14 * TAU);
+      expectClose(plant.units[0]!.conversion(), expected.figures.conversion, 1e-6);
+      expect(() => plant.setFeedTemperature('nope', 5)).toThrow(/unknown feed "nope"/);
+      expect(() => plant.setFeedTemperature('feed', Number.NaN)).toThrow(/not a temperature/);
+    });
+
     it('runs off-nominal setpoints to their steady state', () => {
       const m = model({ reactions: [EXOTHERMIC] });
       const expected = solveStepSteadyState(

@@ -110,6 +110,8 @@ export class Plant {
   private readonly period: Int32Array;
   /** Current concentrations of each feed (drift changes them). */
   readonly feedConcentrations: Float64Array[];
+  /** Each feed's temperature as it enters, K, by feed index (`setFeedTemperature`). */
+  readonly feedTemperatures: Float64Array;
   /** Remaining inventory of each feed, L or NL. */
   readonly feedInventory: Float64Array;
   /** Cumulative moles of each species entering from feeds, leaving to collection, spilled. */
@@ -166,6 +168,7 @@ export class Plant {
     );
     this.advanced = this.units.filter((_, s) => needed?.[s] ?? true);
     this.feedConcentrations = model.feeds.map((f) => Float64Array.from(f.concentrations));
+    this.feedTemperatures = Float64Array.from(model.feeds, (f) => f.temperature);
     this.feedInventory = Float64Array.from(model.feeds, (f) => f.inventory);
     this.feedExhausted = model.feeds.map(() => false);
     this.speciesFed = new Float64Array(n);
@@ -225,6 +228,21 @@ export class Plant {
    * Writes a setpoint as a device would receive it. Values outside the engineering range are
    * applied and reported as violations, never clipped: clamping is the safety shield's job.
    */
+  /**
+   * Conditions a feed to a temperature, °C, from now on (a pre-heater or chiller on its line):
+   * its inlets mix at it. Not a device setpoint: the recipe names no actuator for it.
+   */
+  setFeedTemperature(feedId: string, celsius: number): void {
+    const index = this.model.feeds.findIndex((feed) => feed.id === feedId);
+    if (index < 0)
+      throw new ConditionsError(
+        `unknown feed "${feedId}"; the recipe has ${this.model.feeds.map((f) => f.id).join(', ')}`,
+      );
+    if (!Number.isFinite(celsius) || celsiusToKelvin(celsius) <= 0)
+      throw new ConditionsError(`feed ${feedId}: ${celsius} °C is not a temperature`);
+    this.feedTemperatures[index] = celsiusToKelvin(celsius);
+  }
+
   setSetpoint(tag: string, value: number): void {
     const actuator = this.actuators.get(tag);
     if (!actuator)
@@ -264,7 +282,12 @@ export class Plant {
       const delivered = unit.deliveredFlows(this.delivered[s]!);
       this.drawSources(unit, delivered);
       unit.inletInSpecFraction = this.tankDrawInSpecFraction(unit, delivered);
-      unit.advance(delivered, this.feedConcentrations, this.tankConcentrations);
+      unit.advance(
+        delivered,
+        this.feedConcentrations,
+        this.tankConcentrations,
+        this.feedTemperatures,
+      );
       this.freshMass += unit.inlet.freshMassFlow * unit.dt;
       this.routeOutlet(unit);
       this.monitorLimits(s, t + dt);

@@ -189,6 +189,7 @@ export class StepUnit {
     delivered: Float64Array,
     feedConcentrations: ArrayLike<Float64Array>,
     tankConcentrations: ArrayLike<Float64Array | undefined>,
+    feedTemperatures?: ArrayLike<number>,
   ): void {
     const inlet = mixInlets(
       this.model,
@@ -197,6 +198,7 @@ export class StepUnit {
       feedConcentrations,
       tankConcentrations,
       this.inlet,
+      feedTemperatures,
     );
     const duty = this.react(inlet);
     this.pressure =

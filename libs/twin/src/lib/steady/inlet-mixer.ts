@@ -20,7 +20,8 @@ export interface MixedInlet {
 /**
  * Mixes a step's inlets. `flows` are in recipe units by inlet index; `feedConcentrations`
  * and `tankConcentrations` give each feed's and tank's composition by index (the plant's
- * may drift from the recipe's).
+ * may drift from the recipe's); `feedTemperatures` each feed's temperature, K, by index
+ * (a run may condition a feed away from the recipe's; default the recipe's).
  */
 export function mixInlets(
   model: PlantModel,
@@ -29,6 +30,7 @@ export function mixInlets(
   feedConcentrations: ArrayLike<Float64Array>,
   tankConcentrations: ArrayLike<Float64Array | undefined>,
   out: MixedInlet,
+  feedTemperatures?: ArrayLike<number>,
 ): MixedInlet {
   const n = model.speciesIds.length;
   const c = out.concentrations;
@@ -63,7 +65,7 @@ export function mixInlets(
       }
       for (let i = 0; i < n; i++) c[i]! += q * feedC[i]!;
       liquid += q;
-      heatWeighted += q * feed.temperature;
+      heatWeighted += q * (feedTemperatures?.[inlet.sourceIndex] ?? feed.temperature);
       mass += q * feed.density;
       fresh += q * feed.density;
     } else {

@@ -666,3 +666,25 @@ describe('feed concentrations as a condition (a drifted stock)', () => {
     ).toThrow(/feedConcentrations\.nope: unknown feed/);
   });
 });
+
+describe('feed temperature as a condition (a conditioned feed)', () => {
+  it('an adiabatic coil runs at the feed temperature it is given: X = 1 − exp(−k(T_feed)·τ)', () => {
+    // No heat exchange and a thermoneutral reaction: the coil stays at its inlet temperature.
+    const model = plant({ reactor: { heatTransfer: 0 } });
+    for (const celsius of [10, 25, 45]) {
+      const result = solve(model, { feedTemperatures: { feed: celsius } }, TIGHT);
+      expect(result.outletTemperature).toBeCloseTo(celsius, 9);
+      expectClose(result.figures.conversion, 1 - Math.exp(-fixtureK(celsius) * TAU), 1e-8);
+    }
+  });
+
+  it('names an unknown feed and refuses a temperature that is not one', () => {
+    expect(() => solve(plant(), { feedTemperatures: { nope: 20 } })).toThrow(
+      /feedTemperatures\.nope: unknown feed/,
+    );
+    expect(() => solve(plant(), { feedTemperatures: { feed: Number.NaN } })).toThrow(
+      /feedTemperatures\.feed: NaN °C is not a temperature/,
+    );
+    expect(() => solve(plant(), { feedTemperatures: { feed: -300 } })).toThrow(/not a temperature/);
+  });
+});

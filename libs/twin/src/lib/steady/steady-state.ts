@@ -127,7 +127,25 @@ export function solveStepOutlet(
         throw new ConditionsError(`${step.id}.feedConcentrations.${id}: unknown feed`);
     }
   }
-  mixInlets(model, step, solution.flows, feeds, tankConcentrations, solution.inlet);
+  const feedTemperatures = conditions.feedTemperatures
+    ? model.feeds.map((feed) => {
+        const celsius = conditions.feedTemperatures?.[feed.id];
+        return celsius === undefined ? feed.temperature : celsiusToKelvin(celsius);
+      })
+    : undefined;
+  for (const id of Object.keys(conditions.feedTemperatures ?? {})) {
+    if (!model.feeds.some((feed) => feed.id === id))
+      throw new ConditionsError(`${step.id}.feedTemperatures.${id}: unknown feed`);
+  }
+  mixInlets(
+    model,
+    step,
+    solution.flows,
+    feeds,
+    tankConcentrations,
+    solution.inlet,
+    feedTemperatures,
+  );
   solution.jacketTemperature = celsiusToKelvin(
     conditions.jacketTemperature ?? step.thermostat.nominal,
   );
@@ -169,6 +187,12 @@ function checkConditions(step: StepModel, conditions: StepConditions): void {
     throw new ConditionsError(
       `${step.id}.jacketTemperature: ${conditions.jacketTemperature} °C is at or below absolute zero`,
     );
+  }
+  for (const [feed, celsius] of Object.entries(conditions.feedTemperatures ?? {})) {
+    if (!Number.isFinite(celsius) || celsius <= -ZERO_CELSIUS)
+      throw new ConditionsError(
+        `${step.id}.feedTemperatures.${feed}: ${celsius} °C is not a temperature`,
+      );
   }
   const scalars = [
     'jacketTemperature',

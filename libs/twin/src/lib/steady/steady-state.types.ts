@@ -13,6 +13,8 @@ export interface StepConditions {
   tankCompositions?: Record<string, Record<string, number>>;
   /** Feed id → concentrations in it now, mol/L (a drifted stock). @default the recipe's */
   feedConcentrations?: Record<string, Record<string, number>>;
+  /** Feed id → its temperature as it enters, °C (a pre-heated or chilled feed). @default the recipe's */
+  feedTemperatures?: Record<string, number>;
   /** Packed bed catalyst activity, 0..1. @default the recipe's initial activity */
   catalystActivity?: number;
   /** Multiplies every rate constant of the step (kinetic mismatch, for robustness studies). @default 1 */
