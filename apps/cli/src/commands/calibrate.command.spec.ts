@@ -201,8 +201,8 @@ describe('pipac calibrate', () => {
         '--truth: "k=fast" is not <parameter>=<number>',
       ],
       [
-        ['calibrate', 'synth', '--recipe', RECIPE, '--out', 'x.csv', '--measure', 'yield'],
-        '--measure: "yield" is not c:<species> or conversion',
+        ['calibrate', 'synth', '--recipe', RECIPE, '--out', 'x.csv', '--measure', 'purity'],
+        '--measure: "purity" is not c:<species> or one of conversion, yield, selectivity, eFactor',
       ],
     ])('%j', async (args, message) => {
       const { code, stderr } = await pipac(...args);

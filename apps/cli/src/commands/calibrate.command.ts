@@ -8,6 +8,7 @@ import {
   calibratedRecipeYaml,
   calibrationReport,
   compareWithTruth,
+  FIGURE_QUANTITIES,
   formatExperimentTable,
   formatFromName,
   formatSignificant,
@@ -147,7 +148,7 @@ function synthCommand(): Command {
     )
     .option(
       '--measure <quantities>',
-      'measured quantities, e.g. c:a,c:b,conversion (default: key reactant and product concentrations)',
+      'measured quantities, e.g. c:a,c:b,conversion,yield,selectivity,eFactor (default: key reactant and product concentrations)',
     )
     .option('--replicates <n>', 'repeats of each design point', '1')
     .option('--seed <n>', 'seed of the noise, a 32-bit integer', '1')
@@ -251,7 +252,9 @@ function runSynth(options: SynthOptions): void {
     .filter((q) => q !== '');
   for (const quantity of measure ?? []) {
     if (!isQuantityKey(quantity))
-      throw new UsageError(`--measure: "${quantity}" is not c:<species> or conversion`);
+      throw new UsageError(
+        `--measure: "${quantity}" is not c:<species> or one of ${FIGURE_QUANTITIES.join(', ')}`,
+      );
   }
   const noise = options.noise === undefined ? undefined : parseNoiseModel(options.noise, '--noise');
   const seed = parseSeed(options.seed, '--seed');

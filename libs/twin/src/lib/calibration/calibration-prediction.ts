@@ -1,8 +1,8 @@
 import { compilePlant, stepById, type PlantModel, type Recipe } from '@pipac/recipe';
-import { solveStepOutlet, type StepSolution } from '../steady/steady-state';
+import { solutionFigures, solveStepOutlet, type StepSolution } from '../steady/steady-state';
 import type { SolverOptions } from '../steady/steady-state.types';
 import type { ResolvedExperiment } from './experiment-resolution';
-import { quantitySpecies, type QuantityKey } from './experiment.types';
+import { quantitySpecies, type FigureQuantity, type QuantityKey } from './experiment.types';
 import { withParameters, type ParameterRef } from './parameters';
 
 /** One measured value of one experiment: a residual of the fit. */
@@ -30,7 +30,7 @@ export function measurementPoints(experiments: readonly ResolvedExperiment[]): M
  *
  * Uses the array-level `solveStepOutlet` rather than `solveStepSteadyState`: a fit solves each
  * experiment some fifty times and needs only the outlet, not the figures, safety quantities and
- * limit checks the full description adds. Conversion is computed as `stepFigures` does it.
+ * limit checks the full description adds. The key figures are `stepFigures`'s.
  */
 export function createPredictor(
   recipe: Recipe,
@@ -56,13 +56,14 @@ export function createPredictor(
         const step = stepById(model, experiment.step);
         const solution = solveStepOutlet(model, step, experiment.conditions, solver, buffer);
         buffer = solution;
-        const inlet = solution.inlet.concentrations;
         const outlet = solution.outlet.concentrations;
+        let figures: ReturnType<typeof solutionFigures> | undefined;
         for (const j of byExperiment[e]!) {
-          const species = quantitySpecies(points[j]!.quantity);
+          const quantity = points[j]!.quantity;
+          const species = quantitySpecies(quantity);
           if (species === undefined) {
-            const keyIn = inlet[step.keyIndex]!;
-            predicted[j] = keyIn > 0 ? 1 - outlet[step.keyIndex]! / keyIn : 0;
+            figures ??= solutionFigures(model, step, solution);
+            predicted[j] = figures[quantity as FigureQuantity];
           } else {
             predicted[j] = outlet[model.speciesIndex.get(species) ?? -1] ?? Number.NaN;
           }

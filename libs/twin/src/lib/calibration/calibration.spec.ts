@@ -162,6 +162,41 @@ describe('calibrate', () => {
     expect(result.warnings).toEqual([]);
   });
 
+  it('recovers a side reaction from measured yields, selectivities and E-factors alone', () => {
+    // A → B (the product) beside A → D: only the figures are measured, no concentration.
+    const side: ReactionSpec = {
+      id: 'a-to-d',
+      stoichiometry: { a: -1, d: 1 },
+      rateLaw: {
+        k: { value: 0.002, referenceTemperature: 25 },
+        activationEnergy: 80,
+        orders: { a: 1 },
+      },
+      heatOfReaction: 0,
+    };
+    const recipe = oneStepRecipe({ reactions: [FIRST_ORDER, side] });
+    const truth = { 'reactions.a-to-d.k': 0.003, 'reactions.a-to-d.activationEnergy': 70 };
+    const table = synthetic(recipe, {
+      truth,
+      design: FIRST_DESIGN,
+      noise: { relative: 0.01 },
+      seed: 3,
+      measure: ['yield', 'selectivity', 'eFactor'],
+    });
+    expect(Object.keys(table.experiments[0]!.measurements)).toEqual([
+      'yield',
+      'selectivity',
+      'eFactor',
+    ]);
+    const result = calibrate(recipe, table, { parameters: Object.keys(truth) });
+    expectRecovered(recipe, result, truth, 0.1);
+    expect(result.fit.byQuantity.map((q) => q.quantity)).toEqual([
+      'yield',
+      'selectivity',
+      'eFactor',
+    ]);
+  });
+
   it('recovers a reaction order along with k and Ea', () => {
     const recipe = secondOrder();
     const order = 'reactions.ab-to-c.orders.b';

@@ -143,8 +143,18 @@ describe('parseExperimentTable', () => {
       kind: 'measured',
       quantity: 'c:4-nitrophenol',
     });
-    expect(parseColumn('conversion')).toEqual({ kind: 'measured', quantity: 'conversion' });
-    for (const bad of ['flow:', 'tank:T', 'tank::a', 'c:', 'yield', 'Conversion'])
+    for (const figure of ['conversion', 'yield', 'selectivity', 'eFactor'])
+      expect(parseColumn(figure)).toEqual({ kind: 'measured', quantity: figure });
+    expect(parseColumn('feedTemperature:feed')).toEqual({ kind: 'feedTemperature', feed: 'feed' });
+    for (const bad of [
+      'flow:',
+      'tank:T',
+      'tank::a',
+      'c:',
+      'Yield',
+      'Conversion',
+      'feedTemperature:',
+    ])
       expect(parseColumn(bad)).toBeUndefined();
   });
 });

@@ -24,6 +24,8 @@ import {
  *   tank:<tank>:<species>         composition of an upstream surge tank feeding the step, mol/L
  *   c:<species>                   measured outlet concentration, mol/L
  *   conversion                    measured conversion of the step's key reactant, 0..1
+ *   yield, selectivity            measured yield and selectivity of the step's product, 0..1
+ *   eFactor                       measured E-factor, kg waste per kg product
  *
  * An empty condition cell means the recipe's nominal; an empty measured cell means not measured.
  * This module checks syntax only; `resolveExperiments` checks the names against a recipe.
@@ -48,7 +50,8 @@ const PLAIN_COLUMNS = [
 
 const COLUMN_HELP =
   'expected id, note, step, flow:<pump>, jacketTemperature, backPressure, catalystActivity, ' +
-  'feedTemperature:<feed>, tank:<tank>:<species>, c:<species> or conversion';
+  'feedTemperature:<feed>, tank:<tank>:<species>, c:<species>, conversion, yield, selectivity ' +
+  'or eFactor';
 
 /** Parses a column header; undefined when it is not one of the known forms. */
 export function parseColumn(name: string): Column | undefined {

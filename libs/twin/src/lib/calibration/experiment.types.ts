@@ -1,10 +1,20 @@
 import type { StepConditions } from '../steady/steady-state.types';
 
 /**
- * A measured outlet quantity: `c:<species>`, the outlet concentration in mol/L, or
- * `conversion`, the fraction of the step's key reactant converted (0..1).
+ * A measured outlet quantity: `c:<species>`, the outlet concentration in mol/L, or one of the
+ * step's key figures (FIGURE_QUANTITIES, as `stepFigures` defines them): `conversion` of the
+ * key reactant, `yield` of product per key reactant fed and `selectivity` per key reactant
+ * converted (stoichiometry-corrected fractions, 0..1), `eFactor` (kg of everything fed that is
+ * not product per kg of product).
  */
-export type QuantityKey = `c:${string}` | 'conversion';
+export type QuantityKey = `c:${string}` | FigureQuantity;
+
+export const FIGURE_QUANTITIES = ['conversion', 'yield', 'selectivity', 'eFactor'] as const;
+export type FigureQuantity = (typeof FIGURE_QUANTITIES)[number];
+
+function isFigureQuantity(key: string): key is FigureQuantity {
+  return (FIGURE_QUANTITIES as readonly string[]).includes(key);
+}
 
 /** One steady-state experiment: the conditions a step ran at and what was measured at its outlet. */
 export interface Experiment {
@@ -35,15 +45,16 @@ export interface ExperimentTable {
 }
 
 export function isQuantityKey(key: string): key is QuantityKey {
-  return key === 'conversion' || (key.startsWith('c:') && key.length > 2);
+  return isFigureQuantity(key) || (key.startsWith('c:') && key.length > 2);
 }
 
-/** The species of a concentration quantity, or undefined for conversion. */
+/** The species of a concentration quantity, or undefined for a key figure. */
 export function quantitySpecies(key: QuantityKey): string | undefined {
-  return key === 'conversion' ? undefined : key.slice(2);
+  return isFigureQuantity(key) ? undefined : key.slice(2);
 }
 
-/** mol/L for concentrations, '-' (a fraction) for conversion. */
+/** mol/L for concentrations, '-' for the fractions, kg/kg for the E-factor. */
 export function quantityUnit(key: QuantityKey): string {
-  return key === 'conversion' ? '-' : 'mol/L';
+  if (key === 'eFactor') return 'kg/kg';
+  return isFigureQuantity(key) ? '-' : 'mol/L';
 }

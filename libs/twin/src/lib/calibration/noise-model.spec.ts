@@ -33,7 +33,10 @@ describe('noise model', () => {
       conversion: { relative: 0.01 },
       '*': { relative: 0.02 },
     });
-    expect(() => parseSigmaOption('yield=1%')).toThrow('sigma: "yield" is not a measured quantity');
+    expect(() => parseSigmaOption('purity=1%')).toThrow(
+      'sigma: "purity" is not a measured quantity',
+    );
+    expect(parseSigmaOption('yield=1%')).toEqual({ yield: { relative: 0.01 } });
   });
 
   it('weights by default relative to each value, floored at 1% of the largest of its quantity', () => {

@@ -1,5 +1,5 @@
 import { CalibrationError } from './calibration.error';
-import { isQuantityKey, type QuantityKey } from './experiment.types';
+import { isQuantityKey, quantityUnit, type QuantityKey } from './experiment.types';
 
 /**
  * Measurement noise: standard deviation σ = √((relative·|y|)² + absolute²), with y the value
@@ -77,7 +77,7 @@ export function parseSigmaOption(text: string, label = 'sigma'): SigmaOption {
 export function describeNoise(sigma: SigmaOption | undefined, quantity: QuantityKey): string {
   const model = sigma?.[quantity] ?? sigma?.['*'];
   if (!model) return `relative to the value (floor ${DEFAULT_SIGMA_FLOOR * 100}% of the largest)`;
-  const unit = quantity === 'conversion' ? '' : ' mol/L';
+  const unit = quantityUnit(quantity) === '-' ? '' : ` ${quantityUnit(quantity)}`;
   const parts = [
     ...(model.relative ? [`${model.relative * 100}%`] : []),
     ...(model.absolute ? [`${model.absolute}${unit}`] : []),

@@ -12,6 +12,8 @@ import { CalibrationError } from './calibration.error';
 import {
   isQuantityKey,
   quantitySpecies,
+  FIGURE_QUANTITIES,
+  type FigureQuantity,
   type Experiment,
   type ExperimentTable,
   type QuantityKey,
@@ -118,7 +120,7 @@ function checkMeasurable(model: PlantModel, measure: readonly QuantityKey[]): vo
     const species = isQuantityKey(quantity) ? quantitySpecies(quantity) : undefined;
     if (!isQuantityKey(quantity) || (species !== undefined && !model.speciesIndex.has(species))) {
       invalid(
-        `cannot measure "${quantity}": use c:<species> of ${model.speciesIds.join(', ')}, or conversion`,
+        `cannot measure "${quantity}": use c:<species> of ${model.speciesIds.join(', ')}, or ${FIGURE_QUANTITIES.join(', ')}`,
         'measure',
       );
     }
@@ -200,7 +202,10 @@ function noisyMeasurements(
   const measurements: Experiment['measurements'] = {};
   for (const quantity of measure) {
     const species = quantitySpecies(quantity);
-    const value = species === undefined ? state.figures.conversion : (state.outlet[species] ?? 0);
+    const value =
+      species === undefined
+        ? state.figures[quantity as FigureQuantity]
+        : (state.outlet[species] ?? 0);
     measurements[quantity] = value + noiseSigma(noise, value) * random.normal();
   }
   return measurements;

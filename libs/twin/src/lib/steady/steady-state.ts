@@ -1,4 +1,4 @@
-import { eFactor, stepFigures } from '../figures/key-figures';
+import { eFactor, stepFigures, type StepFigures } from '../figures/key-figures';
 import { pressureDrop } from '../model/hydraulics';
 import {
   type PlantModel,
@@ -219,11 +219,15 @@ export function solveStepSteadyState(
   return describeStep(model, step, solution);
 }
 
-function describeStep(model: PlantModel, step: StepModel, solution: StepSolution): StepSteadyState {
+/** The key figures of a solved step (`solveStepOutlet`'s arrays), as `stepFigures` defines them. */
+export function solutionFigures(
+  model: PlantModel,
+  step: StepModel,
+  solution: StepSolution,
+): StepFigures {
   const { inlet, outlet } = solution;
   const q = inlet.flow;
-  const solver = solverFor(model, step);
-  const figures = stepFigures(model, step, {
+  return stepFigures(model, step, {
     keyIn: q * inlet.concentrations[step.keyIndex]!,
     keyOut: q * outlet.concentrations[step.keyIndex]!,
     productIn: q * inlet.concentrations[step.productIndex]!,
@@ -232,6 +236,13 @@ function describeStep(model: PlantModel, step: StepModel, solution: StepSolution
     heatDuty: outlet.heatDuty,
     thermalPower: Math.abs(outlet.heatDuty),
   });
+}
+
+function describeStep(model: PlantModel, step: StepModel, solution: StepSolution): StepSteadyState {
+  const { inlet, outlet } = solution;
+  const q = inlet.flow;
+  const solver = solverFor(model, step);
+  const figures = solutionFigures(model, step, solution);
   const drop = pressureDrop(step, q);
   const safety = {
     adiabaticTemperatureRise: solver.adiabaticRise(inlet.concentrations[step.keyIndex]!),
