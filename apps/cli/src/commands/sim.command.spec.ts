@@ -73,6 +73,43 @@ describe('pipac sim', () => {
     expect(run.code).toBe(0);
   });
 
+  it('picks a catalyst with --set <step>.<choice>=<option>, and names the options of a wrong one', async () => {
+    // first-order-pfr with a choice of catalyst: the recipe's k, or one three times faster.
+    const text = readFileSync(FIRST_ORDER, 'utf8')
+      .replace(
+        '    reactions: [isomerisation]\n',
+        '    reactions: []\n    choices:\n      catalyst:\n        default: standard\n' +
+          '        options:\n          standard: { reactions: [isomerisation] }\n' +
+          '          active: { reactions: [isomerisation-active] }\n',
+      )
+      .replace(
+        'reactions:\n  - id: isomerisation\n',
+        'reactions:\n  - id: isomerisation-active\n    stoichiometry: { a: -1, b: 1 }\n' +
+          '    rateLaw: { k: { value: 0.015, referenceTemperature: 25 }, activationEnergy: 60, orders: { a: 1 } }\n' +
+          '  - id: isomerisation\n',
+      );
+    const recipe = join(dir, 'catalysts.yaml');
+    writeFileSync(recipe, text);
+    type Out = {
+      steadyState: { steps: { residenceTime: number; figures: { conversion: number } }[] };
+    };
+    const conversion = async (...set: string[]) => {
+      const run = await pipac('sim', '--recipe', recipe, '--format', 'json', ...set);
+      expect(run.stderr).toBe('');
+      const step = (JSON.parse(run.stdout) as Out).steadyState.steps[0]!;
+      return { x: step.figures.conversion, tau: step.residenceTime };
+    };
+    const standard = await conversion();
+    expect(standard.x).toBeCloseTo(1 - Math.exp(-0.005 * standard.tau), 6);
+    const active = await conversion('--set', 'reaction.catalyst=active');
+    expect(active.x).toBeCloseTo(1 - Math.exp(-0.015 * active.tau), 6);
+    const wrong = await pipac('sim', '--recipe', recipe, '--set', 'reaction.catalyst=gold');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(
+      '--set: reaction.catalyst has no option "gold" (standard, active)',
+    );
+  });
+
   it('applies --set overrides and reports a setpoint past its engineering limit, unclipped', async () => {
     const nominal = await pipac('sim', '--format', 'json');
     const hot = await pipac('sim', '--format', 'json', '--set', 'TC-101=95');

@@ -1,7 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { lineChartSvg, type Panel } from '@pipac/charts';
-import { compilePlant, loadRecipe, type PlantModel } from '@pipac/recipe';
+import {
+  compilePlant,
+  loadRecipe,
+  type PlantModel,
+  type Recipe,
+  type StepChoices,
+} from '@pipac/recipe';
 import {
   Plant,
   SCENARIO_NAMES,
@@ -71,7 +77,7 @@ export function simCommand(): Command {
     )
     .option(
       '--set <tag=value...>',
-      'setpoint overrides by device tag: pump flow mL/min (gas NmL/min), thermostat °C, back-pressure bar; <feed>.temperature=°C conditions a feed',
+      'setpoint overrides by device tag: pump flow mL/min (gas NmL/min), thermostat °C, back-pressure bar; <feed>.temperature=°C conditions a feed; <step>.<choice>=<option> picks a catalyst or reagent',
       collect,
       [],
     )
@@ -91,8 +97,10 @@ export function simCommand(): Command {
       // Fail before a long run, not after it.
       if (options.out !== undefined) assertWritableFile(options.out, '--out');
       if (options.plot !== undefined) assertWritableFile(options.plot, '--plot');
-      const model = compilePlant(loadRecipe(options.recipe));
-      const setpoints = parseSettings(options.set, model);
+      const recipe = loadRecipe(options.recipe);
+      const { choices, rest } = splitChoices(options.set, recipe);
+      const model = compilePlant(recipe, { choices });
+      const setpoints = parseSettings(rest, model);
       const text = run
         ? runScenario(model, options, run, setpoints)
         : steadyState(model, options, setpoints);
@@ -170,6 +178,31 @@ function wholeSteps(duration: number, dt: number): number | undefined {
   const ratio = duration / dt;
   const steps = Math.round(ratio);
   return steps >= 1 && Math.abs(ratio - steps) <= 1e-9 * steps ? steps : undefined;
+}
+
+/**
+ * `<step>.<choice>=<option>` pairs (a step's discrete conditions, StepSpec.choices) apart from
+ * the rest; an option the recipe lacks is refused with the ones it has.
+ */
+function splitChoices(pairs: string[], recipe: Recipe): { choices: StepChoices; rest: string[] } {
+  const choices: StepChoices = {};
+  const rest: string[] = [];
+  for (const pair of pairs) {
+    const [key = '', value = ''] = pair.split('=', 2).map((part) => part.trim());
+    const dot = key.indexOf('.');
+    const step = recipe.steps.find((s) => s.id === key.slice(0, dot));
+    const choice = dot > 0 ? step?.choices?.[key.slice(dot + 1)] : undefined;
+    if (!step || !choice) {
+      rest.push(pair);
+      continue;
+    }
+    if (!(value in choice.options))
+      throw new UsageError(
+        `--set: ${key} has no option "${value}" (${Object.keys(choice.options).join(', ')})`,
+      );
+    (choices[step.id] ??= {})[key.slice(dot + 1)] = value;
+  }
+  return { choices, rest };
 }
 
 /** What `--set` sets: device setpoints by tag, and feed temperatures (°C) by feed id. */

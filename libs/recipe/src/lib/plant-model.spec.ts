@@ -90,6 +90,45 @@ describe('compilePlant', () => {
     );
   });
 
+  it('runs the reactions of the chosen catalyst, the default unless told, and names what it lacks', () => {
+    const slow: ReactionSpec = {
+      id: 'on-pd',
+      stoichiometry: { a: -1, b: 1 },
+      rateLaw: {
+        k: { value: 0.01, referenceTemperature: 25 },
+        activationEnergy: 50,
+        orders: { a: 1 },
+      },
+    };
+    const fast: ReactionSpec = {
+      ...slow,
+      id: 'on-pt',
+      rateLaw: { ...slow.rateLaw, k: { value: 0.03, referenceTemperature: 25 } },
+    };
+    const recipe = oneStepRecipe({ reactions: [slow, fast] });
+    recipe.steps[0]!.reactions = [];
+    recipe.steps[0]!.choices = {
+      catalyst: {
+        default: 'pd',
+        options: { pd: { name: '5% Pd/C', reactions: ['on-pd'] }, pt: { reactions: ['on-pt'] } },
+      },
+    };
+    const byDefault = compilePlant(recipe).steps[0]!;
+    expect(byDefault.choices).toEqual({ catalyst: 'pd' });
+    expect(byDefault.reactions.map((r) => r.id)).toEqual(['on-pd']);
+    expect(byDefault.synthesisReaction).toBe(0);
+    const onPt = compilePlant(recipe, { choices: { reaction: { catalyst: 'pt' } } }).steps[0]!;
+    expect(onPt.choices).toEqual({ catalyst: 'pt' });
+    expect(onPt.reactions.map((r) => r.kRef)).toEqual([0.03]);
+    expect(() => compilePlant(recipe, { choices: { reaction: { catalyst: 'ni' } } })).toThrow(
+      'step reaction, catalyst: no option "ni" (pd, pt)',
+    );
+    expect(() => compilePlant(recipe, { choices: { reaction: { solvent: 'x' } } })).toThrow(
+      'step reaction has no choice "solvent" (it has catalyst)',
+    );
+    expect(() => compilePlant(recipe, { choices: { nope: {} } })).toThrow(/unknown step "nope"/);
+  });
+
   it('names the steps when asked for an unknown one', () => {
     const model = compilePlant(oneStepRecipe());
     expect(stepById(model, 'reaction').id).toBe('reaction');

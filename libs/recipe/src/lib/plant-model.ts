@@ -135,7 +135,10 @@ export interface CatalystModel {
 export interface StepModel {
   id: string;
   index: number;
+  /** The recipe's step, its `reactions` with those of the chosen options added. */
   spec: StepSpec;
+  /** The option taken for each of the step's choices. */
+  choices: Record<string, string>;
   reactions: ReactionModel[];
   inlets: InletModel[];
   type: 'pfr' | 'cstr' | 'packed-bed';
@@ -208,8 +211,20 @@ interface StepContext extends PlantBasics {
   reachesTank: Set<number>[];
 }
 
-/** Compiles a validated recipe. Pure and cheap (microseconds): calibration recompiles freely. */
-export function compilePlant(recipe: Recipe): PlantModel {
+/** Per step, per choice, the option a run takes (`StepSpec.choices`). */
+export type StepChoices = Record<string, Record<string, string>>;
+
+export interface CompileOptions {
+  /** Options of the steps' discrete conditions; a choice left out takes its default. */
+  choices?: StepChoices;
+}
+
+/**
+ * Compiles a validated recipe. Pure and cheap (microseconds): calibration recompiles freely.
+ * An option that is not the recipe's is a PlantModelError('UNKNOWN_CHOICE') naming the ones it has.
+ */
+export function compilePlant(recipe: Recipe, options: CompileOptions = {}): PlantModel {
+  checkChoices(recipe, options.choices ?? {});
   const speciesIds = recipe.species.map((s) => s.id);
   const speciesIndex = new Map(speciesIds.map((id, i) => [id, i]));
   const molarMass = Float64Array.from(recipe.species.map((s) => s.molarMass));
@@ -229,7 +244,9 @@ export function compilePlant(recipe: Recipe): PlantModel {
     tankIndex: new Map(tankSpecs.map((t, i) => [t.id, i])),
     reachesTank: tankSpecs.map(() => new Set<number>()),
   };
-  const steps = recipe.steps.map((spec, index) => compileStep(spec, index, context));
+  const steps = recipe.steps.map((spec, index) =>
+    compileStep(spec, index, context, options.choices?.[spec.id] ?? {}),
+  );
   return {
     recipe,
     speciesIds,
@@ -293,8 +310,48 @@ function compileTank(tank: TankSpec, index: number, steps: readonly StepSpec[]):
   };
 }
 
+function checkChoices(recipe: Recipe, choices: StepChoices): void {
+  for (const [stepId, picked] of Object.entries(choices)) {
+    const step = recipe.steps.find((s) => s.id === stepId);
+    if (!step)
+      throw new PlantModelError(
+        'UNKNOWN_STEP',
+        `choices: unknown step "${stepId}"; the recipe has ${recipe.steps.map((s) => s.id).join(', ')}`,
+      );
+    for (const [name, option] of Object.entries(picked)) {
+      const choice = step.choices?.[name];
+      const names = Object.keys(step.choices ?? {});
+      if (!choice)
+        throw new PlantModelError(
+          'UNKNOWN_CHOICE',
+          `step ${stepId} has no choice "${name}"${names.length > 0 ? ` (it has ${names.join(', ')})` : ''}`,
+        );
+      if (!(option in choice.options))
+        throw new PlantModelError(
+          'UNKNOWN_CHOICE',
+          `step ${stepId}, ${name}: no option "${option}" (${Object.keys(choice.options).join(', ')})`,
+        );
+    }
+  }
+}
+
 /** Compiles one step, and records in `context.reachesTank` what it passes on to its outlet tank. */
-function compileStep(spec: StepSpec, index: number, context: StepContext): StepModel {
+function compileStep(
+  recipeSpec: StepSpec,
+  index: number,
+  context: StepContext,
+  picked: Record<string, string>,
+): StepModel {
+  const choices = Object.fromEntries(
+    Object.entries(recipeSpec.choices ?? {}).map(([name, c]) => [name, picked[name] ?? c.default]),
+  );
+  const chosen = Object.entries(choices).flatMap(
+    ([name, option]) => recipeSpec.choices?.[name]?.options[option]?.reactions ?? [],
+  );
+  const spec: StepSpec =
+    chosen.length > 0
+      ? { ...recipeSpec, reactions: [...recipeSpec.reactions, ...chosen] }
+      : recipeSpec;
   const fluid: Fluid = { ...context.plantFluid, ...spec.fluid };
   const volumetricHeatCapacity = fluid.density * fluid.heatCapacity * 1000;
   const reactions = spec.reactions.map((id) =>
@@ -315,6 +372,7 @@ function compileStep(spec: StepSpec, index: number, context: StepContext): StepM
     id: spec.id,
     index,
     spec,
+    choices,
     reactions,
     inlets,
     type: spec.reactor.type,

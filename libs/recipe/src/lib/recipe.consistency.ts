@@ -142,6 +142,27 @@ class ConsistencyCheck {
     for (const id of step.reactions) {
       if (!this.reactions.has(id)) this.add(`${path}.reactions`, `unknown reaction "${id}"`);
     }
+    let chosen = 0;
+    for (const [name, choice] of Object.entries(step.choices ?? {})) {
+      const at = `${path}.choices.${name}`;
+      if (!(choice.default in choice.options))
+        this.add(
+          `${at}.default`,
+          `"${choice.default}" is not one of its options (${Object.keys(choice.options).join(', ')})`,
+        );
+      for (const [option, { reactions }] of Object.entries(choice.options)) {
+        for (const id of reactions) {
+          if (!this.reactions.has(id))
+            this.add(`${at}.options.${option}.reactions`, `unknown reaction "${id}"`);
+        }
+      }
+      chosen += choice.options[choice.default]?.reactions.length ?? 0;
+    }
+    if (step.reactions.length + chosen === 0)
+      this.add(
+        `${path}.reactions`,
+        'the step runs no reaction (none listed, none chosen by default)',
+      );
     this.knownSpecies(`${path}.keyReactant`, step.keyReactant);
     this.knownSpecies(`${path}.product`, step.product);
     for (const inlet of step.inlets) this.checkInlet(inlet, `${path}.inlets[${inlet.pump}]`);

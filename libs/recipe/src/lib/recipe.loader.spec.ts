@@ -253,6 +253,30 @@ describe('recipe loader', () => {
       });
     });
 
+    it('checks a step choice: its default among its options, its reactions known, some reaction to run', () => {
+      const recipe = fixture();
+      step(recipe).reactions = [];
+      step(recipe).choices = {
+        catalyst: { default: 'pt', options: { pd: { reactions: ['a-to-b', 'nope'] } } },
+      };
+      expect(issuesOf(recipe)).toEqual(
+        expect.arrayContaining([
+          {
+            path: 'steps[reaction].choices.catalyst.default',
+            message: '"pt" is not one of its options (pd)',
+          },
+          {
+            path: 'steps[reaction].choices.catalyst.options.pd.reactions',
+            message: 'unknown reaction "nope"',
+          },
+          {
+            path: 'steps[reaction].reactions',
+            message: 'the step runs no reaction (none listed, none chosen by default)',
+          },
+        ]),
+      );
+    });
+
     it('names an unknown species in a feed', () => {
       const recipe = fixture();
       recipe.feeds[0]!.concentrations['z'] = 1;

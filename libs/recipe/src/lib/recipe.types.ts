@@ -239,6 +239,19 @@ export interface StepSpec {
   /** Surge tank that receives the outlet; none for the last step (product collection). */
   outletTank?: string;
   fluid?: FluidSpec;
+  /**
+   * Discrete conditions of the step, by name (`catalyst`, `reagent`): each option brings the
+   * reactions that run with it, besides the step's own `reactions`. A run picks one option per
+   * choice (`compilePlant`'s `choices`); without one, the default.
+   */
+  choices?: Record<string, StepChoiceSpec>;
+}
+
+/** A discrete condition: a catalyst or reagent among several, each with its own kinetics. */
+export interface StepChoiceSpec {
+  /** The option a run takes unless told otherwise. */
+  default: string;
+  options: Record<string, { name?: string; reactions: string[]; provenance?: Provenance }>;
 }
 
 export interface TankSpec {
