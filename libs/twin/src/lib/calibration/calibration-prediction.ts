@@ -45,13 +45,24 @@ export function createPredictor(
   let buffer: StepSolution | undefined;
   return (values) => {
     const predicted = new Float64Array(points.length).fill(Number.NaN);
-    let model: PlantModel;
-    try {
-      model = compilePlant(withParameters(recipe, refs, values));
-    } catch {
-      return predicted;
-    }
+    const parameterised = withParameters(recipe, refs, values);
+    // One compiled plant per set of discrete choices the experiments ran (a catalyst each).
+    const models = new Map<string, PlantModel | undefined>();
+    const modelFor = (experiment: ResolvedExperiment): PlantModel | undefined => {
+      const choices = experiment.choices ? { [experiment.step]: experiment.choices } : {};
+      const key = JSON.stringify(choices);
+      if (!models.has(key)) {
+        try {
+          models.set(key, compilePlant(parameterised, { choices }));
+        } catch {
+          models.set(key, undefined);
+        }
+      }
+      return models.get(key);
+    };
     experiments.forEach((experiment, e) => {
+      const model = modelFor(experiment);
+      if (!model) return;
       try {
         const step = stepById(model, experiment.step);
         const solution = solveStepOutlet(model, step, experiment.conditions, solver, buffer);

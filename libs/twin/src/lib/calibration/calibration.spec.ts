@@ -197,6 +197,40 @@ describe('calibrate', () => {
     ]);
   });
 
+  it('fits each catalyst its own kinetics from experiments that name the catalyst they ran', () => {
+    // One step, two catalysts: each brings its own A → B. The table's choice:catalyst column
+    // says which ran; the experiments on each inform only that catalyst's k.
+    const onPt: ReactionSpec = { ...FIRST_ORDER, id: 'a-to-b-pt' };
+    const recipe = oneStepRecipe({ reactions: [FIRST_ORDER, onPt] });
+    recipe.steps[0]!.reactions = [];
+    recipe.steps[0]!.choices = {
+      catalyst: {
+        default: 'pd',
+        options: { pd: { reactions: ['a-to-b'] }, pt: { reactions: ['a-to-b-pt'] } },
+      },
+    };
+    const truth = { 'reactions.a-to-b.k': 0.008, 'reactions.a-to-b-pt.k': 0.02 };
+    const runOn = (option: string) => {
+      const ran = structuredClone(recipe);
+      ran.steps[0]!.choices!['catalyst']!.default = option;
+      return synthetic(ran, { truth, design: SMALL_DESIGN }).experiments.map((e) => ({
+        ...e,
+        id: `${option} ${e.id}`,
+        choices: { catalyst: option },
+      }));
+    };
+    const experiments = [...runOn('pd'), ...runOn('pt')].map((e, i) => ({ ...e, row: i + 1 }));
+    const table: ExperimentTable = { source: 'two-catalysts.csv', experiments };
+    const result = calibrate(recipe, table, { parameters: Object.keys(truth) });
+    for (const c of compareWithTruth(recipe, result.parameters, truth))
+      expect(Math.abs(c.relativeError)).toBeLessThan(1e-6);
+    // Without the column every row would run the default catalyst, and pt's k could not be fitted.
+    const unlabelled = { ...table, experiments: experiments.map(({ choices: _, ...e }) => e) };
+    expect(() => calibrate(recipe, unlabelled, { parameters: Object.keys(truth) })).toThrow(
+      /reactions\.a-to-b-pt\.k does not change any measured value/,
+    );
+  });
+
   it('recovers a reaction order along with k and Ea', () => {
     const recipe = secondOrder();
     const order = 'reactions.ab-to-c.orders.b';

@@ -315,7 +315,14 @@ function checkIdentifiable(
 ): Map<string, number> {
   const centring = new Map<string, number>();
   for (const ref of refs) {
-    const steps = recipe.steps.filter((s) => s.reactions.includes(ref.reaction));
+    // A reaction runs in a step that lists it, or in one whose options bring it.
+    const steps = recipe.steps.filter(
+      (s) =>
+        s.reactions.includes(ref.reaction) ||
+        Object.values(s.choices ?? {}).some((choice) =>
+          Object.values(choice.options).some((o) => o.reactions.includes(ref.reaction)),
+        ),
+    );
     const used = experiments.filter((e) => steps.some((s) => s.id === e.step));
     if (used.length === 0) {
       const where = steps.length > 0 ? `step ${steps.map((s) => s.id).join(', ')}` : 'no step';

@@ -1,4 +1,4 @@
-import type { Recipe } from '@pipac/recipe';
+import type { Recipe, StepSpec } from '@pipac/recipe';
 import { CalibrationError, type CalibrationIssue } from './calibration.error';
 import {
   quantitySpecies,
@@ -70,14 +70,7 @@ export function resolveExperiments(
           `pump "${pump}" is not an inlet of step "${step.id}" (its pumps: ${pumps.join(', ')})`,
         );
     }
-    const feeds = step.inlets.flatMap((inlet) => (inlet.feed !== undefined ? [inlet.feed] : []));
-    for (const feed of Object.keys(experiment.conditions.feedTemperatures ?? {})) {
-      if (!feeds.includes(feed))
-        add(
-          `feedTemperature:${feed}`,
-          `feed "${feed}" does not feed step "${step.id}"${feeds.length > 0 ? ` (it draws from ${feeds.join(', ')})` : ' (it draws from no feed)'}`,
-        );
-    }
+    checkChoicesAndFeeds(experiment, step, add);
     const tanks = step.inlets.flatMap((inlet) => (inlet.tank !== undefined ? [inlet.tank] : []));
     for (const [tank, composition] of Object.entries(
       experiment.conditions.tankCompositions ?? {},
@@ -118,4 +111,34 @@ export function resolveExperiments(
     );
   }
   return resolved;
+}
+
+/** An experiment's choice options and conditioned feeds against its step. */
+function checkChoicesAndFeeds(
+  experiment: Experiment,
+  step: StepSpec,
+  add: (column: string, message: string) => void,
+): void {
+  for (const [name, option] of Object.entries(experiment.choices ?? {})) {
+    const choice = step.choices?.[name];
+    const declared = Object.keys(step.choices ?? {});
+    if (!choice)
+      add(
+        `choice:${name}`,
+        `step "${step.id}" has no choice "${name}"${declared.length > 0 ? ` (it has ${declared.join(', ')})` : ''}`,
+      );
+    else if (!(option in choice.options))
+      add(
+        `choice:${name}`,
+        `"${option}" is not an option of ${name} (${Object.keys(choice.options).join(', ')})`,
+      );
+  }
+  const feeds = step.inlets.flatMap((inlet) => (inlet.feed !== undefined ? [inlet.feed] : []));
+  for (const feed of Object.keys(experiment.conditions.feedTemperatures ?? {})) {
+    if (!feeds.includes(feed))
+      add(
+        `feedTemperature:${feed}`,
+        `feed "${feed}" does not feed step "${step.id}"${feeds.length > 0 ? ` (it draws from ${feeds.join(', ')})` : ' (it draws from no feed)'}`,
+      );
+  }
 }

@@ -249,6 +249,23 @@ describe('resolveExperiments', () => {
     );
   });
 
+  it('reads the option of a choice, and names one the step lacks', () => {
+    const withChoice = oneStepRecipe();
+    withChoice.steps[0]!.choices = {
+      catalyst: { default: 'pd', options: { pd: { reactions: ['a-to-b'] } } },
+    };
+    const table = parseExperimentTable('choice:catalyst,c:a\npd,0.4\n');
+    expect(table.experiments[0]?.choices).toEqual({ catalyst: 'pd' });
+    expect(formatExperimentTable(table, 'csv').split('\n')[0]).toBe('id,choice:catalyst,c:a');
+    expect(resolveExperiments(table, withChoice)).toHaveLength(1);
+    expect(() =>
+      resolveExperiments(parseExperimentTable('choice:catalyst,c:a\nni,0.4\n'), withChoice),
+    ).toThrow(/column "choice:catalyst": "ni" is not an option of catalyst \(pd\)/);
+    expect(() => resolveExperiments(table, recipe)).toThrow(
+      /step "reaction" has no choice "catalyst"/,
+    );
+  });
+
   it('names a feed temperature for a feed the step does not draw from', () => {
     expect(
       resolveExperiments(parseExperimentTable('feedTemperature:feed,c:a\n5,0.4\n'), recipe),

@@ -21,6 +21,7 @@ import {
  *   backPressure                  bar
  *   catalystActivity              0..1 (packed beds)
  *   feedTemperature:<feed>        temperature of a feed as it enters (conditioned), °C
+ *   choice:<name>                 the option of a step's discrete condition (a catalyst, a reagent)
  *   tank:<tank>:<species>         composition of an upstream surge tank feeding the step, mol/L
  *   c:<species>                   measured outlet concentration, mol/L
  *   conversion                    measured conversion of the step's key reactant, 0..1
@@ -36,6 +37,7 @@ type Column =
   | { kind: 'id' | 'note' | 'step' | 'jacketTemperature' | 'backPressure' | 'catalystActivity' }
   | { kind: 'flow'; pump: string }
   | { kind: 'feedTemperature'; feed: string }
+  | { kind: 'choice'; choice: string }
   | { kind: 'tank'; tank: string; species: string }
   | { kind: 'measured'; quantity: QuantityKey };
 
@@ -50,7 +52,7 @@ const PLAIN_COLUMNS = [
 
 const COLUMN_HELP =
   'expected id, note, step, flow:<pump>, jacketTemperature, backPressure, catalystActivity, ' +
-  'feedTemperature:<feed>, tank:<tank>:<species>, c:<species>, conversion, yield, selectivity ' +
+  'feedTemperature:<feed>, choice:<name>, tank:<tank>:<species>, c:<species>, conversion, yield, selectivity ' +
   'or eFactor';
 
 /** Parses a column header; undefined when it is not one of the known forms. */
@@ -60,6 +62,8 @@ export function parseColumn(name: string): Column | undefined {
   if (name.startsWith('flow:') && name.length > 5) return { kind: 'flow', pump: name.slice(5) };
   if (name.startsWith('feedTemperature:') && name.length > 16)
     return { kind: 'feedTemperature', feed: name.slice(16) };
+  if (name.startsWith('choice:') && name.length > 7)
+    return { kind: 'choice', choice: name.slice(7) };
   if (name.startsWith('tank:')) {
     const rest = name.slice(5);
     const colon = rest.lastIndexOf(':');
@@ -252,14 +256,21 @@ function experimentFromCells(
   const measurements: Experiment['measurements'] = {};
   let id: string | undefined;
   let step: string | undefined;
+  let choices: Record<string, string> | undefined;
   for (const [name, raw] of cells) {
     const column = columns.get(name);
     if (!column || isEmpty(raw)) continue;
     const issue = (message: string) => issues.push({ ...where, column: name, message });
-    if (column.kind === 'id' || column.kind === 'note' || column.kind === 'step') {
+    if (
+      column.kind === 'id' ||
+      column.kind === 'note' ||
+      column.kind === 'step' ||
+      column.kind === 'choice'
+    ) {
       const text = typeof raw === 'string' ? raw.trim() : String(raw);
       if (column.kind === 'id') id = text;
       if (column.kind === 'step') step = text;
+      if (column.kind === 'choice') (choices ??= {})[column.choice] = text;
       continue;
     }
     const value = toNumber(raw);
@@ -311,6 +322,7 @@ function experimentFromCells(
     ...(where.line !== undefined ? { line: where.line } : {}),
     ...(step !== undefined ? { step } : {}),
     conditions,
+    ...(choices !== undefined ? { choices } : {}),
     measurements,
   };
 }
@@ -414,6 +426,8 @@ function experimentCells(experiment: Experiment, digits: number): [string, strin
   const c = experiment.conditions;
   const cells: [string, string | number][] = [['id', experiment.id]];
   if (experiment.step !== undefined) cells.push(['step', experiment.step]);
+  for (const [choice, option] of Object.entries(experiment.choices ?? {}))
+    cells.push([`choice:${choice}`, option]);
   for (const [pump, flow] of Object.entries(c.flows ?? {})) cells.push([`flow:${pump}`, flow]);
   if (c.jacketTemperature !== undefined) cells.push(['jacketTemperature', c.jacketTemperature]);
   if (c.backPressure !== undefined) cells.push(['backPressure', c.backPressure]);

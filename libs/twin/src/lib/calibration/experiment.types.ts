@@ -28,6 +28,8 @@ export interface Experiment {
   step?: string;
   /** Conditions in recipe units; what the table leaves empty runs at the recipe's nominal. */
   conditions: StepConditions;
+  /** The step's discrete conditions (StepSpec.choices): choice → option; left out, the default. */
+  choices?: Record<string, string>;
   /** Measured quantity → value, mol/L or fraction. Only measured quantities are present. */
   measurements: Partial<Record<QuantityKey, number>>;
 }
