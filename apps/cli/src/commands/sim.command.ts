@@ -3,7 +3,9 @@ import { Command, Option } from 'commander';
 import { lineChartSvg, type Panel } from '@pipac/charts';
 import {
   compilePlant,
+  hasOption,
   loadRecipe,
+  stepChoice,
   type PlantModel,
   type Recipe,
   type StepChoices,
@@ -191,12 +193,12 @@ function splitChoices(pairs: string[], recipe: Recipe): { choices: StepChoices; 
     const [key = '', value = ''] = pair.split('=', 2).map((part) => part.trim());
     const dot = key.indexOf('.');
     const step = recipe.steps.find((s) => s.id === key.slice(0, dot));
-    const choice = dot > 0 ? step?.choices?.[key.slice(dot + 1)] : undefined;
+    const choice = dot > 0 && step ? stepChoice(step, key.slice(dot + 1)) : undefined;
     if (!step || !choice) {
       rest.push(pair);
       continue;
     }
-    if (!(value in choice.options))
+    if (!hasOption(choice, value))
       throw new UsageError(
         `--set: ${key} has no option "${value}" (${Object.keys(choice.options).join(', ')})`,
       );

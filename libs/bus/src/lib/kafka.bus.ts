@@ -93,6 +93,8 @@ export class KafkaBus implements EventBus {
   private producer: Producer;
   /** A replacement under way, which concurrent publishes wait for. */
   private replacing: Promise<void> | undefined;
+  /** Replaced producers finishing what they had in flight; `disconnect` waits for them. */
+  private readonly retired = new Set<Promise<void>>();
   private readonly subscriptions = new Set<KafkaSubscription>();
   private readonly knownTopics = new Set<string>();
   /** The admin client's calls, one at a time (see `withAdmin`). */
@@ -142,8 +144,11 @@ export class KafkaBus implements EventBus {
   }
 
   async disconnect(): Promise<void> {
+    // First: no replacement producer may start once the bus is closing.
+    this.connected = false;
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     await this.replacing?.catch(() => undefined);
+    await Promise.all(this.retired);
     await this.producer.disconnect();
     await this.admin.disconnect();
     this.connected = false;
@@ -212,7 +217,8 @@ export class KafkaBus implements EventBus {
    * finishes the requests it has): the device adapter published nothing more after a broker
    * restart in CI (no reading for 90 s). bus.broker-pause e2e reproduces it with a frozen
    * broker. On that refusal the bus replaces the producer (a new producer id starts its
-   * sequences at 0) and sends the batch again.
+   * sequences at 0) and sends the batch again. One caller's batches, sent one after another,
+   * keep their order; concurrent publishes have none between them, here as in kafkajs.
    */
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     this.requireConnected();
@@ -227,11 +233,13 @@ export class KafkaBus implements EventBus {
         headers: m.headers ?? {},
       })),
     };
+    // A replacement under way: send on the producer it makes, not on the one being retired.
+    await this.replacing?.catch(() => undefined);
     const producer = this.producer;
     try {
       await producer.send(record);
     } catch (error) {
-      if (outOfStep(error)) await this.replaceProducer(producer);
+      if (outOfStep(error)) await this.replaceProducer(producer, error);
       // Replaced meanwhile (by this call or a concurrent one): the batch goes once more on the
       // new producer. Any other failure is the caller's to retry.
       if (this.producer === producer) throw error;
@@ -239,14 +247,32 @@ export class KafkaBus implements EventBus {
     }
   }
 
-  /** Swaps `failed` for a new, connected producer, once however many publishes ask. */
-  private async replaceProducer(failed: Producer): Promise<void> {
+  /**
+   * Swaps `failed` for a new, connected producer, once however many publishes ask. The old one
+   * disconnects in the background (kafkajs first waits for its requests in flight), so nobody
+   * waits for it but `disconnect`. A new producer that cannot connect is a retriable BROKER
+   * error carrying the refusal; the old one stays, and the next refusal tries again.
+   */
+  private async replaceProducer(failed: Producer, refusal: unknown): Promise<void> {
     if (this.producer !== failed) return;
     this.replacing ??= (async () => {
+      this.requireConnected();
       const fresh = this.createProducer();
-      await fresh.connect();
+      try {
+        await fresh.connect();
+      } catch (error) {
+        await fresh.disconnect().catch(() => undefined);
+        throw new BusError(
+          'BROKER',
+          `the producer fell out of step with the broker (${(refusal as Error).message}) and a new one could not connect: ${(error as Error).message}`,
+          true,
+          { cause: refusal },
+        );
+      }
       this.producer = fresh;
-      await failed.disconnect().catch(() => undefined);
+      const retiring = failed.disconnect().catch(() => undefined);
+      this.retired.add(retiring);
+      void retiring.then(() => this.retired.delete(retiring));
     })().finally(() => (this.replacing = undefined));
     await this.replacing;
   }
@@ -613,11 +639,9 @@ const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) =>
  * longer knows the producer. kafkajs may wrap the broker's error in a retry error's `cause`.
  */
 function outOfStep(error: unknown): boolean {
-  for (
-    let e = error as { type?: unknown; cause?: unknown } | undefined;
-    e;
-    e = e.cause as typeof e
-  ) {
+  let e = error as { type?: unknown; cause?: unknown } | undefined;
+  // A few levels of `cause` at most (kafkajs wraps once); no cycle can hold it.
+  for (let depth = 0; e && depth < 8; depth++, e = e.cause as typeof e) {
     if (e.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || e.type === 'UNKNOWN_PRODUCER_ID') return true;
   }
   return false;

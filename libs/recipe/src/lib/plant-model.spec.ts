@@ -127,6 +127,13 @@ describe('compilePlant', () => {
       'step reaction has no choice "solvent" (it has catalyst)',
     );
     expect(() => compilePlant(recipe, { choices: { nope: {} } })).toThrow(/unknown step "nope"/);
+    // Names an object has by inheritance are no choices and no options.
+    expect(() => compilePlant(recipe, { choices: { reaction: { constructor: 'x' } } })).toThrow(
+      'has no choice "constructor"',
+    );
+    expect(() => compilePlant(recipe, { choices: { reaction: { catalyst: 'toString' } } })).toThrow(
+      'no option "toString"',
+    );
   });
 
   it('names the steps when asked for an unknown one', () => {

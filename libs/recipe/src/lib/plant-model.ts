@@ -9,6 +9,7 @@ import type {
   ReverseRateSpec,
   ReactorSpec,
   Recipe,
+  StepChoiceSpec,
   StepSpec,
   TankSpec,
 } from './recipe.types';
@@ -310,6 +311,16 @@ function compileTank(tank: TankSpec, index: number, steps: readonly StepSpec[]):
   };
 }
 
+/** A step's choice by name; own entries only, so a name like "constructor" is no choice. */
+export function stepChoice(step: StepSpec, name: string): StepChoiceSpec | undefined {
+  return step.choices && Object.hasOwn(step.choices, name) ? step.choices[name] : undefined;
+}
+
+/** Whether `option` is one of the choice's options (own entries only). */
+export function hasOption(choice: StepChoiceSpec, option: string): boolean {
+  return Object.hasOwn(choice.options, option);
+}
+
 function checkChoices(recipe: Recipe, choices: StepChoices): void {
   for (const [stepId, picked] of Object.entries(choices)) {
     const step = recipe.steps.find((s) => s.id === stepId);
@@ -319,14 +330,14 @@ function checkChoices(recipe: Recipe, choices: StepChoices): void {
         `choices: unknown step "${stepId}"; the recipe has ${recipe.steps.map((s) => s.id).join(', ')}`,
       );
     for (const [name, option] of Object.entries(picked)) {
-      const choice = step.choices?.[name];
+      const choice = stepChoice(step, name);
       const names = Object.keys(step.choices ?? {});
       if (!choice)
         throw new PlantModelError(
           'UNKNOWN_CHOICE',
           `step ${stepId} has no choice "${name}"${names.length > 0 ? ` (it has ${names.join(', ')})` : ''}`,
         );
-      if (!(option in choice.options))
+      if (!hasOption(choice, option))
         throw new PlantModelError(
           'UNKNOWN_CHOICE',
           `step ${stepId}, ${name}: no option "${option}" (${Object.keys(choice.options).join(', ')})`,
@@ -346,11 +357,12 @@ function compileStep(
     Object.entries(recipeSpec.choices ?? {}).map(([name, c]) => [name, picked[name] ?? c.default]),
   );
   const chosen = Object.entries(choices).flatMap(
-    ([name, option]) => recipeSpec.choices?.[name]?.options[option]?.reactions ?? [],
+    ([name, option]) => stepChoice(recipeSpec, name)?.options[option]?.reactions ?? [],
   );
+  // A reaction listed twice (by the step and an option) runs once; the loader reports it.
   const spec: StepSpec =
     chosen.length > 0
-      ? { ...recipeSpec, reactions: [...recipeSpec.reactions, ...chosen] }
+      ? { ...recipeSpec, reactions: [...new Set([...recipeSpec.reactions, ...chosen])] }
       : recipeSpec;
   const fluid: Fluid = { ...context.plantFluid, ...spec.fluid };
   const volumetricHeatCapacity = fluid.density * fluid.heatCapacity * 1000;

@@ -145,7 +145,7 @@ class ConsistencyCheck {
     let chosen = 0;
     for (const [name, choice] of Object.entries(step.choices ?? {})) {
       const at = `${path}.choices.${name}`;
-      if (!(choice.default in choice.options))
+      if (!Object.hasOwn(choice.options, choice.default))
         this.add(
           `${at}.default`,
           `"${choice.default}" is not one of its options (${Object.keys(choice.options).join(', ')})`,
@@ -154,9 +154,15 @@ class ConsistencyCheck {
         for (const id of reactions) {
           if (!this.reactions.has(id))
             this.add(`${at}.options.${option}.reactions`, `unknown reaction "${id}"`);
+          else if (step.reactions.includes(id))
+            this.add(
+              `${at}.options.${option}.reactions`,
+              `"${id}" is one of the step's own reactions already: list it in one place`,
+            );
         }
       }
-      chosen += choice.options[choice.default]?.reactions.length ?? 0;
+      if (Object.hasOwn(choice.options, choice.default))
+        chosen += choice.options[choice.default]!.reactions.length;
     }
     if (step.reactions.length + chosen === 0)
       this.add(

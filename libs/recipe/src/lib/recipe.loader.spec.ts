@@ -277,6 +277,17 @@ describe('recipe loader', () => {
       );
     });
 
+    it('refuses an option that brings a reaction the step runs anyway (it would run twice)', () => {
+      const recipe = fixture();
+      step(recipe).choices = {
+        catalyst: { default: 'pd', options: { pd: { reactions: ['a-to-b'] } } },
+      };
+      expect(issuesOf(recipe)).toContainEqual({
+        path: 'steps[reaction].choices.catalyst.options.pd.reactions',
+        message: '"a-to-b" is one of the step\'s own reactions already: list it in one place',
+      });
+    });
+
     it('names an unknown species in a feed', () => {
       const recipe = fixture();
       recipe.feeds[0]!.concentrations['z'] = 1;

@@ -74,7 +74,10 @@ export function createPredictor(
           const species = quantitySpecies(quantity);
           if (species === undefined) {
             figures ??= solutionFigures(model, step, solution);
-            predicted[j] = figures[quantity as FigureQuantity];
+            // No product at a trial point: an E-factor of Infinity is no prediction (a
+            // rejected step for the fit, as a failed solve), not an infinite residual.
+            const value = figures[quantity as FigureQuantity];
+            predicted[j] = Number.isFinite(value) ? value : Number.NaN;
           } else {
             predicted[j] = outlet[model.speciesIndex.get(species) ?? -1] ?? Number.NaN;
           }

@@ -227,7 +227,7 @@ describe('calibrate', () => {
     // Without the column every row would run the default catalyst, and pt's k could not be fitted.
     const unlabelled = { ...table, experiments: experiments.map(({ choices: _, ...e }) => e) };
     expect(() => calibrate(recipe, unlabelled, { parameters: Object.keys(truth) })).toThrow(
-      /reactions\.a-to-b-pt\.k does not change any measured value/,
+      /reaction "a-to-b-pt" runs in step reaction, and no experiment in the table is on it with an option that brings it/,
     );
   });
 

@@ -1,6 +1,6 @@
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { Matrix } from 'ml-matrix';
-import { celsiusToKelvin, kelvinToCelsius, type Recipe } from '@pipac/recipe';
+import { celsiusToKelvin, kelvinToCelsius, type Recipe, type StepSpec } from '@pipac/recipe';
 import { withCalibrationProvenance } from './calibrated-recipe';
 import { CalibrationError } from './calibration.error';
 import {
@@ -315,20 +315,19 @@ function checkIdentifiable(
 ): Map<string, number> {
   const centring = new Map<string, number>();
   for (const ref of refs) {
-    // A reaction runs in a step that lists it, or in one whose options bring it.
-    const steps = recipe.steps.filter(
-      (s) =>
-        s.reactions.includes(ref.reaction) ||
-        Object.values(s.choices ?? {}).some((choice) =>
-          Object.values(choice.options).some((o) => o.reactions.includes(ref.reaction)),
-        ),
-    );
-    const used = experiments.filter((e) => steps.some((s) => s.id === e.step));
+    // The experiments the reaction ran in: on a step that lists it, or with an option (the
+    // row's, else the default) that brings it.
+    const steps = recipe.steps.filter((s) => reactionRuns(s, ref.reaction));
+    const used = experiments.filter((e) => {
+      const step = steps.find((s) => s.id === e.step);
+      return step !== undefined && reactionRuns(step, ref.reaction, e.choices ?? {});
+    });
     if (used.length === 0) {
       const where = steps.length > 0 ? `step ${steps.map((s) => s.id).join(', ')}` : 'no step';
       throw new CalibrationError(
         'NOT_IDENTIFIABLE',
-        `${ref.path}: reaction "${ref.reaction}" runs in ${where}, and no experiment in the table is on it`,
+        `${ref.path}: reaction "${ref.reaction}" runs in ${where}, and no experiment in the table is on it` +
+          (steps.some((s) => s.choices) ? ' with an option that brings it' : ''),
         [{ column: ref.path, message: 'no experiment on its step' }],
       );
     }
@@ -421,4 +420,14 @@ function reportJacobian(
   const jacobian = new Matrix(m, u.length);
   columns.forEach((column, j) => column.forEach((value, i) => jacobian.set(i, j, value)));
   return jacobian;
+}
+
+/** Whether `reaction` runs in `step` with the given options of its choices (else the defaults; none given: any option). */
+function reactionRuns(step: StepSpec, reaction: string, choices?: Record<string, string>): boolean {
+  if (step.reactions.includes(reaction)) return true;
+  return Object.entries(step.choices ?? {}).some(([name, choice]) => {
+    const options =
+      choices === undefined ? Object.keys(choice.options) : [choices[name] ?? choice.default];
+    return options.some((option) => choice.options[option]?.reactions.includes(reaction) ?? false);
+  });
 }

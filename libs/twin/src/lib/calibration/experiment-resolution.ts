@@ -1,4 +1,4 @@
-import type { Recipe, StepSpec } from '@pipac/recipe';
+import { hasOption, stepChoice, type Recipe, type StepSpec } from '@pipac/recipe';
 import { CalibrationError, type CalibrationIssue } from './calibration.error';
 import {
   quantitySpecies,
@@ -120,14 +120,14 @@ function checkChoicesAndFeeds(
   add: (column: string, message: string) => void,
 ): void {
   for (const [name, option] of Object.entries(experiment.choices ?? {})) {
-    const choice = step.choices?.[name];
+    const choice = stepChoice(step, name);
     const declared = Object.keys(step.choices ?? {});
     if (!choice)
       add(
         `choice:${name}`,
         `step "${step.id}" has no choice "${name}"${declared.length > 0 ? ` (it has ${declared.join(', ')})` : ''}`,
       );
-    else if (!(option in choice.options))
+    else if (!hasOption(choice, option))
       add(
         `choice:${name}`,
         `"${option}" is not an option of ${name} (${Object.keys(choice.options).join(', ')})`,

@@ -699,6 +699,23 @@ describe('Plant', () => {
       expect(concentrations[2]).toBe(0);
     });
 
+    it('warms up with a conditioned feed: the tank fills at the steady state of that feed temperature', () => {
+      const m = compilePlant(twoStepRecipe({ first: { reactions: [EXOTHERMIC] } }));
+      const plant = new Plant(m);
+      plant.setFeedTemperature('feed', 5);
+      plant.warmUp(60);
+      const expected = solveStepSteadyState(
+        m,
+        'reaction',
+        { feedTemperatures: { feed: 5 } },
+        { model: 'cells' },
+      );
+      const b = plant.tank('t1').concentrations[m.speciesIndex.get('b')!]!;
+      expectClose(b, expected.outlet['b']!, 1e-6);
+      const atRecipe = solveStepSteadyState(m, 'reaction', {}, { model: 'cells' }).outlet['b']!;
+      expect(Math.abs(b - atRecipe)).toBeGreaterThan(1e-3);
+    });
+
     it('an empty feed vessel raises feed-exhausted once and stops delivering', () => {
       const recipe = oneStepRecipe();
       recipe.feeds[0]!.inventory = 0.005; // L: 300 s at 1 mL/min

@@ -225,10 +225,6 @@ export class Plant {
   }
 
   /**
-   * Writes a setpoint as a device would receive it. Values outside the engineering range are
-   * applied and reported as violations, never clipped: clamping is the safety shield's job.
-   */
-  /**
    * Conditions a feed to a temperature, °C, from now on (a pre-heater or chiller on its line):
    * its inlets mix at it. Not a device setpoint: the recipe names no actuator for it.
    */
@@ -243,6 +239,10 @@ export class Plant {
     this.feedTemperatures[index] = celsiusToKelvin(celsius);
   }
 
+  /**
+   * Writes a setpoint as a device would receive it. Values outside the engineering range are
+   * applied and reported as violations, never clipped: clamping is the safety shield's job.
+   */
   setSetpoint(tag: string, value: number): void {
     const actuator = this.actuators.get(tag);
     if (!actuator)
@@ -377,6 +377,14 @@ export class Plant {
         jacketTemperature: kelvinToCelsius(unit.jacketSetpoint),
         backPressure: unit.backPressure,
         ...(step.catalyst ? { catalystActivity: unit.activity } : {}),
+        // Only the feeds conditioned away from the recipe's (the others exactly as before).
+        feedTemperatures: Object.fromEntries(
+          this.model.feeds.flatMap((feed, f) =>
+            this.feedTemperatures[f] === feed.temperature
+              ? []
+              : [[feed.id, kelvinToCelsius(this.feedTemperatures[f]!)]],
+          ),
+        ),
       };
     }
     const steady = solvePlantSteadyState(this.model, { steps }, { model: 'cells' });
