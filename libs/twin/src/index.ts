@@ -29,5 +29,6 @@ export * from './lib/dynamics/step-unit';
 export * from './lib/dynamics/plant';
 export * from './lib/dynamics/plant-report';
 export * from './lib/dynamics/simulation.error';
+export * from './lib/dynamics/real-plant';
 export * from './lib/calibration';
 export * from './lib/twin-version';

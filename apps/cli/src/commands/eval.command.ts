@@ -5,6 +5,8 @@ import { Command, Option } from 'commander';
 import { loadPlantPolicies, type OnnxPolicy } from '@pipac/control';
 import {
   CONTROLLER_KINDS,
+  PLANT_KINDS,
+  type PlantKind,
   DEFAULT_SEEDS,
   evaluateControllers,
   oracleBoundBroken,
@@ -35,6 +37,7 @@ interface EvalOptions {
   workers: string;
   plots?: string;
   format: 'table' | 'json';
+  plant: PlantKind;
 }
 
 /** `pipac eval`: the agents, each baseline and the oracle over the named scenarios and seeds. */
@@ -63,6 +66,14 @@ export function evalCommand(): Command {
     .option('--seed <n>', 'first seed of the scenarios and the plant noise', '1')
     .option('--seeds <n>', 'seeds per scenario (seed, seed + 1, …)', String(DEFAULT_SEEDS))
     .option('--dt <seconds>', 'integration step of the twin', '1')
+    .addOption(
+      new Option(
+        '--plant <kind>',
+        'what the loops run: the training twin, or "the plant" of the reality gap (mismatch: more cells, weaker jackets, pump calibration errors, other kinetics and feed strengths; the controllers still assume the twin)',
+      )
+        .choices([...PLANT_KINDS])
+        .default('twin'),
+    )
     .option(
       '--workers <n>',
       'worker threads running the closed loops (0 or 1: one after another)',
@@ -125,6 +136,7 @@ async function runEval(options: EvalOptions): Promise<void> {
       seed,
       seeds,
       dt,
+      plant: options.plant,
       workers,
       source: { recipe: options.recipe, models: modelsDir },
       onRun: () => progress.update(++done),

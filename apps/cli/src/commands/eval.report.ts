@@ -18,6 +18,7 @@ export function evaluationJson(
   const { seeds, stats, checks, rows, tunings } = evaluation;
   const versions = Object.fromEntries(Object.entries(policies).map(([s, p]) => [s, p.version]));
   const json = {
+    plant: evaluation.plant,
     seeds,
     interval: INTERVAL_NOTE,
     stats,
@@ -42,6 +43,11 @@ export function evaluationReport(
 ): string {
   const { stats, seeds } = evaluation;
   const lines = [
+    ...(evaluation.plant === 'mismatch'
+      ? [
+          'plant: mismatch, the reality gap (libs/twin realPlant, seed 1): the loops run a plant the controllers do not know',
+        ]
+      : []),
     `seeds ${seeds[0]}..${seeds.at(-1)} (${seeds.length}); ${INTERVAL_NOTE}`,
     'score = product in spec at every step + change of in-spec tank inventory − key reactant fed past the throughput target, all in g of product (equivalent)',
     '',

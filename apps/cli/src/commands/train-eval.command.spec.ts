@@ -73,7 +73,9 @@ describe('pipac train and pipac eval', () => {
     expect(trained.stdout).toMatch(
       /the selection funnel[\s\S]*screen\s+2\s+2\s[\s\S]*train\s+2\s+2\s[\s\S]*robust\s+2\s+1\s/,
     );
-    expect(readFileSync(join(models, step!, 'funnel.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    expect(readFileSync(join(models, step!, 'funnel.svg'), 'utf8')).toMatch(
+      /^<svg[\s\S]*<\/svg>\s*$/,
+    );
     const card = JSON.parse(readFileSync(join(models, step!, 'policy.card.json'), 'utf8')) as {
       version: string;
     };
@@ -141,5 +143,36 @@ describe('pipac train and pipac eval', () => {
     expect(parsed.checks.some((c) => c.scenario === 'nominal' && c.target === 'agent ≥ PID')).toBe(
       true,
     );
+
+    // The same runs on the reality gap's plant: every controller scored on a plant it does
+    // not know, so the fixed recipe's score moves (the oracle's fraction stays 1 by definition).
+    type Scored = { plant: string; stats: { controller: string; score: { mean: number } }[] };
+    const onPlant = async (plant: string) => {
+      const run = await pipac(
+        'eval',
+        '--recipe',
+        FIRST_ORDER,
+        '--models',
+        models,
+        '--scenario',
+        'nominal',
+        '--controller',
+        'fixed-recipe',
+        '--duration',
+        '1h',
+        '--seeds',
+        '2',
+        '--plant',
+        plant,
+        '--format',
+        'json',
+      );
+      expect(run.code).toBe(0);
+      return JSON.parse(run.stdout) as Scored;
+    };
+    const twin = await onPlant('twin');
+    const real = await onPlant('mismatch');
+    expect([twin.plant, real.plant]).toEqual(['twin', 'mismatch']);
+    expect(real.stats[0]!.score.mean).not.toBe(twin.stats[0]!.score.mean);
   }, 600_000);
 });

@@ -23,7 +23,13 @@ export interface StepControl {
 }
 
 export interface ClosedLoopOptions {
+  /** The twin: what the controllers, their shields and the score are set up on. */
   model: PlantModel;
+  /**
+   * The plant the loop runs, when it is not the twin (the reality gap: `realPlant`). The
+   * controllers still see `model`. @default model
+   */
+  plantModel?: PlantModel;
   scenario: Scenario;
   /** Per step id; steps not named run the recipe's setpoints untouched. */
   control: (plant: Plant, spaces: StepSpace[]) => Record<string, StepControl>;
@@ -86,7 +92,7 @@ interface StepLoop {
 export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   const { model, scenario } = options;
   const cycle = options.cycle ?? 60;
-  const plant = new Plant(model, {
+  const plant = new Plant(options.plantModel ?? model, {
     dt: options.dt ?? 1,
     seed: options.seed ?? scenario.seed,
     scenario,

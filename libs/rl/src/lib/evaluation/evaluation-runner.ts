@@ -16,12 +16,20 @@ import {
   type StepController,
 } from '@pipac/control';
 import type { PlantModel } from '@pipac/recipe';
-import { buildScenario, type Plant } from '@pipac/twin';
+import { buildScenario, realPlant, type Plant } from '@pipac/twin';
 import { runClosedLoop, type ClosedLoopResult, type StepControl } from './closed-loop';
 import { productValuation, type ProductValuation } from './product-value';
 import { RlError } from '../rl.error';
 
 export type ControllerKind = 'agent' | 'mpc' | 'pid' | 'fixed-recipe' | 'oracle';
+
+/**
+ * What the closed loops run: the training twin itself, or "the plant" of the reality gap, one
+ * fixed plant (`realPlant` with seed MISMATCH_PLANT_SEED) whatever the scenario's seed.
+ */
+export type PlantKind = 'twin' | 'mismatch';
+export const PLANT_KINDS: readonly PlantKind[] = ['twin', 'mismatch'];
+export const MISMATCH_PLANT_SEED = 1;
 export const CONTROLLER_KINDS: readonly ControllerKind[] = [
   'agent',
   'mpc',
@@ -38,6 +46,8 @@ export interface EvaluationTask {
   /** s */
   duration: number;
   dt?: number;
+  /** @default 'twin' */
+  plant?: PlantKind;
 }
 
 /** What every run of an evaluation shares: the PID set-ups, the oracle's LP, the MPC's lags. */
@@ -70,6 +80,7 @@ export class EvaluationRunner {
     private readonly model: PlantModel,
     private readonly setups: Setups,
     private readonly policies: Record<string, Policy> | undefined,
+    private readonly mismatch = realPlant(model, MISMATCH_PLANT_SEED),
   ) {}
 
   static async create(
@@ -98,6 +109,7 @@ export class EvaluationRunner {
     const scenario = buildScenario(task.scenario, this.model, task.seed, task.duration);
     return runClosedLoop({
       model: this.model,
+      ...(task.plant === 'mismatch' ? { plantModel: this.mismatch } : {}),
       scenario,
       ...(task.dt ? { dt: task.dt } : {}),
       valuation: this.setups.valuation,

@@ -8,6 +8,7 @@ import {
   EvaluationRunner,
   type ControllerKind,
   type EvaluationTask,
+  type PlantKind,
 } from './evaluation-runner';
 import { checkTargets, type TargetCheck } from './target-checks';
 import { WorkerPool } from '../workers/worker-pool';
@@ -28,6 +29,8 @@ export interface EvaluationOptions {
   /** Seeds per scenario. @default DEFAULT_SEEDS */
   seeds?: number;
   dt?: number;
+  /** The twin, or "the plant" of the reality gap (PlantKind). @default 'twin' */
+  plant?: PlantKind;
   /**
    * Run the closed loops on this many worker threads (each loads the recipe and the policies
    * from `source`); 0 or 1: one after another in this thread. The results do not depend on it.
@@ -86,6 +89,8 @@ export interface EvaluationRow {
 }
 
 export interface Evaluation {
+  /** What the loops ran: the twin, or the reality gap's plant. */
+  plant: PlantKind;
   /** The seeds every scenario ran with. */
   seeds: number[];
   rows: EvaluationRow[];
@@ -121,6 +126,7 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
         controller,
         duration: options.duration,
         ...(options.dt ? { dt: options.dt } : {}),
+        ...(options.plant && options.plant !== 'twin' ? { plant: options.plant } : {}),
       })),
     ),
   );
@@ -143,6 +149,7 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
   const rows = results.map((run) => evaluationRow(run, results));
   const stats = controllerStats(rows);
   return {
+    plant: options.plant ?? 'twin',
     seeds,
     rows,
     stats,
