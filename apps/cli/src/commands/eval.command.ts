@@ -38,6 +38,7 @@ interface EvalOptions {
   plots?: string;
   format: 'table' | 'json';
   plant: PlantKind;
+  severity: string;
 }
 
 /** `pipac eval`: the agents, each baseline and the oracle over the named scenarios and seeds. */
@@ -73,6 +74,11 @@ export function evalCommand(): Command {
       )
         .choices([...PLANT_KINDS])
         .default('twin'),
+    )
+    .option(
+      '--severity <x>',
+      "disturbance magnitudes × this: offsets and rates × x, factors ^ x (1.5: beyond the training's robust stage, which draws 1–1.5)",
+      '1',
     )
     .option(
       '--workers <n>',
@@ -116,6 +122,9 @@ async function runEval(options: EvalOptions): Promise<void> {
   const seed = parseSeed(options.seed);
   const seeds = parseCount(options.seeds, '--seeds');
   const workers = parseCount(options.workers, '--workers', 0);
+  const severity = Number(options.severity);
+  if (!(severity > 0) || !Number.isFinite(severity))
+    throw new UsageError(`--severity: expected a positive number, got "${options.severity}"`);
   if (options.plots) assertCreatableDirectory(options.plots, '--plots');
   const controllers = options.controller as ControllerKind[];
   const modelsDir = options.models ?? join(REPOSITORY_ROOT, 'models', recipe.metadata.name);
@@ -137,6 +146,7 @@ async function runEval(options: EvalOptions): Promise<void> {
       seeds,
       dt,
       plant: options.plant,
+      severity,
       workers,
       source: { recipe: options.recipe, models: modelsDir },
       onRun: () => progress.update(++done),

@@ -19,6 +19,7 @@ export function evaluationJson(
   const versions = Object.fromEntries(Object.entries(policies).map(([s, p]) => [s, p.version]));
   const json = {
     plant: evaluation.plant,
+    severity: evaluation.severity,
     seeds,
     interval: INTERVAL_NOTE,
     stats,
@@ -47,6 +48,9 @@ export function evaluationReport(
       ? [
           'plant: mismatch, the reality gap (libs/twin realPlant, seed 1): the loops run a plant the controllers do not know',
         ]
+      : []),
+    ...(evaluation.severity !== 1
+      ? [`disturbance magnitudes × ${evaluation.severity} (held out when above the training's)`]
       : []),
     `seeds ${seeds[0]}..${seeds.at(-1)} (${seeds.length}); ${INTERVAL_NOTE}`,
     'score = product in spec at every step + change of in-spec tank inventory − key reactant fed past the throughput target, all in g of product (equivalent)',

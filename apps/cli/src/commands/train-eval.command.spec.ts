@@ -44,6 +44,38 @@ describe('pipac train and pipac eval', () => {
     expect(stderr).toMatch(/no usable policy for step .*run pipac train first/);
   });
 
+  it('eval --severity scales the disturbances (held-out magnitudes), and refuses a bad one', async () => {
+    type Out = { severity: number; stats: { score: { mean: number } }[] };
+    const scored = async (severity: string) => {
+      const run = await pipac(
+        'eval',
+        '--recipe',
+        FIRST_ORDER,
+        '--controller',
+        'fixed-recipe',
+        '--scenario',
+        'feed-drift',
+        '--duration',
+        '2h',
+        '--seeds',
+        '1',
+        '--severity',
+        severity,
+        '--format',
+        'json',
+      );
+      expect(run.code).toBe(0);
+      return JSON.parse(run.stdout) as Out;
+    };
+    const [as, beyond] = [await scored('1'), await scored('2')];
+    expect([as.severity, beyond.severity]).toEqual([1, 2]);
+    // A stronger drift of the feed: the fixed recipe makes less.
+    expect(beyond.stats[0]!.score.mean).toBeLessThan(as.stats[0]!.score.mean);
+    const bad = await pipac('eval', '--recipe', FIRST_ORDER, '--severity', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--severity: expected a positive number, got "0"');
+  });
+
   it('trains any recipe: a population of a one-step plant, exported and then evaluated against the baselines', async () => {
     const models = join(dir, 'models');
     const trained = await pipac(

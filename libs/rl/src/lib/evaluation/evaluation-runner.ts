@@ -48,6 +48,8 @@ export interface EvaluationTask {
   dt?: number;
   /** @default 'twin' */
   plant?: PlantKind;
+  /** The scenario's disturbance magnitudes, × this (`buildScenario`'s severity). @default 1 */
+  severity?: number;
 }
 
 /** What every run of an evaluation shares: the PID set-ups, the oracle's LP, the MPC's lags. */
@@ -106,7 +108,13 @@ export class EvaluationRunner {
   }
 
   run(task: EvaluationTask): Promise<ClosedLoopResult> {
-    const scenario = buildScenario(task.scenario, this.model, task.seed, task.duration);
+    const scenario = buildScenario(
+      task.scenario,
+      this.model,
+      task.seed,
+      task.duration,
+      task.severity !== undefined ? { severity: task.severity } : {},
+    );
     return runClosedLoop({
       model: this.model,
       ...(task.plant === 'mismatch' ? { plantModel: this.mismatch } : {}),

@@ -32,6 +32,10 @@ export interface EvaluationOptions {
   /** The twin, or "the plant" of the reality gap (PlantKind). @default 'twin' */
   plant?: PlantKind;
   /**
+   * Disturbance magnitudes × this (held out: beyond what training drew, e.g. 1.5). @default 1
+   */
+  severity?: number;
+  /**
    * Run the closed loops on this many worker threads (each loads the recipe and the policies
    * from `source`); 0 or 1: one after another in this thread. The results do not depend on it.
    */
@@ -91,6 +95,8 @@ export interface EvaluationRow {
 export interface Evaluation {
   /** What the loops ran: the twin, or the reality gap's plant. */
   plant: PlantKind;
+  /** Disturbance magnitudes × this (1: as the scenarios define them). */
+  severity: number;
   /** The seeds every scenario ran with. */
   seeds: number[];
   rows: EvaluationRow[];
@@ -127,6 +133,9 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
         duration: options.duration,
         ...(options.dt ? { dt: options.dt } : {}),
         ...(options.plant && options.plant !== 'twin' ? { plant: options.plant } : {}),
+        ...(options.severity !== undefined && options.severity !== 1
+          ? { severity: options.severity }
+          : {}),
       })),
     ),
   );
@@ -150,6 +159,7 @@ export async function evaluateControllers(options: EvaluationOptions): Promise<E
   const stats = controllerStats(rows);
   return {
     plant: options.plant ?? 'twin',
+    severity: options.severity ?? 1,
     seeds,
     rows,
     stats,
