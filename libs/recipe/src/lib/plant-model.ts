@@ -140,6 +140,11 @@ export interface StepModel {
   spec: StepSpec;
   /** The option taken for each of the step's choices. */
   choices: Record<string, string>;
+  /**
+   * The analyser's calibration error: it reads truth × (1 + this) before drift and noise. 0 in
+   * a compiled recipe (the twin); "the plant" of the reality gap draws one. @default 0
+   */
+  analyserCalibration?: number;
   reactions: ReactionModel[];
   inlets: InletModel[];
   type: 'pfr' | 'cstr' | 'packed-bed';

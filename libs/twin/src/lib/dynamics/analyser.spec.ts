@@ -56,6 +56,23 @@ function standardDeviation(values: number[]): number {
 }
 
 describe('Analyser', () => {
+  it('reads truth × (1 + its calibration error) when the plant has one (the reality gap)', () => {
+    const analyser: AnalyserSpec = {
+      tag: 'AT-1',
+      technique: 'uv',
+      measures: [{ quantity: 'concentration', species: 'b' }],
+      cadence: 30,
+      deadTime: 0,
+    };
+    const model = compilePlant(oneStepRecipe({ analyser }));
+    const off = { ...model, steps: [{ ...model.steps[0]!, analyserCalibration: 0.05 }] };
+    const readings = (plant: Plant) => record(plant, 600).published.map((p) => p.values[0]!);
+    const exact = readings(new Plant(model, { seed: 1 }));
+    const biased = readings(new Plant(off, { seed: 1 }));
+    expect(biased).toHaveLength(exact.length);
+    biased.forEach((value, i) => expect(value).toBeCloseTo(exact[i]! * 1.05, 12));
+  });
+
   it('publishes nothing before its first result', () => {
     const plant = analyserPlant();
     const analyser = plant.units[0]!.analyser!;

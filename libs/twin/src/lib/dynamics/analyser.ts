@@ -46,6 +46,8 @@ export class Analyser {
   private readonly deadTime: number;
   private readonly relative: number;
   private readonly absolute: number;
+  /** The plant's own calibration error (StepModel.analyserCalibration), under the drift's `bias`. */
+  private readonly calibration: number;
 
   constructor(
     model: PlantModel,
@@ -60,6 +62,7 @@ export class Analyser {
     this.deadTime = spec.deadTime;
     this.relative = spec.noise?.relative ?? 0;
     this.absolute = spec.noise?.absolute ?? 0;
+    this.calibration = step.analyserCalibration ?? 0;
     this.quantities = spec.measures.map((m) =>
       m.quantity === 'conversion' ? 'conversion' : `concentration:${m.species}`,
     );
@@ -100,7 +103,7 @@ export class Analyser {
             truth = unreacted > 0 ? 1 - c[offset + this.step.keyIndex]! / unreacted : 0;
           } else truth = c[offset + i]!;
           const noisy =
-            truth * (1 + this.bias) +
+            truth * (1 + this.calibration + this.bias) +
             Math.abs(truth) * this.relative * this.random.normal() +
             this.absolute * this.random.normal();
           values[m] = noisy;

@@ -19,6 +19,13 @@ describe('realPlant (the reality gap)', () => {
       const transfer = step.heatTransfer / twin.heatTransfer;
       expect(transfer).toBeGreaterThanOrEqual(MISMATCH.heatTransfer[0]);
       expect(transfer).toBeLessThanOrEqual(MISMATCH.heatTransfer[1]);
+      if (twin.spec.analyser) {
+        expect(Math.abs(step.analyserCalibration!)).toBeLessThanOrEqual(0.02);
+        expect(step.spec.analyser!.noise?.relative).toBe(
+          (twin.spec.analyser.noise?.relative ?? Number.NaN) * MISMATCH.analyserNoise,
+        );
+      }
+      expect(twin.analyserCalibration).toBeUndefined();
       step.inlets.forEach((inlet, k) => {
         const calibration = inlet.toInternal / twin.inlets[k]!.toInternal;
         expect(calibration).toBeGreaterThanOrEqual(MISMATCH.pumpCalibration[0]);

@@ -24,12 +24,17 @@ export interface RealityGap {
   activationEnergy: [number, number];
   /** Each liquid feed's strength, × a draw per feed (stock made up off target). */
   feedStrength: [number, number];
+  /** Each analyser's calibration error, a relative draw per analyser (reads truth × (1 + it)). */
+  analyserCalibration: [number, number];
+  /** Each analyser's noise (relative and absolute), × this: a real instrument is noisier. */
+  analyserNoise: number;
 }
 
 /**
  * `pipac eval --plant mismatch`: twice the cells, jackets at 75–95 % of their transfer, pumps
  * delivering 96–104 % of their setpoints, rate constants 85–115 % of the recipe's with ±3 kJ/mol
- * on their activation energies, and feed stocks at 97–102 %. Wider than anything the training's
+ * on their activation energies, feed stocks at 97–102 %, and analysers reading ±2 % off with
+ * twice their noise. Wider than anything the training's
  * randomisation draws at nominal (its kinetic mismatch is a scale on every rate at once, with no
  * change of temperature dependence, cells or pump calibration).
  */
@@ -40,6 +45,8 @@ export const MISMATCH: RealityGap = {
   rateConstant: [0.85, 1.15],
   activationEnergy: [-3, 3],
   feedStrength: [0.97, 1.02],
+  analyserCalibration: [-0.02, 0.02],
+  analyserNoise: 2,
 };
 
 /** Most cells the twin allows a reactor (recipe schema). */
@@ -63,8 +70,33 @@ export function realPlant(model: PlantModel, seed: number, gap: RealityGap = MIS
       step.type === 'cstr'
         ? step.cells
         : Math.min(MAX_CELLS, Math.round(step.cells * gap.cellsFactor));
+    const analyser = step.spec.analyser;
+    const noise = analyser?.noise;
     return {
       ...step,
+      ...(analyser
+        ? {
+            analyserCalibration: draw(gap.analyserCalibration),
+            spec: {
+              ...step.spec,
+              analyser: {
+                ...analyser,
+                ...(noise
+                  ? {
+                      noise: {
+                        ...(noise.relative !== undefined
+                          ? { relative: noise.relative * gap.analyserNoise }
+                          : {}),
+                        ...(noise.absolute !== undefined
+                          ? { absolute: noise.absolute * gap.analyserNoise }
+                          : {}),
+                      },
+                    }
+                  : {}),
+              },
+            },
+          }
+        : {}),
       cells,
       heatTransfer: step.heatTransfer * draw(gap.heatTransfer),
       inlets: step.inlets.map((inlet) => ({
