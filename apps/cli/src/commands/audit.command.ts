@@ -30,10 +30,11 @@ export class AuditChainBrokenError extends Error {
   readonly code = 'AUDIT_CHAIN_BROKEN';
 }
 
-const dbOption = (command: Command) =>
+/** `--db`: the cell database, from PIPAC_DATABASE_URL as the services take it, else the embedded cell's. */
+export const dbOption = (command: Command) =>
   command.option(
     '--db <url>',
-    'the cell database: sqlite:<file> or postgres://…',
+    `the cell database: sqlite:<file> or postgres://… (default: $PIPAC_DATABASE_URL, the services' setting, else ${DEFAULT_DATABASE})`,
     process.env['PIPAC_DATABASE_URL'] ?? DEFAULT_DATABASE,
   );
 

@@ -12,17 +12,10 @@ import {
 } from '@pipac/persistence';
 import { formatTable } from '../format/table';
 import { UsageError } from '../format/usage.error';
-import { DEFAULT_AUDIT_KEYS, DEFAULT_DATABASE, openDatabase } from './audit.command';
+import { DEFAULT_AUDIT_KEYS, dbOption, openDatabase } from './audit.command';
 
 /** The embedded cell's id (`pipac start`): where client changes are recorded. */
 const DEFAULT_CELL = 'cell-1';
-
-const dbOption = (command: Command) =>
-  command.option(
-    '--db <url>',
-    'the cell database: sqlite:<file> or postgres://…',
-    process.env['PIPAC_DATABASE_URL'] ?? DEFAULT_DATABASE,
-  );
 
 const changeOptions = (command: Command) =>
   command

@@ -13,6 +13,7 @@ import type { SensorReading } from '@pipac/contracts';
 import { AgentTelemetry } from './agent-telemetry';
 import { startReport, type CycleReport } from './cycle-report';
 import { ModeRequestsHandler } from './mode-requests.handler';
+import { PolicyFailureLog } from './policy-failure.log';
 import { ReadingsTracker } from './readings-tracker';
 import { StepAgentBus } from './step-agent.bus';
 import type { StepAgentOptions } from './step-agent.options';
@@ -49,6 +50,7 @@ export class StepAgent {
   private readonly telemetry: AgentTelemetry;
   private readonly bus: StepAgentBus;
   private readonly publisher: StepAgentPublisher;
+  private readonly policyFailures = new PolicyFailureLog();
   /** The cycle's timer and the models folder's poller. */
   private readonly timers: NodeJS.Timeout[] = [];
   private cycling: Promise<CycleReport> | undefined;
@@ -227,6 +229,8 @@ export class StepAgent {
       });
       // The fallback keeps integrating while the agent acts, so a hand-over is bumpless.
       if (decision.source !== 'fallback') this.controllers.fallback(readings);
+      const line = this.policyFailures.observe(decision.interventions, this.modelVersion);
+      if (line) this.log(line);
     }
     this.record(report, decision);
     const { setpoints, source } = decision;
