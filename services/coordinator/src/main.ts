@@ -1,3 +1,4 @@
+import { explainListen } from '@pipac/config';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Telemetry } from '@pipac/telemetry';
@@ -52,7 +53,9 @@ async function main(argv: string[]): Promise<void> {
     { logger: ['error', 'warn'] },
   );
   app.enableShutdownHooks();
-  await app.listen(config.http.port, config.http.host);
+  await app
+    .listen(config.http.port, config.http.host)
+    .catch((error: unknown) => Promise.reject(explainListen(error, path)));
   process.stderr.write(
     `coordinator: ${config.cell} on Kafka ${config.kafkaBrokers.join(',')}, ${db.config.type} database; ` +
       `health on ${await app.getUrl()}/health\n`,

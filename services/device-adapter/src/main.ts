@@ -1,3 +1,4 @@
+import { explainListen } from '@pipac/config';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Telemetry } from '@pipac/telemetry';
@@ -55,7 +56,9 @@ async function main(argv: string[]): Promise<void> {
     { logger: ['error', 'warn'] },
   );
   app.enableShutdownHooks();
-  await app.listen(config.http.port, config.http.host);
+  await app
+    .listen(config.http.port, config.http.host)
+    .catch((error: unknown) => Promise.reject(explainListen(error, path)));
   process.stderr.write(
     `device-adapter: ${config.nodeMap.device} at ${config.nodeMap.endpointUrl} ↔ Kafka ${config.kafkaBrokers.join(',')}; health on ${await app.getUrl()}/health\n`,
   );

@@ -1,3 +1,4 @@
+import { explainListen } from '@pipac/config';
 import 'reflect-metadata';
 import { KafkaBus } from '@pipac/bus';
 import { Telemetry } from '@pipac/telemetry';
@@ -46,7 +47,9 @@ async function main(argv: string[]): Promise<void> {
   });
   app.enableShutdownHooks();
   process.once('beforeExit', () => void Promise.all([db.close(), bus.disconnect()]));
-  await app.listen(config.http.port, config.http.host);
+  await app
+    .listen(config.http.port, config.http.host)
+    .catch((error: unknown) => Promise.reject(explainListen(error, path)));
   process.stderr.write(
     `erp-gateway: ${config.cell} on Kafka ${config.kafkaBrokers.join(',')}, ${db.config.type} database; ` +
       `API on ${await app.getUrl()}/api/v1 (OpenAPI: /api/v1/openapi.json); ` +

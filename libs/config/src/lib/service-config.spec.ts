@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CONFIG_SCHEMA,
   ConfigError,
   auditSettings,
+  explainListen,
   httpEndpoint,
   kafkaBrokers,
   readConfigFile,
@@ -79,5 +81,27 @@ describe('service configuration', () => {
     expect(() => kafkaBrokers('f.yaml', undefined, {})).toThrow(/f\.yaml: no Kafka brokers/);
     expect(httpEndpoint(undefined)).toEqual({ host: '0.0.0.0', port: 8080 });
     expect(httpEndpoint({ port: 1 })).toEqual({ host: '0.0.0.0', port: 1 });
+  });
+});
+
+describe('explainListen', () => {
+  it('names the setting to change when another process has the port, and passes anything else on', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    const second = createServer();
+    const error = await new Promise<Error>((resolve) => {
+      second.once('error', resolve);
+      second.listen(port, '127.0.0.1');
+    });
+    taken.close();
+    const explained = explainListen(error, 'agent.yaml');
+    expect(explained).toBeInstanceOf(ConfigError);
+    expect(explained.message).toBe(
+      `listen EADDRINUSE: address already in use 127.0.0.1:${port}: another process has that port; ` +
+        'give this service its own (http.port in agent.yaml, 0 for any free one)',
+    );
+    const other = new Error('permission denied');
+    expect(explainListen(other, 'agent.yaml')).toBe(other);
   });
 });

@@ -176,6 +176,19 @@ export function httpEndpoint(raw: { host?: string; port?: number } | undefined):
 }
 
 /**
+ * A service's HTTP server that could not listen, explained: which setting to change when
+ * another process holds the port (copies of a service on one machine each need their own).
+ * Any other error is returned as it was.
+ */
+export function explainListen(error: unknown, path: string): Error {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return error as Error;
+  return new ConfigError(
+    `${(error as Error).message}: another process has that port; give this service its own ` +
+      `(http.port in ${path}, 0 for any free one)`,
+  );
+}
+
+/**
  * The cell database: PIPAC_DATABASE_URL over the file's (so a password can come from a secret,
  * not the file); `sqlite:<file>` or `postgres://user:password@host:port/db`.
  */

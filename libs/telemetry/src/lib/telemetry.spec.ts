@@ -109,7 +109,11 @@ describe('the Prometheus endpoint', () => {
     try {
       await expect(
         Telemetry.start({ serviceName: 'clash', prometheus: { host: '127.0.0.1', port } }),
-      ).rejects.toThrow(`could not listen on 127.0.0.1:${port}: listen EADDRINUSE`);
+      ).rejects.toThrow(
+        new RegExp(
+          `could not listen on 127\\.0\\.0\\.1:${port}: listen EADDRINUSE.*give this one its own, telemetry\\.prometheus\\.port in a service's file or --metrics of pipac start`,
+        ),
+      );
       // Nothing left registered: a later start works.
       const t = await startTestTelemetry({ serviceName: 'after-clash' });
       await t.shutdown();

@@ -174,7 +174,10 @@ function serveMetrics(exporter: PrometheusExporter, host: string, port: number):
       reject(
         new TelemetryError(
           'ENDPOINT_UNAVAILABLE',
-          `the Prometheus endpoint could not listen on ${host}:${port}: ${error.message}`,
+          `the Prometheus endpoint could not listen on ${host}:${port}: ${error.message}` +
+            ((error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+              ? " (another process has that port: give this one its own, telemetry.prometheus.port in a service's file or --metrics of pipac start; port 0 takes any free one)"
+              : ''),
           { cause: error },
         ),
       ),
