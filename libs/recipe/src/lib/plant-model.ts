@@ -326,6 +326,18 @@ export function hasOption(choice: StepChoiceSpec, option: string): boolean {
   return Object.hasOwn(choice.options, option);
 }
 
+/**
+ * The reactions a step runs with the given options of its choices (the default for a choice
+ * left out): its own, then those its options bring, each once.
+ */
+export function stepReactions(step: StepSpec, picked: Record<string, string> = {}): string[] {
+  const chosen = Object.entries(step.choices ?? {}).flatMap(([name, choice]) => {
+    const option = picked[name] ?? choice.default;
+    return hasOption(choice, option) ? choice.options[option]!.reactions : [];
+  });
+  return chosen.length > 0 ? [...new Set([...step.reactions, ...chosen])] : step.reactions;
+}
+
 function checkChoices(recipe: Recipe, choices: StepChoices): void {
   for (const [stepId, picked] of Object.entries(choices)) {
     const step = recipe.steps.find((s) => s.id === stepId);
@@ -361,14 +373,10 @@ function compileStep(
   const choices = Object.fromEntries(
     Object.entries(recipeSpec.choices ?? {}).map(([name, c]) => [name, picked[name] ?? c.default]),
   );
-  const chosen = Object.entries(choices).flatMap(
-    ([name, option]) => stepChoice(recipeSpec, name)?.options[option]?.reactions ?? [],
-  );
   // A reaction listed twice (by the step and an option) runs once; the loader reports it.
+  const reactionIds = stepReactions(recipeSpec, choices);
   const spec: StepSpec =
-    chosen.length > 0
-      ? { ...recipeSpec, reactions: [...new Set([...recipeSpec.reactions, ...chosen])] }
-      : recipeSpec;
+    reactionIds === recipeSpec.reactions ? recipeSpec : { ...recipeSpec, reactions: reactionIds };
   const fluid: Fluid = { ...context.plantFluid, ...spec.fluid };
   const volumetricHeatCapacity = fluid.density * fluid.heatCapacity * 1000;
   const reactions = spec.reactions.map((id) =>
@@ -467,6 +475,14 @@ function compileReaction(
   };
 }
 
+/**
+ * A constant known at `from` (K) taken to `to` (K) along exp(−E/R · 1/T): Arrhenius for a rate,
+ * van 't Hoff for an equilibrium or adsorption constant (E/R = `eOverR`, K).
+ */
+function atTemperature(value: number, eOverR: number, from: number, to: number): number {
+  return value * Math.exp(-eOverR * (1 / to - 1 / from));
+}
+
 /** Adsorption constants taken to the rate constant's reference temperature. */
 function compileAdsorption(
   adsorption: AdsorptionSpec,
@@ -477,10 +493,9 @@ function compileAdsorption(
   const eaOverR = entries.map(([, s]) => ((s.enthalpy ?? 0) * 1000) / GAS_CONSTANT);
   return {
     species: Int32Array.from(entries.map(([id]) => speciesIndexOf(speciesIndex, id))),
-    kRef: Float64Array.from(entries, ([, s], n) => {
-      const own = celsiusToKelvin(s.referenceTemperature);
-      return s.value * Math.exp(-eaOverR[n]! * (1 / tRef - 1 / own));
-    }),
+    kRef: Float64Array.from(entries, ([, s], n) =>
+      atTemperature(s.value, eaOverR[n]!, celsiusToKelvin(s.referenceTemperature), tRef),
+    ),
     eaOverR: Float64Array.from(eaOverR),
     exponent: adsorption.exponent ?? 1,
   };
@@ -497,9 +512,13 @@ function compileReverse(
   speciesIndex: ReadonlyMap<string, number>,
 ): NonNullable<ReactionModel['reverse']> {
   const heatOverR = forward.heatOfReaction / GAS_CONSTANT;
-  const kTRef = celsiusToKelvin(reverse.equilibriumConstant.referenceTemperature);
-  const equilibrium =
-    reverse.equilibriumConstant.value * Math.exp(-heatOverR * (1 / forward.tRef - 1 / kTRef));
+  const { value, referenceTemperature } = reverse.equilibriumConstant;
+  const equilibrium = atTemperature(
+    value,
+    heatOverR,
+    celsiusToKelvin(referenceTemperature),
+    forward.tRef,
+  );
   const products = Object.fromEntries(Object.entries(r.stoichiometry).filter(([, nu]) => nu > 0));
   const entries = Object.entries(reverse.orders ?? products).filter(([, o]) => o !== 0);
   return {

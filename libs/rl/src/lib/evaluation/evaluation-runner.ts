@@ -82,8 +82,10 @@ export class EvaluationRunner {
     private readonly model: PlantModel,
     private readonly setups: Setups,
     private readonly policies: Record<string, Policy> | undefined,
-    private readonly mismatch = realPlant(model, MISMATCH_PLANT_SEED),
   ) {}
+
+  /** "The plant" of the reality gap, built on first use (an evaluation on the twin never needs it). */
+  private mismatchPlant: PlantModel | undefined;
 
   static async create(
     model: PlantModel,
@@ -117,7 +119,9 @@ export class EvaluationRunner {
     );
     return runClosedLoop({
       model: this.model,
-      ...(task.plant === 'mismatch' ? { plantModel: this.mismatch } : {}),
+      ...(task.plant === 'mismatch'
+        ? { plantModel: (this.mismatchPlant ??= realPlant(this.model, MISMATCH_PLANT_SEED)) }
+        : {}),
       scenario,
       ...(task.dt ? { dt: task.dt } : {}),
       valuation: this.setups.valuation,

@@ -1,6 +1,12 @@
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { Matrix } from 'ml-matrix';
-import { celsiusToKelvin, kelvinToCelsius, type Recipe, type StepSpec } from '@pipac/recipe';
+import {
+  celsiusToKelvin,
+  kelvinToCelsius,
+  stepReactions,
+  type Recipe,
+  type StepSpec,
+} from '@pipac/recipe';
 import { withCalibrationProvenance } from './calibrated-recipe';
 import { CalibrationError } from './calibration.error';
 import {
@@ -424,10 +430,11 @@ function reportJacobian(
 
 /** Whether `reaction` runs in `step` with the given options of its choices (else the defaults; none given: any option). */
 function reactionRuns(step: StepSpec, reaction: string, choices?: Record<string, string>): boolean {
-  if (step.reactions.includes(reaction)) return true;
-  return Object.entries(step.choices ?? {}).some(([name, choice]) => {
-    const options =
-      choices === undefined ? Object.keys(choice.options) : [choices[name] ?? choice.default];
-    return options.some((option) => choice.options[option]?.reactions.includes(reaction) ?? false);
-  });
+  if (choices !== undefined) return stepReactions(step, choices).includes(reaction);
+  return (
+    step.reactions.includes(reaction) ||
+    Object.values(step.choices ?? {}).some((choice) =>
+      Object.values(choice.options).some((option) => option.reactions.includes(reaction)),
+    )
+  );
 }

@@ -368,6 +368,14 @@ export class Plant {
   private fillTanksAtSteadyState(): void {
     if (this.tanks.length === 0) return;
     const steps: NonNullable<PlantConditions['steps']> = {};
+    // Only the feeds conditioned away from the recipe's (the others exactly as before).
+    const feedTemperatures = Object.fromEntries(
+      this.model.feeds.flatMap((feed, f) =>
+        this.feedTemperatures[f] === feed.temperature
+          ? []
+          : [[feed.id, kelvinToCelsius(this.feedTemperatures[f]!)]],
+      ),
+    );
     for (const unit of this.units) {
       const step = unit.step;
       steps[step.id] = {
@@ -377,14 +385,7 @@ export class Plant {
         jacketTemperature: kelvinToCelsius(unit.jacketSetpoint),
         backPressure: unit.backPressure,
         ...(step.catalyst ? { catalystActivity: unit.activity } : {}),
-        // Only the feeds conditioned away from the recipe's (the others exactly as before).
-        feedTemperatures: Object.fromEntries(
-          this.model.feeds.flatMap((feed, f) =>
-            this.feedTemperatures[f] === feed.temperature
-              ? []
-              : [[feed.id, kelvinToCelsius(this.feedTemperatures[f]!)]],
-          ),
-        ),
+        feedTemperatures,
       };
     }
     const steady = solvePlantSteadyState(this.model, { steps }, { model: 'cells' });

@@ -1,4 +1,4 @@
-import { GAS_CONSTANT, type PlantModel, type StepModel } from '@pipac/recipe';
+import { GAS_CONSTANT, type AnalyserSpec, type PlantModel, type StepModel } from '@pipac/recipe';
 import { SeededRandom } from '../random/seeded-random';
 
 /**
@@ -49,6 +49,16 @@ export const MISMATCH: RealityGap = {
   analyserNoise: 2,
 };
 
+/** The analyser with its noise (relative and absolute, where given) × `factor`. */
+function noisier(analyser: AnalyserSpec, factor: number): AnalyserSpec {
+  const noise = analyser.noise;
+  if (!noise) return analyser;
+  const scaled: NonNullable<AnalyserSpec['noise']> = {};
+  if (noise.relative !== undefined) scaled.relative = noise.relative * factor;
+  if (noise.absolute !== undefined) scaled.absolute = noise.absolute * factor;
+  return { ...analyser, noise: scaled };
+}
+
 /** Most cells the twin allows a reactor (recipe schema). */
 const MAX_CELLS = 200;
 
@@ -71,30 +81,12 @@ export function realPlant(model: PlantModel, seed: number, gap: RealityGap = MIS
         ? step.cells
         : Math.min(MAX_CELLS, Math.round(step.cells * gap.cellsFactor));
     const analyser = step.spec.analyser;
-    const noise = analyser?.noise;
     return {
       ...step,
       ...(analyser
         ? {
             analyserCalibration: draw(gap.analyserCalibration),
-            spec: {
-              ...step.spec,
-              analyser: {
-                ...analyser,
-                ...(noise
-                  ? {
-                      noise: {
-                        ...(noise.relative !== undefined
-                          ? { relative: noise.relative * gap.analyserNoise }
-                          : {}),
-                        ...(noise.absolute !== undefined
-                          ? { absolute: noise.absolute * gap.analyserNoise }
-                          : {}),
-                      },
-                    }
-                  : {}),
-              },
-            },
+            spec: { ...step.spec, analyser: noisier(analyser, gap.analyserNoise) },
           }
         : {}),
       cells,

@@ -122,10 +122,7 @@ export function solveStepOutlet(
         ? speciesVector(model, composition, `feedConcentrations.${model.feeds[f]!.id}`)
         : nominal;
     });
-    for (const id of Object.keys(conditions.feedConcentrations)) {
-      if (!model.feeds.some((feed) => feed.id === id))
-        throw new ConditionsError(`${step.id}.feedConcentrations.${id}: unknown feed`);
-    }
+    requireFeeds(model, step, 'feedConcentrations', conditions.feedConcentrations);
   }
   const feedTemperatures = conditions.feedTemperatures
     ? model.feeds.map((feed) => {
@@ -133,10 +130,7 @@ export function solveStepOutlet(
         return celsius === undefined ? feed.temperature : celsiusToKelvin(celsius);
       })
     : undefined;
-  for (const id of Object.keys(conditions.feedTemperatures ?? {})) {
-    if (!model.feeds.some((feed) => feed.id === id))
-      throw new ConditionsError(`${step.id}.feedTemperatures.${id}: unknown feed`);
-  }
+  requireFeeds(model, step, 'feedTemperatures', conditions.feedTemperatures ?? {});
   mixInlets(
     model,
     step,
@@ -171,6 +165,19 @@ export function solveStepOutlet(
 }
 
 /** Refuses conditions that are not numbers, or name a pump the step does not have. */
+/** Refuses a condition keyed by a feed the recipe does not have, naming the condition. */
+function requireFeeds(
+  model: PlantModel,
+  step: StepModel,
+  field: 'feedConcentrations' | 'feedTemperatures',
+  byFeed: Record<string, unknown>,
+): void {
+  for (const id of Object.keys(byFeed)) {
+    if (!model.feeds.some((feed) => feed.id === id))
+      throw new ConditionsError(`${step.id}.${field}.${id}: unknown feed`);
+  }
+}
+
 function checkConditions(step: StepModel, conditions: StepConditions): void {
   const bad = (field: string, value: unknown) => {
     throw new ConditionsError(`${step.id}.${field}: ${String(value)} is not a finite number`);
